@@ -1,0 +1,66 @@
+"""Reading authority references: `SP 3.4.2`, `SM 2.2.3.3`, `a20090525.1`, `m20100222.1`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from secman.authority.choices import AuthorityKind
+from secman.core.errors import RuleViolation
+
+SECTION_RE = re.compile(
+    r"^(?P<doc>SP|SM)\s*(?:§\s*)?(?P<number>[1-9]\d?(?:\.[1-9]\d?){0,5})\.?$", re.IGNORECASE
+)
+CASE_RE = re.compile(r"^a(?P<date>\d{8})\.(?P<n>[1-9]\d{0,2})$")
+DECISION_RE = re.compile(r"^m(?P<date>\d{8})\.(?P<n>[1-9]\d{0,2})$")
+
+ACCEPTED = (
+    'cite a section of the Security Policy or Manual ("SP 3.4.2", "SM 2.2.3.3"), '
+    'an Arbitration case ("a20090525.1") or a Board decision ("m20100222.1")'
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: AuthorityKind
+    text: str  # canonical spelling
+    document: str = ""
+    section: str = ""
+
+
+def _date_of(identifier: str, digits: str, what: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(digits, "%Y%m%d").date()
+    except ValueError:
+        raise RuleViolation(
+            f"{what} {identifier!r} does not start with a real date (YYYYMMDD)",
+            section="SP 1.2",
+        ) from None
+
+
+def parse_reference(raw: str) -> Reference:
+    """Parse and normalise a reference; free text is refused (SP 1.2)."""
+    text = (raw or "").strip()
+    if not text:
+        raise RuleViolation(f"an authority is required: {ACCEPTED}", section="SP 1.2")
+    if match := SECTION_RE.match(text):
+        doc = match["doc"].upper()
+        return Reference(AuthorityKind.SECTION, f"{doc} {match['number']}", doc, match["number"])
+    lowered = text.lower()
+    if match := CASE_RE.match(lowered):
+        _date_of(lowered, match["date"], "Arbitration case")
+        return Reference(AuthorityKind.ARBITRATION, lowered)
+    if match := DECISION_RE.match(lowered):
+        _date_of(lowered, match["date"], "Board decision")
+        return Reference(AuthorityKind.BOARD_DECISION, lowered)
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    raise RuleViolation(
+        f"{shown!r} is not an authority: {ACCEPTED}; free text is not an authority",
+        section="SP 1.2",
+    )
+
+
+def identifier_date(identifier: str) -> dt.date:
+    """The date an `aYYYYMMDD.n` or `mYYYYMMDD.n` identifier starts with."""
+    return dt.datetime.strptime(identifier[1:9], "%Y%m%d").date()

@@ -1,0 +1,437 @@
+"""Authorities, Board decisions, Arbitration cases and sign-offs: the only place that
+changes them. Each function checks who is asking, validates, writes, and records one
+Event Log entry in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from secman.authority.choices import AuthorityKind, CaseStatus, SignOffStatus, Vote
+from secman.authority.models import (
+    ArbitrationCase,
+    Authority,
+    BoardDecision,
+    BoardVote,
+    SignOff,
+    SignOffRequest,
+)
+from secman.authority.references import (
+    CASE_RE,
+    DECISION_RE,
+    identifier_date,
+    parse_reference,
+)
+from secman.authority.signoff import Requirement, handler_for
+from secman.core.errors import NotAllowed, RuleViolation
+from secman.eventlog.services import record
+from secman.people.choices import Role
+from secman.people.models import Person
+from secman.people.selectors import holds_any, is_administrator, roles_of
+
+MAX_SIGNOFF_DAYS = 90
+
+
+# --- authority ----------------------------------------------------------------------------
+
+
+AuthorityLike = str | Authority | BoardDecision | ArbitrationCase
+
+
+def resolve_authority(
+    raw: AuthorityLike, *, kinds: Iterable[AuthorityKind] | None = None, why: str = ""
+) -> Authority:
+    """The Authority row for a reference, made on first use for sections. Cases and
+    decisions must already be recorded, and a decision must have been carried."""
+    if isinstance(raw, BoardDecision):
+        raw = raw.minute_id
+    elif isinstance(raw, ArbitrationCase):
+        raw = raw.number
+    if isinstance(raw, Authority):
+        reference_text, kind = raw.reference, AuthorityKind(raw.kind)
+    else:
+        parsed = parse_reference(raw)
+        reference_text, kind = parsed.text, parsed.kind
+    allowed = set(kinds) if kinds is not None else set(AuthorityKind)
+    if kind not in allowed:
+        wanted = " or ".join(sorted(k.label.lower() for k in allowed))
+        raise RuleViolation(
+            f"{reference_text} is a {kind.label.lower()}; this action needs a {wanted}"
+            + (f" ({why})" if why else ""),
+            section="SP 1.2",
+            field="authority",
+        )
+    if kind == AuthorityKind.SECTION:
+        parsed = parse_reference(reference_text)
+        authority, _ = Authority.objects.get_or_create(
+            reference=parsed.text,
+            defaults={"kind": kind, "document": parsed.document, "section": parsed.section},
+        )
+        return authority
+    if kind == AuthorityKind.ARBITRATION:
+        case = ArbitrationCase.objects.filter(number=reference_text).first()
+        if case is None:
+            raise RuleViolation(
+                f"Arbitration case {reference_text} is not recorded in secman: record the "
+                "case first", section="SP 1.2", field="authority",
+            )
+        authority, _ = Authority.objects.get_or_create(
+            reference=reference_text, defaults={"kind": kind, "case": case}
+        )
+        return authority
+    decision = BoardDecision.objects.filter(minute_id=reference_text).first()
+    if decision is None:
+        raise RuleViolation(
+            f"Board decision {reference_text} is not recorded in secman: record the "
+            "decision first", section="SP 9.1.5", field="authority",
+        )
+    if not decision.carried:
+        tally = decision.tally()
+        raise RuleViolation(
+            f"Board decision {reference_text} was not carried ({tally['aye']} aye, "
+            f"{tally['naye']} naye, {tally['abstain']} abstaining) and authorises nothing",
+            section="SP 9.1.5", field="authority",
+        )
+    authority, _ = Authority.objects.get_or_create(
+        reference=reference_text, defaults={"kind": kind, "decision": decision}
+    )
+    return authority
+
+
+# --- Board decisions ----------------------------------------------------------------------
+
+
+def record_board_decision(
+    *,
+    actor: Person,
+    minute_id: str,
+    decided_on: dt.date,
+    title: str,
+    text: str,
+    votes: dict[Person, str],
+) -> BoardDecision:
+    """Minute a decision with every Board member's vote (SP 9.1.5: decisions documented,
+    members active in the area abstain)."""
+    if not (holds_any(actor, Role.BOARD_MEMBER) or is_administrator(actor)):
+        raise NotAllowed("only Board members (or the secman administrator) minute decisions")
+    minute_id = (minute_id or "").strip().lower()
+    if not DECISION_RE.match(minute_id):
+        raise RuleViolation(
+            f"{minute_id!r} is not a minute id: use m, the date as YYYYMMDD, a dot and a "
+            "number, e.g. m20100222.1", field="minute_id",
+        )
+    try:
+        identifier_date(minute_id)
+    except ValueError:
+        raise RuleViolation(
+            f"minute id {minute_id!r} does not start with a real date", field="minute_id"
+        ) from None
+    if decided_on > timezone.localdate():
+        raise RuleViolation("a decision cannot be dated in the future", field="decided_on")
+    if not title.strip() or not text.strip():
+        raise RuleViolation("a decision needs a title and its text", field="text")
+    if not votes:
+        raise RuleViolation("record the votes of the Board members", field="votes")
+    for person, vote in votes.items():
+        if vote not in Vote.values:
+            raise RuleViolation(f"{vote!r} is not a vote: use aye, naye or abstain",
+                                field="votes")
+        if Role.BOARD_MEMBER not in roles_of(person, decided_on):
+            raise RuleViolation(
+                f"{person} was not a Board member on {decided_on:%Y-%m-%d} and cannot vote",
+                section="SP 9.1.5", field="votes",
+            )
+    with transaction.atomic():
+        if BoardDecision.objects.filter(minute_id=minute_id).exists():
+            raise RuleViolation(f"decision {minute_id} is already recorded", field="minute_id")
+        decision = BoardDecision.objects.create(
+            minute_id=minute_id, decided_on=decided_on, title=title.strip(),
+            text=text.strip(), recorded_by=actor,
+        )
+        BoardVote.objects.bulk_create(
+            BoardVote(decision=decision, person=person, vote=vote)
+            for person, vote in votes.items()
+        )
+        tally = decision.tally()
+        record(
+            "authority.decision.record",
+            actor=actor,
+            authority=minute_id,
+            subject=decision,
+            details={
+                "decided_on": decided_on,
+                "title": decision.title,
+                "votes": {person.name: vote for person, vote in votes.items()},
+                "tally": tally,
+                "carried": decision.carried,
+            },
+        )
+    return decision
+
+
+# --- Arbitration cases --------------------------------------------------------------------
+
+
+def _check_case_people(arbitrator: Person | None, case_manager: Person | None) -> None:
+    if arbitrator and Role.ARBITRATOR not in roles_of(arbitrator):
+        raise RuleViolation(f"{arbitrator} is not an Arbitrator", field="arbitrator")
+    if case_manager and Role.CASE_MANAGER not in roles_of(case_manager):
+        raise RuleViolation(f"{case_manager} is not a Case Manager", field="case_manager")
+    if arbitrator and case_manager and arbitrator.pk == case_manager.pk:
+        raise RuleViolation(
+            "the Case Manager must be a different person from the Arbitrator (four eyes)",
+            section="SP 9.1.4", field="case_manager",
+        )
+
+
+def _may_handle_cases(actor: Person) -> bool:
+    return holds_any(actor, Role.ARBITRATOR, Role.CASE_MANAGER) or is_administrator(actor)
+
+
+def file_case(
+    *,
+    actor: Person,
+    number: str,
+    title: str,
+    filed_on: dt.date,
+    arbitrator: Person | None = None,
+    case_manager: Person | None = None,
+) -> ArbitrationCase:
+    if not _may_handle_cases(actor):
+        raise NotAllowed("only Arbitrators and Case Managers record Arbitration cases")
+    number = (number or "").strip().lower()
+    if not CASE_RE.match(number):
+        raise RuleViolation(
+            f"{number!r} is not a case number: use a, the date as YYYYMMDD, a dot and a "
+            "number, e.g. a20090525.1", field="number",
+        )
+    try:
+        identifier_date(number)
+    except ValueError:
+        raise RuleViolation(f"case number {number!r} does not start with a real date",
+                            field="number") from None
+    if not title.strip():
+        raise RuleViolation("a case needs a title", field="title")
+    if filed_on > timezone.localdate():
+        raise RuleViolation("a case cannot be filed in the future", field="filed_on")
+    _check_case_people(arbitrator, case_manager)
+    with transaction.atomic():
+        if ArbitrationCase.objects.filter(number=number).exists():
+            raise RuleViolation(f"case {number} is already recorded", field="number")
+        case = ArbitrationCase.objects.create(
+            number=number, title=title.strip(), filed_on=filed_on,
+            arbitrator=arbitrator, case_manager=case_manager,
+            status=CaseStatus.RUNNING if arbitrator else CaseStatus.FILED,
+        )
+        record(
+            "authority.case.file", actor=actor, authority=number, subject=case,
+            details={"title": case.title, "filed_on": filed_on,
+                     "arbitrator": str(arbitrator or ""), "case_manager": str(case_manager or "")},
+        )
+    return case
+
+
+def update_case(
+    *,
+    actor: Person,
+    case: ArbitrationCase,
+    status: str,
+    arbitrator: Person | None,
+    case_manager: Person | None,
+    ruled_on: dt.date | None = None,
+    ruling_summary: str = "",
+) -> ArbitrationCase:
+    """Assign the case, move it on, or record the ruling. Only the case's own Arbitrator
+    records a ruling: the Arbitrator rules, nobody else."""
+    if not _may_handle_cases(actor):
+        raise NotAllowed("only Arbitrators and Case Managers update Arbitration cases")
+    if status not in CaseStatus.values:
+        raise RuleViolation(f"{status!r} is not a case status", field="status")
+    _check_case_people(arbitrator, case_manager)
+    if status == CaseStatus.RULED:
+        if not ruled_on or not ruling_summary.strip():
+            raise RuleViolation("a ruling needs its date and a summary", field="ruling_summary")
+        if arbitrator is None or actor.pk != arbitrator.pk:
+            raise NotAllowed("only the case's Arbitrator records its ruling", section="SP 9.1.4")
+        if ruled_on < case.filed_on or ruled_on > timezone.localdate():
+            raise RuleViolation("the ruling date must lie between filing and today",
+                                field="ruled_on")
+    elif ruled_on or ruling_summary.strip():
+        raise RuleViolation("a ruling date and summary go with the status 'ruled'",
+                            field="status")
+    with transaction.atomic():
+        before = {"status": case.status, "arbitrator": str(case.arbitrator or ""),
+                  "case_manager": str(case.case_manager or "")}
+        case.status = status
+        case.arbitrator = arbitrator
+        case.case_manager = case_manager
+        if status == CaseStatus.RULED:
+            case.ruled_on = ruled_on
+            case.ruling_summary = ruling_summary.strip()
+        case.save()
+        after = {"status": case.status, "arbitrator": str(case.arbitrator or ""),
+                 "case_manager": str(case.case_manager or "")}
+        record(
+            "authority.case.rule" if status == CaseStatus.RULED else "authority.case.update",
+            actor=actor, authority=case.number, subject=case,
+            details={"before": before, "after": after,
+                     **({"ruled_on": ruled_on, "ruling": case.ruling_summary}
+                        if status == CaseStatus.RULED else {})},
+        )
+    return case
+
+
+# --- sign-offs ----------------------------------------------------------------------------
+
+
+def request_signoff(
+    *,
+    actor: Person,
+    action: str,
+    title: str,
+    requirement: Requirement,
+    authority: str | Authority,
+    description: str = "",
+    payload: dict | None = None,
+    expires_in: dt.timedelta = dt.timedelta(days=7),
+) -> SignOffRequest:
+    """Open an action that waits for the people its requirement names."""
+    handler_for(action)  # refuses actions nobody declared
+    if not roles_of(actor) - {Role.AUDITOR}:
+        raise NotAllowed("only people who hold a role in a team open sign-off requests")
+    if not title.strip():
+        raise RuleViolation("say what is to be done", field="title")
+    if not dt.timedelta(hours=1) <= expires_in <= dt.timedelta(days=MAX_SIGNOFF_DAYS):
+        raise RuleViolation(
+            f"a sign-off request expires between 1 hour and {MAX_SIGNOFF_DAYS} days after "
+            "it is opened", field="expires_in",
+        )
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        request = SignOffRequest.objects.create(
+            action=action, title=title.strip(), description=description.strip(),
+            requirement=requirement.to_json(), payload=payload or {},
+            authority=authority_row, requested_by=actor,
+            expires_at=timezone.now() + expires_in,
+        )
+        record(
+            "signoff.request", actor=actor, authority=authority_row, subject=request,
+            details={"action": action, "title": request.title,
+                     "requirement": requirement.describe(),
+                     "expires_at": request.expires_at},
+        )
+    return request
+
+
+def open_slots(request: SignOffRequest) -> list[str]:
+    filled = set(request.signoffs.values_list("slot", flat=True))
+    return [slot.name for slot in Requirement.from_json(request.requirement).slots
+            if slot.name not in filled]
+
+
+def slots_for(person: Person, request: SignOffRequest) -> list[str]:
+    """The open slots this person could fill now (empty if they have signed already)."""
+    if request.status != SignOffStatus.PENDING or request.is_expired:
+        return []
+    if request.signoffs.filter(person=person).exists():
+        return []
+    held = roles_of(person)
+    requirement = Requirement.from_json(request.requirement)
+    open_names = set(open_slots(request))
+    return [slot.name for slot in requirement.slots
+            if slot.name in open_names and slot.roles & held]
+
+
+def sign(
+    *, actor: Person, request: SignOffRequest, slot: str = "", comment: str = ""
+) -> SignOff:
+    """Sign one slot. The last signature completes the action and runs its handler."""
+    with transaction.atomic():
+        # Lock the request so two last signatures cannot both complete it.
+        request = SignOffRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != SignOffStatus.PENDING:
+            raise RuleViolation(f"this request is {request.get_status_display().lower()}; "
+                                "it takes no more sign-offs")
+        if request.is_expired:
+            raise RuleViolation(
+                f"this request expired at {request.expires_at:%Y-%m-%d %H:%M} UTC; open a "
+                "new one", section="SP 1.2",
+            )
+        if request.signoffs.filter(person=actor).exists():
+            raise RuleViolation(
+                "you have signed this request already: each slot needs a different person",
+                section="SP 1.2",
+            )
+        requirement = Requirement.from_json(request.requirement)
+        open_names = open_slots(request)
+        by_name = {s.name: s for s in requirement.slots}
+        candidates = [slot] if slot else open_names
+        held = roles_of(actor)
+        chosen = None
+        for name in candidates:
+            if name not in open_names:
+                raise RuleViolation(f"slot {name!r} is not open on this request", field="slot")
+            if by_name[name].roles & held:
+                chosen = by_name[name]
+                break
+        if chosen is None:
+            needed = "; ".join(by_name[n].describe() for n in open_names)
+            raise NotAllowed(
+                f"you hold none of the roles the open slots need: {needed}", section="SP 1.2"
+            )
+        role = sorted(chosen.roles & held)[0]
+        signoff = SignOff.objects.create(
+            request=request, slot=chosen.name, person=actor, role=role, comment=comment.strip()
+        )
+        record(
+            "signoff.sign", actor=actor, authority=request.authority, subject=request,
+            details={"slot": chosen.name, "role": role, "comment": signoff.comment},
+        )
+        if len(open_names) == 1:
+            _complete(request)
+    return signoff
+
+
+def _complete(request: SignOffRequest) -> None:
+    request.status = SignOffStatus.COMPLETE
+    request.completed_at = timezone.now()
+    request.save(update_fields=["status", "completed_at"])
+    handler = handler_for(request.action)
+    if handler is not None:
+        handler(request)
+    record(
+        "signoff.complete", actor=None, actor_label="secman (last sign-off given)",
+        authority=request.authority, subject=request,
+        signoffs=signoff_summary(request),
+        details={"action": request.action, "title": request.title},
+    )
+
+
+def signoff_summary(request: SignOffRequest) -> list[dict]:
+    """The sign-offs as written into Event Log entries."""
+    return [
+        {"slot": s.slot, "person": s.person.name, "person_id": s.person_id, "role": s.role,
+         "at": s.signed_at}
+        for s in request.signoffs.select_related("person").order_by("signed_at", "id")
+    ]
+
+
+def withdraw_signoff(*, actor: Person, request: SignOffRequest, reason: str) -> SignOffRequest:
+    if request.requested_by_id != actor.pk and not holds_any(actor, Role.TEAM_LEADER):
+        raise NotAllowed("only the requester or a team leader withdraws a sign-off request")
+    if not reason.strip():
+        raise RuleViolation("say why the request is withdrawn", field="reason")
+    with transaction.atomic():
+        request = SignOffRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != SignOffStatus.PENDING:
+            raise RuleViolation("only a pending request can be withdrawn")
+        request.status = SignOffStatus.WITHDRAWN
+        request.save(update_fields=["status"])
+        record("signoff.withdraw", actor=actor, authority=request.authority, subject=request,
+               details={"reason": reason.strip()})
+    return request
+
+

@@ -1,0 +1,167 @@
+"""The `secman` command.
+
+secman's own commands are below; any other name is handed to Django's management
+commands, so `secman migrate`, `secman shell` or `secman check --deploy` work too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=True)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secman.settings")
+    import django
+
+    django.setup()
+
+
+class SecmanGroup(click.Group):
+    """Falls back to Django's management commands for names it does not know."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        setup_django()
+        from django.core.management import get_commands
+
+        if cmd_name not in get_commands():
+            return None
+
+        @click.command(
+            cmd_name,
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                              "help_option_names": []},
+            add_help_option=False,
+            help=f"Django's `{cmd_name}` command (try `secman {cmd_name} --help`).",
+        )
+        @click.pass_context
+        def django_command(inner: click.Context) -> None:
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(["secman", cmd_name, *inner.args])
+
+        return django_command
+
+
+@click.group(cls=SecmanGroup, epilog="Every Django management command works as well: "
+             "secman migrate, secman shell, secman check --deploy, ...")
+@click.version_option(package_name="secman")
+def main() -> None:
+    """secman: a Certificate Authority's Security Policy and Security Manual as
+    running software."""
+
+
+def _prepare_database() -> None:
+    from django.core.management import call_command
+
+    call_command("check", fail_level="ERROR")
+    with console.status("Applying database migrations..."):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def _print_logins(logins: list[tuple[str, str, str]], password: str) -> None:
+    table = Table(title=f"Demo logins (password for all: {password})")
+    table.add_column("login")
+    table.add_column("name")
+    table.add_column("roles")
+    for username, name, roles in logins:
+        table.add_row(username, name, roles)
+    console.print(table)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load the demo organisation first if the "
+              "database is empty, and print the demo logins.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Number of gunicorn worker processes.")
+def serve(demo: bool, host: str, port: int, workers: int) -> None:
+    """Apply migrations, then serve secman with gunicorn."""
+    setup_django()
+    _prepare_database()
+    if demo:
+        from secman import demo as demo_data
+
+        if demo_data.database_is_empty():
+            with console.status("Loading the demo organisation..."):
+                logins = demo_data.load()
+            console.print("[green]Demo organisation loaded.[/green]")
+        else:
+            logins = demo_data.existing_logins()
+            console.print("The database holds data already; the demo was not loaded again.")
+        _print_logins(logins, demo_data.DEMO_PASSWORD)
+    console.print(f"secman is serving on [bold]http://{host}:{port}/[/bold] (Ctrl-C stops it)")
+    run_gunicorn(host, port, workers)
+
+
+def run_gunicorn(host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from secman.wsgi import application
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            for key, value in {"bind": bind, "workers": workers, "accesslog": "-",
+                               "graceful_timeout": 10, "timeout": 60}.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return application
+
+    Server().run()
+
+
+@main.command()
+def demo() -> None:
+    """Load the fictional demo organisation into an empty database."""
+    setup_django()
+    _prepare_database()
+    from secman import demo as demo_data
+
+    if not demo_data.database_is_empty():
+        raise click.ClickException(
+            "the database already holds people; the demo loads into an empty database only "
+            "(use a fresh SECMAN_DATA_DIR or DATABASE_URL)"
+        )
+    with console.status("Loading the demo organisation..."):
+        logins = demo_data.load()
+    _print_logins(logins, demo_data.DEMO_PASSWORD)
+
+
+@main.command()
+@click.option("--username", prompt=True, help="Login name of the administrator.")
+@click.option("--name", prompt="Full name", help="The administrator's name.")
+@click.option("--email", prompt=True, help="The administrator's email address.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of prompting.")
+def createadmin(username: str, name: str, email: str, password_stdin: bool) -> None:
+    """Create the secman administrator: a login that records people, teams and Board
+    minutes on the Board's behalf, and that approves and signs nothing."""
+    setup_django()
+    _prepare_database()
+    from secman.core.errors import Refused
+    from secman.people.services import create_person
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        create_person(actor=None, authority="SP 1.2", name=name, email=email,
+                      username=username, password=password, superuser=True)
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]Administrator {username!r} created.[/green]")

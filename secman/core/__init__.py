@@ -1,0 +1,1 @@
+"""What every secman app shares: errors, navigation, system checks, the base API pieces."""

@@ -1,0 +1,26 @@
+"""Navigation that follows the manual's chapters, so a reader always knows which part of
+the Security Policy a page serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+# (chapter, title, [(url name, label)]). Only chapters with something built are listed.
+CHAPTERS = [
+    ("1", "Introduction", [("authority:decisions", "Board decisions"),
+                           ("authority:cases", "Arbitration"),
+                           ("authority:signoffs", "Sign-offs")]),
+    ("3", "Logical security", [("people:lists", "Access lists"),
+                               ("people:proposals", "List proposals")]),
+    ("4", "Logging", [("eventlog:events", "Event Log")]),
+    ("9", "Administrative", [("people:teams", "Teams"),
+                             ("people:people", "People")]),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    from secman.people.selectors import person_for_user
+
+    return {"chapters": CHAPTERS, "me": person_for_user(request.user)}

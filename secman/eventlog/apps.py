@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EventLogConfig(AppConfig):
+    name = "secman.eventlog"
+    label = "eventlog"
+    verbose_name = "Event Log"

@@ -1,0 +1,89 @@
+"""Questions about people that services, views and the API all ask the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from secman.people.choices import Role
+from secman.people.models import AccessList, ListEntry, Membership, Person
+
+
+def roles_of(person: Person | None, on: dt.date | None = None) -> set[Role]:
+    """The roles a person holds on a day: from their active memberships; leading a team
+    makes them a Team Leader as well."""
+    if person is None or person.pk is None:
+        return set()
+    roles: set[Role] = set()
+    for role, is_leader in (
+        Membership.objects.active(on).filter(person=person).values_list("role", "is_leader")
+    ):
+        roles.add(Role(role))
+        if is_leader:
+            roles.add(Role.TEAM_LEADER)
+    return roles
+
+
+def holds_any(person: Person | None, *roles: Role, on: dt.date | None = None) -> bool:
+    return bool(roles_of(person, on) & set(roles))
+
+
+def is_administrator(person: Person | None) -> bool:
+    """The secman administrator enters data on behalf of the Board (people, teams,
+    minutes); it signs nothing and approves nothing."""
+    user = getattr(person, "user", None)
+    return bool(user and user.is_active and user.is_superuser)
+
+
+def leads(person: Person | None, team_kind: str) -> bool:
+    if person is None:
+        return False
+    return (
+        Membership.objects.active()
+        .filter(person=person, team__kind=team_kind, is_leader=True)
+        .exists()
+    )
+
+
+def team_leader(team_kind: str) -> Person | None:
+    membership = (
+        Membership.objects.active()
+        .filter(team__kind=team_kind, is_leader=True)
+        .select_related("person")
+        .first()
+    )
+    return membership.person if membership else None
+
+
+def can_see_contact_details(viewer: Person | None, person: Person) -> bool:
+    """Key Persons List details: the Board, the Arbitrator and the person themself."""
+    if viewer is None:
+        return False
+    if viewer.pk == person.pk:
+        return True
+    return holds_any(viewer, Role.BOARD_MEMBER, Role.ARBITRATOR)
+
+
+def is_board_member(person: Person | None) -> bool:
+    return holds_any(person, Role.BOARD_MEMBER)
+
+
+def manages_list(person: Person | None, access_list: AccessList) -> bool:
+    """SP 3.4.2 "Manager": the leader of the team that manages the list."""
+    return leads(person, access_list.manager.kind)
+
+
+def lists_of(person: Person) -> set[str]:
+    """The kinds of the lists a person is on by an entry of their own."""
+    return set(
+        ListEntry.objects.active().filter(person=person).values_list(
+            "access_list__kind", flat=True
+        )
+    )
+
+
+def person_for_user(user: object) -> Person | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Person.objects.filter(user=user).first()
+
+

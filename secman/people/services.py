@@ -1,0 +1,511 @@
+"""People, teams and access lists: the only place that changes them.
+
+Each function checks who is asking, checks the policy's rules, writes, and records one
+Event Log entry in the same transaction; a refusal raises before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from secman.authority.choices import AuthorityKind
+from secman.authority.models import Authority, BoardDecision
+from secman.authority.services import AuthorityLike, resolve_authority
+from secman.core.errors import NotAllowed, RuleViolation
+from secman.eventlog.services import record
+from secman.people.choices import (
+    CRITICAL_TEAMS,
+    TEAM_ROLES,
+    ChangeKind,
+    ListKind,
+    ProposalStatus,
+    Role,
+    TeamKind,
+)
+from secman.people.models import (
+    AccessList,
+    ListChangeProposal,
+    ListEntry,
+    Membership,
+    Person,
+    Team,
+    today,
+)
+from secman.people.rules import LIST_RULES, SECTION, excludes
+from secman.people.selectors import (
+    holds_any,
+    is_administrator,
+    is_board_member,
+    leads,
+    lists_of,
+    manages_list,
+    roles_of,
+)
+
+# SP 9.1.5 "Only the Board may approve new individuals or any access to the systems";
+# SP 1.2 lets the Arbitrator authorise as well.
+BOARD_OR_ARBITRATION = (AuthorityKind.BOARD_DECISION, AuthorityKind.ARBITRATION)
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+def _clean_person_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {key: (value or "").strip() for key, value in fields.items()}
+    if "name" in cleaned and not cleaned["name"]:
+        raise RuleViolation("a person needs a name", field="name")
+    if "email" in cleaned:
+        cleaned["email"] = cleaned["email"].lower()
+        try:
+            validate_email(cleaned["email"])
+        except ValidationError:
+            raise RuleViolation(f"{cleaned['email']!r} is not an email address",
+                                field="email") from None
+    for key, limit in (("name", 200), ("member_number", 40), ("phone", 60),
+                       ("chat_handle", 120)):
+        if len(cleaned.get(key, "")) > limit:
+            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limit} characters",
+                                field=key)
+    return cleaned
+
+
+def _check_unique_person(fields: dict[str, Any], exclude: int | None = None) -> None:
+    others = Person.objects.exclude(pk=exclude) if exclude else Person.objects.all()
+    if "email" in fields and others.filter(email=fields["email"]).exists():
+        raise RuleViolation(f"another person already has the email {fields['email']}",
+                            field="email")
+    number = fields.get("member_number")
+    if number and others.filter(member_number=number).exists():
+        raise RuleViolation(f"another person already has member number {number}",
+                            field="member_number")
+
+
+def create_person(
+    *,
+    actor: Person | None,
+    authority: AuthorityLike,
+    name: str,
+    email: str,
+    member_number: str = "",
+    phone: str = "",
+    chat_handle: str = "",
+    emergency_contact: str = "",
+    username: str = "",
+    password: str = "",
+    superuser: bool = False,
+) -> Person:
+    """Record a person, optionally with a login. `actor=None` is the command line
+    (createadmin, demo): whoever runs it already controls the server."""
+    if actor is not None and not (
+        is_administrator(actor) or holds_any(actor, Role.BOARD_MEMBER, Role.TEAM_LEADER)
+    ):
+        raise NotAllowed("only the Board, team leaders and the administrator record people")
+    if superuser and actor is not None:
+        raise NotAllowed("administrator logins are made on the server: secman createadmin")
+    fields = _clean_person_fields(
+        {"name": name, "email": email, "member_number": member_number, "phone": phone,
+         "chat_handle": chat_handle, "emergency_contact": emergency_contact}
+    )
+    _check_unique_person(fields)
+    user_model = get_user_model()
+    username = (username or "").strip()
+    if username:
+        if user_model.objects.filter(username__iexact=username).exists():
+            raise RuleViolation(f"the login name {username!r} is taken", field="username")
+        try:
+            user_model.username_validator(username)  # type: ignore[attr-defined]
+            validate_password(password, user_model(username=username, email=fields["email"]))
+        except ValidationError as exc:
+            raise RuleViolation(" ".join(exc.messages), field="password") from None
+    elif password:
+        raise RuleViolation("a password needs a login name", field="username")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        user = None
+        if username:
+            user = user_model.objects.create_user(
+                username=username, email=fields["email"], password=password,
+                is_staff=superuser, is_superuser=superuser,
+            )
+        person = Person.objects.create(user=user, **fields)
+        record(
+            "people.person.create", actor=actor, authority=authority_row, subject=person,
+            actor_label="" if actor else "secman command line",
+            # Contact details are restricted data: the log says they were given, not what.
+            details={"name": person.name, "email": person.email,
+                     "member_number": person.member_number,
+                     "contact_details_given": sorted(
+                         f for f in Person.CONTACT_FIELDS if getattr(person, f)),
+                     "login": username, "administrator": superuser},
+        )
+    return person
+
+
+def update_person(
+    *, actor: Person, person: Person, authority: AuthorityLike, **changes: str
+) -> Person:
+    """Change a person's record. Contact details: the person, the Board or the
+    administrator; name, email and member number: the Board or the administrator."""
+    allowed = {"name", "email", "member_number", *Person.CONTACT_FIELDS}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise RuleViolation(f"cannot change {', '.join(sorted(unknown))}")
+    privileged = is_administrator(actor) or is_board_member(actor)
+    if not privileged:
+        if actor.pk != person.pk:
+            raise NotAllowed("only the person, the Board or the administrator edit a person")
+        if set(changes) - set(Person.CONTACT_FIELDS):
+            raise NotAllowed("your name, email and member number are changed by the Board")
+    fields = _clean_person_fields(changes)
+    _check_unique_person(fields, exclude=person.pk)
+    changed = sorted(k for k, v in fields.items() if getattr(person, k) != v)
+    if not changed:
+        raise RuleViolation("nothing to change: the values are the ones already recorded")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        public = {k: {"from": getattr(person, k), "to": fields[k]}
+                  for k in changed if k not in Person.CONTACT_FIELDS}
+        for key in changed:
+            setattr(person, key, fields[key])
+        person.save(update_fields=changed)
+        record(
+            "people.person.update", actor=actor, authority=authority_row, subject=person,
+            details={"changed": public,
+                     "contact_details_changed": [k for k in changed
+                                                 if k in Person.CONTACT_FIELDS]},
+        )
+    return person
+
+
+# --- teams --------------------------------------------------------------------------------
+
+
+def _may_staff_teams(actor: Person | None) -> bool:
+    return actor is None or is_administrator(actor) or is_board_member(actor)
+
+
+def add_member(
+    *,
+    actor: Person | None,
+    team: Team,
+    person: Person,
+    authority: AuthorityLike,
+    role: str = "",
+    start: dt.date | None = None,
+    is_leader: bool = False,
+) -> Membership:
+    """Put a person in a team (SP 9.1.3: authorised by the Board)."""
+    if not _may_staff_teams(actor):
+        raise NotAllowed("new team members are authorised by the Board (SP 9.1.5)")
+    role = role or TEAM_ROLES[team.kind][0]
+    if role not in TEAM_ROLES[team.kind]:
+        allowed = ", ".join(Role(r).label for r in TEAM_ROLES[team.kind])
+        raise RuleViolation(f"members of the {team} team hold the role {allowed}", field="role")
+    start = start or today()
+    if Membership.objects.active(start).filter(team=team, person=person).exists():
+        raise RuleViolation(f"{person} is already in the {team} team", field="person")
+    if team.kind in CRITICAL_TEAMS:
+        other = (Membership.objects.active(start)
+                 .filter(person=person, team__kind__in=CRITICAL_TEAMS)
+                 .exclude(team=team).select_related("team").first())
+        if other:
+            raise RuleViolation(
+                f"{person} is active in the {other.team} team; an individual is active in "
+                "at most one team", section="SP 9.1.2", field="person",
+            )
+    if is_leader and Membership.objects.active(start).filter(team=team, is_leader=True).exists():
+        raise RuleViolation(f"the {team} team has a leader; appoint a new one instead",
+                            section="SP 9.1.2", field="is_leader")
+    with transaction.atomic():
+        # The Board itself is elected by the members' meeting, outside this policy, so
+        # its seats cite whatever authority recorded the election.
+        authority_row = resolve_authority(
+            authority, kinds=None if team.kind == TeamKind.BOARD else BOARD_OR_ARBITRATION,
+            why="SP 9.1.5: the Board authorises new individuals",
+        )
+        membership = Membership.objects.create(
+            team=team, person=person, role=role, is_leader=is_leader, start=start,
+            authority=authority_row,
+        )
+        record(
+            "people.team.join", actor=actor, authority=authority_row, subject=membership,
+            actor_label="" if actor else "secman command line",
+            details={"team": team.name, "person": person.name, "role": role,
+                     "leader": is_leader, "start": start},
+        )
+    return membership
+
+
+def end_membership(
+    *,
+    actor: Person,
+    membership: Membership,
+    authority: AuthorityLike,
+    reason: str,
+    end: dt.date | None = None,
+) -> Membership:
+    """SP 9.1.7: termination by resignation, Arbitration ruling, or decision of the Board
+    or the team leader. A team left with fewer than two members is flagged, not refused:
+    the person may leave regardless (see people.controls)."""
+    team = membership.team
+    if not (
+        _may_staff_teams(actor)
+        or holds_any(actor, Role.ARBITRATOR)
+        or leads(actor, team.kind)
+        or actor.pk == membership.person_id
+    ):
+        raise NotAllowed("a membership is ended by the person, their team leader, the Board "
+                         "or the Arbitrator", section="SP 9.1.7")
+    if not reason.strip():
+        raise RuleViolation("say why the membership ends (resignation, ruling, decision)",
+                            field="reason")
+    end = end or today()
+    if membership.end is not None:
+        raise RuleViolation(f"this membership ended on {membership.end:%Y-%m-%d}",
+                            field="membership")
+    if end < membership.start:
+        raise RuleViolation("a membership cannot end before it started", field="end")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        membership.end = end
+        membership.end_authority = authority_row
+        membership.end_reason = reason.strip()[:200]
+        membership.save(update_fields=["end", "end_authority", "end_reason"])
+        record(
+            "people.team.leave", actor=actor, authority=authority_row, subject=membership,
+            details={"team": team.name, "person": membership.person.name,
+                     "role": membership.role, "leader": membership.is_leader, "end": end,
+                     "reason": membership.end_reason},
+        )
+    return membership
+
+
+def appoint_leader(
+    *, actor: Person | None, team: Team, person: Person, authority: AuthorityLike
+) -> Membership:
+    """Designate the team leader (SP 9.1.2). The old rows end and new rows start, so the
+    history shows who led when."""
+    if not _may_staff_teams(actor):
+        raise NotAllowed("team leaders are designated by the Board")
+    current = Membership.objects.active().filter(team=team, person=person).first()
+    if current is None:
+        raise RuleViolation(f"{person} is not in the {team} team; add them first",
+                            field="person")
+    if current.is_leader:
+        raise RuleViolation(f"{person} already leads the {team} team", field="person")
+    on = today()
+    with transaction.atomic():
+        authority_row = resolve_authority(
+            authority, kinds=BOARD_OR_ARBITRATION, why="team leaders report to the Board"
+        )
+        previous = Membership.objects.active().filter(team=team, is_leader=True).first()
+        replaced = [current] + ([previous] if previous else [])
+        for row in replaced:
+            row.end = on
+            row.end_authority = authority_row
+            row.end_reason = "change of team leader"
+            row.save(update_fields=["end", "end_authority", "end_reason"])
+        if previous:
+            Membership.objects.create(team=team, person=previous.person, role=previous.role,
+                                      start=on, authority=authority_row)
+        leader = Membership.objects.create(team=team, person=person, role=current.role,
+                                           is_leader=True, start=on, authority=authority_row)
+        record(
+            "people.team.appoint_leader", actor=actor, authority=authority_row,
+            subject=team, actor_label="" if actor else "secman command line",
+            details={"team": team.name, "leader": person.name,
+                     "previous_leader": previous.person.name if previous else ""},
+        )
+    return leader
+
+
+# --- access control lists (SP 3.4.2) ------------------------------------------------------
+
+
+def on_list(person: Person, kind: ListKind) -> bool:
+    """On the list by an entry of their own, or included by default through another."""
+    kinds = lists_of(person)
+    return kind in kinds or bool(LIST_RULES[kind].includes_lists & kinds)
+
+
+def check_can_join(access_list: AccessList, person: Person) -> None:
+    """SP 3.4.2 "Who" and "Relationship": raise RuleViolation naming the rule broken."""
+    rule = LIST_RULES[ListKind(access_list.kind)]
+    held = roles_of(person)
+    if rule.who not in held:
+        raise RuleViolation(
+            f"the {access_list} is for {rule.who.label}s and {person} is not one",
+            section=SECTION, field="person",
+        )
+    clash = sorted(role.label for role in rule.excludes_roles & held)
+    if clash:
+        raise RuleViolation(
+            f"the {access_list} is {rule.relationship}; {person} is also "
+            f"{' and '.join(clash)}", section=SECTION, field="person",
+        )
+    for other_kind in sorted(lists_of(person)):
+        other = ListKind(other_kind)
+        if other != rule.kind and excludes(rule.kind, other):
+            other_rule = LIST_RULES[other]
+            why = (rule.relationship if other in rule.excludes_lists
+                   else f"the {other.label} is {other_rule.relationship}")
+            raise RuleViolation(
+                f"{person} is on the {other.label}, and the {access_list} excludes it "
+                f"({why})", section=SECTION, field="person",
+            )
+    for including in sorted(rule.includes_lists):
+        if including in lists_of(person):
+            raise RuleViolation(
+                f"{person} is on the {ListKind(including).label} and so on the "
+                f"{access_list} by default ({rule.relationship})",
+                section=SECTION, field="person",
+            )
+
+
+def propose_list_change(
+    *,
+    actor: Person,
+    access_list: AccessList,
+    person: Person,
+    change: str,
+    reason: str,
+    authority: AuthorityLike = SECTION,
+) -> ListChangeProposal:
+    """Propose adding or removing a person; nothing changes until the Board approves."""
+    if not (manages_list(actor, access_list) or is_board_member(actor)):
+        raise NotAllowed(
+            f"changes to the {access_list} are proposed by its manager (the "
+            f"{access_list.manager} team leader) or by the Board", section=SECTION,
+        )
+    if change not in ChangeKind.values:
+        raise RuleViolation(f"{change!r} is not a change: use add or remove", field="change")
+    if not reason.strip():
+        raise RuleViolation("give the reason the Board will read", field="reason")
+    active = ListEntry.objects.active().filter(access_list=access_list, person=person).exists()
+    if change == ChangeKind.ADD:
+        if active:
+            raise RuleViolation(f"{person} is already on the {access_list}", field="person")
+        check_can_join(access_list, person)
+    elif not active:
+        raise RuleViolation(f"{person} is not on the {access_list} by an entry of their own",
+                            field="person")
+    if ListChangeProposal.objects.filter(access_list=access_list, person=person,
+                                         change=change, status=ProposalStatus.PENDING).exists():
+        raise RuleViolation("the same change is already waiting for the Board",
+                            field="person")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        proposal = ListChangeProposal.objects.create(
+            access_list=access_list, person=person, change=change, reason=reason.strip(),
+            proposed_by=actor, authority=authority_row,
+        )
+        record(
+            "people.list.propose", actor=actor, authority=authority_row, subject=proposal,
+            details={"list": access_list.name, "person": person.name, "change": change,
+                     "reason": proposal.reason},
+        )
+    return proposal
+
+
+def _pending(proposal: ListChangeProposal) -> ListChangeProposal:
+    locked = ListChangeProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != ProposalStatus.PENDING:
+        raise RuleViolation(f"this proposal is {locked.get_status_display().lower()} already")
+    return locked
+
+
+def _board_decision(decision: BoardDecision | str) -> tuple[BoardDecision, Authority]:
+    reference = decision.minute_id if isinstance(decision, BoardDecision) else decision
+    authority = resolve_authority(
+        reference, kinds=[AuthorityKind.BOARD_DECISION],
+        why="SP 3.4.2: changes of personnel to the lists are subject to Board approval",
+    )
+    assert authority.decision is not None
+    return authority.decision, authority
+
+
+def approve_proposal(
+    *, actor: Person, proposal: ListChangeProposal, decision: BoardDecision | str
+) -> ListChangeProposal:
+    """The Board's approval: the change takes effect now, under the decision's authority.
+    The list rules are checked again, since things may have changed since the proposal."""
+    if not is_board_member(actor):
+        raise NotAllowed("only a Board member records the Board's approval", section=SECTION)
+    with transaction.atomic():
+        proposal = _pending(proposal)
+        decision_row, authority = _board_decision(decision)
+        access_list, person = proposal.access_list, proposal.person
+        now = timezone.now()
+        if proposal.change == ChangeKind.ADD:
+            check_can_join(access_list, person)
+            ListEntry.objects.create(access_list=access_list, person=person, added_at=now,
+                                     added_by=proposal)
+        else:
+            entry = ListEntry.objects.active().filter(access_list=access_list,
+                                                      person=person).first()
+            if entry is None:
+                raise RuleViolation(f"{person} is no longer on the {access_list}")
+            entry.removed_at = now
+            entry.removed_by = proposal
+            entry.save(update_fields=["removed_at", "removed_by"])
+        proposal.status = ProposalStatus.APPROVED
+        proposal.decision = decision_row
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal.save(update_fields=["status", "decision", "decided_by", "decided_at"])
+        record(
+            "people.list.approve", actor=actor, authority=authority, subject=proposal,
+            details={"list": access_list.name, "person": person.name,
+                     "change": proposal.change, "proposal": proposal.pk,
+                     "proposed_by": proposal.proposed_by.name},
+        )
+    return proposal
+
+
+def reject_proposal(
+    *, actor: Person, proposal: ListChangeProposal, decision: BoardDecision | str
+) -> ListChangeProposal:
+    if not is_board_member(actor):
+        raise NotAllowed("only a Board member records the Board's rejection", section=SECTION)
+    with transaction.atomic():
+        proposal = _pending(proposal)
+        decision_row, authority = _board_decision(decision)
+        proposal.status = ProposalStatus.REJECTED
+        proposal.decision = decision_row
+        proposal.decided_by = actor
+        proposal.decided_at = timezone.now()
+        proposal.save(update_fields=["status", "decision", "decided_by", "decided_at"])
+        record(
+            "people.list.reject", actor=actor, authority=authority, subject=proposal,
+            details={"list": proposal.access_list.name, "person": proposal.person.name,
+                     "change": proposal.change, "proposal": proposal.pk},
+        )
+    return proposal
+
+
+def withdraw_proposal(
+    *, actor: Person, proposal: ListChangeProposal, reason: str
+) -> ListChangeProposal:
+    if actor.pk != proposal.proposed_by_id and not manages_list(actor, proposal.access_list):
+        raise NotAllowed("only the proposer or the list's manager withdraws a proposal")
+    if not reason.strip():
+        raise RuleViolation("say why the proposal is withdrawn", field="reason")
+    with transaction.atomic():
+        proposal = _pending(proposal)
+        proposal.status = ProposalStatus.WITHDRAWN
+        proposal.decided_at = timezone.now()
+        proposal.save(update_fields=["status", "decided_at"])
+        record(
+            "people.list.withdraw", actor=actor, authority=proposal.authority,
+            subject=proposal, details={"reason": reason.strip(), "proposal": proposal.pk},
+        )
+    return proposal
+
