@@ -1,3 +1,11 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("secman.core.urls")),
+    path("people/", include("secman.people.urls")),
+    path("authority/", include("secman.authority.urls")),
+    path("events/", include("secman.eventlog.urls")),
+    path("api/", include("secman.api_urls")),
+]
