@@ -165,8 +165,9 @@ CONTENT_SECURITY_POLICY = {
 # --- static files -------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-# Files are served straight from the package (no collectstatic step to forget).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files are served straight from the package by WhiteNoise's finders: there is no
+# collectstatic step to forget, and no STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

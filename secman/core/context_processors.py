@@ -23,4 +23,7 @@ CHAPTERS = [
 def navigation(request: HttpRequest) -> dict[str, Any]:
     from secman.people.selectors import person_for_user
 
-    return {"chapters": CHAPTERS, "me": person_for_user(request.user)}
+    from secman import __version__
+
+    return {"chapters": CHAPTERS, "me": person_for_user(getattr(request, "user", None)),
+            "SECMAN_VERSION": __version__}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.urls import reverse
 
 
 class RetentionClass(models.TextChoices):
@@ -61,6 +62,9 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.subject_label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("eventlog:event", args=[self.seq])
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from secman.people.choices import Role
+from secman.people.choices import ListKind, Role
+from secman.people.rules import LIST_RULES
 from secman.people.models import AccessList, ListEntry, Membership, Person
 
 
@@ -87,3 +88,15 @@ def person_for_user(user: object) -> Person | None:
     return Person.objects.filter(user=user).first()
 
 
+def list_members(access_list: AccessList) -> list[tuple[Person, str]]:
+    """(person, how) for everyone on the list now: by their own entry or by default."""
+    rule = LIST_RULES[ListKind(access_list.kind)]
+    members = [(e.person, "entry") for e in ListEntry.objects.active()
+               .filter(access_list=access_list).select_related("person")]
+    seen = {person.pk for person, _ in members}
+    for entry in (ListEntry.objects.active().filter(access_list__kind__in=rule.includes_lists)
+                  .select_related("person", "access_list")):
+        if entry.person_id not in seen:
+            members.append((entry.person, f"by default, via the {entry.access_list}"))
+            seen.add(entry.person_id)
+    return sorted(members, key=lambda pair: pair[0].name)

@@ -1,0 +1,35 @@
+# Two commands on a fresh machine with Python 3.11 and make:
+#   make run   set up, migrate, load the demo organisation, serve on http://127.0.0.1:8000
+#   make test  set up (or refresh) and run every test
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall whenever pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/secman serve --demo
+
+test: $(STAMP)
+	$(BIN)/ruff check secman tests
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check secman tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from secman.authority import services
+from secman.authority.choices import SignOffStatus
+from secman.authority.forms import (
+    CaseForm,
+    CaseUpdateForm,
+    DecisionForm,
+    SignForm,
+    SignOffRequestForm,
+)
+from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
+from secman.authority.signoff import TASK, Requirement, dual_control, four_eyes, label_for
+from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.people.choices import Role
+from secman.people.forms import ReasonForm
+from secman.people.selectors import roles_of
+
+# --- Board decisions ----------------------------------------------------------------------
+
+
+def decisions(request: HttpRequest) -> HttpResponse:
+    rows = BoardDecision.objects.prefetch_related("votes")
+    return render(request, "authority/decisions.html", {"rows": rows})
+
+
+def decision(request: HttpRequest, minute_id: str) -> HttpResponse:
+    subject = get_object_or_404(BoardDecision, minute_id=minute_id)
+    return render(request, "authority/decision.html", {
+        "decision": subject, "votes": subject.votes.select_related("person"),
+        "tally": subject.tally(), "proposals": subject.list_proposals.select_related(
+            "access_list", "person"),
+    })
+
+
+def decision_new(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        created = perform(request, form, lambda: services.record_board_decision(
+            actor=me, minute_id=data["minute_id"], decided_on=data["decided_on"],
+            title=data["title"], text=data["text"], votes=form.votes()),
+            "Decision recorded.")
+        if created:
+            return redirect(created)
+    return render(request, "authority/form.html", {"form": form,
+                                                    "title": "Record a Board decision"})
+
+
+# --- Arbitration --------------------------------------------------------------------------
+
+
+def cases(request: HttpRequest) -> HttpResponse:
+    rows = ArbitrationCase.objects.select_related("arbitrator", "case_manager")
+    return render(request, "authority/cases.html", {"rows": rows})
+
+
+def case(request: HttpRequest, number: str) -> HttpResponse:
+    subject = get_object_or_404(ArbitrationCase, number=number)
+    me = actor_of(request)
+    form = CaseUpdateForm(request.POST or None, initial={
+        "status": subject.status, "arbitrator": subject.arbitrator,
+        "case_manager": subject.case_manager, "ruled_on": subject.ruled_on,
+        "ruling_summary": subject.ruling_summary,
+    })
+    if request.method == "POST" and form.is_valid() and perform(
+            request, form, lambda: services.update_case(actor=me, case=subject,
+                                                        **form.cleaned_data),
+            "Case updated."):
+        return redirect(subject)
+    return render(request, "authority/case.html", {"case": subject, "form": form})
+
+
+def case_new(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.file_case(
+            actor=me, **form.cleaned_data), "Case recorded.")
+        if created:
+            return redirect(created)
+    return render(request, "authority/form.html", {"form": form,
+                                                    "title": "Record an Arbitration case"})
+
+
+# --- sign-offs ----------------------------------------------------------------------------
+
+
+def signoffs(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "pending")
+    rows = SignOffRequest.objects.select_related("requested_by", "authority").prefetch_related(
+        "signoffs")
+    if status in SignOffStatus.values:
+        rows = rows.filter(status=status)
+    return render(request, "authority/signoffs.html", {
+        "rows": rows, "status": status, "statuses": SignOffStatus.choices,
+    })
+
+
+def signoff(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(
+        SignOffRequest.objects.select_related("requested_by", "authority"), pk=pk)
+    me = actor_of(request)
+    requirement = Requirement.from_json(subject.requirement)
+    signed = {s.slot: s for s in subject.signoffs.select_related("person")}
+    my_slots = services.slots_for(me, subject)
+    form = SignForm(request.POST or None, slots=my_slots)
+    if request.method == "POST" and form.is_valid() and perform(
+            request, form, lambda: services.sign(actor=me, request=subject,
+                                                 **form.cleaned_data), "Signed."):
+        return redirect(subject)
+    return render(request, "authority/signoff.html", {
+        "request_": subject, "requirement": requirement,
+        "slots": [(slot, signed.get(slot.name)) for slot in requirement.slots],
+        "form": form if my_slots else None, "action_label": label_for(subject.action),
+        "may_withdraw": subject.status == SignOffStatus.PENDING and (
+            me.pk == subject.requested_by_id or Role.TEAM_LEADER in roles_of(me)),
+    })
+
+
+def signoff_new(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    form = SignOffRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["principle"] == "four eyes":
+            requirement = four_eyes(Role(data["executor_role"]), Role(data["observer_role"]))
+        else:
+            requirement = dual_control(Role(data["executor_role"]), data["people"])
+        created = perform(request, form, lambda: services.request_signoff(
+            actor=me, action=TASK, title=data["title"], description=data["description"],
+            requirement=requirement, authority=data["authority"],
+            expires_in=dt.timedelta(days=data["expires_in_days"])),
+            "Sign-off requested.")
+        if created:
+            return redirect(created)
+    return render(request, "authority/form.html", {"form": form,
+                                                    "title": "Request a sign-off"})
+
+
+@require_POST
+def signoff_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(SignOffRequest, pk=pk)
+    me = actor_of(request)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    refuse_to_messages(request, lambda: services.withdraw_signoff(
+        actor=me, request=subject, reason=reason), "Withdrawn.")
+    return redirect(subject)

@@ -1,0 +1,122 @@
+"""Pages every module shares: the Today page and the helpers views use to call services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from secman.core.errors import Refused
+from secman.people.models import Person
+from secman.people.selectors import person_for_user
+
+T = TypeVar("T")
+
+
+def actor_of(request: HttpRequest) -> Person:
+    person = person_for_user(request.user)
+    if person is None:
+        raise PermissionDenied("This login is not linked to a person in secman.")
+    return person
+
+
+def perform(
+    request: HttpRequest, form: forms.Form, action: Callable[[], T], done: str
+) -> T | None:
+    """Run a service call for a form. A refusal becomes an error on the form (on the
+    field it concerns, if the form has it); success becomes a message."""
+    try:
+        result = action()
+    except Refused as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        return None
+    messages.success(request, done)
+    return result
+
+
+def refuse_to_messages(request: HttpRequest, action: Callable[[], T], done: str) -> T | None:
+    """The same for buttons without a form: the refusal is shown as an error message."""
+    try:
+        result = action()
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return None
+    messages.success(request, done)
+    return result
+
+
+def events_per_day(days: int = 14) -> list[dict[str, Any]]:
+    """Counts for the small bar chart on the Today page, oldest day first."""
+    from secman.eventlog.models import Event
+
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=days - 1)
+    counts = dict(
+        Event.objects.filter(recorded_at__date__gte=since)
+        .annotate(day=TruncDate("recorded_at"))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    series = [(since + dt.timedelta(days=i)) for i in range(days)]
+    peak = max(counts.values(), default=0) or 1
+    bar_width = 10
+    return [
+        {"day": day, "count": counts.get(day, 0),
+         "height": round(40 * counts.get(day, 0) / peak), "x": i * (bar_width + 2),
+         "y": 40 - round(40 * counts.get(day, 0) / peak)}
+        for i, day in enumerate(series)
+    ]
+
+
+def today(request: HttpRequest) -> HttpResponse:
+    from secman.authority.choices import SignOffStatus
+    from secman.authority.models import SignOffRequest
+    from secman.authority.services import slots_for
+    from secman.eventlog.models import Event
+    from secman.people.choices import ProposalStatus
+    from secman.people.controls import staffing_findings
+    from secman.people.models import ListChangeProposal
+    from secman.people.selectors import is_board_member, roles_of
+
+    me = person_for_user(request.user)
+    pending = (
+        SignOffRequest.objects.filter(status=SignOffStatus.PENDING, expires_at__gt=timezone.now())
+        .select_related("requested_by", "authority")
+        .prefetch_related("signoffs__person")
+    )
+    waiting_for_me = [r for r in pending if me and slots_for(me, r)]
+    mine = [r for r in pending if me and r.requested_by_id == me.pk]
+    proposals = (
+        ListChangeProposal.objects.filter(status=ProposalStatus.PENDING)
+        .select_related("access_list", "person", "proposed_by")
+    )
+    findings = staffing_findings()
+    today_date = timezone.localdate()
+    context = {
+        "roles": sorted(role.label for role in roles_of(me)),
+        "waiting_for_me": waiting_for_me,
+        "my_requests": mine,
+        "proposals": proposals,
+        "is_board": is_board_member(me),
+        "findings": findings,
+        "recent": Event.objects.select_related("actor")[:12],
+        "tiles": [
+            ("Sign-offs waiting for me", len(waiting_for_me), "warn" if waiting_for_me else "ok"),
+            ("Proposals for the Board", len(proposals), "warn" if proposals else "ok"),
+            ("Staffing and list findings", len(findings), "bad" if findings else "ok"),
+            ("Events today", Event.objects.filter(recorded_at__date=today_date).count(),
+             "info"),
+        ],
+        "chart": events_per_day(),
+    }
+    return render(request, "core/today.html", context)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django import forms
+
+from secman.core.forms import AuthorityField, DateInput
+from secman.people.choices import TEAM_ROLES, ChangeKind, Role
+from secman.people.models import Membership, Person
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField()
+    member_number = forms.CharField(max_length=40, required=False)
+    phone = forms.CharField(max_length=60, required=False,
+                            help_text="Key Persons List: seen only by the Board, the "
+                            "Arbitrator and the person.")
+    chat_handle = forms.CharField(max_length=120, required=False)
+    emergency_contact = forms.CharField(widget=forms.Textarea, required=False)
+    authority = AuthorityField(initial="SP 9.1.3")
+
+
+class NewPersonForm(PersonForm):
+    username = forms.CharField(max_length=150, required=False, label="Login name",
+                               help_text="Leave empty for a person without a login.")
+    password = forms.CharField(widget=forms.PasswordInput, required=False,
+                               help_text="At least 12 characters; not a common password.")
+
+
+class ContactDetailsForm(forms.Form):
+    """What a person may change about themself."""
+
+    phone = forms.CharField(max_length=60, required=False)
+    chat_handle = forms.CharField(max_length=120, required=False)
+    emergency_contact = forms.CharField(widget=forms.Textarea, required=False)
+    authority = AuthorityField(initial="SP 9.1.4.3")
+
+
+class AddMemberForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=Person.objects.all())
+    role = forms.ChoiceField(choices=[])
+    is_leader = forms.BooleanField(required=False, label="Team leader")
+    start = forms.DateField(required=False, widget=DateInput,
+                            help_text="Empty means today.")
+    authority = AuthorityField()
+
+    def __init__(self, *args: object, team_kind: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, Role(r).label) for r in TEAM_ROLES[team_kind]]
+        self.fields["authority"].help_text = (
+            "A Board decision (m20100222.1) or an Arbitration case: SP 9.1.5, the Board "
+            "authorises new individuals."
+        )
+
+
+class EndMembershipForm(forms.Form):
+    membership = forms.ModelChoiceField(queryset=Membership.objects.none(),
+                                        widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=200,
+                             help_text="Resignation, Arbitration ruling, Board or team "
+                             "leader decision (SP 9.1.7).")
+    authority = AuthorityField(initial="SP 9.1.7")
+
+    def __init__(self, *args: object, team: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = Membership.objects.active().filter(team=team)
+
+
+class AppointLeaderForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=Person.objects.none(), label="New team leader")
+    authority = AuthorityField()
+
+    def __init__(self, *args: object, team: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Person.objects.filter(
+            memberships__in=Membership.objects.active().filter(team=team, is_leader=False)
+        ).distinct()
+
+
+class ProposalForm(forms.Form):
+    change = forms.ChoiceField(choices=ChangeKind.choices)
+    person = forms.ModelChoiceField(queryset=Person.objects.all())
+    reason = forms.CharField(widget=forms.Textarea,
+                             help_text="What the Board reads when it decides.")
+    authority = AuthorityField(initial="SP 3.4.2")
+
+
+class DecideProposalForm(forms.Form):
+    decision = forms.CharField(
+        max_length=20, label="Board decision",
+        help_text="The minute id of the carried decision, e.g. m20100222.1 "
+        "(SP 3.4.2: changes are subject to Board approval).",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500)

@@ -1,0 +1,257 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.people import services
+from secman.people.choices import ListKind, ProposalStatus, Role
+from secman.people.controls import staffing_findings
+from secman.people.forms import (
+    AddMemberForm,
+    AppointLeaderForm,
+    ContactDetailsForm,
+    DecideProposalForm,
+    EndMembershipForm,
+    NewPersonForm,
+    PersonForm,
+    ProposalForm,
+    ReasonForm,
+)
+from secman.people.models import AccessList, ListChangeProposal, Membership, Person, Team
+from secman.people.rules import LIST_RULES
+from secman.people.selectors import (
+    can_see_contact_details,
+    is_administrator,
+    is_board_member,
+    list_members,
+    manages_list,
+    roles_of,
+)
+
+# --- people -------------------------------------------------------------------------------
+
+
+def people(request: HttpRequest) -> HttpResponse:
+    rows = []
+    active = Membership.objects.active().select_related("team")
+    by_person: dict[int, list[Membership]] = {}
+    for membership in active:
+        by_person.setdefault(membership.person_id, []).append(membership)
+    for person in Person.objects.all():
+        rows.append((person, by_person.get(person.pk, [])))
+    me = actor_of(request)
+    return render(request, "people/people.html", {
+        "rows": rows, "may_add": is_administrator(me) or is_board_member(me)
+        or Role.TEAM_LEADER in roles_of(me),
+    })
+
+
+def person(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(Person, pk=pk)
+    me = actor_of(request)
+    return render(request, "people/person.html", {
+        "person": subject,
+        "roles": sorted(role.label for role in roles_of(subject)),
+        "memberships": subject.memberships.select_related("team", "authority", "end_authority")
+        .order_by("-start", "-id"),
+        "entries": subject.list_entries.select_related("access_list").order_by("-added_at"),
+        "show_contact": can_see_contact_details(me, subject),
+        "may_edit": me.pk == subject.pk or is_administrator(me) or is_board_member(me),
+    })
+
+
+def person_new(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    form = NewPersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.create_person(
+            actor=me, **form.cleaned_data), "Person recorded.")
+        if created:
+            return redirect(created)
+    return render(request, "people/form.html", {"form": form, "title": "Record a person"})
+
+
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(Person, pk=pk)
+    me = actor_of(request)
+    privileged = is_administrator(me) or is_board_member(me)
+    if not privileged and me.pk != subject.pk:
+        raise PermissionDenied("Only the person, the Board or the administrator edit a person.")
+    form_class = PersonForm if privileged else ContactDetailsForm
+    initial = {field: getattr(subject, field) for field in form_class.base_fields
+               if hasattr(subject, field)}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        authority = data.pop("authority")
+        changes = {k: v for k, v in data.items() if v != getattr(subject, k)}
+        if perform(request, form, lambda: services.update_person(
+                actor=me, person=subject, authority=authority, **changes), "Person updated."):
+            return redirect(subject)
+    return render(request, "people/form.html", {
+        "form": form, "title": f"Edit {subject}", "back": subject.get_absolute_url(),
+    })
+
+
+# --- teams --------------------------------------------------------------------------------
+
+
+def teams(request: HttpRequest) -> HttpResponse:
+    active = Prefetch("memberships", queryset=Membership.objects.active()
+                      .select_related("person"), to_attr="active_members")
+    findings = staffing_findings()
+    rows = []
+    for team in Team.objects.prefetch_related(active):
+        url = team.get_absolute_url()
+        rows.append({
+            "team": team,
+            "leader": next((m.person for m in team.active_members if m.is_leader), None),
+            "members": team.active_members,
+            "findings": [f for f in findings if f.url == url],
+        })
+    return render(request, "people/teams.html", {"rows": rows})
+
+
+def team(request: HttpRequest, kind: str) -> HttpResponse:
+    subject = get_object_or_404(Team, kind=kind)
+    me = actor_of(request)
+    add_form = AddMemberForm(team_kind=subject.kind, prefix="add")
+    end_form = EndMembershipForm(team=subject, prefix="end")
+    leader_form = AppointLeaderForm(team=subject, prefix="lead")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "add":
+            add_form = AddMemberForm(request.POST, team_kind=subject.kind, prefix="add")
+            if add_form.is_valid() and perform(request, add_form, lambda: services.add_member(
+                    actor=me, team=subject, **add_form.cleaned_data), "Member added."):
+                return redirect(subject)
+        elif action == "end":
+            end_form = EndMembershipForm(request.POST, team=subject, prefix="end")
+            if end_form.is_valid() and perform(request, end_form, lambda: services.end_membership(
+                    actor=me, **end_form.cleaned_data), "Membership ended."):
+                return redirect(subject)
+            if end_form.errors:
+                messages.error(request, "; ".join(
+                    str(e) for errors in end_form.errors.values() for e in errors))
+        elif action == "lead":
+            leader_form = AppointLeaderForm(request.POST, team=subject, prefix="lead")
+            if leader_form.is_valid() and perform(
+                    request, leader_form, lambda: services.appoint_leader(
+                        actor=me, team=subject, **leader_form.cleaned_data),
+                    "Team leader appointed."):
+                return redirect(subject)
+    url = subject.get_absolute_url()
+    return render(request, "people/team.html", {
+        "team": subject,
+        "active": Membership.objects.active().filter(team=subject).select_related(
+            "person", "authority"),
+        "history": subject.memberships.select_related("person", "authority", "end_authority")
+        .order_by("-start", "-id"),
+        "findings": [f for f in staffing_findings() if f.url == url],
+        "add_form": add_form, "end_form": end_form, "leader_form": leader_form,
+        "may_staff": is_administrator(me) or is_board_member(me),
+        "managed_lists": subject.managed_lists.all(),
+    })
+
+
+# --- access lists -------------------------------------------------------------------------
+
+
+def lists(request: HttpRequest) -> HttpResponse:
+    rows = []
+    for access_list in AccessList.objects.select_related("manager"):
+        rule = LIST_RULES[ListKind(access_list.kind)]
+        rows.append({
+            "list": access_list,
+            "count": len(list_members(access_list)),
+            "pending": access_list.proposals.filter(status=ProposalStatus.PENDING).count(),
+            "rule": rule,
+        })
+    return render(request, "people/lists.html", {"rows": rows})
+
+
+def access_list(request: HttpRequest, kind: str) -> HttpResponse:
+    subject = get_object_or_404(AccessList.objects.select_related("manager"), kind=kind)
+    me = actor_of(request)
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.propose_list_change(
+            actor=me, access_list=subject, **form.cleaned_data),
+            "Proposal recorded: it takes effect when the Board approves it.")
+        if created:
+            return redirect(created)
+    return render(request, "people/list.html", {
+        "list": subject,
+        "rule": LIST_RULES[ListKind(subject.kind)],
+        "members": list_members(subject),
+        "history": subject.entries.select_related("person", "added_by__decision",
+                                                  "removed_by__decision")
+        .order_by("-added_at"),
+        "proposals": subject.proposals.select_related("person", "proposed_by", "decision"),
+        "form": form,
+        "may_propose": manages_list(me, subject) or is_board_member(me),
+    })
+
+
+def proposals(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    rows = ListChangeProposal.objects.select_related("access_list", "person", "proposed_by",
+                                                     "decision")
+    if status in ProposalStatus.values:
+        rows = rows.filter(status=status)
+    return render(request, "people/proposals.html", {
+        "rows": rows, "status": status, "statuses": ProposalStatus.choices,
+    })
+
+
+def proposal(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(
+        ListChangeProposal.objects.select_related("access_list", "person", "proposed_by",
+                                                  "decision", "decided_by", "authority"),
+        pk=pk,
+    )
+    me = actor_of(request)
+    return render(request, "people/proposal.html", {
+        "proposal": subject,
+        "decide_form": DecideProposalForm(),
+        "withdraw_form": ReasonForm(),
+        "is_board": is_board_member(me),
+        "may_withdraw": me.pk == subject.proposed_by_id or manages_list(me, subject.access_list),
+    })
+
+
+@require_POST
+def proposal_decide(request: HttpRequest, pk: int, verdict: str) -> HttpResponse:
+    subject = get_object_or_404(ListChangeProposal, pk=pk)
+    me = actor_of(request)
+    form = DecideProposalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the minute id of the Board decision.")
+        return redirect(subject)
+    decision = form.cleaned_data["decision"].strip()
+    if verdict == "approve":
+        refuse_to_messages(request, lambda: services.approve_proposal(
+            actor=me, proposal=subject, decision=decision),
+            "Approved: the change has taken effect.")
+    else:
+        refuse_to_messages(request, lambda: services.reject_proposal(
+            actor=me, proposal=subject, decision=decision), "Rejected.")
+    return redirect(subject)
+
+
+@require_POST
+def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(ListChangeProposal, pk=pk)
+    me = actor_of(request)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the proposal is withdrawn.")
+        return redirect(subject)
+    refuse_to_messages(request, lambda: services.withdraw_proposal(
+        actor=me, proposal=subject, reason=form.cleaned_data["reason"]), "Withdrawn.")
+    return redirect(subject)

@@ -1,0 +1,88 @@
+"""The whole path a list change takes, in a real browser: a list manager proposes, a Board
+member approves, and both actions are in the Event Log."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD, build_org
+
+# serialized_rollback: the rows the migrations made (teams, lists, log head) come back
+# after each test flushes the database.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Today")
+
+
+def log_out(page) -> None:
+    page.click("text=Log out")
+    expect(page.locator("h1")).to_have_text("Log in to secman")
+
+
+def test_it_proposes_approves_and_logs_a_list_change(page, live_server):
+    org = build_org()
+    base = live_server.url
+
+    log_in(page, base, "sam")  # leads Critical System Administration: manages the list
+    page.click("text=Access lists")
+    page.get_by_role("link", name="Physical Access List").click()
+    page.select_option("#id_change", "add")
+    page.select_option("#id_person", label="Sid")
+    page.fill("#id_reason", "Sid takes over hardware recovery.")
+    page.click("text=Propose to the Board")
+    expect(page.locator(".messages")).to_contain_text("takes effect when the Board approves")
+    expect(page.locator(".badge").first).to_have_text("Waiting for the Board")
+    proposal_url = page.url
+    log_out(page)
+
+    log_in(page, base, "bea")
+    expect(page.locator("text=your decision is needed")).to_be_visible()
+    page.goto(proposal_url)
+    page.fill("#id_decision", org.decision.minute_id)
+    page.click("button:text('Approve')")
+    expect(page.locator(".messages")).to_contain_text("the change has taken effect")
+    expect(page.locator(".badge").first).to_have_text("Approved by the Board")
+
+    page.get_by_role("link", name="Physical Access List").click()
+    expect(page.locator("table").first).to_contain_text("Sid")
+    page.goto(f"{base}/people/lists/ssh_access/")
+    expect(page.locator("table").first).to_contain_text("by default, via the Physical Access List")
+
+    page.get_by_role("link", name="Event Log").first.click()
+    rows = page.locator("tbody tr, table tr")
+    expect(rows.filter(has_text="people.list.propose").filter(has_text="Sid")).to_have_count(1)
+    approve = rows.filter(has_text="people.list.approve").filter(has_text="Sid")
+    expect(approve).to_have_count(1)
+    expect(approve).to_contain_text(org.decision.minute_id)
+    assert page.problems == []
+
+
+def test_it_shows_a_refused_change_with_its_rule(page, live_server):
+    build_org()
+    log_in(page, live_server.url, "sam")
+    page.goto(f"{live_server.url}/people/lists/physical_access/")
+    page.select_option("#id_person", label="Axel")  # an Access Engineer
+    page.fill("#id_reason", "Should be refused.")
+    page.click("text=Propose to the Board")
+    expect(page.locator(".error")).to_contain_text("SP 3.4.2")
+    expect(page.locator(".error")).to_contain_text(re.compile("for Systems Administrators"))
+    assert page.problems == []
+
+
+def test_it_works_with_javascript_off(chromium, live_server):
+    build_org()
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server.url, "sue")
+    page.click("text=Sign-offs")
+    expect(page.locator("h1")).to_contain_text("Sign-offs")
+    context.close()
