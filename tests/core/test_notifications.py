@@ -1,0 +1,114 @@
+"""Notifications travel through a real SMTP server (aiosmtpd on loopback)."""
+
+from __future__ import annotations
+
+import email
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import transaction
+
+from secman.authority import services as authority_services
+from secman.authority.signoff import TASK, dual_control
+from secman.people import services as people_services
+from secman.people.choices import Role
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.Message]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.content)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.DEFAULT_FROM_EMAIL = "secman@ca.example.org"
+    yield inbox
+    controller.stop()
+
+
+def test_it_tells_the_board_about_a_proposal(org, smtp, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.propose_list_change(
+            actor=org.sam, access_list=org.lists["physical_access"], person=org.sid,
+            change="add", reason="Hardware recovery.",
+        )
+    assert len(smtp.messages) == 1
+    recipients, message = smtp.messages[0]
+    assert sorted(recipients) == ["bea@example.org", "ida@example.org", "tom@example.org"]
+    assert message["Subject"] == "[secman] A change to the Physical Access List waits for the Board"
+    body = message.get_payload()
+    assert "add Sid to the Physical Access List" in body
+    assert "Hardware recovery." in body
+    assert "/people/proposals/" in body
+
+
+def test_it_tells_the_proposer_the_boards_answer(org, smtp, django_capture_on_commit_callbacks):
+    proposal = people_services.propose_list_change(
+        actor=org.sam, access_list=org.lists["physical_access"], person=org.sid,
+        change="add", reason="Hardware recovery.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        people_services.approve_proposal(actor=org.tom, proposal=proposal, decision=org.decision)
+    assert [recipients for recipients, _ in smtp.messages] == [["sam@example.org"]]
+    assert org.decision.minute_id in smtp.messages[0][1].get_payload()
+
+
+def test_it_asks_everyone_who_could_sign_except_the_requester(
+    org, smtp, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        authority_services.request_signoff(
+            actor=org.sue, action=TASK, title="Swap the disk",
+            requirement=dual_control(Role.SYSTEMS_ADMINISTRATOR), authority="SM 2.2.3",
+        )
+    recipients, message = smtp.messages[0]
+    assert sorted(recipients) == ["sam@example.org", "sid@example.org"]
+    assert message["Subject"] == "[secman] Sign-off needed: Swap the disk"
+
+
+def test_it_sends_nothing_for_an_action_that_was_rolled_back(
+    org, smtp, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            people_services.propose_list_change(
+                actor=org.sam, access_list=org.lists["physical_access"], person=org.sid,
+                change="add", reason="Hardware recovery.",
+            )
+            raise RuntimeError("the caller fails after the service call")
+    assert callbacks == []
+    assert smtp.messages == []
+
+
+def test_it_keeps_the_action_when_the_mail_server_is_down(
+    org, settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = people_services.propose_list_change(
+            actor=org.sam, access_list=org.lists["physical_access"], person=org.sid,
+            change="add", reason="Hardware recovery.",
+        )
+    proposal.refresh_from_db()
+    assert proposal.status == "pending"
+    assert "could not send notification" in caplog.text
