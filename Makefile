@@ -23,6 +23,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check secman tests
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)

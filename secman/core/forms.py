@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 AUTHORITY_HELP = (
@@ -13,7 +15,7 @@ AUTHORITY_HELP = (
 class AuthorityField(forms.CharField):
     """Checked by the service, so the form and the API give the same answer."""
 
-    def __init__(self, *, initial: str = "", **kwargs: object) -> None:
+    def __init__(self, *, initial: str = "", **kwargs: Any) -> None:
         super().__init__(max_length=40, initial=initial, help_text=AUTHORITY_HELP, **kwargs)
 
 

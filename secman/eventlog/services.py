@@ -41,15 +41,21 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _check_no_secrets(details: Any, path: str = "details") -> None:
-    if isinstance(details, dict):
-        for key, value in details.items():
+def _check_storable(value: Any, path: str = "details") -> None:
+    """Refuse secrets, and NUL characters (PostgreSQL cannot store them, and an entry
+    must be storable the same way on every database)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{path}: NUL characters cannot be stored in the Event Log")
+    elif isinstance(value, dict):
+        for key, item in value.items():
             if any(word in str(key).lower() for word in SECRET_WORDS):
                 raise ValueError(f"{path}.{key}: secrets are never written to the Event Log")
-            _check_no_secrets(value, f"{path}.{key}")
-    elif isinstance(details, list):
-        for index, value in enumerate(details):
-            _check_no_secrets(value, f"{path}[{index}]")
+            _check_storable(key, f"{path} key")
+            _check_storable(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_storable(item, f"{path}[{index}]")
 
 
 def _subject_fields(subject: models.Model | None) -> tuple[str, str, str]:
@@ -77,7 +83,7 @@ def record(
         raise ValueError("every Event Log entry names its authority")
     details = _plain(details or {})
     signoffs = _plain(list(signoffs))
-    _check_no_secrets(details)
+    _check_storable(details)
     if retention_class not in RetentionClass.values:
         raise ValueError(f"unknown retention class {retention_class!r}")
 
@@ -85,9 +91,12 @@ def record(
     now = timezone.now()
     subject_type, subject_id, subject_label = _subject_fields(subject)
     label = actor_label or (f"{actor.name} (#{actor.pk})" if actor is not None else "system")
-    fields = {
+    _check_storable({"action": action, "actor": label, "authority": str(authority),
+                     "signoffs": signoffs}, "entry")
+    seq = head.seq + 1
+    fields: dict[str, Any] = {
         "v": CANONICAL_VERSION,
-        "seq": head.seq + 1,
+        "seq": seq,
         "time": now.isoformat().replace("+00:00", "Z"),
         "actor": label,
         "action": action,
@@ -101,7 +110,7 @@ def record(
     canonical = canonical_bytes(fields)
     digest = entry_hash(canonical)
     event = Event.objects.create(
-        seq=fields["seq"],
+        seq=seq,
         recorded_at=now,
         actor=actor,
         actor_label=label,
@@ -117,7 +126,7 @@ def record(
         prev_hash=head.head_hash,
         entry_hash=digest,
     )
-    LogHead.objects.filter(pk=1).update(seq=fields["seq"], head_hash=digest)
+    LogHead.objects.filter(pk=1).update(seq=seq, head_hash=digest)
     return event
 
 

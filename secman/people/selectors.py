@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from secman.people.choices import ListKind, Role
 from secman.people.rules import LIST_RULES
@@ -82,7 +83,7 @@ def lists_of(person: Person) -> set[str]:
     )
 
 
-def person_for_user(user: object) -> Person | None:
+def person_for_user(user: Any) -> Person | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Person.objects.filter(user=user).first()
