@@ -8,6 +8,7 @@ app_name = "people"
 urlpatterns = [
     path("", views.people, name="people"),
     path("new/", views.person_new, name="person_new"),
+    path("key-persons/", views.key_persons, name="key_persons"),
     path("<int:pk>/", views.person, name="person"),
     path("<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("teams/", views.teams, name="teams"),

@@ -26,6 +26,7 @@ from secman.people.models import AccessList, ListChangeProposal, Membership, Per
 from secman.people.rules import LIST_RULES
 from secman.people.selectors import (
     can_see_contact_details,
+    holds_any,
     is_administrator,
     is_board_member,
     list_members,
@@ -48,6 +49,7 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, "people/people.html", {
         "rows": rows, "may_add": is_administrator(me) or is_board_member(me)
         or Role.TEAM_LEADER in roles_of(me),
+        "may_see_contacts": holds_any(me, Role.BOARD_MEMBER, Role.ARBITRATOR),
     })
 
 
@@ -255,3 +257,18 @@ def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     refuse_to_messages(request, lambda: services.withdraw_proposal(
         actor=me, proposal=subject, reason=form.cleaned_data["reason"]), "Withdrawn.")
     return redirect(subject)
+
+
+def key_persons(request: HttpRequest) -> HttpResponse:
+    """The Key Persons List (SP 9.1.4.3, 10.1): everyone active in a team, with contact
+    details. Restricted to the Board and the Arbitrator."""
+    me = actor_of(request)
+    if not holds_any(me, Role.BOARD_MEMBER, Role.ARBITRATOR):
+        raise PermissionDenied("The Key Persons List is shown to the Board and the "
+                               "Arbitrator only.")
+    active = Membership.objects.active().select_related("team", "person")
+    rows: dict[int, tuple[Person, list[Membership]]] = {}
+    for membership in active:
+        rows.setdefault(membership.person_id, (membership.person, []))[1].append(membership)
+    return render(request, "people/key_persons.html", {
+        "rows": sorted(rows.values(), key=lambda row: row[0].name)})

@@ -99,3 +99,16 @@ def test_it_locks_a_login_after_repeated_failures(client, demo_org, settings):
     assert response.status_code == 429
     assert b"Login locked" in response.content
     assert client.get("/").status_code == 302  # still not logged in
+
+
+def test_it_shows_the_key_persons_list_to_the_board_and_arbitrator_only(client, demo_org):
+    for username, status in [("beatrix", 200), ("aurelio", 200), ("samir", 403),
+                             ("ursula", 403), ("admin", 403)]:
+        login(client, username)
+        response = client.get("/people/key-persons/")
+        assert response.status_code == status, username
+        if status == 200:
+            assert "+00 555 0108" in response.content.decode()  # Samir's demo phone
+        else:
+            assert "+00 555" not in response.content.decode()
+        client.logout()
