@@ -1,3 +1,79 @@
+"""The REST API under /api/: one router for every app's viewsets, the OpenAPI schema
+and its docs page, served locally (no CDN) under the site's strict CSP."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import APIRootView, DefaultRouter
+
+from secman.authority.api import (
+    ArbitrationCaseViewSet,
+    BoardDecisionViewSet,
+    SignOffRequestViewSet,
+)
+from secman.core.api import SecmanAPIView
+from secman.eventlog.api import EventViewSet
+from secman.people.api import (
+    AccessListViewSet,
+    MeView,
+    PersonViewSet,
+    ProposalViewSet,
+    TeamViewSet,
+    TokenView,
+)
+
+app_name = "api"
+
+
+class RootView(SecmanAPIView, APIRootView):
+    """The index of the API, under the same authentication and permission as the rest."""
+
+
+class Router(DefaultRouter):
+    # Format suffixes (`.json`) would swallow the dot in m20100222.1 and a20090525.1.
+    include_format_suffixes = False
+    APIRootView = RootView
+
+
+router = Router()
+router.register("people", PersonViewSet, basename="person")
+router.register("teams", TeamViewSet, basename="team")
+router.register("lists", AccessListViewSet, basename="list")
+router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("decisions", BoardDecisionViewSet, basename="decision")
+router.register("cases", ArbitrationCaseViewSet, basename="case")
+router.register("signoffs", SignOffRequestViewSet, basename="signoff")
+router.register("events", EventViewSet, basename="event")
+
+
+class SchemaView(SecmanAPIView, SpectacularAPIView):
+    """The schema is readable by the same people as the API (drf-spectacular's default
+    would publish it to anyone)."""
+
+
+class DocsView(SecmanAPIView, SpectacularSwaggerSplitView):
+    """Swagger UI from drf-spectacular-sidecar's static files; its setup script is
+    served from this same URL (?script), so no inline script is needed."""
+
+
+# A page for browsers: an anonymous visitor is sent to the login page, as elsewhere on
+# the site, rather than answered with JSON.
+docs_view = DocsView.as_view(url_name="api:schema")
+docs_view.login_required = True  # type: ignore[attr-defined]
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    path("me/token/", TokenView.as_view(), name="token"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", docs_view, name="docs"),
+    *router.urls,
+]
+
+# LoginRequiredMiddleware would redirect anonymous API clients to the HTML login page.
+# DRF marks its views login_not_required since 3.16; doing it here as well keeps the API
+# answering 401 JSON with any DRF version pyproject allows.
+for pattern in urlpatterns:
+    if pattern.callback is not docs_view:
+        login_not_required(pattern.callback)

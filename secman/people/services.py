@@ -509,3 +509,24 @@ def withdraw_proposal(
         )
     return proposal
 
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def issue_api_token(*, actor: Person) -> str:
+    """A new API token for the actor's own login, replacing any earlier one. The key is
+    returned once and never written to the Event Log (the entry says only that one was
+    issued). SP 3.4.3: authentication schemes are documented, see docs/api.md."""
+    from rest_framework.authtoken.models import Token
+
+    user = actor.user
+    if user is None or not user.is_active:
+        raise NotAllowed("API tokens belong to a login, and this person has no active one")
+    with transaction.atomic():
+        replaced, _ = Token.objects.filter(user=user).delete()
+        key = Token.objects.create(user=user).key
+        record(
+            "people.api_token.issue", actor=actor, authority="SP 3.4.3", subject=actor,
+            details={"login": user.get_username(), "replaced_earlier_one": bool(replaced)},
+        )
+    return key
