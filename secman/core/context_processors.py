@@ -21,9 +21,8 @@ CHAPTERS = [
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    from secman.people.selectors import person_for_user
-
     from secman import __version__
+    from secman.people.selectors import person_for_user
 
     return {"chapters": CHAPTERS, "me": person_for_user(getattr(request, "user", None)),
             "SECMAN_VERSION": __version__}

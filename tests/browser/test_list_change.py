@@ -12,7 +12,10 @@ from tests.conftest import PASSWORD, build_org
 
 # serialized_rollback: the rows the migrations made (teams, lists, log head) come back
 # after each test flushes the database.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def log_in(page, base: str, username: str) -> None:

@@ -19,7 +19,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], email.message.Message]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content)
         self.messages.append((list(envelope.rcpt_tos), message))
         return "250 OK"
@@ -87,13 +87,16 @@ def test_it_asks_everyone_who_could_sign_except_the_requester(
 def test_it_sends_nothing_for_an_action_that_was_rolled_back(
     org, smtp, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            people_services.propose_list_change(
-                actor=org.sam, access_list=org.lists["physical_access"], person=org.sid,
-                change="add", reason="Hardware recovery.",
-            )
-            raise RuntimeError("the caller fails after the service call")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        people_services.propose_list_change(
+            actor=org.sam, access_list=org.lists["physical_access"], person=org.sid,
+            change="add", reason="Hardware recovery.",
+        )
+        raise RuntimeError("the caller fails after the service call")
     assert callbacks == []
     assert smtp.messages == []
 
