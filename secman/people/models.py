@@ -88,6 +88,11 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         on = on or today()
         return self.filter(Q(end__isnull=True) | Q(end__gt=on), start__lte=on)
 
+    def active_from(self, start: dt.date) -> MembershipQuerySet:
+        """Rows active on any day from `start` on: those an open-ended membership starting
+        then would overlap, including rows that start later."""
+        return self.filter(Q(end__isnull=True) | Q(end__gt=start))
+
 
 class Membership(models.Model):
     """A person's time in a team, in one role. Never rewritten: a change of role or of

@@ -210,10 +210,10 @@ def add_member(
         allowed = ", ".join(Role(r).label for r in TEAM_ROLES[team.kind])
         raise RuleViolation(f"members of the {team} team hold the role {allowed}", field="role")
     start = start or today()
-    if Membership.objects.active(start).filter(team=team, person=person).exists():
+    if Membership.objects.active_from(start).filter(team=team, person=person).exists():
         raise RuleViolation(f"{person} is already in the {team} team", field="person")
     if team.kind in CRITICAL_TEAMS:
-        other = (Membership.objects.active(start)
+        other = (Membership.objects.active_from(start)
                  .filter(person=person, team__kind__in=CRITICAL_TEAMS)
                  .exclude(team=team).select_related("team").first())
         if other:
@@ -221,7 +221,11 @@ def add_member(
                 f"{person} is active in the {other.team} team; an individual is active in "
                 "at most one team", section="SP 9.1.2", field="person",
             )
-    if is_leader and Membership.objects.active(start).filter(team=team, is_leader=True).exists():
+    # Overlap from `start` on, not only on that day: a back-dated row must not run
+    # alongside one that began later.
+    if is_leader and (
+        Membership.objects.active_from(start).filter(team=team, is_leader=True).exists()
+    ):
         raise RuleViolation(f"the {team} team has a leader; appoint a new one instead",
                             section="SP 9.1.2", field="is_leader")
     with transaction.atomic():
