@@ -122,6 +122,9 @@ def create_person(
             raise RuleViolation(f"the login name {username!r} is taken", field="username")
         try:
             user_model.username_validator(username)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            raise RuleViolation(" ".join(exc.messages), field="username") from None
+        try:
             validate_password(password, user_model(username=username, email=fields["email"]))
         except ValidationError as exc:
             raise RuleViolation(" ".join(exc.messages), field="password") from None
