@@ -9,11 +9,15 @@ from dataclasses import dataclass
 from secman.authority.choices import AuthorityKind
 from secman.core.errors import RuleViolation
 
+# [0-9], not \d: \d also matches other scripts' digits, and "SP 3.1" followed by a
+# full-width 4 would become an authority distinct from "SP 3.14". White space may be
+# any (a pasted &nbsp; is fine).
 SECTION_RE = re.compile(
-    r"^(?P<doc>SP|SM)\s*(?:§\s*)?(?P<number>[1-9]\d?(?:\.[1-9]\d?){0,5})\.?$", re.IGNORECASE
+    r"^(?P<doc>SP|SM)\s*(?:§\s*)?(?P<number>[1-9][0-9]?(?:\.[1-9][0-9]?){0,5})\.?$",
+    re.IGNORECASE,
 )
-CASE_RE = re.compile(r"^a(?P<date>\d{8})\.(?P<n>[1-9]\d{0,2})$")
-DECISION_RE = re.compile(r"^m(?P<date>\d{8})\.(?P<n>[1-9]\d{0,2})$")
+CASE_RE = re.compile(r"^a(?P<date>[0-9]{8})\.(?P<n>[1-9][0-9]{0,2})$")
+DECISION_RE = re.compile(r"^m(?P<date>[0-9]{8})\.(?P<n>[1-9][0-9]{0,2})$")
 
 ACCEPTED = (
     'cite a section of the Security Policy or Manual ("SP 3.4.2", "SM 2.2.3.3"), '
