@@ -254,8 +254,15 @@ def update_case(
     if status == CaseStatus.RULED:
         if not ruled_on or not ruling_summary.strip():
             raise RuleViolation("a ruling needs its date and a summary", field="ruling_summary")
-        if arbitrator is None or actor.pk != arbitrator.pk:
-            raise NotAllowed("only the case's Arbitrator records its ruling", section="SP 9.1.4")
+        # The Arbitrator the case was assigned to before this call: another Arbitrator
+        # cannot take the case over and rule in one step. Reassignment is its own update.
+        if case.arbitrator_id is None or actor.pk != case.arbitrator_id or (
+            arbitrator is None or arbitrator.pk != case.arbitrator_id
+        ):
+            raise NotAllowed(
+                "only the case's Arbitrator records its ruling (assign the case first)",
+                section="SP 9.1.4",
+            )
         if ruled_on < case.filed_on or ruled_on > timezone.localdate():
             raise RuleViolation("the ruling date must lie between filing and today",
                                 field="ruled_on")
