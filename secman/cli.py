@@ -20,8 +20,14 @@ console = Console(stderr=True)
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secman.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        # The settings' own message names the variable and what it accepts; a traceback
+        # would only bury it.
+        raise click.ClickException(f"configuration error: {exc}") from None
 
 
 class SecmanGroup(click.Group):
