@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils import timezone
 from secman.eventlog.models import Event, LogHead, RetentionClass
 
 GENESIS_HASH = "0" * 64
+ACTOR_ID_RE = re.compile(r" \(#([0-9]+)\)$")
 CANONICAL_VERSION = 1
 
 # Words that must never appear as keys of an entry's details: the log is read by many
@@ -90,7 +92,11 @@ def record(
     head = LogHead.objects.select_for_update().get(pk=1)
     now = timezone.now()
     subject_type, subject_id, subject_label = _subject_fields(subject)
-    label = actor_label or (f"{actor.name} (#{actor.pk})" if actor is not None else "system")
+    # An actor is always named with their id, so verification can check the actor column.
+    if actor is not None:
+        label = f"{actor_label or actor.name} (#{actor.pk})"
+    else:
+        label = actor_label or "system"
     _check_storable({"action": action, "actor": label, "authority": str(authority),
                      "signoffs": signoffs}, "entry")
     seq = head.seq + 1
@@ -158,6 +164,11 @@ def _column_mismatch(event: Event, fields: dict[str, Any]) -> str:
     for key, value in expected.items():
         if fields.get(key) != value:
             return f"column {key!r} differs from the hashed entry"
+    # The actor column (what the log is filtered by) must be the person the hashed label
+    # names, "Name (#12)"; an entry without an actor names nobody that way.
+    named = ACTOR_ID_RE.search(str(fields.get("actor", "")))
+    if (int(named[1]) if named else None) != event.actor_id:
+        return "column 'actor' differs from the hashed entry"
     if fields.get("time") != event.recorded_at.isoformat().replace("+00:00", "Z"):
         return "column 'time' differs from the hashed entry"
     return ""
