@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from secman.people.choices import CRITICAL_TEAMS, ListKind
+from secman.people.choices import CRITICAL_TEAMS, ListKind, TeamKind
 from secman.people.models import ListEntry, Membership, Team
 from secman.people.rules import LIST_RULES, SECTION, excludes
 from secman.people.selectors import roles_of
@@ -37,7 +37,8 @@ def staffing_findings() -> list[Finding]:
             teams_of_person[membership.person_id].add(membership.team.name)
     for team in Team.objects.all():
         members = by_team.get(team.pk, [])
-        if len({m.person_id for m in members}) < MINIMUM_TEAM_SIZE:
+        # External auditors are engaged per audit, not staffed as a team (SP 9.1.2).
+        if team.kind != TeamKind.AUDIT and len({m.person_id for m in members}) < MINIMUM_TEAM_SIZE:
             findings.append(Finding(
                 "SP 9.1.2",
                 f"the {team} team has {len(members)} active member"
