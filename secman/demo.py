@@ -189,4 +189,4 @@ def load() -> list[tuple[str, str, str]]:
     )
     authority.sign(actor=people_by_login["ana"], request=rack)
     authority.sign(actor=people_by_login["jonas"], request=rack, comment="All labels match.")
-    return existing_logins() + [("admin", "secman administrator", "administrator")]
+    return [*existing_logins(), ("admin", "secman administrator", "administrator")]

@@ -190,7 +190,9 @@ class SignOff(models.Model):
         ordering = ["signed_at", "id"]
         constraints = [
             # Distinct people: nobody fills two slots, so the executor is never the observer.
-            models.UniqueConstraint(fields=["request", "person"], name="signoff_by_distinct_people"),
+            models.UniqueConstraint(
+                fields=["request", "person"], name="signoff_by_distinct_people"
+            ),
             models.UniqueConstraint(fields=["request", "slot"], name="one_signoff_per_slot"),
         ]
 

@@ -63,13 +63,13 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.subject_label}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("eventlog:event", args=[self.seq])
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnly("Event Log entries are never changed")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("eventlog:event", args=[self.seq])
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnly("Event Log entries are never deleted")

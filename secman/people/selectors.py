@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from secman.people.choices import ListKind, Role
-from secman.people.rules import LIST_RULES
 from secman.people.models import AccessList, ListEntry, Membership, Person
+from secman.people.rules import LIST_RULES
 
 
 def roles_of(person: Person | None, on: dt.date | None = None) -> set[Role]:
