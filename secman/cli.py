@@ -207,3 +207,14 @@ def verify() -> None:
             console.print(f"... and {len(problems) - 20} more problems")
         raise SystemExit(1)
     console.print(f"[green]✓[/green] {total} entries verified; the chain is intact.")
+
+
+def _add_docs_group() -> None:
+    # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
+    # without a database.
+    from secman.documents.cli import docs
+
+    main.add_command(docs)
+
+
+_add_docs_group()

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "secman.people",
     "secman.authority",
     "secman.eventlog",
+    "secman.documents",
 ]
 
 MIDDLEWARE = [

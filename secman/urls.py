@@ -7,5 +7,6 @@ urlpatterns = [
     path("people/", include("secman.people.urls")),
     path("authority/", include("secman.authority.urls")),
     path("events/", include("secman.eventlog.urls")),
+    path("documents/", include("secman.documents.urls")),
     path("api/", include("secman.api_urls")),
 ]

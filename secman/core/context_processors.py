@@ -9,7 +9,8 @@ from django.http import HttpRequest
 
 # (chapter, title, [(url name, label)]). Only chapters with something built are listed.
 CHAPTERS = [
-    ("1", "Introduction", [("authority:decisions", "Board decisions"),
+    ("1", "Introduction", [("documents:index", "Documents"),
+                           ("authority:decisions", "Board decisions"),
                            ("authority:cases", "Arbitration"),
                            ("authority:signoffs", "Sign-offs")]),
     ("3", "Logical security", [("people:lists", "Access lists"),

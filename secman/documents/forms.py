@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django import forms
+
+from secman.core.forms import AuthorityField
+from secman.documents.choices import DocumentKind
+from secman.documents.importers import FORMATS
+from secman.people.choices import TeamKind
+from secman.people.models import Person
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="HTML, wiki text export, Markdown or reStructuredText.")
+    name = forms.CharField(max_length=200, initial="Security Manual",
+                           help_text="Importing a name secman holds makes a new version of it.")
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    label = forms.CharField(max_length=60, required=False, label="Version label",
+                            help_text="Empty: v1, v2, ...")
+    format = forms.ChoiceField(choices=[("", "detect"), *[(f, f) for f in FORMATS]],
+                               required=False)
+    authority = AuthorityField(required=False)
+
+
+class DraftForm(forms.Form):
+    title = forms.CharField(max_length=500)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}), required=False,
+                           help_text="Paragraphs separated by an empty line.")
+
+
+class SubmitForm(forms.Form):
+    authority = AuthorityField()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["authority"].help_text = (
+            "Manual sections: a section (SP 1.4.2) or a decision; policy sections: a "
+            "carried Board decision (m20100222.1).")
+
+
+class DelegateForm(forms.Form):
+    team = forms.ChoiceField(choices=TeamKind.choices)
+    person = forms.ModelChoiceField(queryset=Person.objects.all())
+    authority = AuthorityField(initial="SP 1.4.2")
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(max_length=200, required=False, label="Search")
