@@ -14,7 +14,15 @@ from secman.authority.api import (
     SignOffRequestViewSet,
 )
 from secman.core.api import SecmanAPIView
-from secman.eventlog.api import EventViewSet
+from secman.eventlog.api import (
+    CheckpointViewSet,
+    ConsistencyProofView,
+    EventViewSet,
+    InclusionProofView,
+    KeysView,
+    VerifyView,
+    WitnessView,
+)
 from secman.people.api import (
     AccessListViewSet,
     MeView,
@@ -46,6 +54,7 @@ router.register("decisions", BoardDecisionViewSet, basename="decision")
 router.register("cases", ArbitrationCaseViewSet, basename="case")
 router.register("signoffs", SignOffRequestViewSet, basename="signoff")
 router.register("events", EventViewSet, basename="event")
+router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):
@@ -68,6 +77,11 @@ urlpatterns = [
     path("me/token/", TokenView.as_view(), name="token"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", docs_view, name="docs"),
+    path("eventlog/proofs/inclusion/", InclusionProofView.as_view(), name="inclusion"),
+    path("eventlog/proofs/consistency/", ConsistencyProofView.as_view(), name="consistency"),
+    path("eventlog/keys/", KeysView.as_view(), name="keys"),
+    path("eventlog/verify/", VerifyView.as_view(), name="verify"),
+    path("eventlog/witness/", WitnessView.as_view(), name="witness"),
     *router.urls,
 ]
 

@@ -173,40 +173,13 @@ def createadmin(username: str, name: str, email: str, password_stdin: bool) -> N
     console.print(f"[green]Administrator {username!r} created.[/green]")
 
 
-@main.group()
-def eventlog() -> None:
-    """Check the Event Log."""
+def _add_eventlog_group() -> None:
+    from secman.eventlog.cli import eventlog
+
+    main.add_command(eventlog)
 
 
-@eventlog.command()
-def verify() -> None:
-    """Re-hash every entry and walk the chain; name the first bad entry.
-
-    Exits 0 when every entry's SHA-256 matches its stored bytes, chains to the entry
-    before it and its columns still say what was hashed; exits 1 otherwise."""
-    setup_django()
-    from rich.progress import Progress
-
-    from secman.eventlog.models import Event
-    from secman.eventlog.services import verify_chain
-
-    total = Event.objects.count()
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Verifying the Event Log", total=total)
-
-        def entries():
-            for event in Event.objects.order_by("seq").iterator(chunk_size=2000):
-                progress.advance(task)
-                yield event
-
-        problems = verify_chain(entries())
-    if problems:
-        for problem in problems[:20]:
-            console.print(f"[red]✗[/red] {problem}")
-        if len(problems) > 20:
-            console.print(f"... and {len(problems) - 20} more problems")
-        raise SystemExit(1)
-    console.print(f"[green]✓[/green] {total} entries verified; the chain is intact.")
+_add_eventlog_group()
 
 
 def _add_docs_group() -> None:

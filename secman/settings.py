@@ -198,6 +198,20 @@ EMAIL_BACKEND = (
 )
 SITE_URL = env("SECMAN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Event Log ----------------------------------------------------------------------------
+
+# The name in every checkpoint (C2SP tlog-checkpoint "origin") and of the signing key.
+EVENTLOG_ORIGIN = env("SECMAN_EVENTLOG_ORIGIN", "")
+if not EVENTLOG_ORIGIN:
+    from urllib.parse import urlsplit
+
+    EVENTLOG_ORIGIN = f"{urlsplit(SITE_URL).netloc or 'secman'}/eventlog"
+EVENTLOG_KEY_FILE = env("SECMAN_EVENTLOG_KEY_FILE", "")
+EVENTLOG_CHECKPOINT_EVERY = envint("SECMAN_EVENTLOG_CHECKPOINT_EVERY", 1000, minimum=1)
+EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 3600, minimum=1)
+# Who receives every checkpoint by mail, so copies exist outside secman (SM 4.2).
+EVENTLOG_WITNESSES = envlist("SECMAN_EVENTLOG_WITNESSES", [])
+
 # --- API ----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

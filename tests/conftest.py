@@ -18,6 +18,30 @@ from secman.people.models import AccessList, Person, Team
 PASSWORD = "test-password-for-secman"
 
 
+def _flush_around_event_log_triggers() -> None:
+    """Transactional tests empty the test database with DELETE FROM on SQLite, which the
+    Event Log's append-only triggers refuse (as they should anywhere else): drop them for
+    the flush and put them back in the same statement list. PostgreSQL flushes with
+    TRUNCATE, which row triggers do not see."""
+    from django.db.backends.sqlite3.base import DatabaseOperations
+
+    from secman.eventlog.triggers import SQLITE_CREATE, SQLITE_DROP
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences,
+                              allow_cascade=allow_cascade)
+        if not statements or "eventlog_event" not in tables:
+            return statements
+        return [*SQLITE_DROP, *statements, *SQLITE_CREATE]
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_around_event_log_triggers()
+
+
 @dataclass
 class Org:
     people: dict[str, Person] = field(default_factory=dict)
@@ -52,7 +76,25 @@ MEMBERS = [
 ]
 
 
+def ensure_reference_data() -> None:
+    """The rows the data migrations make (teams, access lists, retention policies, the
+    log head). A test that runs `migrate` through the CLI leaves later transactional tests
+    without them even with serialized_rollback (cause not found yet), so the fixtures
+    put them back the way the migrations do."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in [
+        ("secman.people.migrations.0002_seed_teams_and_lists", "seed"),
+        ("secman.eventlog.migrations.0002_log_head", "create_head"),
+        ("secman.eventlog.migrations.0005_retention_and_triggers", "seed"),
+    ]:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 def build_org() -> Org:
+    ensure_reference_data()
     org = Org()
     start = timezone.localdate() - dt.timedelta(days=30)
     org.teams = {team.kind: team for team in Team.objects.all()}
@@ -118,3 +160,18 @@ def approve(org):
     return _approve
 
 
+
+
+def tamper(sql: str, params: list | None = None) -> None:
+    """What someone who owns the database can do: drop the append-only triggers, change
+    rows behind secman's back, and put the triggers back."""
+    from django.db import connection
+
+    from secman.eventlog.triggers import statements
+
+    with connection.cursor() as cursor:
+        for statement in statements(connection.vendor, create=False):
+            cursor.execute(statement)
+        cursor.execute(sql, params or [])
+        for statement in statements(connection.vendor, create=True):
+            cursor.execute(statement)

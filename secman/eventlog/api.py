@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -14,9 +15,16 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from secman.core.api import SecmanAPIView
-from secman.eventlog.models import Event
+from secman.core.errors import NotAllowed, RuleViolation
+from secman.eventlog import keys, services, verification
+from secman.eventlog.models import Checkpoint, Event, VerificationRun
+from secman.eventlog.selectors import PayloadAccess
 
 
 class SubjectSerializer(serializers.Serializer):
@@ -25,22 +33,38 @@ class SubjectSerializer(serializers.Serializer):
     label = serializers.CharField(source="subject_label")
 
 
+PAYLOAD = ["actor", "actor_label", "subject", "authority", "signoffs", "details",
+           "canonical"]
+
+
 class EventSerializer(serializers.ModelSerializer):
     subject = serializers.SerializerMethodField()
+    payload_visible = serializers.SerializerMethodField()
 
     class Meta:
         model = Event
-        fields = ["seq", "recorded_at", "actor", "actor_label", "action", "subject",
-                  "authority", "signoffs", "details", "retention_class", "prev_hash",
-                  "entry_hash", "canonical"]
+        fields = ["seq", "recorded_at", "action", "retention_class", "leaf_hash",
+                  "prev_hash", "purged_at", "payload_visible", *PAYLOAD]
         read_only_fields = fields
         extra_kwargs = {"canonical": {
-            "help_text": "The exact text that was hashed: SHA-256 of its UTF-8 bytes is "
-                         "entry_hash, and its \"prev\" is the previous entry's hash."}}
+            "help_text": "The exact text that was hashed: SHA-256 of 0x00 followed by its "
+                         "UTF-8 bytes is leaf_hash (RFC 9162), and its \"prev\" is the "
+                         "previous entry's leaf hash. Empty once purged."}}
 
     @extend_schema_field(SubjectSerializer)
     def get_subject(self, event: Event) -> Any:
         return SubjectSerializer(event).data
+
+    def get_payload_visible(self, event: Event) -> bool:
+        return self.context["access"].visible(event)
+
+    def to_representation(self, event: Event) -> dict[str, Any]:
+        data = super().to_representation(event)
+        if not data["payload_visible"]:
+            # SM 4.2.2: the payload of a restricted class is for Systems Administrators.
+            for name in PAYLOAD:
+                data[name] = None
+        return data
 
 
 class EventFilterSerializer(serializers.Serializer):
@@ -71,6 +95,11 @@ class EventViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
     serializer_class = EventSerializer
     lookup_field = "seq"
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["access"] = PayloadAccess(context["viewer"])
+        return context
+
     def get_queryset(self) -> QuerySet[Event]:
         queryset = super().get_queryset()
         if self.action != "list":
@@ -88,3 +117,142 @@ class EventViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
         if "until" in wanted:
             queryset = queryset.filter(recorded_at__date__lte=wanted["until"])
         return queryset
+
+
+# --- checkpoints, proofs, keys, verification --------------------------------------------
+
+
+class CheckpointSerializer(serializers.ModelSerializer):
+    key_id = serializers.CharField(source="key.key_id")
+
+    class Meta:
+        model = Checkpoint
+        fields = ["id", "tree_size", "root_hash", "time", "prev_note_hash", "key_id", "note"]
+        read_only_fields = fields
+
+
+class CheckpointViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
+    """Signed checkpoints (C2SP signed notes), newest first. `note` is the text to keep."""
+
+    queryset = Checkpoint.objects.select_related("key")
+    serializer_class = CheckpointSerializer
+
+    @extend_schema(request=None, responses=CheckpointSerializer)
+    @action(detail=False, methods=["post"])
+    def sign(self, request: Any) -> Response:
+        """Sign a checkpoint of the log as it is now (Systems Administrators)."""
+        if not PayloadAccess(self.actor).sysadmin:
+            raise NotAllowed("checkpoints on demand are for Systems Administrators",
+                             section="SM 4.2.2")
+        return Response(CheckpointSerializer(services.write_checkpoint()).data)
+
+    @extend_schema(responses=CheckpointSerializer)
+    @action(detail=False)
+    def latest(self, request: Any) -> Response:
+        checkpoint = self.get_queryset().first()
+        if checkpoint is None:
+            raise NotFound("no checkpoint has been signed yet")
+        return Response(CheckpointSerializer(checkpoint).data)
+
+
+class InclusionQuery(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=1)
+    size = serializers.IntegerField(min_value=1, required=False,
+                                    help_text="Tree size; the whole log if left out.")
+
+
+class ConsistencyQuery(serializers.Serializer):
+    first = serializers.IntegerField(min_value=1)
+    second = serializers.IntegerField(min_value=1, required=False,
+                                      help_text="The larger size; the whole log if left out.")
+
+
+class ProofView(SecmanAPIView, APIView):
+    kind = ""
+
+    @extend_schema(parameters=[InclusionQuery], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Any) -> Response:
+        query = (InclusionQuery if self.kind == "inclusion" else ConsistencyQuery)(
+            data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        try:
+            if self.kind == "inclusion":
+                return Response(services.inclusion_proof(data["seq"], data.get("size")))
+            return Response(services.consistency_proof(data["first"], data.get("second")))
+        except ValueError as exc:
+            raise RuleViolation(str(exc)) from None
+
+
+class InclusionProofView(ProofView):
+    """RFC 9162 inclusion proof of entry `seq` in the tree of `size` entries."""
+
+    kind = "inclusion"
+
+
+class ConsistencyProofView(ProofView):
+    """RFC 9162 consistency proof between the trees of `first` and `second` entries."""
+
+    kind = "consistency"
+
+    @extend_schema(parameters=[ConsistencyQuery], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Any) -> Response:
+        return super().get(request)
+
+
+class KeysView(SecmanAPIView, APIView):
+    """Every key that ever signed a checkpoint, as note verifier keys (name+id+key)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Any) -> Response:
+        return Response({"origin": keys.origin(), "keys": keys.verifier_keys()})
+
+
+class VerificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VerificationRun
+        fields = ["started_at", "finished_at", "by_label", "entries", "checkpoints", "ok",
+                  "problems"]
+        read_only_fields = fields
+
+
+class VerifyView(SecmanAPIView, APIView):
+    """GET: the last verification. POST: verify the whole log now (Systems
+    Administrators, SM 4.2.2)."""
+
+    @extend_schema(responses=VerificationSerializer)
+    def get(self, request: Any) -> Response:
+        last = VerificationRun.objects.first()
+        if last is None:
+            raise NotFound("the log has not been verified yet")
+        return Response(VerificationSerializer(last).data)
+
+    @extend_schema(request=None, responses=VerificationSerializer)
+    def post(self, request: Any) -> Response:
+        if not PayloadAccess(self.actor).sysadmin:
+            raise NotAllowed("verification on demand is for Systems Administrators",
+                             section="SM 4.2.2")
+        run = verification.run(by=self.actor)
+        return Response(VerificationSerializer(run).data)
+
+
+class WitnessSerializer(serializers.Serializer):
+    note = serializers.CharField(trim_whitespace=False, max_length=4000,
+                                 help_text="A checkpoint note as published by secman.")
+    source = serializers.CharField(max_length=200, help_text="Where it was kept.")
+
+
+class WitnessView(SecmanAPIView, APIView):
+    """Check a checkpoint kept outside secman against the log now."""
+
+    @extend_schema(request=WitnessSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Any) -> Response:
+        body = WitnessSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            witness = services.import_checkpoint(body.validated_data["note"],
+                                                 source=body.validated_data["source"])
+        except ValueError as exc:
+            raise RuleViolation(str(exc)) from None
+        return Response({"consistent": witness.consistent, "message": witness.message,
+                         "tree_size": witness.tree_size}, status=201)

@@ -1,46 +1,54 @@
-"""Appending to the Event Log, and checking its chain.
+"""Appending to the Event Log, checkpoints, retention: the only place that changes it.
 
-Every service calls `record()` inside the transaction that makes its change, so the
-entry and the change are committed together or not at all.
+Every service of every app calls `record()` inside the transaction that makes its
+change, so the entry and the change are committed together or not at all. Appending
+locks the log head row, computes the entry's canonical bytes (eventlog.canonical), its
+RFC 9162 leaf hash, the Merkle subtrees it completes (stored as Node rows) and the new
+compact range; every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or _SECONDS seconds it
+also signs a checkpoint, in the same transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import base64
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from secman.eventlog.models import Event, LogHead, RetentionClass
+from secman.eventlog import canonical, keys, merkle, note
+from secman.eventlog.models import (
+    Checkpoint,
+    Event,
+    LegalHold,
+    LogHead,
+    Node,
+    RetentionClass,
+    RetentionPolicy,
+    WitnessCheckpoint,
+)
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = canonical.GENESIS
 ACTOR_ID_RE = re.compile(r" \(#([0-9]+)\)$")
-CANONICAL_VERSION = 1
 
 # Words that must never appear as keys of an entry's details: the log is read by many
 # and kept for years, so a secret written there cannot be taken back.
 SECRET_WORDS = ("password", "passphrase", "secret", "token", "private_key")
 
 
-def canonical_bytes(fields: dict[str, Any]) -> bytes:
-    """Sorted keys, no insignificant white space, UTF-8: the same entry always gives the
-    same bytes."""
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def entry_hash(canonical: bytes) -> str:
-    return hashlib.sha256(canonical).hexdigest()
+def leaf_hex(canonical_bytes: bytes) -> str:
+    return sha256(b"\x00" + canonical_bytes).hexdigest()
 
 
 def _plain(value: Any) -> Any:
-    """Dates, decimals and UUIDs to strings, so details hash the same after a round trip."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return canonical.plain(value, default=DjangoJSONEncoder().default)
 
 
 def _check_storable(value: Any, path: str = "details") -> None:
@@ -66,6 +74,44 @@ def _subject_fields(subject: models.Model | None) -> tuple[str, str, str]:
     return subject._meta.label_lower, str(subject.pk), str(subject)[:300]
 
 
+@dataclass
+class Entry:
+    """What a service asks to append; `record()` builds one, `record_batch()` takes many."""
+
+    action: str
+    authority: str
+    actor: Any | None = None
+    actor_label: str = ""
+    subject: models.Model | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    signoffs: Sequence[dict[str, Any]] = ()
+    retention_class: str = RetentionClass.APPLICATION
+
+    def prepared(self) -> dict[str, Any]:
+        if not str(self.authority):
+            raise ValueError("every Event Log entry names its authority")
+        if self.retention_class not in RetentionClass.values:
+            raise ValueError(f"unknown retention class {self.retention_class!r}")
+        details = _plain(self.details or {})
+        signoffs = _plain(list(self.signoffs))
+        _check_storable(details)
+        subject_type, subject_id, subject_label = _subject_fields(self.subject)
+        # An actor is named with their id, so verification can check the actor column.
+        if self.actor is not None:
+            label = f"{self.actor_label or self.actor.name} (#{self.actor.pk})"
+        else:
+            label = self.actor_label or "system"
+        _check_storable({"action": self.action, "actor": label,
+                         "authority": str(self.authority), "signoffs": signoffs,
+                         "subject": subject_label}, "entry")
+        return {
+            "actor": self.actor, "actor_label": label, "action": self.action,
+            "subject": {"type": subject_type, "id": subject_id, "label": subject_label},
+            "authority": str(self.authority), "signoffs": signoffs, "details": details,
+            "class": str(self.retention_class),
+        }
+
+
 def record(
     action: str,
     *,
@@ -78,62 +124,435 @@ def record(
     actor_label: str = "",
 ) -> Event:
     """Append one entry. Must run inside the transaction of the change it records."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("record() must run inside the transaction of the change it records")
-    if not str(authority):
-        raise ValueError("every Event Log entry names its authority")
-    details = _plain(details or {})
-    signoffs = _plain(list(signoffs))
-    _check_storable(details)
-    if retention_class not in RetentionClass.values:
-        raise ValueError(f"unknown retention class {retention_class!r}")
+    entry = Entry(action=action, authority=str(authority), actor=actor,
+                  actor_label=actor_label, subject=subject, details=details or {},
+                  signoffs=signoffs, retention_class=retention_class)
+    return _append([entry], return_events=True)[0]
 
-    head = LogHead.objects.select_for_update().get(pk=1)
+
+def record_batch(entries: Sequence[Entry]) -> list[int]:
+    """Append many entries under one lock (importers, bulk loads); returns their sequence
+    numbers. Must run inside the caller's transaction, like record()."""
+    if not entries:
+        return []
+    return [event.seq for event in _append(list(entries), return_events=False)]
+
+
+class _Row:
+    """A written entry when the caller does not need model instances (batch appends)."""
+
+    __slots__ = ("seq",)
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+
+
+def _locked_head() -> LogHead:
+    """The head row, locked until the transaction ends. Migration 0002 makes it; it is
+    made again here if a database was emptied (tests flush theirs)."""
+    head, _ = LogHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"seq": 0, "head_hash": GENESIS_HASH})
+    return head
+
+
+def _frontier(head: LogHead) -> merkle.CompactRange:
+    hashes = [bytes.fromhex(h) for h in head.frontier.split(",") if h]
+    return merkle.CompactRange(head.seq, hashes)
+
+
+def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record() must run inside the transaction of the change it records")
+    prepared = [entry.prepared() for entry in entries]
+    head = _locked_head()
+    compact = _frontier(head)
+    nodes: list[Node] = []
+    events: list[Event] = []
+    prev = head.head_hash
     now = timezone.now()
-    subject_type, subject_id, subject_label = _subject_fields(subject)
-    # An actor is always named with their id, so verification can check the actor column.
-    if actor is not None:
-        label = f"{actor_label or actor.name} (#{actor.pk})"
+    time_text = now.isoformat().replace("+00:00", "Z")
+    seq = head.seq
+    for item in prepared:
+        seq += 1
+        fields = {"v": canonical.VERSION, "seq": seq, "prev": prev, "time": time_text,
+                  "class": item["class"], "actor": item["actor_label"],
+                  "action": item["action"], "subject": item["subject"],
+                  "authority": item["authority"], "signoffs": item["signoffs"],
+                  "details": item["details"]}
+        encoded = canonical.encode(fields)
+        leaf = sha256(b"\x00" + encoded).digest()
+        compact.append(leaf, lambda level, index, h: nodes.append(
+            Node(level=level, index=index, hash=h.hex())))
+        prev = leaf.hex()
+        events.append(Event(
+            seq=seq, recorded_at=now, actor=item["actor"], actor_label=item["actor_label"],
+            action=item["action"], subject_type=item["subject"]["type"],
+            subject_id=item["subject"]["id"], subject_label=item["subject"]["label"],
+            authority=item["authority"], signoffs=item["signoffs"],
+            details=item["details"], retention_class=item["class"],
+            canonical=encoded.decode(), prev_hash=fields["prev"], leaf_hash=prev,
+        ))
+    if return_events:
+        for event in events:
+            event.save(force_insert=True)
+        written: list[Any] = events
     else:
-        label = actor_label or "system"
-    _check_storable({"action": action, "actor": label, "authority": str(authority),
-                     "signoffs": signoffs}, "entry")
-    seq = head.seq + 1
-    fields: dict[str, Any] = {
-        "v": CANONICAL_VERSION,
-        "seq": seq,
-        "time": now.isoformat().replace("+00:00", "Z"),
-        "actor": label,
-        "action": action,
-        "subject": {"type": subject_type, "id": subject_id, "label": subject_label},
-        "authority": str(authority),
-        "signoffs": signoffs,
-        "details": details,
-        "class": retention_class,
-        "prev": head.head_hash,
-    }
-    canonical = canonical_bytes(fields)
-    digest = entry_hash(canonical)
-    event = Event.objects.create(
-        seq=seq,
-        recorded_at=now,
-        actor=actor,
-        actor_label=label,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        subject_label=subject_label,
-        authority=str(authority),
-        signoffs=signoffs,
-        details=details,
-        retention_class=retention_class,
-        canonical=canonical.decode(),
-        prev_hash=head.head_hash,
-        entry_hash=digest,
-    )
-    LogHead.objects.filter(pk=1).update(seq=seq, head_hash=digest)
-    return event
+        Event.objects.bulk_create(events, batch_size=500)
+        written = [_Row(event.seq) for event in events]
+    Node.objects.bulk_create(nodes, batch_size=500)
+    LogHead.objects.filter(pk=1).update(
+        seq=seq, head_hash=prev, frontier=",".join(h.hex() for h in compact.hashes))
+    head.seq, head.head_hash = seq, prev
+    _checkpoint_if_due(compact, now)
+    return written
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+
+def _checkpoint_if_due(compact: merkle.CompactRange, now: dt.datetime) -> None:
+    last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+    done = last.tree_size if last else 0
+    if compact.size - done >= settings.EVENTLOG_CHECKPOINT_EVERY or (
+        compact.size > done
+        and (last is None
+             or (now - last.time).total_seconds() >= settings.EVENTLOG_CHECKPOINT_SECONDS)
+    ):
+        _sign_checkpoint(compact.size, compact.root(), last, now)
+
+
+def _sign_checkpoint(size: int, root: bytes, last: Checkpoint | None,
+                     now: dt.datetime) -> Checkpoint:
+    key_row, private = keys.current()
+    prev_hash = note.note_hash(last.note) if last else None
+    body = note.CheckpointBody(
+        origin=keys.origin(), size=size, root=root,
+        time=now.replace(microsecond=0).isoformat().replace("+00:00", "Z"), prev=prev_hash)
+    signed = note.sign(body.text(), keys.origin(), private)
+    checkpoint = Checkpoint.objects.create(
+        tree_size=size, root_hash=root.hex(), time=now,
+        prev_note_hash=prev_hash.hex() if prev_hash else "", note=signed, key=key_row)
+    if settings.EVENTLOG_WITNESSES:
+        transaction.on_commit(lambda: _email_checkpoint(checkpoint.pk))
+    return checkpoint
+
+
+def write_checkpoint() -> Checkpoint:
+    """Sign a checkpoint of the log as it is now (on demand, or by the scheduler). If the
+    newest checkpoint already covers every entry, it is returned instead."""
+    with transaction.atomic():
+        head = _locked_head()
+        last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if last is not None and last.tree_size == head.seq:
+            return last
+        compact = _frontier(head)
+        return _sign_checkpoint(compact.size, compact.root(), last, timezone.now())
+
+
+def checkpoint_if_due() -> Checkpoint | None:
+    """For the scheduler: a checkpoint when entries wait longer than the configured time."""
+    with transaction.atomic():
+        head = _locked_head()
+        before = Checkpoint.objects.count()
+        _checkpoint_if_due(_frontier(head), timezone.now())
+        if Checkpoint.objects.count() > before:
+            return Checkpoint.objects.order_by("-tree_size", "-id").first()
+    return None
+
+
+def _email_checkpoint(checkpoint_pk: int) -> None:
+    import logging
+
+    from django.core.mail import send_mail
+
+    checkpoint = Checkpoint.objects.get(pk=checkpoint_pk)
+    try:
+        send_mail(
+            f"{settings.EMAIL_SUBJECT_PREFIX}Event Log checkpoint at {checkpoint.tree_size}",
+            "Keep this checkpoint. Anyone can later check with it that secman's Event Log "
+            "has only grown since now (secman eventlog import-checkpoint FILE).\n\n"
+            + checkpoint.note,
+            settings.DEFAULT_FROM_EMAIL, settings.EVENTLOG_WITNESSES,
+        )
+    except OSError:
+        logging.getLogger(__name__).exception(
+            "could not mail the checkpoint at %s to the witnesses", checkpoint.tree_size)
+        return
+    Checkpoint.objects.filter(pk=checkpoint_pk).update(emailed_at=timezone.now())
+
+
+# --- reading the tree ---------------------------------------------------------------------
+
+
+def node_lookup() -> merkle.NodeLookup:
+    """Hashes of perfect subtrees from the database: leaves from entries, the rest from
+    Node rows. Cached for the life of the returned function (one proof)."""
+    cache: dict[tuple[int, int], bytes] = {}
+
+    def lookup(level: int, index: int) -> bytes:
+        key = (level, index)
+        if key not in cache:
+            if level == 0:
+                value = Event.objects.filter(seq=index + 1).values_list(
+                    "leaf_hash", flat=True).first()
+            else:
+                value = Node.objects.filter(level=level, index=index).values_list(
+                    "hash", flat=True).first()
+            if value is None:
+                raise LookupError(f"the tree has no node {level}/{index}")
+            cache[key] = bytes.fromhex(value)
+        return cache[key]
+
+    return lookup
+
+
+def tree_size() -> int:
+    return LogHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+
+
+def root_at(size: int) -> bytes:
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    return merkle.subtree_hash(0, size, node_lookup())
+
+
+def inclusion_proof(seq: int, size: int | None = None) -> dict[str, Any]:
+    size = size or tree_size()
+    if not 1 <= seq <= size <= tree_size():
+        raise ValueError(f"entry #{seq} is not in a tree of {size} entries")
+    lookup = node_lookup()
+    proof = merkle.inclusion_proof(seq - 1, size, lookup)
+    return {"seq": seq, "leaf_index": seq - 1, "tree_size": size,
+            "leaf_hash": lookup(0, seq - 1).hex(), "root_hash": root_at(size).hex(),
+            "proof": [h.hex() for h in proof]}
+
+
+def consistency_proof(first: int, second: int | None = None) -> dict[str, Any]:
+    second = second or tree_size()
+    if not 1 <= first <= second <= tree_size():
+        raise ValueError(f"no consistency proof from {first} to {second} entries in a log "
+                         f"of {tree_size()}")
+    proof = merkle.consistency_proof(first, second, node_lookup())
+    return {"first": first, "second": second, "first_root": root_at(first).hex(),
+            "second_root": root_at(second).hex(), "proof": [h.hex() for h in proof]}
+
+
+# --- witnesses ----------------------------------------------------------------------------
+
+
+def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
+    """Check a checkpoint kept outside secman against the log now, and remember it."""
+    try:
+        signed = note.SignedNote.parse(note_text)
+        body = note.CheckpointBody.parse(signed.text)
+    except note.NoteError as exc:
+        raise ValueError(f"not a checkpoint: {exc}") from None
+    verifiers = [note.Verifier.parse(v) for v in keys.verifier_keys()]
+    if not any(signed.verify(v) for v in verifiers):
+        consistent, message = False, "its signature does not verify with any of secman's keys"
+    elif body.origin != keys.origin():
+        consistent, message = False, f"it is for another log ({body.origin})"
+    elif body.size > tree_size():
+        consistent, message = False, (f"it covers {body.size} entries but the log has only "
+                                      f"{tree_size()}: entries were removed")
+    elif root_at(body.size) != body.root:
+        consistent, message = False, (f"the first {body.size} entries no longer hash to its "
+                                      "root: the log was changed after it was published")
+    else:
+        consistent, message = True, (f"consistent: the log has grown from {body.size} to "
+                                     f"{tree_size()} entries without changing")
+    with transaction.atomic():
+        return WitnessCheckpoint.objects.create(
+            note=note_text, tree_size=body.size, root_hash=body.root.hex(),
+            source=source[:200], consistent=consistent, message=message)
+
+
+# --- retention (SM 4.2.1) -----------------------------------------------------------------
+
+
+def update_retention(*, actor: Any, retention_class: str, minimum_days: int | None,
+                     maximum_days: int | None, rule: str, restricted: bool,
+                     authority: Any) -> RetentionPolicy:
+    from secman.authority.services import resolve_authority
+    from secman.core.errors import NotAllowed, RuleViolation
+    from secman.people.choices import Role
+    from secman.people.selectors import holds_any
+
+    if not holds_any(actor, Role.BOARD_MEMBER, Role.SYSTEMS_ADMINISTRATOR):
+        raise NotAllowed("retention periods are set by the Board or Systems Administrators",
+                         section="SM 4.2.1")
+    if retention_class not in RetentionClass.values:
+        raise RuleViolation(f"{retention_class!r} is not a retention class",
+                            field="retention_class")
+    if minimum_days is not None and maximum_days is not None and minimum_days > maximum_days:
+        raise RuleViolation("the minimum period is longer than the maximum",
+                            field="maximum_days")
+    if not rule.strip():
+        raise RuleViolation("say the period as the manual says it", field="rule")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        policy = RetentionPolicy.objects.select_for_update().get(retention_class=retention_class)
+        before = {"minimum_days": policy.minimum_days, "maximum_days": policy.maximum_days,
+                  "rule": policy.rule, "restricted": policy.restricted}
+        policy.minimum_days, policy.maximum_days = minimum_days, maximum_days
+        policy.rule, policy.restricted = rule.strip(), restricted
+        policy.save()
+        record("eventlog.retention.update", actor=actor, authority=authority_row,
+               subject=policy, retention_class=RetentionClass.CONFIGURATION,
+               details={"class": retention_class, "before": before,
+                        "after": {"minimum_days": minimum_days, "maximum_days": maximum_days,
+                                  "rule": policy.rule, "restricted": restricted}})
+    return policy
+
+
+def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefix: str = "",
+               subject_type: str = "", subject_id: str = "", since: dt.date | None = None,
+               until: dt.date | None = None) -> LegalHold:
+    """SM 4.4.2: the Arbitrator (or Case Manager) keeps matching entries past their
+    maximum for the case."""
+    from secman.authority.services import resolve_authority
+    from secman.core.errors import NotAllowed, RuleViolation
+    from secman.people.choices import Role
+    from secman.people.selectors import holds_any
+
+    if not holds_any(actor, Role.ARBITRATOR, Role.CASE_MANAGER):
+        raise NotAllowed("legal holds are placed by the Arbitrator or Case Manager",
+                         section="SM 4.4.2")
+    if not any([retention_class, action_prefix, subject_type, since, until]):
+        raise RuleViolation("say which entries the hold keeps (class, action, subject or "
+                            "dates); a hold on everything is not a hold", field="action_prefix")
+    if retention_class and retention_class not in RetentionClass.values:
+        raise RuleViolation(f"{retention_class!r} is not a retention class",
+                            field="retention_class")
+    if subject_id and not subject_type:
+        raise RuleViolation("a subject id needs its subject type", field="subject_type")
+    if since and until and since > until:
+        raise RuleViolation("the hold's period ends before it starts", field="until")
+    with transaction.atomic():
+        authority_row = resolve_authority(case)
+        hold = LegalHold.objects.create(
+            case=case, retention_class=retention_class, action_prefix=action_prefix,
+            subject_type=subject_type, subject_id=subject_id, since=since, until=until,
+            placed_by=actor)
+        record("eventlog.hold.place", actor=actor, authority=authority_row, subject=hold,
+               details={"case": case.number, "class": retention_class,
+                        "action_prefix": action_prefix, "subject_type": subject_type,
+                        "subject_id": subject_id, "since": since, "until": until})
+    return hold
+
+
+def release_hold(*, actor: Any, hold: LegalHold) -> LegalHold:
+    from secman.core.errors import NotAllowed, RuleViolation
+    from secman.people.choices import Role
+    from secman.people.selectors import holds_any
+
+    if not holds_any(actor, Role.ARBITRATOR):
+        raise NotAllowed("a legal hold is released by the Arbitrator", section="SM 4.4.2")
+    with transaction.atomic():
+        hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        if hold.released_at:
+            raise RuleViolation("this hold was released already")
+        hold.released_at = timezone.now()
+        hold.save(update_fields=["released_at"])
+        record("eventlog.hold.release", actor=actor, authority=hold.case.number,
+               subject=hold, details={"case": hold.case.number})
+    return hold
+
+
+def _held(queryset: models.QuerySet[Event]) -> models.QuerySet[Event]:
+    """Narrow `queryset` to entries some active legal hold keeps."""
+    condition = models.Q(pk__in=[])
+    for hold in LegalHold.objects.filter(released_at__isnull=True):
+        match = models.Q()
+        if hold.retention_class:
+            match &= models.Q(retention_class=hold.retention_class)
+        if hold.action_prefix:
+            match &= models.Q(action__startswith=hold.action_prefix)
+        if hold.subject_type:
+            match &= models.Q(subject_type=hold.subject_type)
+        if hold.subject_id:
+            match &= models.Q(subject_id=hold.subject_id)
+        if hold.since:
+            match &= models.Q(recorded_at__date__gte=hold.since)
+        if hold.until:
+            match &= models.Q(recorded_at__date__lte=hold.until)
+        condition |= match
+    return queryset.filter(condition)
+
+
+@dataclass
+class PurgeResult:
+    purged: dict[str, int]
+    held: int
+    event: Event | None
+
+
+def purge(*, actor: Any | None = None, before: dt.datetime | None = None,
+          now: dt.datetime | None = None) -> PurgeResult:
+    """Empty the entries past their class's maximum (or, with `before`, older than that
+    date, which must still respect every class's minimum), keeping their leaf hashes.
+    Held entries stay. The purge is itself an entry."""
+    from secman.core.errors import RuleViolation
+
+    now = now or timezone.now()
+    policies = {p.retention_class: p for p in RetentionPolicy.objects.all()}
+    cutoffs: dict[str, dt.datetime] = {}
+    for retention_class, policy in policies.items():
+        if before is not None:
+            if policy.minimum_days is None or before > now - dt.timedelta(
+                    days=policy.minimum_days):
+                if Event.objects.filter(retention_class=retention_class,
+                                        recorded_at__lt=before,
+                                        purged_at__isnull=True).exists():
+                    kept = ("indefinitely" if policy.minimum_days is None
+                            else f"at least {policy.minimum_days} days")
+                    raise RuleViolation(
+                        f"{policy.get_retention_class_display()} entries are kept {kept}: "
+                        f"purging before {before:%Y-%m-%d} would remove some too early",
+                        section="SM 4.2.1")
+                continue
+            cutoffs[retention_class] = before
+        elif policy.maximum_days is not None:
+            cutoffs[retention_class] = now - dt.timedelta(days=policy.maximum_days)
+    purged: dict[str, int] = {}
+    with transaction.atomic():
+        _locked_head()
+        held_total = 0
+        ranges: dict[str, list[int]] = {}
+        for retention_class, cutoff in cutoffs.items():
+            due = Event.objects.filter(retention_class=retention_class, recorded_at__lt=cutoff,
+                                       purged_at__isnull=True)
+            held_ids = set(_held(due).values_list("pk", flat=True))
+            held_total += len(held_ids)
+            ids = [pk for pk in due.values_list("pk", flat=True) if pk not in held_ids]
+            if not ids:
+                continue
+            seqs = list(Event.objects.filter(pk__in=ids).values_list("seq", flat=True))
+            ranges[retention_class] = [min(seqs), max(seqs)]
+            purged[retention_class] = _empty(ids, now)
+        event = None
+        if purged or held_total:
+            event = record(
+                "eventlog.purge", actor=actor, actor_label="" if actor else "retention duty",
+                authority="SM 4.2.1", retention_class=RetentionClass.CONFIGURATION,
+                details={"purged": purged, "seq_ranges": ranges, "held": held_total,
+                         "before": before})
+    return PurgeResult(purged, held_total, event)
+
+
+def _empty(ids: list[int], now: dt.datetime) -> int:
+    """The one UPDATE the database triggers allow on entries: payload out, leaf kept.
+    (EventQuerySet.update refuses every update, so the purge calls the plain one.)"""
+    count = 0
+    for start in range(0, len(ids), 500):
+        rows = Event.objects.filter(pk__in=ids[start:start + 500], purged_at__isnull=True)
+        count += models.QuerySet.update(
+            rows, canonical="", details={}, signoffs=[], actor=None, actor_label="",
+            subject_type="", subject_id="", subject_label="", authority="", purged_at=now)
+    return count
+
+
+# --- the entry checks that need the whole JSON (columns against hashed bytes) ------------
 
 
 @dataclass(frozen=True)
@@ -145,27 +564,18 @@ class ChainProblem:
         return f"entry #{self.seq}: {self.problem}"
 
 
-def _column_mismatch(event: Event, fields: dict[str, Any]) -> str:
+def column_mismatch(event: Event, fields: dict[str, Any]) -> str:
     """Name the first column that no longer says what the hashed bytes say."""
     expected = {
-        "action": event.action,
-        "authority": event.authority,
-        "actor": event.actor_label,
-        "class": event.retention_class,
-        "details": event.details,
-        "signoffs": event.signoffs,
-        "prev": event.prev_hash,
-        "subject": {
-            "type": event.subject_type,
-            "id": event.subject_id,
-            "label": event.subject_label,
-        },
+        "action": event.action, "authority": event.authority, "actor": event.actor_label,
+        "class": event.retention_class, "details": event.details,
+        "signoffs": event.signoffs, "prev": event.prev_hash,
+        "subject": {"type": event.subject_type, "id": event.subject_id,
+                    "label": event.subject_label},
     }
     for key, value in expected.items():
         if fields.get(key) != value:
             return f"column {key!r} differs from the hashed entry"
-    # The actor column (what the log is filtered by) must be the person the hashed label
-    # names, "Name (#12)"; an entry without an actor names nobody that way.
     named = ACTOR_ID_RE.search(str(fields.get("actor", "")))
     if (int(named[1]) if named else None) != event.actor_id:
         return "column 'actor' differs from the hashed entry"
@@ -175,36 +585,44 @@ def _column_mismatch(event: Event, fields: dict[str, Any]) -> str:
 
 
 def verify_chain(events: Iterable[Event] | None = None) -> list[ChainProblem]:
-    """Walk the chain from the start; return the problems found, first bad entry first."""
+    """Entry by entry, with the JSON parsed: leaf hashes, the chain, sequence numbers and
+    the query columns. (secman.eventlog.verification adds the tree, checkpoints and
+    signatures, and is the fast whole-log check.)"""
     if events is None:
         events = Event.objects.order_by("seq").iterator(chunk_size=2000)
     problems: list[ChainProblem] = []
-    previous_hash = GENESIS_HASH
+    previous_leaf = GENESIS_HASH
     expected_seq = 1
     for event in events:
-        canonical = event.canonical.encode()
         if event.seq != expected_seq:
             problems.append(ChainProblem(expected_seq, f"missing; next entry is #{event.seq}"))
             expected_seq = event.seq
-        if entry_hash(canonical) != event.entry_hash:
+        if event.purged_at is not None:
+            previous_leaf = event.leaf_hash
+            expected_seq += 1
+            continue
+        encoded = event.canonical.encode()
+        if leaf_hex(encoded) != event.leaf_hash:
             problems.append(ChainProblem(event.seq, "hash does not match its stored bytes"))
         try:
-            fields = json.loads(canonical)
+            fields = canonical.decode(encoded)
         except ValueError:
             problems.append(ChainProblem(event.seq, "stored bytes are not valid JSON"))
             fields = {}
         if fields and fields.get("seq") != event.seq:
             problems.append(ChainProblem(event.seq, "sequence number differs from hashed entry"))
-        if fields and fields.get("prev") != previous_hash:
+        if fields and fields.get("prev") != previous_leaf:
             problems.append(ChainProblem(event.seq, "does not chain to the entry before it"))
-        if fields and (mismatch := _column_mismatch(event, fields)):
+        if fields and (mismatch := column_mismatch(event, fields)):
             problems.append(ChainProblem(event.seq, mismatch))
-        previous_hash = event.entry_hash
+        previous_leaf = event.leaf_hash
         expected_seq += 1
     head = LogHead.objects.filter(pk=1).first()
     if head is not None and head.seq != expected_seq - 1:
-        problems.append(
-            ChainProblem(head.seq, f"log head says #{head.seq} but the last entry is "
-                         f"#{expected_seq - 1}")
-        )
+        problems.append(ChainProblem(
+            head.seq, f"log head says #{head.seq} but the last entry is #{expected_seq - 1}"))
     return problems
+
+
+def public_key_bytes(key_row: Any) -> bytes:
+    return base64.b64decode(key_row.public_key)

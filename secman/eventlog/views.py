@@ -1,15 +1,33 @@
-"""The read-only Event Log pages (SM 4.2: logs are write-only; everyone reads)."""
+"""The read-only Event Log pages (SM 4.2: logs are write-only; payloads of restricted
+classes for Systems Administrators only), checkpoints, proofs and downloads."""
 
 from __future__ import annotations
 
+import io
+import tarfile
+import tempfile
+from pathlib import Path
+
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from secman.core.forms import DateInput
-from secman.eventlog.models import Event
-from secman.eventlog.services import GENESIS_HASH, entry_hash
+from secman.core.views import actor_of
+from secman.eventlog import bundle, keys, services, verification
+from secman.eventlog.models import (
+    Checkpoint,
+    Event,
+    LegalHold,
+    RetentionPolicy,
+    VerificationRun,
+    WitnessCheckpoint,
+)
+from secman.eventlog.selectors import PayloadAccess
 from secman.people.models import Person
 
 
@@ -22,12 +40,13 @@ class EventFilter(forms.Form):
     subject = forms.CharField(required=False, max_length=120, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         actions = Event.objects.order_by("action").values_list("action", flat=True).distinct()
-        self.fields["action"].choices = [("", "all"), *((a, a) for a in actions)]
+        self.fields["action"].choices = [("", "all"), *((a, a) for a in actions)]  # type: ignore[attr-defined]
 
 
 def events(request: HttpRequest) -> HttpResponse:
+    access = PayloadAccess(actor_of(request))
     form = EventFilter(request.GET or None)
     rows = Event.objects.select_related("actor")
     if form.is_valid():
@@ -46,19 +65,88 @@ def events(request: HttpRequest) -> HttpResponse:
             subject_type, subject_id = data["subject"].split(":", 1)
             rows = rows.filter(subject_type=subject_type, subject_id=subject_id)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.visible = access.visible(event)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "eventlog/events.html", {
         "form": form, "page": page, "query": query.urlencode(),
+        "checkpoint": Checkpoint.objects.select_related("key").first(),
+        "verification": VerificationRun.objects.first(),
+        "may_verify": access.sysadmin,
+        "size": services.tree_size(),
     })
 
 
 def event(request: HttpRequest, seq: int) -> HttpResponse:
     entry = get_object_or_404(Event.objects.select_related("actor"), seq=seq)
-    previous = Event.objects.filter(seq=seq - 1).values_list("entry_hash", flat=True).first()
-    expected_prev = previous or (GENESIS_HASH if seq == 1 else None)
+    access = PayloadAccess(actor_of(request))
+    previous = Event.objects.filter(seq=seq - 1).values_list("leaf_hash", flat=True).first()
+    expected_prev = previous or (services.GENESIS_HASH if seq == 1 else None)
     return render(request, "eventlog/event.html", {
         "event": entry,
-        "hash_ok": entry_hash(entry.canonical.encode()) == entry.entry_hash,
+        "visible": access.visible(entry),
+        "hash_ok": entry.purged_at is not None
+        or services.leaf_hex(entry.canonical.encode()) == entry.leaf_hash,
         "chain_ok": expected_prev is not None and entry.prev_hash == expected_prev,
     })
+
+
+def event_proof(request: HttpRequest, seq: int) -> JsonResponse:
+    get_object_or_404(Event, seq=seq)
+    proof = services.inclusion_proof(seq)
+    return JsonResponse(proof, json_dumps_params={"indent": 2})
+
+
+def checkpoints(request: HttpRequest) -> HttpResponse:
+    return render(request, "eventlog/checkpoints.html", {
+        "checkpoints": Checkpoint.objects.select_related("key")[:100],
+        "keys": keys.verifier_keys(),
+        "witnesses": WitnessCheckpoint.objects.all()[:20],
+        "policies": RetentionPolicy.objects.all(),
+        "holds": LegalHold.objects.filter(released_at__isnull=True).select_related("case"),
+        "runs": VerificationRun.objects.all()[:10],
+    })
+
+
+def checkpoint(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(Checkpoint, pk=pk)
+    response = HttpResponse(row.note, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="checkpoint-{row.tree_size}.txt"'
+    return response
+
+
+def public_keys(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("\n".join(keys.verifier_keys()) + "\n",
+                        content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+def verify_now(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    if not PayloadAccess(me).sysadmin:
+        raise PermissionDenied("Verification on demand is for Systems Administrators.")
+    run = verification.run(by=me)
+    if run.ok:
+        messages.success(request, f"Verified {run.entries} entries and {run.checkpoints} "
+                                  "checkpoints: the log is intact.")
+    else:
+        messages.error(request, "Verification FAILED: " + run.problems.splitlines()[0])
+    return redirect("eventlog:events")
+
+
+def export(request: HttpRequest) -> FileResponse:
+    """A bundle an auditor verifies offline (python -m secman.eventlog.verify DIR)."""
+    me = actor_of(request)
+    if not PayloadAccess(me).sysadmin:
+        # The bundle holds every payload, restricted classes included.
+        raise PermissionDenied("Export bundles are for Systems Administrators.")
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "eventlog-bundle"
+        bundle.export(target)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            archive.add(target, arcname="eventlog-bundle")
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename="eventlog-bundle.tar.gz",
+                        content_type="application/gzip")

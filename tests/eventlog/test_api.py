@@ -69,9 +69,10 @@ def test_it_shows_one_entry_with_the_bytes_that_were_hashed(org, client, approve
                                "label": event.subject_label}
     assert body["authority"] == org.decision.minute_id
     assert body["details"]["person"] == "Sue"
-    assert hashlib.sha256(body["canonical"].encode()).hexdigest() == body["entry_hash"]
+    leaf = hashlib.sha256(b"\x00" + body["canonical"].encode()).hexdigest()
+    assert leaf == body["leaf_hash"]  # RFC 9162 leaf hash of the stored bytes
     previous = client.get(f"/api/events/{event.seq - 1}/").json()
-    assert body["prev_hash"] == previous["entry_hash"]
+    assert body["prev_hash"] == previous["leaf_hash"]
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])

@@ -7,15 +7,16 @@ import itertools
 import json
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from secman.authority import services as authority_services
 from secman.authority.signoff import TASK, dual_control
 from secman.eventlog.models import AppendOnly, Event, LogHead
-from secman.eventlog.services import GENESIS_HASH, entry_hash, record, verify_chain
+from secman.eventlog.services import GENESIS_HASH, leaf_hex, record, verify_chain
 from secman.people import services as people_services
 from secman.people.choices import ListKind, Role
 from secman.people.models import ListChangeProposal, Person
+from tests.conftest import tamper
 
 # No module-wide django_db mark: the `org` fixture brings the database, and one test
 # must run with no transaction open.
@@ -26,25 +27,20 @@ def last_seq() -> int:
     return event.seq if event else 0
 
 
-def tamper(sql: str, params: list) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def test_it_chains_every_entry_to_the_one_before(org):
     events = list(Event.objects.order_by("seq"))
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].prev_hash == GENESIS_HASH
     for before, after in itertools.pairwise(events):
-        assert after.prev_hash == before.entry_hash
+        assert after.prev_hash == before.leaf_hash
     for event in events:
-        assert entry_hash(event.canonical.encode()) == event.entry_hash
+        assert leaf_hex(event.canonical.encode()) == event.leaf_hash
         fields = json.loads(event.canonical)
         assert fields["seq"] == event.seq
         assert fields["action"] == event.action
         assert fields["time"].endswith("Z")
     head = LogHead.objects.get(pk=1)
-    assert (head.seq, head.head_hash) == (events[-1].seq, events[-1].entry_hash)
+    assert (head.seq, head.head_hash) == (events[-1].seq, events[-1].leaf_hash)
     assert verify_chain() == []
 
 
@@ -102,8 +98,8 @@ def test_it_names_the_entry_whose_hash_was_recomputed_and_the_next_one(org):
     fields = json.loads(event.canonical)
     fields["details"]["name"] = "Mallory"
     changed = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    tamper("UPDATE eventlog_event SET canonical = %s, entry_hash = %s WHERE seq = %s",
-           [changed, entry_hash(changed.encode()), 7])
+    tamper("UPDATE eventlog_event SET canonical = %s, leaf_hash = %s WHERE seq = %s",
+           [changed, leaf_hex(changed.encode()), 7])
     problems = verify_chain()
     assert problems[0].seq == 7
     assert "column 'details' differs" in problems[0].problem

@@ -1,0 +1,43 @@
+"""The bytes an Event Log entry is hashed over (format version 2).
+
+A JSON object with its keys in this fixed order, no insignificant white space, UTF-8,
+nested objects (subject, sign-offs, details) with sorted keys:
+
+    {"v":2,"seq":N,"prev":"<hex leaf hash of N-1>","time":"...Z","class":"...",
+     "actor":"...","action":"...","subject":{...},"authority":"...",
+     "signoffs":[...],"details":{...}}
+
+The fixed prefix lets a verifier read the sequence number, the chain link, the time and
+the retention class with one regular expression instead of parsing the JSON: that is
+what makes verifying millions of entries fast. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+VERSION = 2
+GENESIS = "0" * 64
+HEADER_RE = re.compile(
+    rb'\{"v":2,"seq":([1-9][0-9]*),"prev":"([0-9a-f]{64})","time":"([^"\\]+)",'
+    rb'"class":"([a-z_]+)",'
+)
+KEY_ORDER = ("v", "seq", "prev", "time", "class", "actor", "action", "subject",
+             "authority", "signoffs", "details")
+
+
+def encode(fields: dict[str, Any]) -> bytes:
+    """`fields` has exactly KEY_ORDER's keys; nested values must already be plain JSON."""
+    ordered = {key: fields[key] for key in KEY_ORDER}
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def plain(value: Any, default: Any = None) -> Any:
+    """Nested objects with sorted keys, and only JSON types (dates etc. through `default`)."""
+    return json.loads(json.dumps(value, sort_keys=True, default=default))
+
+
+def decode(canonical: bytes) -> dict[str, Any]:
+    return json.loads(canonical)

@@ -1,0 +1,241 @@
+"""`secman eventlog ...`: verify, export, checkpoints, proofs, retention, keys, and the
+scheduler loop that runs the log's recurring duties."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+
+console = Console(stderr=True)
+
+
+def _django() -> None:
+    from secman.cli import setup_django
+
+    setup_django()
+
+
+@click.group()
+def eventlog() -> None:
+    """The Event Log: verify it, export it, prove entries, keep it by retention class."""
+
+
+@eventlog.command()
+@click.option("--checkpoint", "checkpoints", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint kept outside secman (a mail, a file); repeatable. The log "
+              "must still hash to its root.")
+@click.option("--columns/--no-columns", default=True, show_default=True,
+              help="Also check every entry's query columns against its hashed bytes "
+              "(parses every entry; slower).")
+def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
+    """Re-hash every entry, rebuild the Merkle tree and check it against every signed
+    checkpoint and its signature; name the first bad entry.
+
+    Exits 0 when the log is intact, 1 otherwise. The run is recorded (the Event Log page
+    shows when the log was last verified, and by whom)."""
+    _django()
+    from secman.eventlog import verification
+
+    outside = [(str(path), path.read_text(encoding="utf-8")) for path in checkpoints]
+    total = verification.head_size()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Verifying the Event Log", total=total)
+        run = verification.run(by=None, by_label="secman eventlog verify (command line)",
+                               columns=columns, outside=outside,
+                               progress=lambda n: progress.advance(task, n))
+    if not run.ok:
+        problems = run.problems.splitlines()
+        for problem in problems[:20]:
+            console.print(f"[red]✗[/red] {problem}")
+        if len(problems) > 20:
+            console.print(f"... and {len(problems) - 20} more problems")
+        raise SystemExit(1)
+    console.print(f"[green]✓[/green] {run.entries} entries and {run.checkpoints} "
+                  "checkpoints verified; the log is intact.")
+
+
+@eventlog.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]),
+              help="First day (UTC) of the entries to export.")
+@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day (UTC) of the entries to export.")
+def export(directory: Path, since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """Write a self-contained bundle to DIRECTORY (which must not exist): entries,
+    checkpoints, public keys and proofs. An auditor verifies it offline with
+    `python -m secman.eventlog.verify DIRECTORY`."""
+    _django()
+    from secman.eventlog import bundle
+
+    if directory.exists():
+        raise click.ClickException(f"{directory} exists; give a new directory")
+    try:
+        manifest = bundle.export(directory, since=since.date() if since else None,
+                                 until=until.date() if until else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]✓[/green] entries #{manifest['first']} to #{manifest['last']} "
+                  f"written to {directory}")
+
+
+@eventlog.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of the log as it is now, and print it."""
+    _django()
+    from secman.eventlog.services import write_checkpoint
+
+    click.echo(write_checkpoint().note, nl=False)
+
+
+@eventlog.group()
+def proof() -> None:
+    """RFC 9162 proofs, as JSON."""
+
+
+@proof.command()
+@click.argument("seq", type=click.IntRange(min=1))
+@click.option("--size", type=click.IntRange(min=1), help="Tree size (default: all entries).")
+def inclusion(seq: int, size: int | None) -> None:
+    """Prove that entry SEQ is in the tree of SIZE entries."""
+    _django()
+    from secman.eventlog.services import inclusion_proof
+
+    try:
+        click.echo(json.dumps(inclusion_proof(seq, size), indent=2))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@proof.command()
+@click.argument("first", type=click.IntRange(min=1))
+@click.argument("second", type=click.IntRange(min=1), required=False)
+def consistency(first: int, second: int | None) -> None:
+    """Prove that the tree of FIRST entries is the start of the tree of SECOND."""
+    _django()
+    from secman.eventlog.services import consistency_proof
+
+    try:
+        click.echo(json.dumps(consistency_proof(first, second), indent=2))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@eventlog.command("import-checkpoint")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_checkpoint(file: Path) -> None:
+    """Check a checkpoint kept outside secman (a witness's copy) against the log now."""
+    _django()
+    from secman.eventlog.services import import_checkpoint as check
+
+    try:
+        witness = check(file.read_text(encoding="utf-8"), source=str(file))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not witness.consistent:
+        console.print(f"[red]✗[/red] {witness.message}")
+        raise SystemExit(1)
+    console.print(f"[green]✓[/green] {witness.message}")
+
+
+@eventlog.command()
+@click.option("--before", type=click.DateTime(["%Y-%m-%d"]),
+              help="Purge entries older than this day instead of those past their class's "
+              "maximum; refused where a class's minimum is not yet reached.")
+def purge(before: dt.datetime | None) -> None:
+    """Remove the payload of entries past their retention maximum (SM 4.2.1), keeping
+    their leaf hashes so the tree and all proofs stay valid. Entries under a legal hold
+    stay. The purge is itself an entry."""
+    _django()
+    from django.utils import timezone
+
+    from secman.core.errors import Refused
+    from secman.eventlog.services import purge as run_purge
+
+    cutoff = timezone.make_aware(before, dt.UTC) if before else None
+    try:
+        result = run_purge(before=cutoff)
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    total = sum(result.purged.values())
+    console.print(f"Purged {total} entries {dict(result.purged) or ''}; "
+                  f"{result.held} kept by legal holds.")
+
+
+@eventlog.group()
+def keys() -> None:
+    """The checkpoint signing keys."""
+
+
+@keys.command("export")
+def keys_export() -> None:
+    """Print every verifier key that ever signed a checkpoint (name+id+key)."""
+    _django()
+    from secman.eventlog.keys import verifier_keys
+
+    for line in verifier_keys():
+        click.echo(line)
+
+
+@keys.command()
+def rotate() -> None:
+    """Retire the current signing key and make a new one. Old checkpoints still verify
+    with the retired key, which stays listed."""
+    _django()
+    from secman.eventlog.keys import rotate as run_rotate
+
+    try:
+        old, new = run_rotate()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"Retired {old.key_id}; checkpoints are now signed with {new.key_id}.")
+
+
+@eventlog.command()
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600),
+              help="Seconds between rounds.")
+@click.option("--once", is_flag=True, help="Run one round and stop.")
+def scheduler(interval: int, once: bool) -> None:
+    """Run the log's recurring duties until stopped (SIGTERM or Ctrl-C): a checkpoint
+    when entries have waited SECMAN_EVENTLOG_CHECKPOINT_SECONDS, and once a day a full
+    verification (SM 4.2.3: automated logs reviewed daily) and the retention purge."""
+    _django()
+    from secman.eventlog import services, verification
+    from secman.eventlog.models import VerificationRun
+
+    stopping = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping:
+        try:
+            if services.checkpoint_if_due():
+                console.print("signed a checkpoint")
+            last = VerificationRun.objects.filter(by__isnull=True).first()
+            if last is None or (dt.datetime.now(dt.UTC) - last.started_at).days >= 1:
+                run = verification.run(by=None, by_label="daily duty (scheduler)",
+                                       columns=True)
+                console.print(f"daily verification: {'intact' if run.ok else 'FAILED'}")
+                result = services.purge()
+                console.print(f"retention purge: {sum(result.purged.values())} entries")
+        except KeyboardInterrupt:
+            break
+        if once:
+            break
+        for _ in range(interval):
+            if stopping:
+                break
+            time.sleep(1)
+    sys.stderr.flush()

@@ -1,0 +1,36 @@
+"""Who may read what in the Event Log (SM 4.2.2: "Access to logs is restricted to Systems
+Administrators"). Everybody who may log in sees every entry's metadata (number, time,
+class, action, leaf hash) and the verification status; the payload of an entry of a
+restricted class is shown to Systems Administrators only."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from secman.eventlog.models import Event, RetentionPolicy
+from secman.people.choices import Role
+from secman.people.selectors import holds_any
+
+
+def restricted_classes() -> set[str]:
+    return set(RetentionPolicy.objects.filter(restricted=True)
+               .values_list("retention_class", flat=True))
+
+
+class PayloadAccess:
+    """Decides, for one reader, which entries' payloads they see (one query per reader)."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    @cached_property
+    def sysadmin(self) -> bool:
+        return holds_any(self.reader, Role.SYSTEMS_ADMINISTRATOR)
+
+    @cached_property
+    def restricted(self) -> set[str]:
+        return set() if self.sysadmin else restricted_classes()
+
+    def visible(self, event: Event) -> bool:
+        return event.retention_class not in self.restricted
