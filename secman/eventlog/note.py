@@ -60,7 +60,8 @@ class Verifier:
 
     @classmethod
     def parse(cls, text: str) -> Verifier:
-        parts = text.strip().split("+")
+        # The name and the hex id hold no "+", the base64 key may: split twice only.
+        parts = text.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key has the form name+keyid+base64key")
         name, hex_id, encoded = parts
