@@ -107,7 +107,7 @@ class SignedNote:
                 raise NoteError(f"not a signature line: {line[:60]!r}")
             try:
                 blob = base64.b64decode(parts[2], validate=True)
-            except binascii.Error:
+            except ValueError:  # binascii.Error, or text that is not ASCII
                 raise NoteError("a signature is not valid base64") from None
             if len(blob) < 5:
                 raise NoteError("a signature is too short")
@@ -156,7 +156,7 @@ class CheckpointBody:
             root = base64.b64decode(root_text, validate=True)
             prev_text = extensions.get("prev", "")
             prev = None if prev_text == "-" else base64.b64decode(prev_text, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or text that is not ASCII
             raise NoteError("the checkpoint's hashes are not valid base64") from None
         if len(root) != 32 or (prev is not None and len(prev) != 32):
             raise NoteError("the checkpoint's hashes are not SHA-256 hashes")
