@@ -342,6 +342,8 @@ def consistency_proof(first: int, second: int | None = None) -> dict[str, Any]:
 
 def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
     """Check a checkpoint kept outside secman against the log now, and remember it."""
+    # A copy saved from the witnesses' mail has the mail's CRLF line endings.
+    note_text = note_text.replace("\r\n", "\n")
     try:
         signed = note.SignedNote.parse(note_text)
         body = note.CheckpointBody.parse(signed.text)
