@@ -350,10 +350,11 @@ def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
     except note.NoteError as exc:
         raise ValueError(f"not a checkpoint: {exc}") from None
     verifiers = [note.Verifier.parse(v) for v in keys.verifier_keys()]
-    if not any(signed.verify(v) for v in verifiers):
-        consistent, message = False, "its signature does not verify with any of secman's keys"
-    elif body.origin != keys.origin():
+    # The origin first: another log's checkpoint is not a forgery of this one.
+    if body.origin != keys.origin():
         consistent, message = False, f"it is for another log ({body.origin})"
+    elif not any(signed.verify(v) for v in verifiers):
+        consistent, message = False, "its signature does not verify with any of secman's keys"
     elif body.size > tree_size():
         consistent, message = False, (f"it covers {body.size} entries but the log has only "
                                       f"{tree_size()}: entries were removed")
