@@ -93,7 +93,12 @@ def verify_bundle(directory: Path, pinned_keys: list[str] | None = None) -> list
             except (ValueError, KeyError, TypeError):
                 problems.append(f"entries.jsonl line {line_number} cannot be read")
                 return problems
-            if seq != expected:
+            if seq < expected:
+                # A line moved down (or repeated) takes no place of its own in the order.
+                problems.append(f"entry #{seq} is out of order (it comes after "
+                                f"#{expected - 1})")
+                expected -= 1
+            elif seq > expected:
                 problems.append(f"entry #{expected} is missing (the next entry is #{seq})")
                 expected = seq
             if text is None:
