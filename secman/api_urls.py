@@ -31,6 +31,7 @@ from secman.people.api import (
     TeamViewSet,
     TokenView,
 )
+from secman.visits.api import DeviceViewSet, VisitViewSet
 
 app_name = "api"
 
@@ -55,6 +56,8 @@ router.register("cases", ArbitrationCaseViewSet, basename="case")
 router.register("signoffs", SignOffRequestViewSet, basename="signoff")
 router.register("events", EventViewSet, basename="event")
 router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("devices", DeviceViewSet, basename="device")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):

@@ -182,6 +182,15 @@ def _add_eventlog_group() -> None:
 _add_eventlog_group()
 
 
+def _add_visits_group() -> None:
+    from secman.visits.cli import visits
+
+    main.add_command(visits)
+
+
+_add_visits_group()
+
+
 def _add_docs_group() -> None:
     # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
     # without a database.

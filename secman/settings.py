@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "secman.authority",
     "secman.eventlog",
     "secman.documents",
+    "secman.visits",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,17 @@ EVENTLOG_CHECKPOINT_EVERY = envint("SECMAN_EVENTLOG_CHECKPOINT_EVERY", 1000, min
 EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 3600, minimum=1)
 # Who receives every checkpoint by mail, so copies exist outside secman (SM 4.2).
 EVENTLOG_WITNESSES = envlist("SECMAN_EVENTLOG_WITNESSES", [])
+
+# --- physical visits (SM 2.3.3, 2.3.4) ------------------------------------------------------
+
+# SM 2.3.3: every closed visit is reported to the systems administration mailing list.
+SECMAN_SYSADMIN_LIST = env("SECMAN_SYSADMIN_LIST", "").strip()
+# SM 2.3.4: an emergency access files a dispute, mailed to this address.
+SECMAN_DISPUTE_ADDRESS = env("SECMAN_DISPUTE_ADDRESS", "").strip()
+for _name, _address in (("SECMAN_SYSADMIN_LIST", SECMAN_SYSADMIN_LIST),
+                        ("SECMAN_DISPUTE_ADDRESS", SECMAN_DISPUTE_ADDRESS)):
+    if _address and (_address.count("@") != 1 or " " in _address or "," in _address):
+        raise ImproperlyConfigured(f"{_name}={_address!r} is not one email address")
 
 # --- API ----------------------------------------------------------------------------------
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("authority/", include("secman.authority.urls")),
     path("events/", include("secman.eventlog.urls")),
     path("documents/", include("secman.documents.urls")),
+    path("visits/", include("secman.visits.urls")),
     path("api/", include("secman.api_urls")),
 ]

@@ -13,6 +13,8 @@ CHAPTERS = [
                            ("authority:decisions", "Board decisions"),
                            ("authority:cases", "Arbitration"),
                            ("authority:signoffs", "Sign-offs")]),
+    ("2", "Physical security", [("visits:visits", "Visits"),
+                                ("visits:devices", "Codes & devices")]),
     ("3", "Logical security", [("people:lists", "Access lists"),
                                ("people:proposals", "List proposals")]),
     ("4", "Logging", [("eventlog:events", "Event Log")]),

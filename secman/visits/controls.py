@@ -1,0 +1,66 @@
+"""Chapter 2.3 checks for the compliance dashboard: plain functions returning findings,
+each naming its section, for the compliance app to collect.
+
+A rule an action would break is refused by visits.services; these find what time
+breaks or what is still owed: reports not filed, rulings not linked, keys held by
+people who have since left their team or list.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from secman.people.controls import Finding
+from secman.visits.choices import ReportKind, VisitStatus
+from secman.visits.models import Holding, Visit
+from secman.visits.selectors import why_not_authorised
+
+
+def visit_findings() -> list[Finding]:
+    """SP 2.3 and 4.2.4: every visit with two persons on site and both reports."""
+    findings: list[Finding] = []
+    now = timezone.now()
+    visits = (Visit.objects.exclude(status__in=[VisitStatus.REQUESTED, VisitStatus.AUTHORISED])
+              .prefetch_related("participants", "reports"))
+    for visit in visits:
+        url = visit.get_absolute_url()
+        if len(visit.participants.all()) < 2:
+            findings.append(Finding("SP 2.3", f"{visit} had fewer than two persons on site",
+                                    url))
+        if visit.status == VisitStatus.ON_SITE and visit.window_end < now:
+            findings.append(Finding("SM 2.3.1", f"{visit}: people are still checked in after "
+                                    "the authorised window ended", url))
+        if visit.status in (VisitStatus.LEFT, VisitStatus.CLOSED,
+                            VisitStatus.AWAITING_RULING):
+            filed = {report.kind for report in visit.reports.all()}
+            for kind in ReportKind:
+                if kind not in filed:
+                    findings.append(Finding("SP 4.2.4", f"{visit}: the {kind.label.lower()} "
+                                            "is missing", url))
+    return findings
+
+
+def emergency_findings() -> list[Finding]:
+    """SP 2.3.4: every emergency access is authorised after the fact by a ruling."""
+    return [
+        Finding("SP 2.3.4", f"{visit} awaits after-the-fact authorisation: case "
+                f"{visit.case.number if visit.case else '(none)'} has no linked ruling",
+                visit.get_absolute_url())
+        for visit in Visit.objects.filter(is_emergency=True, ruling__isnull=True)
+        .select_related("case")
+    ]
+
+
+def holder_findings() -> list[Finding]:
+    """SP 2.3.5: codes and devices are held only by authorised people."""
+    findings = []
+    for holding in Holding.objects.current().select_related("device", "holder"):
+        reason = why_not_authorised(holding.holder)
+        if reason:
+            findings.append(Finding("SP 2.3.5", f"{reason} but holds {holding.device}: "
+                                    "record its return", holding.device.get_absolute_url()))
+    return findings
+
+
+def findings() -> list[Finding]:
+    return visit_findings() + emergency_findings() + holder_findings()

@@ -1,0 +1,565 @@
+"""Physical visits and the codes & devices register: the only place that changes them.
+
+Each function checks who is asking and the rules of SP/SM 2.3 and 4.2.4, writes, and
+records one Event Log entry in the same transaction; a refusal raises before anything is
+committed, so a refused action leaves neither rows nor an entry behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from secman.authority.choices import CaseStatus
+from secman.authority.models import ArbitrationCase
+from secman.authority.services import AuthorityLike, resolve_authority
+from secman.core.errors import NotAllowed, RuleViolation
+from secman.eventlog.services import record
+from secman.people.choices import Role, TeamKind
+from secman.people.models import Person
+from secman.people.selectors import holds_any, is_board_member, leads
+from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
+from secman.visits.models import Device, Holding, Participant, Visit, VisitReport
+from secman.visits.selectors import is_access_engineer, profile_of, why_not_authorised
+
+# Clocks drift: a check-in typed on a phone may be a little ahead of the server.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+MINIMUM_ON_SITE = 2
+# A run of digits in a code's label or notes is probably the code itself.
+_CODE_LIKE = re.compile(r"\d{4,}")
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _text(value: str | None, field: str, what: str, limit: int = 0) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise RuleViolation(f"give {what}", field=field)
+    if limit and len(text) > limit:
+        raise RuleViolation(f"{what} is longer than {limit} characters", field=field)
+    return text
+
+
+def _locked(visit: Visit) -> Visit:
+    return Visit.objects.select_for_update().get(pk=visit.pk)
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M} UTC"
+
+
+def _people_summary(visit: Visit) -> list[dict[str, Any]]:
+    return [
+        {"person": p.person.name, "person_id": p.person_id, "role": p.role,
+         "accesses_data": p.accesses_data, "in": p.checked_in_at, "out": p.checked_out_at}
+        for p in visit.participants.select_related("person")
+    ]
+
+
+# --- the on-site rule (SP 2.3, SM 2.3.2) -------------------------------------------------
+
+
+def check_on_site(visit: Visit, roles: Sequence[str]) -> None:
+    """The people on site together must be at least two, with an Access Engineer, and with
+    a Systems Administrator when the visit needs logical access."""
+    if len(roles) < MINIMUM_ON_SITE:
+        raise RuleViolation(
+            f"{len(roles)} person on site: dual control needs at least {MINIMUM_ON_SITE} "
+            "authorised persons on site at the same time", section="SP 2.3", field="people",
+        )
+    if OnSiteRole.ACCESS_ENGINEER not in roles:
+        raise RuleViolation("no Access Engineer on site: at least one Access Engineer must "
+                            "control access in all cases", section="SM 2.3.2", field="people")
+    if visit.logical_access and OnSiteRole.SYSTEMS_ADMINISTRATOR not in roles:
+        raise RuleViolation(
+            "no Systems Administrator on site: at least one Systems Administrator is present "
+            "for logical access to critical servers", section="SM 2.3.2", field="people",
+        )
+
+
+def _authorised_profile(person: Person) -> OnSiteRole:
+    profile = profile_of(person)
+    if profile is None:
+        raise RuleViolation(f"{why_not_authorised(person)}: not authorised for physical "
+                            "access", section="SM 2.3.1", field="people")
+    return profile
+
+
+def _distinct(people: Iterable[Person]) -> list[Person]:
+    chosen: dict[int, Person] = {}
+    for person in people:
+        chosen.setdefault(person.pk, person)
+    if not chosen:
+        raise RuleViolation("name the people", field="people")
+    return list(chosen.values())
+
+
+def _moment(at: dt.datetime | None, field: str = "at") -> dt.datetime:
+    moment = at or _now()
+    if timezone.is_naive(moment):
+        raise RuleViolation("give the time with its time zone", field=field)
+    if moment > _now() + CLOCK_SKEW:
+        raise RuleViolation("a time on site cannot lie in the future", field=field)
+    return moment
+
+
+# --- visits -------------------------------------------------------------------------------
+
+
+def request_visit(
+    *,
+    actor: Person,
+    purpose: str,
+    systems: str,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    logical_access: bool = True,
+) -> Visit:
+    """Ask for a visit (SM 2.3.1). Only people on the Physical Access List or the
+    Physical Control List ask."""
+    if profile_of(actor) is None:
+        raise NotAllowed(f"{why_not_authorised(actor)}: only people on the Physical Access "
+                         "List or the Physical Control List request visits",
+                         section="SM 2.3.1")
+    purpose = _text(purpose, "purpose", "the purpose of the visit")
+    systems = _text(systems, "systems", "the systems concerned")
+    if window_end <= window_start:
+        raise RuleViolation("the time window must end after it starts", field="window_end")
+    if window_end <= _now():
+        raise RuleViolation("the time window has passed: a visit is requested before it "
+                            "takes place (an emergency access is recorded as one)",
+                            section="SM 2.3.1", field="window_end")
+    with transaction.atomic():
+        visit = Visit.objects.create(
+            purpose=purpose, systems=systems, window_start=window_start,
+            window_end=window_end, logical_access=logical_access, requested_by=actor,
+        )
+        record("visits.visit.request", actor=actor, authority="SM 2.3.1", subject=visit,
+               details={"purpose": purpose, "systems": systems, "window_start": window_start,
+                        "window_end": window_end, "logical_access": logical_access})
+    return visit
+
+
+def authorise_visit(
+    *, actor: Person, visit: Visit, reference: str, authority: AuthorityLike = "SM 2.3.1"
+) -> Visit:
+    """Record the authorisation (SM 2.3.1: per Appendix B of the hosting MoU as kept by the
+    Boards) with its reference. Access Engineers control access; the Board may too. The
+    requester does not authorise their own visit."""
+    if not (is_access_engineer(actor) or is_board_member(actor)):
+        raise NotAllowed("visits are authorised by an Access Engineer on the Physical Control "
+                         "List or by the Board", section="SM 2.3.1")
+    if actor.pk == visit.requested_by_id:
+        raise NotAllowed("the person who requested a visit does not authorise it (four eyes)",
+                         section="SP 1.2")
+    reference = _text(reference, "reference", "the authorisation reference", 200)
+    with transaction.atomic():
+        visit = _locked(visit)
+        if visit.status != VisitStatus.REQUESTED:
+            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}; only a "
+                                "requested visit is authorised", field="visit")
+        authority_row = resolve_authority(authority)
+        visit.status = VisitStatus.AUTHORISED
+        visit.authorisation_reference = reference
+        visit.authority = authority_row
+        visit.authorised_by = actor
+        visit.authorised_at = _now()
+        visit.save()
+        record("visits.visit.authorise", actor=actor, authority=authority_row, subject=visit,
+               details={"reference": reference})
+    return visit
+
+
+def check_in(
+    *, actor: Person, visit: Visit, people: Iterable[Person], at: dt.datetime | None = None
+) -> list[Participant]:
+    """Check people in. Whoever is on site afterwards must meet the on-site rule, so the
+    first check-in of a visit names at least two people. An Access Engineer who is (or
+    comes) on site records it (SM 2.3.2: access is only through the Access Engineers)."""
+    newcomers = _distinct(people)
+    moment = _moment(at)
+    if not is_access_engineer(actor):
+        raise NotAllowed("check-ins are recorded by an Access Engineer on the Physical "
+                         "Control List", section="SM 2.3.2")
+    profiles = {person.pk: _authorised_profile(person) for person in newcomers}
+    with transaction.atomic():
+        visit = _locked(visit)
+        if visit.status not in (VisitStatus.AUTHORISED, VisitStatus.ON_SITE):
+            raise RuleViolation(
+                f"this visit is {visit.get_status_display().lower()}: people check in to an "
+                "authorised visit only", section="SM 2.3.1", field="visit")
+        if not visit.window_start <= moment <= visit.window_end:
+            raise RuleViolation(
+                f"the visit is authorised from {_fmt(visit.window_start)} to "
+                f"{_fmt(visit.window_end)}; {_fmt(moment)} is outside it",
+                section="SM 2.3.1", field="at")
+        earlier = {p.person_id: p for p in visit.participants.all()}
+        for person in newcomers:
+            if person.pk in earlier:
+                raise RuleViolation(f"{person} checked in at "
+                                    f"{_fmt(earlier[person.pk].checked_in_at)} already",
+                                    field="people")
+        on_site = [p.role for p in earlier.values() if p.checked_out_at is None]
+        present = {p.person_id for p in earlier.values() if p.checked_out_at is None}
+        if actor.pk not in present and actor.pk not in profiles:
+            raise NotAllowed("the Access Engineer who records a check-in is on site",
+                             section="SM 2.3.2")
+        check_on_site(visit, on_site + [profiles[p.pk] for p in newcomers])
+        created = [
+            Participant.objects.create(
+                visit=visit, person=person, role=profiles[person.pk],
+                accesses_data=(profiles[person.pk] != OnSiteRole.ACCESS_ENGINEER
+                               and visit.logical_access),
+                checked_in_at=moment)
+            for person in newcomers
+        ]
+        visit.status = VisitStatus.ON_SITE
+        visit.save(update_fields=["status"])
+        record("visits.visit.check_in", actor=actor, authority="SP 2.3", subject=visit,
+               details={"at": moment, "people": [
+                   {"person": p.person.name, "person_id": p.person_id, "role": p.role,
+                    "accesses_data": p.accesses_data} for p in created]})
+    return created
+
+
+def check_out(
+    *, actor: Person, visit: Visit, people: Iterable[Person], at: dt.datetime | None = None
+) -> list[Participant]:
+    """Check people out. Those who stay must still meet the on-site rule; when the last
+    people leave, the visit waits for its reports."""
+    leaving = _distinct(people)
+    moment = _moment(at)
+    with transaction.atomic():
+        visit = _locked(visit)
+        if visit.status != VisitStatus.ON_SITE:
+            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}: "
+                                "nobody is on site", field="visit")
+        rows = {p.person_id: p for p in visit.participants.select_related("person")}
+        if actor.pk not in rows and not is_access_engineer(actor):
+            raise NotAllowed("check-outs are recorded by someone on the visit or an Access "
+                             "Engineer", section="SM 2.3.2")
+        for person in leaving:
+            row = rows.get(person.pk)
+            if row is None or row.checked_out_at is not None:
+                raise RuleViolation(f"{person} is not on site", field="people")
+            if moment < row.checked_in_at:
+                raise RuleViolation(f"{person} checked in at {_fmt(row.checked_in_at)}; "
+                                    "a check-out cannot be earlier", field="at")
+        leaving_ids = {person.pk for person in leaving}
+        staying = [p.role for p in rows.values()
+                   if p.checked_out_at is None and p.person_id not in leaving_ids]
+        if staying:
+            try:
+                check_on_site(visit, staying)
+            except RuleViolation as exc:
+                raise RuleViolation(f"those who would stay break the rule: {exc.message}; "
+                                    "check them out together", section=exc.section,
+                                    field="people") from None
+        for person in leaving:
+            row = rows[person.pk]
+            row.checked_out_at = moment
+            row.save(update_fields=["checked_out_at"])
+        if not staying:
+            visit.status = VisitStatus.LEFT
+            visit.save(update_fields=["status"])
+        record("visits.visit.check_out", actor=actor, authority="SM 2.3.3", subject=visit,
+               details={"at": moment, "people": sorted(p.name for p in leaving),
+                        "everyone_left": not staying})
+    return [rows[person.pk] for person in leaving]
+
+
+def file_report(*, actor: Person, visit: Visit, kind: str, text: str) -> VisitReport:
+    """SP 4.2.4: one report by the person who accessed, one by the Access Engineer; each
+    a short description of what was done (SM 4.2.4), kept in the Event Log."""
+    if kind not in ReportKind.values:
+        raise RuleViolation(f"{kind!r} is not a report: use accessor or access_engineer",
+                            field="kind")
+    text = _text(text, "text", "the report: a short description of what was done")
+    with transaction.atomic():
+        visit = _locked(visit)
+        if visit.status not in (VisitStatus.ON_SITE, VisitStatus.LEFT,
+                                VisitStatus.AWAITING_RULING):
+            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}: reports "
+                                "are filed once people have been on site", field="visit")
+        mine = visit.participants.filter(person=actor).first()
+        if kind == ReportKind.ACCESS_ENGINEER:
+            if mine is None or mine.role != OnSiteRole.ACCESS_ENGINEER:
+                raise NotAllowed("the Access Engineer's report is filed by an Access Engineer "
+                                 "who was on this visit", section="SP 4.2.4")
+        elif mine is None or mine.role == OnSiteRole.ACCESS_ENGINEER:
+            raise NotAllowed("the accessor's report is filed by someone on this visit who "
+                             "accessed the equipment, not by the Access Engineer",
+                             section="SP 4.2.4")
+        if visit.reports.filter(kind=kind).exists():
+            raise RuleViolation(f"the {ReportKind(kind).label.lower()} is filed already",
+                                field="kind")
+        report = VisitReport.objects.create(visit=visit, kind=kind, author=actor, text=text)
+        record("visits.visit.report", actor=actor, authority="SP 4.2.4", subject=visit,
+               details={"kind": kind, "text": text})
+    return report
+
+
+def close_visit(*, actor: Person, visit: Visit) -> Visit:
+    """Close a visit everyone has left, with both reports (SP 4.2.4). The entry is mailed
+    to the systems administration list (SM 2.3.3)."""
+    with transaction.atomic():
+        visit = _locked(visit)
+        if visit.status == VisitStatus.AWAITING_RULING:
+            raise RuleViolation("this emergency access awaits after-the-fact authorisation: "
+                                "link the Arbitrator's ruling first", section="SP 2.3.4",
+                                field="visit")
+        if visit.status == VisitStatus.ON_SITE:
+            raise RuleViolation("people are still on site: check them out first",
+                                field="visit")
+        if visit.status != VisitStatus.LEFT:
+            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}; only a "
+                                "visit everyone has left is closed", field="visit")
+        if not (visit.participants.filter(person=actor).exists()
+                or is_access_engineer(actor)):
+            raise NotAllowed("a visit is closed by someone who was on it or an Access "
+                             "Engineer", section="SM 2.3.3")
+        reports = {r.kind: r for r in visit.reports.select_related("author")}
+        missing = [ReportKind(k).label.lower() for k in ReportKind.values if k not in reports]
+        if missing:
+            raise RuleViolation(f"missing: the {' and the '.join(missing)}; a visit is "
+                                "closed with both reports", section="SP 4.2.4",
+                                field="visit")
+        visit.status = VisitStatus.CLOSED
+        visit.closed_at = _now()
+        visit.closed_by = actor
+        visit.save(update_fields=["status", "closed_at", "closed_by"])
+        record("visits.visit.close", actor=actor, authority="SM 2.3.3", subject=visit,
+               details={
+                   "purpose": visit.purpose, "systems": visit.systems,
+                   "emergency": visit.is_emergency,
+                   "authorisation": (visit.ruling.number if visit.ruling_id
+                                     else visit.authorisation_reference),
+                   "people": _people_summary(visit),
+                   "reports": [{"kind": r.kind, "author": r.author.name, "text": r.text}
+                               for r in reports.values()],
+               })
+    return visit
+
+
+# --- emergency access (SP/SM 2.3.4) ------------------------------------------------------
+
+
+def _next_case_number(on: dt.date) -> str:
+    prefix = f"a{on:%Y%m%d}."
+    taken = set(ArbitrationCase.objects.filter(number__startswith=prefix)
+                .values_list("number", flat=True))
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def record_emergency(
+    *,
+    actor: Person,
+    purpose: str,
+    systems: str,
+    circumstances: str,
+    started_at: dt.datetime,
+    ended_at: dt.datetime,
+    people: Iterable[Person],
+    logical_access: bool = True,
+) -> Visit:
+    """SP 2.3.4: there is no procedure for emergency access. When one was gained or
+    observed, record it: this files a dispute with the circumstances before an
+    independent Arbitrator (SM 2.3.4), and the visit awaits after-the-fact authorisation
+    until the ruling is linked. Everyone who was there is named, authorised or not."""
+    if profile_of(actor) is None and not holds_any(actor, Role.SYSTEMS_ADMINISTRATOR,
+                                                   Role.ACCESS_ENGINEER):
+        raise NotAllowed("an emergency access is recorded by a Systems Administrator or an "
+                         "Access Engineer", section="SP 2.3.4")
+    purpose = _text(purpose, "purpose", "the purpose of the access")
+    systems = _text(systems, "systems", "the systems concerned")
+    circumstances = _text(circumstances, "circumstances",
+                          "the circumstances: why the access could not wait")
+    present = _distinct(people)
+    started_at = _moment(started_at, "started_at")
+    ended_at = _moment(ended_at, "ended_at")
+    if ended_at <= started_at:
+        raise RuleViolation("the access must end after it started", field="ended_at")
+    today = timezone.localdate()
+    with transaction.atomic():
+        number = _next_case_number(today)
+        title = f"Emergency physical access on {started_at:%Y-%m-%d}: {purpose}"
+        # SM 2.3.4 "file a dispute": anyone may file one; the case is then the Case
+        # Managers' to assign (authority.services.file_case records cases for them).
+        case = ArbitrationCase.objects.create(number=number, title=title[:300],
+                                              filed_on=today, status=CaseStatus.FILED)
+        authority_row = resolve_authority(case)
+        visit = Visit.objects.create(
+            purpose=purpose, systems=systems, window_start=started_at, window_end=ended_at,
+            logical_access=logical_access, requested_by=actor, is_emergency=True,
+            circumstances=circumstances, case=case, authority=authority_row,
+            status=VisitStatus.AWAITING_RULING,
+        )
+        for person in present:
+            profile = profile_of(person) or OnSiteRole.UNAUTHORISED
+            Participant.objects.create(
+                visit=visit, person=person, role=profile,
+                accesses_data=profile != OnSiteRole.ACCESS_ENGINEER and logical_access,
+                checked_in_at=started_at, checked_out_at=ended_at)
+        record("visits.visit.emergency", actor=actor, authority=authority_row, subject=visit,
+               details={"case": number, "case_title": case.title, "purpose": purpose,
+                        "systems": systems, "circumstances": circumstances,
+                        "started_at": started_at, "ended_at": ended_at,
+                        "people": _people_summary(visit)})
+    return visit
+
+
+def link_ruling(*, actor: Person, visit: Visit, case: ArbitrationCase | str) -> Visit:
+    """Link the Arbitrator's ruling that authorises an emergency access after the fact."""
+    if not (profile_of(actor) or holds_any(actor, Role.ARBITRATOR, Role.CASE_MANAGER)
+            or is_board_member(actor)):
+        raise NotAllowed("a ruling is linked by the Arbitration team, the Board or someone "
+                         "on the physical access lists", section="SP 2.3.4")
+    if isinstance(case, str):
+        number = case.strip().lower()
+        found = ArbitrationCase.objects.filter(number=number).first()
+        if found is None:
+            raise RuleViolation(f"Arbitration case {number!r} is not recorded in secman",
+                                field="case")
+        case = found
+    if case.status != CaseStatus.RULED:
+        raise RuleViolation(f"case {case.number} is {case.get_status_display().lower()}, not "
+                            "ruled: only a ruling authorises an emergency access",
+                            section="SP 2.3.4", field="case")
+    with transaction.atomic():
+        visit = _locked(visit)
+        if not visit.is_emergency or visit.status != VisitStatus.AWAITING_RULING:
+            raise RuleViolation("only an emergency access awaiting its ruling takes one",
+                                field="visit")
+        authority_row = resolve_authority(case)
+        visit.ruling = case
+        visit.status = VisitStatus.LEFT
+        visit.save(update_fields=["ruling", "status"])
+        record("visits.visit.link_ruling", actor=actor, authority=authority_row,
+               subject=visit, details={"case": case.number, "ruled_on": case.ruled_on,
+                                       "ruling": case.ruling_summary})
+    return visit
+
+
+# --- security codes and devices (SP/SM 2.3.5) --------------------------------------------
+
+
+def may_manage_register(person: Person | None) -> bool:
+    """Access Engineers control the physical side; the Critical System Administration team
+    leader manages chapter 2 of the manual; the Board oversees."""
+    return bool(person) and (is_access_engineer(person) or is_board_member(person)
+                             or leads(person, TeamKind.SYSTEMS_ADMINISTRATION))
+
+
+def _check_manager(actor: Person) -> None:
+    if not may_manage_register(actor):
+        raise NotAllowed("the register is kept by Access Engineers, the Critical System "
+                         "Administration team leader and the Board", section="SM 2.3.5")
+
+
+def _no_secret(kind: str, *texts: tuple[str, str]) -> None:
+    if kind != DeviceKind.CODE:
+        return
+    for field, text in texts:
+        if _CODE_LIKE.search(text):
+            raise RuleViolation("this looks like a code's value: record that the code exists "
+                                "and who knows it, never the code itself",
+                                section="SM 2.3.5", field=field)
+
+
+def register_device(
+    *,
+    actor: Person,
+    kind: str,
+    label: str,
+    controlling_party: str,
+    copies_permitted: bool = False,
+    notes: str = "",
+    authority: AuthorityLike = "SM 2.3.5",
+) -> Device:
+    _check_manager(actor)
+    if kind not in DeviceKind.values:
+        raise RuleViolation(f"{kind!r} is not a kind of device: use one of "
+                            f"{', '.join(DeviceKind.values)}", field="kind")
+    label = _text(label, "label", "a label saying what it is", 120)
+    controlling_party = _text(controlling_party, "controlling_party",
+                              "the controlling party", 200)
+    notes = (notes or "").strip()
+    _no_secret(kind, ("label", label), ("notes", notes))
+    if kind == DeviceKind.RACK_KEY and copies_permitted:
+        raise RuleViolation("rack lock keys are registered and not permitted to be copied",
+                            section="SM 2.3.5", field="copies_permitted")
+    with transaction.atomic():
+        if Device.objects.filter(label__iexact=label).exists():
+            raise RuleViolation(f"a device labelled {label!r} is registered already",
+                                field="label")
+        authority_row = resolve_authority(authority)
+        device = Device.objects.create(kind=kind, label=label,
+                                       controlling_party=controlling_party,
+                                       copies_permitted=copies_permitted, notes=notes,
+                                       authority=authority_row)
+        record("visits.device.register", actor=actor, authority=authority_row, subject=device,
+               details={"kind": kind, "label": label, "controlling_party": controlling_party,
+                        "copies_permitted": copies_permitted})
+    return device
+
+
+def issue_device(
+    *,
+    actor: Person,
+    device: Device,
+    holder: Person,
+    reference: str,
+    authority: AuthorityLike = "SM 2.3.5",
+) -> Holding:
+    """SP 2.3.5: everyone in possession of physical security codes and devices is
+    authorised and documented."""
+    _check_manager(actor)
+    reference = _text(reference, "reference", "the authorisation reference", 200)
+    if profile_of(holder) is None:
+        raise RuleViolation(f"{why_not_authorised(holder)}: everyone who holds codes and "
+                            "devices is to be authorised", section="SP 2.3.5", field="holder")
+    with transaction.atomic():
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        current = list(device.holdings.current().select_related("holder"))
+        if any(h.holder_id == holder.pk for h in current):
+            raise RuleViolation(f"{holder} holds {device} already", field="holder")
+        if current and not device.copies_permitted:
+            raise RuleViolation(f"copies of {device} are not permitted and "
+                                f"{current[0].holder} holds it: record its return first",
+                                section="SM 2.3.5", field="holder")
+        authority_row = resolve_authority(authority)
+        holding = Holding.objects.create(device=device, holder=holder, issued_by=actor,
+                                         authorisation_reference=reference,
+                                         authority=authority_row)
+        record("visits.device.issue", actor=actor, authority=authority_row, subject=device,
+               details={"holder": holder.name, "holder_id": holder.pk,
+                        "reference": reference})
+    return holding
+
+
+def return_device(*, actor: Person, holding: Holding) -> Holding:
+    if actor.pk != holding.holder_id:
+        _check_manager(actor)
+    with transaction.atomic():
+        holding = Holding.objects.select_for_update().select_related(
+            "device", "holder").get(pk=holding.pk)
+        if holding.returned_at is not None:
+            raise RuleViolation(f"{holding.holder} returned {holding.device} on "
+                                f"{_fmt(holding.returned_at)}", field="holding")
+        holding.returned_at = _now()
+        holding.returned_by = actor
+        holding.save(update_fields=["returned_at", "returned_by"])
+        record("visits.device.return", actor=actor, authority="SM 2.3.5",
+               subject=holding.device,
+               details={"holder": holding.holder.name, "holder_id": holding.holder_id})
+    return holding

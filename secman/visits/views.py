@@ -1,0 +1,217 @@
+"""Pages for visits and the codes & devices register. Every change goes through
+visits.services; a refusal is shown on the form that asked for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.eventlog.models import Event
+from secman.people.models import Person
+from secman.visits import controls, services
+from secman.visits.choices import VisitStatus
+from secman.visits.forms import (
+    AuthoriseForm,
+    CheckInForm,
+    CheckOutForm,
+    DeviceForm,
+    EmergencyForm,
+    IssueForm,
+    ReportForm,
+    RulingForm,
+    VisitRequestForm,
+)
+from secman.visits.models import Device, Holding, Visit
+from secman.visits.selectors import why_not_authorised
+
+
+def _history(subject: Any) -> Any:
+    return (Event.objects.filter(subject_type=subject._meta.label_lower,
+                                 subject_id=str(subject.pk))
+            .select_related("actor").order_by("seq"))
+
+
+# --- visits -------------------------------------------------------------------------------
+
+
+def visits(request: HttpRequest) -> HttpResponse:
+    rows = Visit.objects.select_related("requested_by", "case", "ruling").prefetch_related(
+        "participants__person")
+    status = request.GET.get("status", "")
+    if status in VisitStatus.values:
+        rows = rows.filter(status=status)
+    emergency = request.GET.get("emergency", "")
+    if emergency == "yes":
+        rows = rows.filter(is_emergency=True)
+    return render(request, "visits/visits.html", {
+        "rows": rows, "status": status, "statuses": VisitStatus.choices,
+        "emergency": emergency,
+        "findings": controls.visit_findings() + controls.emergency_findings(),
+    })
+
+
+def visit_new(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    form = VisitRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.request_visit(
+            actor=me, **form.cleaned_data), "Visit requested; it needs authorisation.")
+        if created:
+            return redirect(created)
+    return render(request, "visits/form.html", {
+        "form": form, "title": "Request a visit", "section": "SM 2.3.1",
+        "lead": "A visit to the equipment is requested by someone on the Physical Access "
+                "List or the Physical Control List and authorised before it takes place.",
+        "button": "Request the visit"})
+
+
+def emergency_new(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    form = EmergencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.record_emergency(
+            actor=me, **form.cleaned_data),
+            "Emergency access recorded; a dispute was filed with the Arbitrator.")
+        if created:
+            return redirect(created)
+    return render(request, "visits/form.html", {
+        "form": form, "title": "Record an emergency access", "section": "SP 2.3.4",
+        "lead": "There is no procedure for emergency access. Recording one files a dispute "
+                "with its circumstances before an independent Arbitrator; the visit awaits "
+                "after-the-fact authorisation until the ruling is linked.",
+        "button": "Record and file the dispute"})
+
+
+def _visit_forms(visit: Visit, bound: dict[str, forms.Form]) -> dict[str, forms.Form]:
+    on_site = Person.objects.filter(pk__in=visit.participants.filter(
+        checked_out_at__isnull=True).values("person"))
+    made: dict[str, forms.Form] = {
+        "authorise": AuthoriseForm(), "check_in": CheckInForm(),
+        "check_out": CheckOutForm(on_site=on_site), "report": ReportForm(),
+        "ruling": RulingForm(initial={"case": visit.case.number if visit.case else ""}),
+    }
+    made.update(bound)
+    return made
+
+
+def _detail(request: HttpRequest, visit: Visit, bound: dict[str, forms.Form] | None = None,
+            status: int = 200) -> HttpResponse:
+    visit = Visit.objects.select_related(
+        "requested_by", "authorised_by", "authority", "case", "ruling", "closed_by").get(
+        pk=visit.pk)
+    reports = {r.kind: r for r in visit.reports.select_related("author")}
+    return render(request, "visits/visit.html", {
+        "visit": visit, "participants": visit.participants.select_related("person"),
+        "reports": reports, "forms": _visit_forms(visit, bound or {}),
+        "history": _history(visit),
+        "findings": [f for f in controls.visit_findings() + controls.emergency_findings()
+                     if f.url == visit.get_absolute_url()],
+        "S": VisitStatus,
+    }, status=status)
+
+
+def visit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, get_object_or_404(Visit, pk=pk))
+
+
+STEPS = {
+    "authorise": (AuthoriseForm, "Visit authorised.",
+                  lambda me, v, d: services.authorise_visit(actor=me, visit=v, **d)),
+    "check_in": (CheckInForm, "Checked in.",
+                 lambda me, v, d: services.check_in(actor=me, visit=v, **d)),
+    "check_out": (CheckOutForm, "Checked out.",
+                  lambda me, v, d: services.check_out(actor=me, visit=v, **d)),
+    "report": (ReportForm, "Report filed.",
+               lambda me, v, d: services.file_report(actor=me, visit=v, **d)),
+    "ruling": (RulingForm, "Ruling linked: the emergency access is authorised after the fact.",
+               lambda me, v, d: services.link_ruling(actor=me, visit=v, **d)),
+}
+
+
+@require_POST
+def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    subject = get_object_or_404(Visit, pk=pk)
+    me = actor_of(request)
+    if step == "close":
+        refuse_to_messages(request, lambda: services.close_visit(actor=me, visit=subject),
+                           "Visit closed; the report was sent to the systems administration "
+                           "list.")
+        return redirect(subject)
+    if step not in STEPS:
+        raise Http404("no such step")
+    form_class, done, action = STEPS[step]
+    kwargs: dict[str, Any] = {}
+    if form_class is CheckOutForm:
+        kwargs["on_site"] = Person.objects.filter(pk__in=subject.participants.filter(
+            checked_out_at__isnull=True).values("person"))
+    form = form_class(request.POST, **kwargs)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        if "at" in data and data["at"] is None:
+            del data["at"]
+        if perform(request, form, lambda: action(me, subject, data), done) is not None:
+            return redirect(subject)
+    return _detail(request, subject, {step: form}, status=400)
+
+
+# --- codes and devices --------------------------------------------------------------------
+
+
+def devices(request: HttpRequest) -> HttpResponse:
+    me = actor_of(request)
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.register_device(
+            actor=me, **form.cleaned_data), "Device registered.")
+        if created:
+            return redirect(created)
+    rows = Device.objects.prefetch_related("holdings__holder")
+    table = [(device, [(h, why_not_authorised(h.holder))
+                       for h in device.holdings.all() if h.returned_at is None])
+             for device in rows]
+    return render(request, "visits/devices.html", {
+        "table": table, "form": form, "may_manage": services.may_manage_register(me),
+        "findings": controls.holder_findings(),
+    }, status=400 if form.errors else 200)
+
+
+def _device_page(request: HttpRequest, device: Device, form: IssueForm | None = None,
+                 status: int = 200) -> HttpResponse:
+    me = actor_of(request)
+    holdings = [(h, why_not_authorised(h.holder) if h.returned_at is None else "")
+                for h in device.holdings.select_related(
+                    "holder", "issued_by", "returned_by", "authority")]
+    return render(request, "visits/device.html", {
+        "device": device, "holdings": holdings, "form": form or IssueForm(),
+        "may_manage": services.may_manage_register(me), "me": me,
+        "history": _history(device),
+    }, status=status)
+
+
+def device(request: HttpRequest, pk: int) -> HttpResponse:
+    return _device_page(request, get_object_or_404(Device, pk=pk))
+
+
+@require_POST
+def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(Device, pk=pk)
+    me = actor_of(request)
+    form = IssueForm(request.POST)
+    if form.is_valid() and perform(request, form, lambda: services.issue_device(
+            actor=me, device=subject, **form.cleaned_data), "Issued."):
+        return redirect(subject)
+    return _device_page(request, subject, form, status=400)
+
+
+@require_POST
+def holding_return(request: HttpRequest, pk: int) -> HttpResponse:
+    holding = get_object_or_404(Holding.objects.select_related("device"), pk=pk)
+    me = actor_of(request)
+    refuse_to_messages(request, lambda: services.return_device(actor=me, holding=holding),
+                       "Return recorded.")
+    return redirect(holding.device)

@@ -1,0 +1,99 @@
+"""The codes & devices register (SP/SM 2.3.5) and the mail visits send (SM 2.3.3, 2.3.4)
+through a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from secman.core.errors import RuleViolation
+from secman.eventlog.models import Event
+from secman.people import services as people_services
+from secman.people.models import Membership
+from secman.visits import controls, services
+from secman.visits.models import Device, Holding
+from tests.core.test_notifications import smtp  # noqa: F401  (the aiosmtpd fixture)
+
+
+def test_it_flags_a_holder_who_left_their_team(physical):
+    org = physical
+    key = services.register_device(actor=org.axel, kind="rack_key", label="Rack 12 key #1",
+                                   controlling_party="BIT")
+    services.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
+    assert controls.holder_findings() == []
+    membership = Membership.objects.active().get(person=org.sue)
+    people_services.end_membership(actor=org.sue, membership=membership, authority="SP 9.1.7",
+                                   reason="resignation", end=timezone.localdate())
+    [finding] = controls.holder_findings()
+    assert finding.section == "SP 2.3.5"
+    assert "Sue is on the Physical Access List but is no longer a Systems Administrator" in (
+        finding.message)
+
+
+def test_it_never_stores_a_code(physical):
+    before = Event.objects.count()
+    with pytest.raises(RuleViolation, match="never the code itself"):
+        services.register_device(actor=physical.axel, kind="code", label="Cage door",
+                                 notes="it is 90210-7", controlling_party="BIT")
+    assert not Device.objects.exists() and Event.objects.count() == before
+    assert not {f.name for f in Device._meta.get_fields()} & {"value", "code", "secret"}
+
+
+def test_it_records_returns(physical):
+    key = services.register_device(actor=physical.axel, kind="rack_key", label="Key 1",
+                                   controlling_party="BIT")
+    holding = services.issue_device(actor=physical.axel, device=key, holder=physical.sam,
+                                    reference="MoU B")
+    services.return_device(actor=physical.sam, holding=holding)
+    services.issue_device(actor=physical.axel, device=key, holder=physical.sue,
+                          reference="MoU B")
+    assert Holding.objects.current().get().holder == physical.sue
+
+
+def test_it_mails_the_closed_visit_to_the_sysadmin_list(
+        physical, visited, smtp, settings, django_capture_on_commit_callbacks):  # noqa: F811
+    settings.SECMAN_SYSADMIN_LIST = "sysadmins@lists.example.org"
+    services.file_report(actor=physical.sam, visit=visited, kind="accessor",
+                         text="Swapped disk 2.")
+    services.file_report(actor=physical.axel, visit=visited, kind="access_engineer",
+                         text="Rack 12 opened and closed.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.close_visit(actor=physical.sam, visit=visited)
+    [(recipients, message)] = smtp.messages
+    assert recipients == ["sysadmins@lists.example.org"]
+    assert message["Subject"].startswith("[secman] Physical visit closed: Visit #")
+    body = message.get_payload()
+    assert "Swapped disk 2." in body and "Rack 12 opened and closed." in body
+    assert "did not access the data" in body
+
+
+def test_it_mails_the_dispute_for_an_emergency(
+        physical, smtp, settings, django_capture_on_commit_callbacks):  # noqa: F811
+    settings.SECMAN_DISPUTE_ADDRESS = "dispute@example.org"
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        visit = services.record_emergency(
+            actor=physical.sam, purpose="Fire alarm", systems="signer1",
+            circumstances="Smoke in the rack; the hosting staff called at 03:10.",
+            started_at=now - dt.timedelta(hours=2), ended_at=now - dt.timedelta(hours=1),
+            people=[physical.sam, physical.axel])
+    [(recipients, message)] = smtp.messages
+    assert recipients == ["dispute@example.org"]
+    assert visit.case.number in message["Subject"]
+    assert "Smoke in the rack" in message.get_payload()
+
+
+def test_it_refuses_a_bad_list_address(monkeypatch):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import secman.settings
+
+    monkeypatch.setenv("SECMAN_SYSADMIN_LIST", "a@x.org, b@x.org")
+    with pytest.raises(ImproperlyConfigured, match="SECMAN_SYSADMIN_LIST"):
+        importlib.reload(secman.settings)
+    monkeypatch.delenv("SECMAN_SYSADMIN_LIST")
+    importlib.reload(secman.settings)
