@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from secman.eventlog import canonical, keys, merkle, note
@@ -41,6 +42,14 @@ ACTOR_ID_RE = re.compile(r" \(#([0-9]+)\)$")
 # Words that must never appear as keys of an entry's details: the log is read by many
 # and kept for years, so a secret written there cannot be taken back.
 SECRET_WORDS = ("password", "passphrase", "secret", "token", "private_key")
+# A quick look at an entry's JSON text (not ASCII-escaped, so lower() matches what it
+# does on each key): only text that contains a secret word or an escaped NUL is walked
+# key by key (_check_storable), which then names the offending key, or passes it.
+_SUSPECT = re.compile("|".join([*SECRET_WORDS, r"\\u0000"]))
+_CLASSES = frozenset(RetentionClass.values)
+_JSON_DEFAULT = DjangoJSONEncoder().default
+_PLAIN_ENCODER = json.JSONEncoder(sort_keys=True, default=_JSON_DEFAULT, ensure_ascii=False)
+_DECODE = json.JSONDecoder().decode
 
 
 def leaf_hex(canonical_bytes: bytes) -> str:
@@ -48,7 +57,14 @@ def leaf_hex(canonical_bytes: bytes) -> str:
 
 
 def _plain(value: Any) -> Any:
-    return canonical.plain(value, default=DjangoJSONEncoder().default)
+    return canonical.plain(value, default=_JSON_DEFAULT)
+
+
+def _plain_text(value: Any) -> tuple[Any, str]:
+    """canonical.plain(value) and a JSON text of it (for the quick secret/NUL look and
+    the JSON column; its loads() is the plain value)."""
+    text = _PLAIN_ENCODER.encode(value)
+    return _DECODE(text), text
 
 
 def _check_storable(value: Any, path: str = "details") -> None:
@@ -90,25 +106,29 @@ class Entry:
     def prepared(self) -> dict[str, Any]:
         if not str(self.authority):
             raise ValueError("every Event Log entry names its authority")
-        if self.retention_class not in RetentionClass.values:
+        if self.retention_class not in _CLASSES:
             raise ValueError(f"unknown retention class {self.retention_class!r}")
-        details = _plain(self.details or {})
-        signoffs = _plain(list(self.signoffs))
-        _check_storable(details)
+        details, details_text = _plain_text(self.details or {})
+        signoffs, signoffs_text = _plain_text(list(self.signoffs))
+        if _SUSPECT.search(details_text.lower()):
+            _check_storable(details)
         subject_type, subject_id, subject_label = _subject_fields(self.subject)
         # An actor is named with their id, so verification can check the actor column.
         if self.actor is not None:
             label = f"{self.actor_label or self.actor.name} (#{self.actor.pk})"
         else:
             label = self.actor_label or "system"
-        _check_storable({"action": self.action, "actor": label,
-                         "authority": str(self.authority), "signoffs": signoffs,
-                         "subject": subject_label}, "entry")
+        authority = str(self.authority)
+        if _SUSPECT.search(signoffs_text.lower()) or "\x00" in "".join(
+                (self.action, label, authority, subject_label)):
+            _check_storable({"action": self.action, "actor": label, "authority": authority,
+                             "signoffs": signoffs, "subject": subject_label}, "entry")
         return {
             "actor": self.actor, "actor_label": label, "action": self.action,
             "subject": {"type": subject_type, "id": subject_id, "label": subject_label},
-            "authority": str(self.authority), "signoffs": signoffs, "details": details,
+            "authority": authority, "signoffs": signoffs, "details": details,
             "class": str(self.retention_class),
+            "signoffs_json": signoffs_text, "details_json": details_text,
         }
 
 
@@ -166,45 +186,79 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
     prepared = [entry.prepared() for entry in entries]
     head = _locked_head()
     compact = _frontier(head)
-    nodes: list[Node] = []
-    events: list[Event] = []
+    nodes: list[tuple[int, int, str]] = []
+    add_node = nodes.append
+    written: list[tuple[int, dict[str, Any], str, str, str]] = []
     prev = head.head_hash
     now = timezone.now()
     time_text = now.isoformat().replace("+00:00", "Z")
     seq = head.seq
     for item in prepared:
         seq += 1
-        fields = {"v": canonical.VERSION, "seq": seq, "prev": prev, "time": time_text,
-                  "class": item["class"], "actor": item["actor_label"],
-                  "action": item["action"], "subject": item["subject"],
-                  "authority": item["authority"], "signoffs": item["signoffs"],
-                  "details": item["details"]}
-        encoded = canonical.encode(fields)
+        encoded = canonical.encode({
+            "v": canonical.VERSION, "seq": seq, "prev": prev, "time": time_text,
+            "class": item["class"], "actor": item["actor_label"], "action": item["action"],
+            "subject": item["subject"], "authority": item["authority"],
+            "signoffs": item["signoffs"], "details": item["details"]})
         leaf = sha256(b"\x00" + encoded).digest()
-        compact.append(leaf, lambda level, index, h: nodes.append(
-            Node(level=level, index=index, hash=h.hex())))
-        prev = leaf.hex()
-        events.append(Event(
-            seq=seq, recorded_at=now, actor=item["actor"], actor_label=item["actor_label"],
-            action=item["action"], subject_type=item["subject"]["type"],
-            subject_id=item["subject"]["id"], subject_label=item["subject"]["label"],
-            authority=item["authority"], signoffs=item["signoffs"],
-            details=item["details"], retention_class=item["class"],
-            canonical=encoded.decode(), prev_hash=fields["prev"], leaf_hash=prev,
-        ))
+        compact.append(leaf, lambda level, index, h: add_node((level, index, h.hex())))
+        leaf_text = leaf.hex()
+        written.append((seq, item, encoded.decode(), prev, leaf_text))
+        prev = leaf_text
+    result: list[Any]
     if return_events:
-        for event in events:
+        result = [_event(now, *row) for row in written]
+        for event in result:
             event.save(force_insert=True)
-        written: list[Any] = events
     else:
-        Event.objects.bulk_create(events, batch_size=500)
-        written = [_Row(event.seq) for event in events]
-    Node.objects.bulk_create(nodes, batch_size=500)
+        _insert_events(now, written)
+        result = [_Row(row[0]) for row in written]
+    if nodes:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO eventlog_node (level, {connection.ops.quote_name('index')}, "  # noqa: S608
+                "hash) VALUES (%s, %s, %s)", nodes)
     LogHead.objects.filter(pk=1).update(
         seq=seq, head_hash=prev, frontier=",".join(h.hex() for h in compact.hashes))
     head.seq, head.head_hash = seq, prev
     _checkpoint_if_due(compact, now)
-    return written
+    return result
+
+
+def _event(now: dt.datetime, seq: int, item: dict[str, Any], text: str, prev: str,
+           leaf: str) -> Event:
+    return Event(
+        seq=seq, recorded_at=now, actor=item["actor"], actor_label=item["actor_label"],
+        action=item["action"], subject_type=item["subject"]["type"],
+        subject_id=item["subject"]["id"], subject_label=item["subject"]["label"],
+        authority=item["authority"], signoffs=item["signoffs"], details=item["details"],
+        retention_class=item["class"], canonical=text, prev_hash=prev, leaf_hash=leaf)
+
+
+_EVENT_COLUMNS = ("seq", "recorded_at", "actor_id", "actor_label", "action", "subject_type",
+                  "subject_id", "subject_label", "authority", "signoffs", "details",
+                  "retention_class", "canonical", "prev_hash", "leaf_hash")
+
+
+def _insert_events(now: dt.datetime,
+                   written: list[tuple[int, dict[str, Any], str, str, str]]) -> None:
+    """The batch path: one executemany of plain rows, the same values the ORM would
+    write (Event's JSON columns get JSON text of the same values), without building a
+    model instance per entry."""
+    json_mark = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    marks = ", ".join(json_mark if column in ("signoffs", "details") else "%s"
+                      for column in _EVENT_COLUMNS)
+    recorded_at = connection.ops.adapt_datetimefield_value(now)
+    rows = []
+    for seq, item, text, prev, leaf in written:
+        actor, subject = item["actor"], item["subject"]
+        rows.append((seq, recorded_at, actor.pk if actor is not None else None,
+                     item["actor_label"], item["action"], subject["type"], subject["id"],
+                     subject["label"], item["authority"], item["signoffs_json"],
+                     item["details_json"], item["class"], text, prev, leaf))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO eventlog_event ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
+                           f"VALUES ({marks})", rows)
 
 
 # --- checkpoints --------------------------------------------------------------------------
@@ -316,14 +370,52 @@ def root_at(size: int) -> bytes:
     return merkle.subtree_hash(0, size, node_lookup())
 
 
+def prefetched_lookup(plan: Callable[[merkle.NodeLookup], object]) -> merkle.NodeLookup:
+    """A lookup holding every node `plan` asks for, read in two queries instead of one
+    per node: `plan` runs once with placeholder hashes (which nodes a proof or root
+    needs depends only on sizes and positions, never on hash values)."""
+    wanted: set[tuple[int, int]] = set()
+
+    def note_wanted(level: int, index: int) -> bytes:
+        wanted.add((level, index))
+        return bytes(32)
+
+    plan(note_wanted)
+    found: dict[tuple[int, int], bytes] = {}
+    leaves = [index + 1 for level, index in wanted if level == 0]
+    inner = [(level, index) for level, index in wanted if level > 0]
+    with connection.cursor() as cursor:
+        if leaves:
+            cursor.execute("SELECT seq, leaf_hash FROM eventlog_event WHERE seq IN "  # noqa: S608
+                           f"({', '.join(['%s'] * len(leaves))})", leaves)
+            found.update(((0, seq - 1), bytes.fromhex(h)) for seq, h in cursor.fetchall())
+        if inner:
+            index_column = connection.ops.quote_name("index")
+            condition = " OR ".join([f"(level = %s AND {index_column} = %s)"] * len(inner))
+            cursor.execute(f"SELECT level, {index_column}, hash FROM eventlog_node "  # noqa: S608
+                           f"WHERE {condition}", [v for pair in inner for v in pair])
+            found.update(((level, index), bytes.fromhex(h))
+                         for level, index, h in cursor.fetchall())
+
+    def lookup(level: int, index: int) -> bytes:
+        try:
+            return found[(level, index)]
+        except KeyError:
+            raise LookupError(f"the tree has no node {level}/{index}") from None
+
+    return lookup
+
+
 def inclusion_proof(seq: int, size: int | None = None) -> dict[str, Any]:
     size = size or tree_size()
     if not 1 <= seq <= size <= tree_size():
         raise ValueError(f"entry #{seq} is not in a tree of {size} entries")
-    lookup = node_lookup()
+    lookup = prefetched_lookup(lambda lk: (merkle.inclusion_proof(seq - 1, size, lk),
+                                           merkle.subtree_hash(0, size, lk), lk(0, seq - 1)))
     proof = merkle.inclusion_proof(seq - 1, size, lookup)
     return {"seq": seq, "leaf_index": seq - 1, "tree_size": size,
-            "leaf_hash": lookup(0, seq - 1).hex(), "root_hash": root_at(size).hex(),
+            "leaf_hash": lookup(0, seq - 1).hex(),
+            "root_hash": merkle.subtree_hash(0, size, lookup).hex(),
             "proof": [h.hex() for h in proof]}
 
 
