@@ -1,0 +1,140 @@
+"""Many writers, and writers killed half-way (issue 4, part 9), against a real database
+made for the test: a SQLite file in a temporary SECMAN_DATA_DIR, and, when DATABASE_URL
+points at PostgreSQL, a temporary database on that server. The writers are separate OS
+processes (tests/eventlog/appender.py) with their own Django."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+APPENDER = Path(__file__).with_name("appender.py")
+ROOT = Path(__file__).resolve().parents[2]
+WORKERS, PER_WORKER = 8, 5000
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if urlsplit(url).scheme.startswith("postgres") else ""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a process that uses a fresh, migrated database."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(SECMAN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="secman.settings",
+               PYTHONPATH=str(ROOT))
+    server = name = ""
+    if request.param == "postgresql":
+        base = _postgres_url()
+        if not base:
+            pytest.skip("DATABASE_URL does not point at PostgreSQL")
+        import psycopg
+
+        parts = urlsplit(base)
+        name = f"secman_concurrency_{uuid.uuid4().hex[:12]}"
+        server = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        secman = Path(sys.executable).with_name("secman")
+        subprocess.run([str(secman), "migrate", "-v", "0"], env=env, check=True,
+                       cwd=ROOT, timeout=120)
+        yield env
+    finally:
+        if name:
+            import psycopg
+
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen([sys.executable, str(APPENDER), *args], env=env, cwd=ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    return process
+
+
+def _acknowledged(output: str) -> list[int]:
+    return [int(seq) for line in output.splitlines() if line.startswith("seqs ")
+            for seq in line.split()[1:]]
+
+
+def _inspect(env: dict[str, str]) -> dict:
+    done = subprocess.run([sys.executable, str(APPENDER), "inspect"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def test_it_gives_eight_writers_contiguous_numbers_and_one_valid_tree(database_env):
+    workers = [_start(database_env, "append", str(w), str(PER_WORKER))
+               for w in range(WORKERS)]
+    for process in workers:  # all at once
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    acknowledged: dict[int, list[int]] = {}
+    for w, process in enumerate(workers):
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0
+        acknowledged[w] = _acknowledged(output)
+
+    found = _inspect(database_env)
+    assert found["problems"] == []
+    total = WORKERS * PER_WORKER
+    assert found["entries"] == total
+    assert [seq for seq, _, _ in found["tags"]] == list(range(1, total + 1))
+    # Every entry exactly once, at the number its writer was given.
+    by_seq = {seq: (w, n) for seq, w, n in found["tags"]}
+    assert sorted(by_seq.values()) == [(w, n) for w in range(WORKERS)
+                                       for n in range(PER_WORKER)]
+    for w, seqs in acknowledged.items():
+        assert len(seqs) == PER_WORKER
+        assert [by_seq[seq] for seq in seqs] == [(w, n) for n in range(PER_WORKER)]
+    # Checkpoints were signed along the way (every 1000 entries) and all verified.
+    assert found["checkpoints"] >= total // 1000 - WORKERS
+
+
+def test_it_loses_nothing_acknowledged_when_a_writer_is_killed(database_env):
+    rng = random.Random(9)
+    acknowledged: dict[int, tuple[int, int]] = {}
+    for round_ in range(3):
+        process = _start(database_env, "forever", str(round_))
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        seqs: list[int] = []
+        goal = 1000 + rng.randrange(1000)
+        while len(seqs) < goal:
+            seqs += _acknowledged(process.stdout.readline())
+        time.sleep(rng.random() / 20)  # somewhere inside a later batch
+        process.send_signal(signal.SIGKILL)
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == -signal.SIGKILL
+        seqs += _acknowledged(output)
+
+        found = _inspect(database_env)
+        assert found["problems"] == [], f"after the kill in round {round_}"
+        assert [seq for seq, _, _ in found["tags"]] == list(range(1, found["entries"] + 1))
+        by_seq = {seq: (w, n) for seq, w, n in found["tags"]}
+        # Everything acknowledged, in this round and before, is there as it was written.
+        assert [by_seq[seq] for seq in seqs] == [(round_, n) for n in range(len(seqs))]
+        for seq, tag in acknowledged.items():
+            assert by_seq[seq] == tag
+        acknowledged.update((seq, by_seq[seq]) for seq in seqs)
+        # Nothing half-written: the killed writer's entries are whole, numbered from 0.
+        written = sorted(n for w, n in by_seq.values() if w == round_)
+        assert written == list(range(len(written)))
