@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,19 +26,33 @@ from secman.core.api import (
     SecmanAPIView,
     accepted,
     bad_input,
-    choice_field,
     person_field,
     valid_data,
 )
 from secman.visits import services
-from secman.visits.choices import DeviceKind, ReportKind, VisitStatus
+from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
 from secman.visits.models import Device, Holding, Participant, Visit, VisitReport
 from secman.visits.selectors import why_not_authorised
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TextChoice(serializers.ChoiceField):
+    """A choice written as a plain string in the schema: "kind" and "role" name other
+    choice sets in other apps, and one enum name per field keeps clients' types apart."""
+
+    def __init__(self, choices: Any, **kwargs: Any) -> None:
+        values = [value for value, _label in choices]
+        kwargs.setdefault("help_text", f"One of {accepted(values)}.")
+        kwargs.setdefault("error_messages", {"invalid_choice": f'"{{input}}" is not '
+                                             f"accepted: use one of {accepted(values)}"})
+        super().__init__(choices=choices, **kwargs)
+
 
 # --- visits -------------------------------------------------------------------------------
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
+    role = TextChoice(OnSiteRole.choices, read_only=True)
     person_name = serializers.CharField(source="person.name", read_only=True)
 
     class Meta:
@@ -42,6 +62,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
+    kind = TextChoice(ReportKind.choices, read_only=True)
     author_name = serializers.CharField(source="author.name", read_only=True)
 
     class Meta:
@@ -87,7 +108,7 @@ class PeopleSerializer(serializers.Serializer):
 
 
 class FileReportSerializer(serializers.Serializer):
-    kind = choice_field(ReportKind.choices)
+    kind = TextChoice(ReportKind.choices)
     text = serializers.CharField(help_text="A short description of what was done.")
 
 
@@ -222,7 +243,7 @@ class HoldingSerializer(serializers.ModelSerializer):
 
 
 class DeviceSerializer(serializers.ModelSerializer):
-    kind = choice_field(DeviceKind.choices)
+    kind = TextChoice(DeviceKind.choices)
     authority = AuthorityField(required=False, default="SM 2.3.5")
     holdings = HoldingSerializer(many=True, read_only=True)
 
