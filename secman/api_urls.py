@@ -31,6 +31,7 @@ from secman.people.api import (
     TeamViewSet,
     TokenView,
 )
+from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
 from secman.visits.api import DeviceViewSet, VisitViewSet
 
 app_name = "api"
@@ -56,6 +57,9 @@ router.register("cases", ArbitrationCaseViewSet, basename="case")
 router.register("signoffs", SignOffRequestViewSet, basename="signoff")
 router.register("events", EventViewSet, basename="event")
 router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("computers", ComputerViewSet, basename="computer")
+router.register("media", MediaViewSet, basename="media")
+router.register("facilities", FacilityViewSet, basename="facility")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("devices", DeviceViewSet, basename="device")
 

@@ -182,6 +182,15 @@ def _add_eventlog_group() -> None:
 _add_eventlog_group()
 
 
+def _add_physical_group() -> None:
+    from secman.physical.cli import physical
+
+    main.add_command(physical)
+
+
+_add_physical_group()
+
+
 def _add_visits_group() -> None:
     from secman.visits.cli import visits
 

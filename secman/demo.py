@@ -189,6 +189,9 @@ def load() -> list[tuple[str, str, str]]:
     )
     authority.sign(actor=people_by_login["ana"], request=rack)
     authority.sign(actor=people_by_login["jonas"], request=rack, comment="All labels match.")
+    from secman.physical import demo as physical_demo
+
+    physical_demo.load(people_by_login)
     from secman.visits import demo as visits_demo
 
     visits_demo.load(people_by_login)

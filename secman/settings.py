@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "secman.eventlog",
     "secman.documents",
     "secman.visits",
+    "secman.physical",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status"; name each choice set after its meaning.
+    "ENUM_NAME_OVERRIDES": {
+        "ComputerStatusEnum": "secman.physical.choices.ComputerStatus",
+        "MediaStatusEnum": "secman.physical.choices.MediaStatus",
+        "RetirementMethodEnum": "secman.physical.choices.RetirementMethod",
+    },
 }
 
 # --- logging ------------------------------------------------------------------------------

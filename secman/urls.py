@@ -8,6 +8,7 @@ urlpatterns = [
     path("authority/", include("secman.authority.urls")),
     path("events/", include("secman.eventlog.urls")),
     path("documents/", include("secman.documents.urls")),
+    path("physical/", include("secman.physical.urls")),
     path("visits/", include("secman.visits.urls")),
     path("api/", include("secman.api_urls")),
 ]

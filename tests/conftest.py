@@ -138,6 +138,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def isolated_data_dir(settings, tmp_path):
+    """Each test gets its own data dir, so signing keys it generates do not pile up in the
+    developer's (and do not leak from one test to the next)."""
+    settings.DATA_DIR = tmp_path
+
+
 @pytest.fixture
 def org(db) -> Org:
     return build_org()

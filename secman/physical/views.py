@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import io
+
+import segno
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from secman.core.views import actor_of, perform
+from secman.eventlog.models import Event
+from secman.physical import controls, csvio, services
+from secman.physical.choices import ComputerStatus, MediaStatus
+from secman.physical.forms import (
+    ComputerForm,
+    ComputerStepForm,
+    FacilityForm,
+    MediaForm,
+    MediaStepForm,
+)
+from secman.physical.models import Computer, Facility, Media
+
+
+def _reader(request: HttpRequest):
+    me = actor_of(request)
+    if not services.may_see_inventory(me):
+        raise PermissionDenied("The inventory is for Access Engineers, Systems "
+                               "Administrators, the Board and auditors (SP 2.2.1).")
+    return me
+
+
+def _history(obj: object) -> object:
+    return Event.objects.filter(subject_type=obj._meta.label_lower,  # type: ignore[attr-defined]
+                                subject_id=str(obj.pk)).order_by("-seq")  # type: ignore[attr-defined]
+
+
+def computers(request: HttpRequest) -> HttpResponse:
+    _reader(request)
+    status = request.GET.get("status", "")
+    rows = Computer.objects.select_related("facility")
+    if status in ComputerStatus.values:
+        rows = rows.filter(status=status)
+    counts = {s: Computer.objects.filter(status=s).count() for s in ComputerStatus.values}
+    return render(request, "physical/computers.html", {
+        "rows": rows, "status": status, "statuses": ComputerStatus.choices,
+        "counts": [(label, counts[value], value) for value, label in ComputerStatus.choices],
+        "findings": controls.inventory_before_service() + controls.computers_to_retire(),
+    })
+
+
+def computer_new(request: HttpRequest) -> HttpResponse:
+    me = _reader(request)
+    form = ComputerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.create_computer(
+            actor=me, **form.cleaned_data), "Computer recorded as acquired.")
+        if created:
+            return redirect(created)
+    return render(request, "people/form.html", {"form": form, "title": "Record a computer"})
+
+
+def computer(request: HttpRequest, pk: int) -> HttpResponse:
+    me = _reader(request)
+    subject = get_object_or_404(Computer, pk=pk)
+    form = ComputerStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        step, note = form.cleaned_data["step"], form.cleaned_data["note"]
+        authority = form.cleaned_data["authority"]
+        actions = {
+            "inventory": lambda: services.inventory_computer(actor=me, computer=subject,
+                                                             authority=authority),
+            "in_service": lambda: services.put_in_service(actor=me, computer=subject,
+                                                          legal_owner=note, authority=authority),
+            "maintenance": lambda: services.request_maintenance(
+                actor=me, computer=subject, work=note, authority=authority),
+            "service_risk": lambda: services.record_service_risk(
+                actor=me, computer=subject, reason=note, authority=authority),
+            "retire": lambda: services.retire_computer(actor=me, computer=subject, reason=note,
+                                                       authority=authority),
+        }
+        result = perform(request, form, actions[step], "Recorded.")
+        if result is not None:
+            return redirect(result)
+    return render(request, "physical/computer.html", {
+        "computer": subject, "form": form, "media": subject.media.all(),
+        "missing": subject.missing_inventory(), "history": _history(subject)})
+
+
+def computer_label(request: HttpRequest, pk: int) -> HttpResponse:
+    _reader(request)
+    subject = get_object_or_404(Computer, pk=pk)
+    # The code holds the asset tag and nickname, not a URL: a label outlives host names.
+    qr = segno.make(f"{subject.asset_tag} {subject.nickname}".strip(), error="m")
+    return render(request, "physical/label.html", {
+        "computer": subject, "qr": qr.svg_data_uri(scale=4),
+        # SP 2.2.1: "distinctly and uniquely identified on all visible sides".
+        "sides": ["front", "back", "left side", "right side", "top"]})
+
+
+def computers_csv(request: HttpRequest) -> HttpResponse:
+    _reader(request)
+    out = io.StringIO()
+    csvio.export_computers(out)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="computers.csv"'
+    return response
+
+
+def media(request: HttpRequest) -> HttpResponse:
+    _reader(request)
+    status = request.GET.get("status", "")
+    rows = Media.objects.select_related("computer", "holder")
+    if status in MediaStatus.values:
+        rows = rows.filter(status=status)
+    counts = {s: Media.objects.filter(status=s).count() for s in MediaStatus.values}
+    return render(request, "physical/media.html", {
+        "rows": rows, "status": status, "statuses": MediaStatus.choices,
+        "counts": [(label, counts[value], value) for value, label in MediaStatus.choices],
+        "findings": controls.sealed_media_past_expiry() + controls.media_reports_complete()
+        + controls.media_in_retired_computers(),
+    })
+
+
+def media_new(request: HttpRequest) -> HttpResponse:
+    me = _reader(request)
+    form = MediaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["present"] = list(data["present"])
+        created = perform(request, form, lambda: services.register_media(actor=me, **data),
+                          "Medium inventoried as provisioned.")
+        if created:
+            return redirect(created)
+    return render(request, "people/form.html", {"form": form,
+                                                 "title": "Inventory a storage medium"})
+
+
+def media_item(request: HttpRequest, pk: int) -> HttpResponse:
+    me = _reader(request)
+    subject = get_object_or_404(Media.objects.select_related("computer"), pk=pk)
+    form = MediaStepForm(request.POST or None, initial={"location": subject.location})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["present"] = list(data["present"])
+        result = perform(request, form, lambda: services.change_media_status(
+            actor=me, media=subject, **data),
+            "Recorded." if not subject.critical_data else
+            "Waiting for two Systems Administrators to sign off (SP 2.2.3.3).")
+        if result is not None:
+            return redirect(result)
+    return render(request, "physical/media_item.html", {
+        "media": subject, "form": form,
+        "reports": subject.reports.prefetch_related("present").select_related("authority"),
+        "history": _history(subject)})
+
+
+def media_csv(request: HttpRequest) -> HttpResponse:
+    _reader(request)
+    out = io.StringIO()
+    csvio.export_media(out)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="media.csv"'
+    return response
+
+
+def facilities(request: HttpRequest) -> HttpResponse:
+    me = _reader(request)
+    form = FacilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = perform(request, form, lambda: services.record_facility(
+            actor=me, **form.cleaned_data), "Facility description recorded.")
+        if created:
+            return redirect(created.facility)
+    return render(request, "physical/facilities.html", {
+        "facilities": Facility.objects.prefetch_related("revisions"), "form": form})
+
+
+def facility(request: HttpRequest, pk: int) -> HttpResponse:
+    _reader(request)
+    subject = get_object_or_404(Facility, pk=pk)
+    return render(request, "physical/facility.html", {
+        "facility": subject, "revisions": subject.revisions.select_related("authority",
+                                                                             "recorded_by")})

@@ -1,0 +1,65 @@
+"""The chapter 2 pages: shown to the roles SP 2.2.1 names (and the Board and auditors),
+refused to others; forms report refusals and write nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from secman.eventlog.models import Event
+from secman.physical import services
+from secman.physical.models import Computer
+
+PAGES = ["/physical/computers/", "/physical/computers/new/", "/physical/computers/export.csv",
+         "/physical/media/", "/physical/media/new/", "/physical/media/export.csv",
+         "/physical/facilities/"]
+
+
+@pytest.mark.parametrize("login", ["axel", "sam", "bea", "aud"])
+def test_it_serves_every_page_to_the_roles_that_may_see_the_inventory(client, org, rack, login):
+    media = services.register_media(actor=org.sam, serial_number="D-1", media_type="hdd",
+                                    capacity_gb=1, location="safe", present=[org.sam],
+                                    steps_taken="wiped", erased_and_reformatted=True)
+    client.force_login(org.people[login].user)
+    for url in [*PAGES, rack.get_absolute_url(), f"{rack.get_absolute_url()}label/",
+                media.get_absolute_url()]:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("login", ["pia", "ola", "nobody"])
+def test_it_refuses_the_inventory_to_other_roles(client, org, login):
+    client.force_login(org.people[login].user)
+    for url in PAGES:
+        assert client.get(url).status_code == 403, url
+
+
+def test_it_refuses_service_before_inventory_through_the_page(client, org):
+    computer = services.create_computer(actor=org.axel, authority="SP 2.2.1.1",
+                                        asset_tag="CA-7")
+    client.force_login(org.axel.user)
+    before = Event.objects.count()
+    response = client.post(computer.get_absolute_url(), {
+        "step": "in_service", "note": "Foundation", "authority": "SP 2.2.1"})
+    assert "inventoried before being put into service" in response.content.decode()
+    assert Computer.objects.get(pk=computer.pk).status == "acquired"
+    assert Event.objects.count() == before
+
+
+def test_it_offers_the_inventory_through_the_api_to_the_same_roles(org, rack):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(org.sam.user)
+    body = api.get("/api/computers/").json()
+    assert [c["asset_tag"] for c in body["results"]] == ["CA-0001"]
+    created = api.post("/api/media/", {
+        "serial_number": "API-1", "media_type": "usb", "capacity_gb": 32, "location": "safe",
+        "critical_data": False, "erased_and_reformatted": True, "steps_taken": "wiped",
+        "present": [org.sam.pk]}, format="json")
+    assert created.status_code == 201, created.json()
+    step = api.post(f"/api/media/{created.json()['id']}/step/", {
+        "to_status": "stored", "present": [org.sam.pk], "steps_taken": "kept",
+        "location": "safe"}, format="json")
+    assert step.status_code == 400
+    assert "erased securely before storage" in step.json()["detail"]
+    api.force_authenticate(org.pia.user)
+    assert api.get("/api/computers/").status_code == 403
