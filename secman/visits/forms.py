@@ -68,6 +68,8 @@ class CheckOutForm(forms.Form):
 
     def __init__(self, *args: Any, on_site: QuerySet[Person] | None = None,
                  **kwargs: Any) -> None:
+        # Shown on the same page as the check-in form: ids of its own.
+        kwargs.setdefault("auto_id", "id_out_%s")
         super().__init__(*args, **kwargs)
         queryset = on_site if on_site is not None else Person.objects.none()
         self.fields = {"people": _people("Who checks out", queryset), **self.fields}

@@ -156,7 +156,8 @@ def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             del data["at"]
         if perform(request, form, lambda: action(me, subject, data), done) is not None:
             return redirect(subject)
-    return _detail(request, subject, {step: form}, status=400)
+    # 200, like every secman form with errors: htmx (hx-boost) swaps in only 2xx answers.
+    return _detail(request, subject, {step: form})
 
 
 # --- codes and devices --------------------------------------------------------------------
@@ -177,7 +178,7 @@ def devices(request: HttpRequest) -> HttpResponse:
     return render(request, "visits/devices.html", {
         "table": table, "form": form, "may_manage": services.may_manage_register(me),
         "findings": controls.holder_findings(),
-    }, status=400 if form.errors else 200)
+    })
 
 
 def _device_page(request: HttpRequest, device: Device, form: IssueForm | None = None,
@@ -205,7 +206,7 @@ def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid() and perform(request, form, lambda: services.issue_device(
             actor=me, device=subject, **form.cleaned_data), "Issued."):
         return redirect(subject)
-    return _device_page(request, subject, form, status=400)
+    return _device_page(request, subject, form)
 
 
 @require_POST
