@@ -300,7 +300,7 @@ def request_signoff(
     action: str,
     title: str,
     requirement: Requirement,
-    authority: str | Authority,
+    authority: AuthorityLike,
     description: str = "",
     payload: dict | None = None,
     expires_in: dt.timedelta = dt.timedelta(days=7),

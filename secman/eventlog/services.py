@@ -407,7 +407,7 @@ def prefetched_lookup(plan: Callable[[merkle.NodeLookup], object]) -> merkle.Nod
 
 
 def inclusion_proof(seq: int, size: int | None = None) -> dict[str, Any]:
-    size = size or tree_size()
+    size = tree_size() if size is None else size
     if not 1 <= seq <= size <= tree_size():
         raise ValueError(f"entry #{seq} is not in a tree of {size} entries")
     lookup = prefetched_lookup(lambda lk: (merkle.inclusion_proof(seq - 1, size, lk),
@@ -420,7 +420,7 @@ def inclusion_proof(seq: int, size: int | None = None) -> dict[str, Any]:
 
 
 def consistency_proof(first: int, second: int | None = None) -> dict[str, Any]:
-    second = second or tree_size()
+    second = tree_size() if second is None else second
     if not 1 <= first <= second <= tree_size():
         raise ValueError(f"no consistency proof from {first} to {second} entries in a log "
                          f"of {tree_size()}")
@@ -530,6 +530,7 @@ def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefi
             subject_type=subject_type, subject_id=subject_id, since=since, until=until,
             placed_by=actor)
         record("eventlog.hold.place", actor=actor, authority=authority_row, subject=hold,
+               retention_class=RetentionClass.INCIDENT,  # kept as long as the case file
                details={"case": case.number, "class": retention_class,
                         "action_prefix": action_prefix, "subject_type": subject_type,
                         "subject_id": subject_id, "since": since, "until": until})
@@ -550,7 +551,8 @@ def release_hold(*, actor: Any, hold: LegalHold) -> LegalHold:
         hold.released_at = timezone.now()
         hold.save(update_fields=["released_at"])
         record("eventlog.hold.release", actor=actor, authority=hold.case.number,
-               subject=hold, details={"case": hold.case.number})
+               subject=hold, retention_class=RetentionClass.INCIDENT,
+               details={"case": hold.case.number})
     return hold
 
 

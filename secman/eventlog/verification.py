@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from hashlib import sha256
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from secman.eventlog import canonical, merkle, note
@@ -112,9 +112,15 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
     header = canonical.HEADER_RE.match
     as_bytes = ("CAST(canonical AS BLOB)" if connection.vendor == "sqlite"
                 else "convert_to(canonical, 'UTF8')")
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No long transaction (it would hold SQLite's write lock and stop every append for
+    # the whole run): the head is read after the checkpoints and the walk stops at it, so
+    # entries appended meanwhile are left for the next run.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM eventlog_loghead WHERE id = 1")
+        head = cursor.fetchone()
         cursor.execute(f"SELECT seq, {as_bytes}, leaf_hash, purged_at IS NOT NULL "  # noqa: S608
-                       "FROM eventlog_event ORDER BY seq")
+                       "FROM eventlog_event WHERE seq <= %s ORDER BY seq",
+                       [head[0] if head else 0])
         while rows := cursor.fetchmany(5000):
             for seq, data, leaf_text, purged in rows:
                 if seq != expected:
@@ -158,8 +164,6 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
                                        "was signed")
             if progress is not None:
                 progress(len(rows))
-        cursor.execute("SELECT seq FROM eventlog_loghead WHERE id = 1")
-        head = cursor.fetchone()
     compact = merkle.CompactRange(size, hashes)
     report.entries = compact.size
     report.root = compact.root()
@@ -167,6 +171,10 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
         for label, _ in labels:
             report.add(f"the log has {compact.size} entries but the {label} covers {size}: "
                        f"entries after #{compact.size} were removed")
+    if compact.size and not report.checkpoints:
+        # The first append always signs a checkpoint: a log without any lost them.
+        report.add(f"the log has {compact.size} entries but no signed checkpoint: "
+                   "checkpoints were removed")
     if head is not None and head[0] != compact.size:
         report.add(f"the log head says #{head[0]} but the last entry is #{compact.size}")
     return report

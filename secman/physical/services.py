@@ -170,7 +170,7 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
 
 
 def _move(computer: Computer, *, actor: Person | None, to: ComputerStatus,
-          allowed_from: set[str], authority: Any, action: str, details: dict[str, Any],
+          allowed_from: set[ComputerStatus], authority: Any, action: str, details: dict[str, Any],
           signoffs: list[dict[str, Any]] | None = None) -> Computer:
     computer = Computer.objects.select_for_update().get(pk=computer.pk)
     if computer.status not in allowed_from:
@@ -373,7 +373,8 @@ def _validate_step(media: Media, step: dict[str, Any]) -> None:
         raise RuleViolation(f"{media} is {media.get_status_display().lower()}; it can go "
                             f"to {allowed}", section="SP 2.2.3")
     if to in (MediaStatus.IN_USE, MediaStatus.REUSED):
-        computer = Computer.objects.filter(pk=step.get("computer")).first()
+        computer = (Computer.objects.filter(pk=step["computer"]).first()
+                    if step.get("computer") else None)
         if computer is None or computer.status == ComputerStatus.RETIRED:
             raise RuleViolation("name the critical system (an inventoried computer that is "
                                 "not retired) it goes into: reuse only within critical "

@@ -339,7 +339,7 @@ def close_visit(*, actor: Person, visit: Visit) -> Visit:
                details={
                    "purpose": visit.purpose, "systems": visit.systems,
                    "emergency": visit.is_emergency,
-                   "authorisation": (visit.ruling.number if visit.ruling_id
+                   "authorisation": (visit.ruling.number if visit.ruling is not None
                                      else visit.authorisation_reference),
                    "people": _people_summary(visit),
                    "reports": [{"kind": r.kind, "author": r.author.name, "text": r.text}

@@ -141,14 +141,16 @@ def test_it_keeps_entries_under_a_legal_hold(mixed, case, org):
     hold = services.place_hold(actor=org.cora, case=case,
                                retention_class=RetentionClass.LOGIN)
     result = services.purge(now=later(400))
-    # The organisation's entries, the case and the hold itself are application events.
-    assert result.purged == {"application": 35}
+    # The organisation's entries and the case are application events; the hold's own entry
+    # is kept with the case file (incident class, indefinitely).
+    assert result.purged == {"application": 34}
+    assert Event.objects.get(action="eventlog.hold.place").purged_at is None
     assert result.held == 2
     assert Event.objects.filter(retention_class="login", purged_at__isnull=True).count() == 2
     assert result.event.details["held"] == 2
     services.release_hold(actor=org.arne, hold=hold)
-    # The two held entries go now, with the release's own (application) entry.
-    assert services.purge(now=later(400)).purged == {"application": 1, "login": 2}
+    # The two held entries go now; the release's own entry stays with the case file.
+    assert services.purge(now=later(400)).purged == {"login": 2}
     assert verify_log().problems == []
 
 
@@ -163,7 +165,7 @@ def test_it_holds_by_action_and_subject(mixed, case, org):
     assert placed.authority == case.number and placed.actor == org.arne
     result = services.purge(now=later(400))
     assert result.held == person_events
-    assert result.purged["application"] == 35 - person_events  # with the case and hold
+    assert result.purged["application"] == 34 - person_events  # with the case
 
 
 def test_it_lets_only_the_arbitrator_or_case_manager_place_a_hold(mixed, case, org):

@@ -197,6 +197,12 @@ def test_it_notices_the_stored_checkpoints_when_the_whole_log_was_rebuilt(signed
     assert squash("the first 33 entries do not match the root") in output
 
 
+def test_it_notices_that_every_checkpoint_was_deleted(signed):
+    tamper("DELETE FROM eventlog_checkpoint")
+    assert verify_log().problems == [
+        "the log has 33 entries but no signed checkpoint: checkpoints were removed"]
+
+
 def test_it_notices_a_rebuilt_log_with_a_checkpoint_held_outside(signed, tmp_path):
     kept = tmp_path / "checkpoint-33.txt"
     kept.write_text(signed.note, encoding="utf-8")
@@ -206,7 +212,9 @@ def test_it_notices_a_rebuilt_log_with_a_checkpoint_held_outside(signed, tmp_pat
     problems = verify_log(outside=[("checkpoint-33.txt", signed.note)]).problems
     assert problems == ["the first 33 entries do not match the root in the checkpoint "
                         "checkpoint-33.txt, held outside: the log was changed after it was "
-                        "signed"]
+                        "signed",
+                        "the log has 36 entries but no signed checkpoint: checkpoints were "
+                        "removed"]
     code, output = cli_verify("--checkpoint", str(kept))
     assert code == 1
     assert squash(f"the first 33 entries do not match the root in the checkpoint {kept}, held "
