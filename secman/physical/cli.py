@@ -107,3 +107,96 @@ def list_inventory() -> None:
         table.add_row(m.serial_number, m.get_media_type_display(), m.get_status_display(),
                       m.location)
     Console().print(table)
+
+
+def _person(login: str) -> object:
+    from secman.people.models import Person
+
+    person = Person.objects.filter(user__username=login).first()
+    if person is None:
+        raise click.ClickException(f"no person has the login {login!r}")
+    return person
+
+
+def _refusals_as_errors(action: object) -> object:
+    from secman.core.errors import Refused
+
+    try:
+        return action()  # type: ignore[operator]
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@physical.command("computer-step")
+@click.argument("asset_tag")
+@click.argument("step", type=click.Choice(["inventory", "in_service", "maintenance",
+                                           "service_risk", "retire"]))
+@click.option("--as", "login", required=True, metavar="LOGIN",
+              help="The login of the Access Engineer or Systems Administrator acting.")
+@click.option("--note", default="", help="Legal owner (in_service), the work "
+              "(maintenance), or the reason (service_risk, retire).")
+@click.option("--authority", default="SP 2.2.1", show_default=True)
+def computer_step(asset_tag: str, step: str, login: str, note: str, authority: str) -> None:
+    """Move computer ASSET_TAG on in its life (SP 2.2.1, 2.2.2). Maintenance opens a
+    four-eyes sign-off request (sign it in the web UI or the API)."""
+    _django()
+    from secman.physical import services
+    from secman.physical.models import Computer
+
+    computer = Computer.objects.filter(asset_tag=asset_tag).first()
+    if computer is None:
+        raise click.ClickException(f"no computer has the asset tag {asset_tag!r}")
+    actor = _person(login)
+    actions = {
+        "inventory": lambda: services.inventory_computer(
+            actor=actor, computer=computer, authority=authority),
+        "in_service": lambda: services.put_in_service(
+            actor=actor, computer=computer, legal_owner=note, authority=authority),
+        "maintenance": lambda: services.request_maintenance(
+            actor=actor, computer=computer, work=note, authority=authority),
+        "service_risk": lambda: services.record_service_risk(
+            actor=actor, computer=computer, reason=note, authority=authority),
+        "retire": lambda: services.retire_computer(
+            actor=actor, computer=computer, reason=note, authority=authority),
+    }
+    result = _refusals_as_errors(actions[step])
+    console.print(f"[green]✓[/green] {result}")
+
+
+@physical.command("media-step")
+@click.argument("serial_number")
+@click.argument("to_status", type=click.Choice(["in_use", "stored", "reused", "retired",
+                                                "destroyed"]))
+@click.option("--as", "login", required=True, metavar="LOGIN", help="Who reports.")
+@click.option("--present", "present", multiple=True, required=True,
+              help="Login of someone present; repeatable.")
+@click.option("--steps", "steps_taken", required=True, help="The steps taken.")
+@click.option("--location", required=True, help="Where the medium is now.")
+@click.option("--computer", "asset_tag", default="", help="Asset tag (in_use, reused).")
+@click.option("--erased", is_flag=True, help="It was securely erased in this step.")
+@click.option("--method", default="", type=click.Choice(["", "destroyed",
+                                                         "licensed_disposal", "sealed"]))
+@click.option("--certificate", default="", help="Licensed disposal certificate.")
+@click.option("--expiry-year", type=int, default=None, help="Sealed: year the data expires.")
+@click.option("--authority", default="SP 2.2.3", show_default=True)
+def media_step(serial_number: str, to_status: str, login: str, present: tuple[str, ...],
+               steps_taken: str, location: str, asset_tag: str, erased: bool, method: str,
+               certificate: str, expiry_year: int | None, authority: str) -> None:
+    """Report a change of status of medium SERIAL_NUMBER (SM 2.2.3). For media with
+    critical data this opens a request for two Systems Administrators (SP 2.2.3.3)."""
+    _django()
+    from secman.physical import services
+    from secman.physical.models import Computer, Media
+
+    media = Media.objects.filter(serial_number=serial_number).first()
+    if media is None:
+        raise click.ClickException(f"no medium has the serial number {serial_number!r}")
+    computer = Computer.objects.filter(asset_tag=asset_tag).first() if asset_tag else None
+    if asset_tag and computer is None:
+        raise click.ClickException(f"no computer has the asset tag {asset_tag!r}")
+    result = _refusals_as_errors(lambda: services.change_media_status(
+        actor=_person(login), media=media, to_status=to_status,
+        present=[_person(p) for p in present], steps_taken=steps_taken, location=location,
+        computer=computer, erased=erased, method=method, certificate=certificate,
+        expiry_year=expiry_year, authority=authority))
+    console.print(f"[green]✓[/green] {result}")

@@ -99,3 +99,17 @@ class FacilityForm(forms.Form):
     authority = AuthorityField(initial="SP 2.1")
 
 
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="UTF-8 CSV with the columns of the export (without "
+                           "status). Every row is checked first; one bad row and nothing "
+                           "is written.")
+    dry_run = forms.BooleanField(required=False, label="Only check, write nothing")
+    authority = AuthorityField(initial="SP 2.2.1")
+
+    def __init__(self, *args: Any, media: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if media:
+            self.fields["present"] = present_field()
+            self.fields["authority"].initial = "SP 2.2.3.1"

@@ -6,6 +6,7 @@ import segno
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from secman.core.views import actor_of, perform
 from secman.eventlog.models import Event
@@ -15,6 +16,7 @@ from secman.physical.forms import (
     ComputerForm,
     ComputerStepForm,
     FacilityForm,
+    ImportForm,
     MediaForm,
     MediaStepForm,
 )
@@ -181,3 +183,24 @@ def facility(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "physical/facility.html", {
         "facility": subject, "revisions": subject.revisions.select_related("authority",
                                                                              "recorded_by")})
+
+
+def inventory_import(request: HttpRequest, kind: str) -> HttpResponse:
+    """Upload a CSV of computers or (provisioned) media."""
+    me = _reader(request)
+    media_kind = kind == "media"
+    form = ImportForm(request.POST or None, request.FILES or None, media=media_kind)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        content = data["file"].read(csvio.MAX_BYTES + 1)
+        if media_kind:
+            report = csvio.import_media(content, actor=me, present=list(data["present"]),
+                                        authority=data["authority"], dry_run=data["dry_run"])
+        else:
+            report = csvio.import_computers(content, actor=me, authority=data["authority"],
+                                            dry_run=data["dry_run"])
+    return render(request, "physical/import.html", {
+        "form": form, "report": report,
+        "title": "Import storage media" if media_kind else "Import computers",
+        "back": reverse("physical:media" if media_kind else "physical:computers")})

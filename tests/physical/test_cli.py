@@ -31,3 +31,25 @@ def test_it_imports_checks_and_exports_from_the_command_line(org, files):
     assert refused.exit_code == 1
     assert "line 3: serial_number 'M1' also on line 2" in refused.output
     assert "Nothing was written" in refused.output and Media.objects.count() == 0
+
+
+def test_it_moves_computers_and_media_on_from_the_command_line(org, rack):
+    from secman.physical import services
+
+    runner = CliRunner()
+    services.register_media(actor=org.sam, serial_number="D-7", media_type="hdd",
+                            capacity_gb=1, location="safe", present=[org.sam],
+                            steps_taken="wiped", erased_and_reformatted=True,
+                            critical_data=False)
+    refused = runner.invoke(main, ["physical", "media-step", "D-7", "stored", "--as", "sam",
+                                   "--present", "sam", "--steps", "kept", "--location", "safe"])
+    assert refused.exit_code == 1 and "erased securely before storage" in refused.output
+    done = runner.invoke(main, ["physical", "media-step", "D-7", "in_use", "--as", "sam",
+                                "--present", "sam", "--steps", "installed", "--location",
+                                "rack 3", "--computer", "CA-0001"])
+    assert done.exit_code == 0, done.output
+    assert Media.objects.get(serial_number="D-7").computer == rack
+    risky = runner.invoke(main, ["physical", "computer-step", "CA-0001", "service_risk",
+                                 "--as", "axel", "--note", "vendor repair needs the disks"])
+    assert risky.exit_code == 0, risky.output
+    assert Computer.objects.get(asset_tag="CA-0001").status == "must_retire"

@@ -11,7 +11,7 @@ from secman.physical.models import Computer
 
 PAGES = ["/physical/computers/", "/physical/computers/new/", "/physical/computers/export.csv",
          "/physical/media/", "/physical/media/new/", "/physical/media/export.csv",
-         "/physical/facilities/"]
+         "/physical/facilities/", "/physical/computers/import/", "/physical/media/import/"]
 
 
 @pytest.mark.parametrize("login", ["axel", "sam", "bea", "aud"])
@@ -63,3 +63,21 @@ def test_it_offers_the_inventory_through_the_api_to_the_same_roles(org, rack):
     assert "erased securely before storage" in step.json()["detail"]
     api.force_authenticate(org.pia.user)
     assert api.get("/api/computers/").status_code == 403
+
+
+def test_it_imports_a_csv_through_the_page_or_names_the_bad_rows(client, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    header = ("asset_tag,nickname,vendor,model,serial_number,maintenance_contact,"
+              "rack_location,intended_use,legal_owner,acquisition_notes\n")
+    client.force_login(org.sam.user)
+    bad = SimpleUploadedFile("c.csv", (header + "CA-1,a,V,M,S,c,r,u,,\nCA-1,b,V,M,T,c,r,u,,\n")
+                             .encode(), content_type="text/csv")
+    html = client.post("/physical/computers/import/", {"file": bad,
+                                                       "authority": "SP 2.2.1"}).content.decode()
+    assert "Nothing was written" in html and "line 3: asset_tag" in html
+    assert Computer.objects.count() == 0
+    good = SimpleUploadedFile("c.csv", (header + "CA-1,a,V,M,S,c,r,u,,\n").encode())
+    html = client.post("/physical/computers/import/", {"file": good,
+                                                       "authority": "SP 2.2.1"}).content.decode()
+    assert "1 imported" in html and Computer.objects.filter(asset_tag="CA-1").exists()
