@@ -33,6 +33,15 @@ class NoteError(ValueError):
     """A note or key that cannot be read or does not verify; the message says why."""
 
 
+def b64(text: str) -> bytes:
+    """Strict, canonical base64: one text for one value. (Python's decoder accepts stray
+    bits in the last character, so two different signature lines would verify alike.)"""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode() != text:
+        raise binascii.Error("not canonical base64")
+    return raw
+
+
 def raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
@@ -67,7 +76,7 @@ class Verifier:
         name, hex_id, encoded = parts
         check_key_name(name)
         try:
-            raw = base64.b64decode(encoded, validate=True)
+            raw = b64(encoded)
             wanted = int(hex_id, 16)
         except (binascii.Error, ValueError):
             raise NoteError("the verifier key is not valid hex and base64") from None
@@ -106,7 +115,7 @@ class SignedNote:
             if len(parts) != 3 or parts[0] != DASH:
                 raise NoteError(f"not a signature line: {line[:60]!r}")
             try:
-                blob = base64.b64decode(parts[2], validate=True)
+                blob = b64(parts[2])
             except ValueError:  # binascii.Error, or text that is not ASCII
                 raise NoteError("a signature is not valid base64") from None
             if len(blob) < 5:
@@ -153,9 +162,9 @@ class CheckpointBody:
                 size_text.startswith("0") and size_text != "0"):
             raise NoteError(f"checkpoint size {size_text!r} is not a decimal number")
         try:
-            root = base64.b64decode(root_text, validate=True)
+            root = b64(root_text)
             prev_text = extensions.get("prev", "")
-            prev = None if prev_text == "-" else base64.b64decode(prev_text, validate=True)
+            prev = None if prev_text == "-" else b64(prev_text)
         except ValueError:  # binascii.Error, or text that is not ASCII
             raise NoteError("the checkpoint's hashes are not valid base64") from None
         if len(root) != 32 or (prev is not None and len(prev) != 32):

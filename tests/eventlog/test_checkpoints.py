@@ -256,3 +256,14 @@ def test_it_refuses_arbitrary_text_with_a_reason(text):
 def test_it_says_why_a_note_is_malformed(text, reason):
     with pytest.raises(note.NoteError, match=reason.replace("(", r"\(")):
         read(text)
+
+
+def test_it_refuses_a_signature_whose_base64_was_bent_in_its_padding_bits():
+    # Found by hypothesis in CI: Python's decoder ignores the stray low bits of the last
+    # character, so "...nMwA=" and "...nMwB=" decoded alike and the bent note verified.
+    head, _, encoded = GOOD.rstrip("\n").rpartition(" ")
+    last = encoded.rstrip("=")[-1]
+    bent_char = "B" if last == "A" else chr(ord(last) ^ 1)
+    bent = f"{head} {encoded.rstrip('=')[:-1]}{bent_char}{'=' * encoded.count('=')}\n"
+    with pytest.raises(note.NoteError, match="not valid base64"):
+        read(bent)
