@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 
 import pytest
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 
 from secman.authority import services as authority_services
 from secman.authority.models import BoardDecision
@@ -16,6 +18,12 @@ from secman.people.choices import Role, TeamKind
 from secman.people.models import AccessList, Person, Team
 
 PASSWORD = "test-password-for-secman"
+
+# CI runs the same examples every time (a red main must mean a change broke something);
+# developers' runs draw new ones and keep what fails in .hypothesis/.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("SECMAN_CI") == "1":
+    hypothesis_settings.load_profile("ci")
 
 
 def _flush_around_event_log_triggers() -> None:

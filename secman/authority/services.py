@@ -234,6 +234,29 @@ def file_case(
     return case
 
 
+def file_dispute(*, actor: Person, title: str, circumstances: str,
+                 filed_on: dt.date | None = None) -> ArbitrationCase:
+    """File a dispute: anyone in a team may (SM 2.3.4, emergency access). The case gets
+    the next number of the day and waits for the Case Managers to assign it."""
+    if not roles_of(actor) - {Role.AUDITOR}:
+        raise NotAllowed("disputes are filed by people who hold a role in a team")
+    if not title.strip() or not circumstances.strip():
+        raise RuleViolation("a dispute needs a title and the circumstances", field="title")
+    filed_on = filed_on or timezone.localdate()
+    prefix = f"a{filed_on:%Y%m%d}."
+    with transaction.atomic():
+        taken = set(ArbitrationCase.objects.filter(number__startswith=prefix)
+                    .values_list("number", flat=True))
+        number = next(f"{prefix}{n}" for n in range(1, len(taken) + 2)
+                      if f"{prefix}{n}" not in taken)
+        case = ArbitrationCase.objects.create(number=number, title=title.strip()[:300],
+                                              filed_on=filed_on, status=CaseStatus.FILED)
+        record("authority.case.file", actor=actor, authority=number, subject=case,
+               details={"title": case.title, "filed_on": filed_on, "dispute": True,
+                        "circumstances": circumstances.strip()})
+    return case
+
+
 def update_case(
     *,
     actor: Person,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from secman.authority.choices import CaseStatus
 from secman.authority.models import ArbitrationCase
-from secman.authority.services import AuthorityLike, resolve_authority
+from secman.authority.services import AuthorityLike, file_dispute, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.services import record
 from secman.people.choices import Role, TeamKind
@@ -351,16 +351,6 @@ def close_visit(*, actor: Person, visit: Visit) -> Visit:
 # --- emergency access (SP/SM 2.3.4) ------------------------------------------------------
 
 
-def _next_case_number(on: dt.date) -> str:
-    prefix = f"a{on:%Y%m%d}."
-    taken = set(ArbitrationCase.objects.filter(number__startswith=prefix)
-                .values_list("number", flat=True))
-    n = 1
-    while f"{prefix}{n}" in taken:
-        n += 1
-    return f"{prefix}{n}"
-
-
 def record_emergency(
     *,
     actor: Person,
@@ -389,14 +379,12 @@ def record_emergency(
     ended_at = _moment(ended_at, "ended_at")
     if ended_at <= started_at:
         raise RuleViolation("the access must end after it started", field="ended_at")
-    today = timezone.localdate()
     with transaction.atomic():
-        number = _next_case_number(today)
-        title = f"Emergency physical access on {started_at:%Y-%m-%d}: {purpose}"
-        # SM 2.3.4 "file a dispute": anyone may file one; the case is then the Case
-        # Managers' to assign (authority.services.file_case records cases for them).
-        case = ArbitrationCase.objects.create(number=number, title=title[:300],
-                                              filed_on=today, status=CaseStatus.FILED)
+        # SM 2.3.4 "file a dispute": the case is then the Case Managers' to assign.
+        case = file_dispute(
+            actor=actor, circumstances=circumstances,
+            title=f"Emergency physical access on {started_at:%Y-%m-%d}: {purpose}")
+        number = case.number
         authority_row = resolve_authority(case)
         visit = Visit.objects.create(
             purpose=purpose, systems=systems, window_start=started_at, window_end=ended_at,

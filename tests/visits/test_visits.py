@@ -140,6 +140,8 @@ def test_it_files_a_dispute_for_an_emergency_access(physical, org):
     assert visit.status == VisitStatus.AWAITING_RULING
     assert visit.case.number == f"a{timezone.localdate():%Y%m%d}.1"
     assert "Power supply on fire" in visit.case.title
+    filed = Event.objects.get(action="authority.case.file", subject_id=str(visit.case.pk))
+    assert filed.authority == visit.case.number and "Smoke alarm" in filed.canonical
     sid = Participant.objects.get(visit=visit, person=physical.sid)
     assert sid.role == OnSiteRole.UNAUTHORISED
     assert [f.section for f in controls.emergency_findings()] == ["SP 2.3.4"]
