@@ -94,10 +94,20 @@ def rotate() -> tuple[SigningKey, SigningKey]:
     if settings.EVENTLOG_KEY_FILE:
         raise ValueError("the signing key comes from SECMAN_EVENTLOG_KEY_FILE: rotate it "
                          "there and point the setting at the new file")
+    from secman.eventlog.models import RetentionClass
+    from secman.eventlog.services import record
+
     with transaction.atomic():
         old, _ = current()
         SigningKey.objects.filter(pk=old.pk).update(retired_at=timezone.now())
         new, _ = _write_new_key()
+        # The log says when its signer changed (the checkpoints name their key ids).
+        record("eventlog.key.rotate", actor=None, actor_label="secman command line",
+               authority="SM 4.2.2", subject=new,
+               retention_class=RetentionClass.CONFIGURATION,
+               details={"retired": old.key_id, "new": new.key_id,
+                        "verifier_key": note.verifier_key(new.name,
+                                                          base64.b64decode(new.public_key))})
     old.refresh_from_db()
     return old, new
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from secman.cli import main
 from secman.eventlog import keys, note, services
-from secman.eventlog.models import Checkpoint, SigningKey
+from secman.eventlog.models import Checkpoint, Event, SigningKey
 from secman.eventlog.verification import verify_log
 from tests.eventlog.test_tampering import add_entries
 
@@ -128,6 +128,8 @@ def test_it_keeps_verifying_old_checkpoints_after_a_key_rotation(org):
     old, new = SigningKey.objects.order_by("created_at")
     assert old.retired_at is not None and new.retired_at is None
     assert f"Retired {old.key_id}" in result.output
+    rotated = Event.objects.get(action="eventlog.key.rotate")
+    assert rotated.details["retired"] == old.key_id and rotated.details["new"] == new.key_id
     add_entries(2)
     new_checkpoint = services.write_checkpoint()
     assert (old_checkpoint.key, new_checkpoint.key) == (old, new)
