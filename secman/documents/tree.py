@@ -42,8 +42,11 @@ def sort_key(number: Number) -> str:
     return ".".join(f"{part:04d}" for part in number)
 
 
+SPACES_RE = re.compile(r"\s+")
+
+
 def normalise_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return SPACES_RE.sub(" ", text).strip()
 
 
 @dataclass

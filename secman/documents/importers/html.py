@@ -98,6 +98,9 @@ def check_headings_closed(text: str) -> None:
 
 def html_text(element: etree._Element) -> str:
     """Plain text: one line per block or <br>, white space collapsed inside lines."""
+    if len(element) == 0:
+        # Most paragraphs have no child elements: their text is one line.
+        return normalise_space(element.text or "")
     parts: list[str] = []
     for event, el in etree.iterwalk(element, events=("start", "end")):
         tag = el.tag if isinstance(el.tag, str) else ""
