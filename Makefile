@@ -22,12 +22,12 @@ run: $(STAMP)
 	$(BIN)/secman serve --demo
 
 test: $(STAMP)
-	$(BIN)/ruff check secman tests
+	$(BIN)/ruff check secman tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check secman tests
+	$(BIN)/ruff check secman tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

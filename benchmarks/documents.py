@@ -95,7 +95,7 @@ def main() -> None:
     secman = ROOT / ".venv" / "bin" / "secman"
 
     def cli_compare() -> None:
-        subprocess.run([str(secman), "docs", "compare", str(SP), str(SM), "-q",
+        subprocess.run([str(secman), "docs", "compare", str(SP), str(SM), "-q",  # noqa: S603
                         "--width", "160"], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
 
@@ -119,8 +119,12 @@ def _import_times(data: bytes, runs: int) -> list[float]:
     import django
 
     django.setup()
-    from django.test.utils import setup_test_environment, teardown_test_environment
-    from django.test.utils import setup_databases, teardown_databases
+    from django.test.utils import (
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
 
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)

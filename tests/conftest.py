@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
 import os
+import socket
 from dataclasses import dataclass, field
 
 import pytest
@@ -190,3 +192,37 @@ def tamper(sql: str, params: list | None = None) -> None:
         cursor.execute(sql, params or [])
         for statement in statements(connection.vendor, create=True):
             cursor.execute(statement)
+
+
+class Inbox:
+    """What a real SMTP server on loopback (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.Message]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
+        self.messages.append((list(envelope.rcpt_tos),
+                              email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """Mail goes to an aiosmtpd server on loopback; the fixture is its inbox."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.DEFAULT_FROM_EMAIL = "secman@ca.example.org"
+    yield inbox
+    controller.stop()

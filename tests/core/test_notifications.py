@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import email
-import socket
-
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import transaction
 
 from secman.authority import services as authority_services
 from secman.authority.signoff import TASK, dual_control
 from secman.people import services as people_services
 from secman.people.choices import Role
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.Message]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.DEFAULT_FROM_EMAIL = "secman@ca.example.org"
-    yield inbox
-    controller.stop()
+from tests.conftest import free_port
 
 
 def test_it_tells_the_board_about_a_proposal(org, smtp, django_capture_on_commit_callbacks):

@@ -3,11 +3,7 @@ brought back later to show that the log has only grown since (issue 4, publicati
 
 from __future__ import annotations
 
-import email
-import socket
-
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import transaction
@@ -16,7 +12,7 @@ from rest_framework.test import APIClient
 from secman.cli import main
 from secman.eventlog import note, services
 from secman.eventlog.models import Checkpoint, Event, LogHead, WitnessCheckpoint
-from tests.conftest import tamper
+from tests.conftest import free_port, tamper
 from tests.eventlog.test_tampering import add_entries, forge, rebuild_log, rewrite_authority_of
 
 
@@ -26,34 +22,11 @@ def data_dir(settings, tmp_path):
     return settings.DATA_DIR
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.Message]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.DEFAULT_FROM_EMAIL = "secman@ca.example.org"
+def smtp(smtp, settings):
+    """The shared aiosmtpd inbox, with the witnesses' list configured."""
     settings.EVENTLOG_WITNESSES = ["sysadmins@ca.example.org", "board@ca.example.org"]
-    yield inbox
-    controller.stop()
+    return smtp
 
 
 @pytest.fixture

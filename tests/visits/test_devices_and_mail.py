@@ -14,7 +14,6 @@ from secman.people import services as people_services
 from secman.people.models import Membership
 from secman.visits import controls, services
 from secman.visits.models import Device, Holding
-from tests.core.test_notifications import smtp  # noqa: F401  (the aiosmtpd fixture)
 
 
 def test_it_flags_a_holder_who_left_their_team(physical):
@@ -53,7 +52,7 @@ def test_it_records_returns(physical):
 
 
 def test_it_mails_the_closed_visit_to_the_sysadmin_list(
-        physical, visited, smtp, settings, django_capture_on_commit_callbacks):  # noqa: F811
+        physical, visited, smtp, settings, django_capture_on_commit_callbacks):
     settings.SECMAN_SYSADMIN_LIST = "sysadmins@lists.example.org"
     services.file_report(actor=physical.sam, visit=visited, kind="accessor",
                          text="Swapped disk 2.")
@@ -70,7 +69,7 @@ def test_it_mails_the_closed_visit_to_the_sysadmin_list(
 
 
 def test_it_mails_the_dispute_for_an_emergency(
-        physical, smtp, settings, django_capture_on_commit_callbacks):  # noqa: F811
+        physical, smtp, settings, django_capture_on_commit_callbacks):
     settings.SECMAN_DISPUTE_ADDRESS = "dispute@example.org"
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
