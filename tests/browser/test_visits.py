@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 from secman.people import services as people_services
 from tests.browser.test_list_change import log_in, log_out
 from tests.conftest import build_org
-from tests.core.test_notifications import smtp  # noqa: F401  (the aiosmtpd fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,7 +33,7 @@ def _form(page, heading: str):
     return page.locator("form", has=page.locator(f"h2:has-text('{heading}')"))
 
 
-def test_it_walks_a_full_visit_and_mails_it(page, live_server, smtp, settings):  # noqa: F811
+def test_it_walks_a_full_visit_and_mails_it(page, live_server, smtp, settings):
     settings.SECMAN_SYSADMIN_LIST = "sysadmins@lists.example.org"
     org = build_org()
     _on_lists(org)
