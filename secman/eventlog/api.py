@@ -144,7 +144,7 @@ class CheckpointViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
         if not PayloadAccess(self.actor).sysadmin:
             raise NotAllowed("checkpoints on demand are for Systems Administrators",
                              section="SM 4.2.2")
-        return Response(CheckpointSerializer(services.write_checkpoint()).data)
+        return Response(CheckpointSerializer(services.write_checkpoint(actor=self.actor)).data)
 
     @extend_schema(responses=CheckpointSerializer)
     @action(detail=False)

@@ -51,7 +51,12 @@ def _prefix(first: int) -> list[str]:
     return hashes
 
 
-def export(target: Path, *, since: dt.date | None = None, until: dt.date | None = None) -> dict:
+def export(target: Path, *, since: dt.date | None = None, until: dt.date | None = None,
+           actor: object | None = None) -> dict:
+    from secman.eventlog.selectors import require_sysadmin
+
+    # The bundle holds every payload, restricted classes included.
+    require_sysadmin(actor, "an export bundle")
     target.mkdir(parents=True, exist_ok=False)
     with transaction.atomic():
         # One consistent view: appends wait for the head lock until the export is done.

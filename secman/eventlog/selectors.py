@@ -34,3 +34,13 @@ class PayloadAccess:
 
     def visible(self, event: Event) -> bool:
         return event.retention_class not in self.restricted
+
+
+def require_sysadmin(person: Any, what: str) -> None:
+    """SM 4.2.2: verifying on demand, signing checkpoints on demand and exporting every
+    payload are for Systems Administrators. `None` is the server itself (command line,
+    scheduler), whose operator already holds the database."""
+    from secman.core.errors import NotAllowed
+
+    if person is not None and not holds_any(person, Role.SYSTEMS_ADMINISTRATOR):
+        raise NotAllowed(f"{what} is for Systems Administrators", section="SM 4.2.2")

@@ -291,9 +291,12 @@ def _sign_checkpoint(size: int, root: bytes, last: Checkpoint | None,
     return checkpoint
 
 
-def write_checkpoint() -> Checkpoint:
+def write_checkpoint(actor: Any | None = None) -> Checkpoint:
     """Sign a checkpoint of the log as it is now (on demand, or by the scheduler). If the
     newest checkpoint already covers every entry, it is returned instead."""
+    from secman.eventlog.selectors import require_sysadmin
+
+    require_sysadmin(actor, "a checkpoint on demand")
     with transaction.atomic():
         head = _locked_head()
         last = Checkpoint.objects.order_by("-tree_size", "-id").first()

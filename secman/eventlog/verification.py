@@ -184,8 +184,10 @@ def run(*, by: object | None, by_label: str = "", columns: bool = False,
         outside: Iterable[tuple[str, str]] = (),
         progress: Callable[[int], None] | None = None) -> VerificationRun:
     """Verify and remember that it was done, by whom, and what was found."""
+    from secman.eventlog.selectors import require_sysadmin
     from secman.eventlog.services import verify_chain
 
+    require_sysadmin(by, "verification on demand")
     started = timezone.now()
     report = verify_log(outside=outside, progress=progress)
     if columns:

@@ -143,7 +143,7 @@ def export(request: HttpRequest) -> FileResponse:
         raise PermissionDenied("Export bundles are for Systems Administrators.")
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "eventlog-bundle"
-        bundle.export(target)
+        bundle.export(target, actor=me)
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
             archive.add(target, arcname="eventlog-bundle")

@@ -152,3 +152,20 @@ def test_nobody_writes_the_log_through_the_pages(org, login_entry):
         response = client.post(url, {"action": "x", "details": "{}", "authority": "SP 1.2"})
         assert response.status_code in (200, 403, 405)  # read as a page, or refused
     assert list(Event.objects.order_by("seq").values_list("seq", "canonical")) == before
+
+
+def test_it_refuses_verification_checkpoints_and_export_in_the_services_too(org, tmp_path):
+    """The pages and the API check the role first; the services check it again, so any
+    future caller cannot skip it (SM 4.2.2)."""
+    from secman.core.errors import NotAllowed
+    from secman.eventlog import bundle, services, verification
+    from secman.eventlog.models import VerificationRun
+
+    for call in (lambda: verification.run(by=org.bea),
+                 lambda: services.write_checkpoint(actor=org.aud),
+                 lambda: bundle.export(tmp_path / "b", actor=org.axel)):
+        with pytest.raises(NotAllowed) as refused:
+            call()
+        assert refused.value.section == "SM 4.2.2"
+    assert not VerificationRun.objects.exists() and not (tmp_path / "b").exists()
+    assert verification.run(by=org.sam).ok  # a Systems Administrator may
