@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "secman.documents",
     "secman.visits",
     "secman.physical",
+    "secman.compliance",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,16 @@ for _name, _address in (("SECMAN_SYSADMIN_LIST", SECMAN_SYSADMIN_LIST),
                         ("SECMAN_DISPUTE_ADDRESS", SECMAN_DISPUTE_ADDRESS)):
     if _address and (_address.count("@") != 1 or " " in _address or "," in _address):
         raise ImproperlyConfigured(f"{_name}={_address!r} is not one email address")
+
+# --- compliance (SP/SM all chapters) --------------------------------------------------------
+
+# A section whose text has not changed for this long is due for review.
+COMPLIANCE_REVIEW_DAYS = envint("SECMAN_REVIEW_AFTER_DAYS", 365, minimum=1)
+# Duty occurrences are generated this many days ahead (calendars show them).
+COMPLIANCE_HORIZON_DAYS = envint("SECMAN_DUTY_HORIZON_DAYS", 42, minimum=1, maximum=400)
+# `secman serve` evaluates controls and sends reminders every this many seconds in-process;
+# 0 turns that off (run `secman duties run` from cron or a separate process instead).
+COMPLIANCE_RUN_SECONDS = envint("SECMAN_DUTIES_EVERY", 300, minimum=0)
 
 # --- API ----------------------------------------------------------------------------------
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("documents/", include("secman.documents.urls")),
     path("physical/", include("secman.physical.urls")),
     path("visits/", include("secman.visits.urls")),
+    path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

@@ -9,7 +9,8 @@ from django.http import HttpRequest
 
 # (chapter, title, [(url name, label)]). Only chapters with something built are listed.
 CHAPTERS = [
-    ("1", "Introduction", [("documents:index", "Documents"),
+    ("1", "Introduction", [("compliance:dashboard", "Compliance"),
+                           ("documents:index", "Documents"),
                            ("authority:decisions", "Board decisions"),
                            ("authority:cases", "Arbitration"),
                            ("authority:signoffs", "Sign-offs")]),

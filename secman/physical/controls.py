@@ -1,9 +1,12 @@
-"""Chapter 2 checks for the compliance dashboard: plain functions returning findings,
-each naming its section, until the compliance app collects them."""
+"""Chapter 2 controls: plain functions returning findings, each naming its section,
+declared in CONTROLS for the compliance app to collect."""
 
 from __future__ import annotations
 
-from secman.people.controls import Finding
+from django.db.models import F, OuterRef, Q, Subquery
+
+from secman.compliance.registry import Control, Finding
+from secman.people.choices import TeamKind
 from secman.physical.choices import ComputerStatus, MediaStatus
 from secman.physical.models import Computer, Media, MediaReport
 from secman.physical.services import sealed_past_expiry
@@ -26,11 +29,15 @@ def computers_to_retire() -> list[Finding]:
 
 def media_reports_complete() -> list[Finding]:
     findings = []
-    for media in Media.objects.all():
-        reports = list(media.reports.order_by("reported_at", "id"))
-        if not reports or reports[-1].to_status != media.status:
-            findings.append(Finding("SM 2.2.3", f"{media} is {media.get_status_display()} "
-                                    "without a report of that change", media.get_absolute_url()))
+    latest = MediaReport.objects.filter(media=OuterRef("pk")).order_by("-reported_at", "-id")
+    # One query for all media: the register holds tens of thousands of them.
+    unreported = Media.objects.annotate(
+        reported_status=Subquery(latest.values("to_status")[:1])).filter(
+        Q(reported_status__isnull=True) | ~Q(reported_status=F("status")))
+    for media in unreported:
+        findings.append(Finding("SM 2.2.3", f"{media} is {media.get_status_display()} "
+                                "without a report of that change", media.get_absolute_url(),
+                                subject=f"media:{media.pk}"))
     for report in MediaReport.objects.filter(present__isnull=True).select_related("media"):
         findings.append(Finding("SM 2.2.3", f"a report on {report.media} names nobody present",
                                 report.media.get_absolute_url()))
@@ -49,9 +56,20 @@ def sealed_media_past_expiry() -> list[Finding]:
                     "destruction", m.get_absolute_url()) for m in sealed_past_expiry()]
 
 
-CONTROLS = [inventory_before_service, computers_to_retire, media_reports_complete,
-            media_in_retired_computers, sealed_media_past_expiry]
-
-
-def findings() -> list[Finding]:
-    return [finding for control in CONTROLS for finding in control()]
+CONTROLS = [
+    Control("physical.inventory", ("SP 2.2.1",),
+            "Every computer in service has a complete inventory entry.",
+            TeamKind.ACCESS, check=inventory_before_service),
+    Control("physical.retirement", ("SP 2.2.2",),
+            "Equipment that needs a service posing a security risk is retired.",
+            TeamKind.ACCESS, check=computers_to_retire),
+    Control("physical.media_reports", ("SM 2.2.3",),
+            "Every change of a storage medium's status has a report naming who was present.",
+            TeamKind.SYSTEMS_ADMINISTRATION, check=media_reports_complete),
+    Control("physical.media_retired_computers", ("SP 2.2.3.3",),
+            "No storage medium stays in a retired computer.",
+            TeamKind.SYSTEMS_ADMINISTRATION, check=media_in_retired_computers),
+    Control("physical.sealed_media", ("SM 2.2.3",),
+            "Sealed media are destroyed when their seal expires.",
+            TeamKind.SYSTEMS_ADMINISTRATION, check=sealed_media_past_expiry),
+]

@@ -1,5 +1,5 @@
-"""Chapter 2.3 checks for the compliance dashboard: plain functions returning findings,
-each naming its section, for the compliance app to collect.
+"""Chapter 2.3 controls: plain functions returning findings, each naming its section,
+declared in CONTROLS for the compliance app to collect.
 
 A rule an action would break is refused by visits.services; these find what time
 breaks or what is still owed: reports not filed, rulings not linked, keys held by
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from secman.people.controls import Finding
+from secman.compliance.registry import Control, Finding
+from secman.people.choices import TeamKind
 from secman.visits.choices import ReportKind, VisitStatus
 from secman.visits.models import Holding, Visit
 from secman.visits.selectors import why_not_authorised
@@ -62,5 +63,15 @@ def holder_findings() -> list[Finding]:
     return findings
 
 
-def findings() -> list[Finding]:
-    return visit_findings() + emergency_findings() + holder_findings()
+CONTROLS = [
+    Control("visits.two_persons_reported", ("SP 2.3", "SM 2.3.1", "SP 4.2.4"),
+            "Every visit to the secure area has two persons on site, ends within its "
+            "authorised window and has both reports filed.",
+            TeamKind.ACCESS, check=visit_findings),
+    Control("visits.emergency_ruled", ("SP 2.3.4",),
+            "Every emergency access is authorised after the fact by an Arbitrator's ruling.",
+            TeamKind.ACCESS, check=emergency_findings),
+    Control("visits.holders_authorised", ("SP 2.3.5",),
+            "Access codes and devices are held only by people authorised to hold them.",
+            TeamKind.ACCESS, check=holder_findings),
+]

@@ -7,6 +7,7 @@ import pytest
 from secman import demo
 from secman.authority.choices import SignOffStatus
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
+from secman.compliance.registry import Status
 from secman.eventlog.models import Event
 from secman.eventlog.services import verify_chain
 from secman.people.choices import CRITICAL_TEAMS, ProposalStatus
@@ -50,7 +51,8 @@ def test_it_leaves_work_waiting(logins):
 
 
 def test_it_breaks_no_rule_and_keeps_a_clean_log(logins):
-    assert staffing_findings() == []
+    # Small teams are warned about (SM 9.1.2 asks for three), never in breach.
+    assert [f for f in staffing_findings() if f.status != Status.WARNING] == []
     assert verify_chain() == []
     assert Event.objects.count() > 50
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from secman.authority.services import resolve_authority
+from secman.compliance.registry import Status
 from secman.people import services
 from secman.people.choices import ListKind, Role, TeamKind
 from secman.people.controls import list_findings, staffing_findings
@@ -32,12 +33,18 @@ def test_it_finds_nothing_on_a_well_staffed_organisation(org, approve):
                         person=services.create_person(actor=org.bea, authority="SP 1.2",
                                                       name="Aude", email="aude@example.org"),
                         authority=org.decision)
-    approve(ListKind.PHYSICAL_CONTROL, org.abby)
-    approve(ListKind.PHYSICAL_ACCESS, org.sue)
-    approve(ListKind.SSH_ACCESS, org.sid)
-    approve(ListKind.REPOSITORY_ACCESS, org.otto)
-    approve(ListKind.SUPPORT_ACCESS, org.pim)
-    assert staffing_findings() == []
+    # Two people on every list (SP 1.2 redundancy).
+    for kind, people in [(ListKind.PHYSICAL_CONTROL, (org.abby, org.axel)),
+                         (ListKind.PHYSICAL_ACCESS, (org.sue, org.sam)),
+                         (ListKind.SSH_ACCESS, (org.sid,)),  # and, by default, the PAL's
+                         (ListKind.REPOSITORY_ACCESS, (org.otto, org.ola)),
+                         (ListKind.SUPPORT_ACCESS, (org.pim, org.pia))]:
+        for person in people:
+            approve(kind, person)
+    # Teams of two meet the policy (SP 9.1.2) and are only warned about (SM 9.1.2: three).
+    assert [f for f in staffing_findings() if f.status != Status.WARNING] == []
+    assert sorted(f.subject for f in staffing_findings()) == [
+        "team:access", "team:software_assessment", "team:support"]
 
 
 def test_it_flags_someone_on_a_list_who_no_longer_holds_its_role(org, approve):

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from secman.compliance import evaluation, selectors, services
+from secman.compliance.forms import (
+    AcceptForm,
+    AttestForm,
+    CompleteForm,
+    DesignateForm,
+    ScheduleForm,
+    SkipForm,
+    WithdrawForm,
+)
+from secman.compliance.models import Acceptance, Duty, Occurrence, OccurrenceStatus
+from secman.compliance.registry import TONE, Kind, Status, control
+from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.people.choices import Role
+from secman.people.models import Membership
+from secman.people.selectors import holds_any, is_administrator, person_for_user
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    results = evaluation.evaluate()
+    tally = evaluation.counts(results)
+    return render(request, "compliance/dashboard.html", {
+        "chapter_rows": selectors.chapters(results),
+        "tiles": [(status.label, tally[status], TONE[status], status.value)
+                  for status in reversed(Status) if status != Status.NOT_APPLICABLE
+                  or tally[status]],
+        "acceptances": selectors.active_acceptances(),
+        "results": results,
+        "evaluated_at": results[0].evaluated_at if results else None,
+    })
+
+
+def _result_for(control_id: str) -> evaluation.Result:
+    declared = control(control_id)
+    if declared is None:
+        raise Http404("no such control")
+    return evaluation.evaluate([declared])[0]
+
+
+def control_page(request: HttpRequest, control_id: str) -> HttpResponse:
+    result = _result_for(control_id)
+    me = person_for_user(request.user)
+    duty = Duty.objects.filter(control_id=control_id).select_related("assignee").first()
+    context = {"result": result, "control": result.control, "duty": duty,
+               "acceptances": Acceptance.objects.filter(control_id=control_id)
+               .select_related("authority", "accepted_by", "withdrawn_by"),
+               "may_accept": holds_any(me, *services.ACCEPTING_ROLES) or is_administrator(me),
+               "accept_form": AcceptForm(initial={"kind": "exception"})}
+    if duty is not None:
+        occurrences = duty.occurrences.select_related("completed_by", "authority")
+        context["past"] = list(occurrences.filter(due_at__lte=result.evaluated_at)
+                               .order_by("-due_at")[:20])
+        context["upcoming"] = list(occurrences.filter(due_at__gt=result.evaluated_at)[:5])
+        leads_owner = holds_any(me, Role.TEAM_LEADER) and services.in_team(me, duty.owner)
+        context["may_schedule"] = leads_owner or is_administrator(me)
+        context["schedule_form"] = ScheduleForm(initial={"schedule": duty.schedule})
+        if result.control.designated:
+            form = DesignateForm(initial={"person": duty.assignee_id})
+            form.fields["person"].queryset = form.fields["person"].queryset.filter(
+                pk__in=Membership.objects.active().filter(team__kind=duty.owner)
+                .values("person_id"))
+            context["designate_form"] = form
+    if result.control.kind == Kind.ATTESTATION:
+        context["attestations"] = services.Attestation.objects.filter(
+            control_id=control_id).select_related("person", "authority")[:20]
+        context["may_attest"] = result.control.role in services.roles_of(me)
+        context["attest_form"] = AttestForm()
+    return render(request, "compliance/control.html", context)
+
+
+@require_POST
+def control_action(request: HttpRequest, control_id: str, action: str) -> HttpResponse:
+    me = actor_of(request)
+    declared = control(control_id)
+    if declared is None:
+        raise Http404("no such control")
+    duty = Duty.objects.filter(control_id=control_id).first()
+    forms = {"schedule": ScheduleForm, "designate": DesignateForm, "attest": AttestForm,
+             "accept": AcceptForm}
+    if action not in forms:
+        raise Http404("no such action")
+    form = forms[action](request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{name}: {' '.join(errors)}"
+                                          for name, errors in form.errors.items()))
+        return redirect("compliance:control", control_id)
+    data = form.cleaned_data
+    calls = {
+        "schedule": lambda: services.set_schedule(actor=me, duty=_need(duty), **data),
+        "designate": lambda: services.designate(actor=me, duty=_need(duty), **data),
+        "attest": lambda: services.attest(actor=me, control_id=control_id, **data),
+        "accept": lambda: services.accept(actor=me, control_id=control_id, **data),
+    }
+    done = {"schedule": "Schedule changed.", "designate": "Designation recorded.",
+            "attest": "Attestation recorded.", "accept": "Acceptance recorded."}
+    refuse_to_messages(request, calls[action], done[action])
+    return redirect("compliance:control", control_id)
+
+
+def _need(duty: Duty | None) -> Duty:
+    if duty is None:
+        raise services.RuleViolation("this duty has no schedule yet: run `secman duties run`")
+    return duty
+
+
+@require_POST
+def acceptance_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    me = actor_of(request)
+    acceptance = get_object_or_404(Acceptance, pk=pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        refuse_to_messages(request, lambda: services.withdraw_acceptance(
+            actor=me, acceptance=acceptance, **form.cleaned_data), "Acceptance withdrawn.")
+    return redirect("compliance:control", acceptance.control_id)
+
+
+def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Occurrence.objects.select_related(
+        "duty__assignee", "completed_by", "authority", "signoff"), pk=pk)
+    declared = control(item.duty.control_id)
+    me = person_for_user(request.user)
+    form = CompleteForm(request.POST or None, request.FILES or None,
+                        initial={"authority": declared.sections[-1] if declared else ""})
+    skip_form = SkipForm()
+    if request.method == "POST" and request.POST.get("action") == "skip":
+        skip_form = SkipForm(request.POST)
+        if skip_form.is_valid():
+            done = perform(request, skip_form, lambda: services.skip_occurrence(
+                actor=actor_of(request), occurrence=item, **skip_form.cleaned_data),
+                "Occurrence skipped with authority.")
+            if done:
+                return redirect(item)
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["evidence_file"]
+        evidence = (upload.name, upload.read()) if upload else None
+        done = perform(request, form, lambda: services.complete_occurrence(
+            actor=actor_of(request), occurrence=item, note=form.cleaned_data["note"],
+            evidence=evidence, event_seq=form.cleaned_data["event_seq"],
+            authority=form.cleaned_data["authority"] or None),
+            "Duty completed." if not item.duty.four_eyes else
+            "Recorded; it is done when a second team member signs off.")
+        if done:
+            return redirect(item)
+    return render(request, "compliance/occurrence.html", {
+        "occurrence": item, "control": declared, "form": form, "skip_form": skip_form,
+        "overdue": item.is_overdue(),
+        "may_complete": item.status == OccurrenceStatus.OPEN and (
+            services.in_team(me, item.duty.owner) or is_administrator(me)),
+        "may_skip": item.status == OccurrenceStatus.OPEN and (
+            holds_any(me, Role.TEAM_LEADER, Role.BOARD_MEMBER) or is_administrator(me)),
+    })
+
+
+def evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """Evidence files are for the owning team, the Board and auditors."""
+    item = get_object_or_404(Occurrence.objects.select_related("duty"), pk=pk)
+    me = actor_of(request)
+    if not (services.in_team(me, item.duty.owner) or is_administrator(me)
+            or holds_any(me, Role.BOARD_MEMBER, Role.AUDITOR)):
+        raise PermissionDenied("Evidence is for the owning team, the Board and auditors.")
+    if not item.evidence_file:
+        raise Http404("no evidence file")
+    path = services.evidence_path(item)
+    if not path.is_file():
+        raise Http404("the evidence file is missing from the data dir")
+    return FileResponse(path.open("rb"), as_attachment=True,
+                        filename=item.evidence_name or item.evidence_sha256)
