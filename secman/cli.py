@@ -209,3 +209,12 @@ def _add_docs_group() -> None:
 
 
 _add_docs_group()
+
+
+def _add_report_group() -> None:
+    from secman.compliance.report_cli import report
+
+    main.add_command(report)
+
+
+_add_report_group()

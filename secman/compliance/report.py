@@ -1,0 +1,647 @@
+"""The audit report (issue 6, item 7): per SP/SM section, what the SP requires, what the
+SM says is done, the evidence of the period, the findings and the accepted exceptions,
+pinned to the Event Log checkpoint it was produced against.
+
+One builder (`build`) reads; three renderers write: HTML (self-contained, with a print
+stylesheet), PDF (WeasyPrint, from the same HTML) and OSCAL assessment-results JSON.
+Evidence counts only entries the checkpoint covers (seq <= its tree size), so a reader
+who checks the checkpoint checks exactly the entries that were counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from secman.compliance.registry import TONE, Finding, Status, worst
+from secman.people.choices import Role
+
+if TYPE_CHECKING:
+    from secman.compliance.evaluation import Result
+    from secman.compliance.models import Acceptance
+
+# Models, settings and templates are imported where they are used: the command line
+# checks the period and the output path before Django is set up.
+
+FORMATS = ("html", "pdf", "oscal")
+OSCAL_VERSION = "1.1.3"
+SAMPLES = 3
+STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "report.css"
+# Everything the report names gets a UUID derived from this and the report's own UUID,
+# so the same report always carries the same identifiers.
+NAMESPACE = uuid.UUID("6f1c3a52-8a8e-4d0e-9a51-6c0b1b2d7e11")
+# Statuses a finding counts as met in OSCAL terms: the control holds (a warning or a duty
+# due soon is not a failure yet).
+SATISFIED = {Status.OK, Status.NOT_APPLICABLE, Status.WARNING, Status.DUE_SOON}
+
+
+class ReportError(ValueError):
+    """Input the report cannot be made from; the message says what to change."""
+
+
+# --- who may read it ----------------------------------------------------------------------
+
+
+READER_ROLES = (Role.BOARD_MEMBER, Role.AUDITOR, Role.TEAM_LEADER)
+
+
+def may_read_report(person: Any) -> bool:
+    """The Board, auditors and team leaders read the audit report (and the secman
+    administrator, who enters data on the Board's behalf)."""
+    from secman.people.selectors import holds_any, is_administrator
+
+    return person is not None and (holds_any(person, *READER_ROLES) or is_administrator(person))
+
+
+# --- the period ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days, both included, in UTC."""
+
+    first: dt.date
+    last: dt.date
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise ReportError(f"the period ends ({self.last}) before it starts ({self.first})")
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        """The first instant after the period."""
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+    def __str__(self) -> str:
+        return f"{self.first.isoformat()} to {self.last.isoformat()}"
+
+
+def parse_day(value: str | dt.date | None, what: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = (value or "").strip()
+    if not text:
+        raise ReportError(f"give the {what} day as YYYY-MM-DD")
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"{what} {text[:40]!r} is not a day like 2026-01-31") from None
+
+
+def parse_period(first: str | dt.date | None, last: str | dt.date | None) -> Period:
+    return Period(parse_day(first, "--from"), parse_day(last, "--to"))
+
+
+# --- what the report holds ----------------------------------------------------------------
+
+
+@dataclass
+class EventSample:
+    seq: int
+    recorded_at: dt.datetime
+    action: str
+    authority: str
+    subject: str
+    actor: str
+    url: str
+    restricted: bool
+
+
+@dataclass
+class OccurrenceSample:
+    control_id: str
+    due_at: dt.datetime
+    status: str
+    completed_at: dt.datetime | None
+    completed_by: str
+    note: str
+    evidence_sha256: str
+    event_seq: int | None
+    url: str
+
+
+@dataclass
+class AttestationSample:
+    control_id: str
+    person: str
+    attested_at: dt.datetime
+    expires_at: dt.datetime
+    authority: str
+    statement: str
+
+
+@dataclass
+class ExceptionRow:
+    control_id: str
+    subject: str
+    kind: str
+    reason: str
+    authority: str
+    accepted_by: str
+    accepted_at: dt.datetime
+    expires_at: dt.datetime | None
+    state: str
+    url: str
+
+
+@dataclass
+class SectionReport:
+    number: str
+    title: str
+    sp_text: str
+    sm_text: str
+    status: Status | None
+    results: list[Result] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    accepted: list[tuple[Finding, Acceptance]] = field(default_factory=list)
+    events: int = 0
+    event_samples: list[EventSample] = field(default_factory=list)
+    done: int = 0
+    overdue: int = 0
+    skipped: int = 0
+    open: int = 0
+    occurrence_samples: list[OccurrenceSample] = field(default_factory=list)
+    attestations: int = 0
+    attestation_samples: list[AttestationSample] = field(default_factory=list)
+    exceptions: list[ExceptionRow] = field(default_factory=list)
+
+    @property
+    def tone(self) -> str:
+        return TONE[self.status] if self.status else "none"
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label if self.status else "No control"
+
+    @property
+    def chapter(self) -> str:
+        return self.number.split(".", 1)[0]
+
+    @property
+    def level(self) -> int:
+        return self.number.count(".") + 1
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.events or self.done or self.overdue or self.skipped or self.open
+                    or self.attestations)
+
+
+@dataclass
+class CheckpointInfo:
+    tree_size: int
+    root_hash: str
+    time: dt.datetime
+    note: str
+    key: str
+    url: str
+    fresh: bool
+    head: int
+
+    @property
+    def covers_head(self) -> bool:
+        return self.tree_size >= self.head
+
+
+@dataclass
+class AuditReport:
+    uuid: uuid.UUID
+    period: Period
+    generated_at: dt.datetime
+    site_url: str
+    sp_label: str
+    sm_label: str
+    checkpoint: CheckpointInfo | None
+    sections: list[SectionReport]
+    results: list[Result]
+
+    @property
+    def title(self) -> str:
+        return f"Audit report {self.period}"
+
+    @property
+    def counts(self) -> list[tuple[str, int, str]]:
+        tally = {status: 0 for status in Status}
+        for result in self.results:
+            tally[result.status] += 1
+        return [(status.label, tally[status], TONE[status]) for status in reversed(Status)
+                if tally[status] or status != Status.NOT_APPLICABLE]
+
+    @property
+    def status(self) -> Status:
+        return worst(r.status for r in self.results)
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.sections)
+
+    @property
+    def exceptions(self) -> list[ExceptionRow]:
+        seen: dict[tuple[str, str, dt.datetime], ExceptionRow] = {}
+        for section in self.sections:
+            for row in section.exceptions:
+                seen.setdefault((row.control_id, row.subject, row.accepted_at), row)
+        return list(seen.values())
+
+    def link(self, path: str) -> str:
+        return f"{self.site_url}{path}" if path.startswith("/") else path
+
+
+# --- building it --------------------------------------------------------------------------
+
+
+def _sort_key(number: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in number.split("."))
+
+
+def _checkpoint(fresh: bool) -> CheckpointInfo | None:
+    from secman.eventlog.models import Checkpoint
+    from secman.eventlog.services import tree_size, write_checkpoint
+
+    head = tree_size()
+    row = None
+    if fresh and head:
+        # The server itself signs (the command line's operator holds the database and the
+        # key already); a checkpoint that covers the head already is returned as it is.
+        newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        row = write_checkpoint(actor=None)
+        fresh = newest is None or row.pk != newest.pk
+    else:
+        fresh = False
+        row = Checkpoint.objects.select_related("key").order_by("-tree_size", "-id").first()
+    if row is None:
+        return None
+    return CheckpointInfo(row.tree_size, row.root_hash, row.time, row.note,
+                          f"{row.key.name}+{row.key.key_id}", row.get_absolute_url(), fresh,
+                          head)
+
+
+def _documents() -> tuple[str, str, dict[str, tuple[str, str, str]]]:
+    """(SP label, SM label, {number: (title, SP text, SM text)})."""
+    from secman.documents.selectors import default_pair
+
+    sp, sm = default_pair()
+    texts: dict[str, list[str]] = {}
+    for index, version in enumerate((sp, sm)):
+        if version is None:
+            continue
+        for number, title, text in version.sections.values_list("number", "title", "text"):
+            entry = texts.setdefault(number, ["", "", ""])
+            entry[0] = entry[0] or title
+            entry[1 + index] = text
+
+    def label(version: Any) -> str:
+        return f"{version.document.name}, version {version.label}" if version else "none stored"
+
+    return label(sp), label(sm), {n: (t[0], t[1], t[2]) for n, t in texts.items()}
+
+
+def _events_query(period: Period, tree_size: int | None) -> Any:
+    from secman.eventlog.models import Event
+
+    events = Event.objects.filter(recorded_at__gte=period.start, recorded_at__lt=period.end)
+    if tree_size is not None:
+        events = events.filter(seq__lte=tree_size)
+    return events
+
+
+def build(period: Period, *, fresh_checkpoint: bool = False,
+          progress: Callable[[str, int, int], None] | None = None,
+          now: dt.datetime | None = None) -> AuditReport:
+    """Read everything the report says. `progress(what, done, total)` is called per
+    section. With `fresh_checkpoint`, a checkpoint of the log as it is now is signed first
+    (for the command line; the web page uses the newest one there is)."""
+    from django.conf import settings
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from secman.compliance.evaluation import by_section, evaluate
+    from secman.compliance.models import Acceptance
+    from secman.eventlog.selectors import restricted_classes
+
+    now = now or timezone.now()
+    checkpoint = _checkpoint(fresh_checkpoint)
+    results = evaluate(now=now)
+    statuses = by_section(results)
+    sp_label, sm_label, texts = _documents()
+    numbers = sorted(set(texts) | set(statuses), key=_sort_key)
+    controls_of: dict[str, list[str]] = {}
+    for result in results:
+        for number in result.control.numbers:
+            controls_of.setdefault(number, []).append(result.control.id)
+
+    events = _events_query(period, checkpoint.tree_size if checkpoint else None)
+    by_authority = dict(events.filter(authority__regex=r"^S[PM] ").values_list("authority")
+                        .annotate(n=Count("id")).order_by())
+    hidden = restricted_classes()
+    acceptances = list(Acceptance.objects.filter(accepted_at__lt=period.end)
+                       .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=period.start))
+                       .filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=period.start))
+                       .select_related("authority", "accepted_by"))
+    sections = []
+    for index, number in enumerate(numbers):
+        if progress:
+            progress(number, index, len(numbers))
+        title, sp_text, sm_text = texts.get(number, ("", "", ""))
+        entry = statuses.get(number)
+        section = SectionReport(number, title, sp_text, sm_text,
+                                entry.status if entry else None)
+        if entry:
+            section.results = entry.results
+            section.findings = entry.findings
+            section.accepted = [pair for r in entry.results for pair in r.accepted]
+        control_ids = controls_of.get(number, [])
+        cites = [f"SP {number}", f"SM {number}"]
+        if control_ids:
+            # Entries about the section's controls (duties done, attestations, exceptions)
+            # count as well as those citing it; each entry once.
+            mine = events.filter(Q(authority__in=cites) | Q(details__control__in=control_ids))
+            section.events = mine.count()
+        else:
+            mine = events.filter(authority__in=cites)
+            section.events = sum(by_authority.get(c, 0) for c in cites)
+        if section.events:
+            section.event_samples = [
+                EventSample(e.seq, e.recorded_at, e.action, e.authority, e.subject_label,
+                            e.actor_label, e.get_absolute_url(),
+                            e.retention_class in hidden or e.purged_at is not None)
+                for e in mine.order_by("-seq")[:SAMPLES]]
+        if control_ids:
+            _occurrences(section, control_ids, period, now)
+            _attestations(section, control_ids, period)
+            section.exceptions = [_exception_row(a, now) for a in acceptances
+                                  if a.control_id in control_ids]
+        sections.append(section)
+    if progress:
+        progress("", len(numbers), len(numbers))
+    report_uuid = uuid.uuid5(NAMESPACE, f"{settings.SITE_URL}|{period}|{now.isoformat()}|"
+                             f"{checkpoint.root_hash if checkpoint else ''}")
+    return AuditReport(report_uuid, period, now, settings.SITE_URL, sp_label, sm_label,
+                       checkpoint, sections, results)
+
+
+def _occurrences(section: SectionReport, control_ids: list[str], period: Period,
+                 now: dt.datetime) -> None:
+    from django.db.models import Q
+
+    from secman.compliance.models import Occurrence, OccurrenceStatus
+
+    mine = Occurrence.objects.filter(duty__control_id__in=control_ids)
+    in_period = Q(due_at__gte=period.start, due_at__lt=period.end)
+    section.done = mine.filter(status=OccurrenceStatus.DONE, completed_at__gte=period.start,
+                               completed_at__lt=period.end).count()
+    pending = mine.filter(in_period, status__in=[OccurrenceStatus.OPEN,
+                                                 OccurrenceStatus.AWAITING_SIGNOFF])
+    section.overdue = pending.filter(due_at__lte=now).count()
+    section.open = pending.filter(due_at__gt=now).count()
+    section.skipped = mine.filter(in_period, status=OccurrenceStatus.SKIPPED).count()
+    # The newest of each kind, so a reader sees what done, skipped and missed look like.
+    done = mine.filter(status=OccurrenceStatus.DONE, completed_at__gte=period.start,
+                       completed_at__lt=period.end).order_by("-completed_at")
+    samples = [*done.select_related("duty", "completed_by")[:2],
+               *mine.filter(in_period, status=OccurrenceStatus.SKIPPED)
+               .select_related("duty", "completed_by").order_by("-due_at")[:1],
+               *pending.filter(due_at__lte=now).select_related("duty", "completed_by")
+               .order_by("-due_at")[:1]]
+    section.occurrence_samples = [OccurrenceSample(
+        o.duty.control_id, o.due_at,
+        "overdue" if o.is_overdue(now) else o.get_status_display(), o.completed_at,
+        str(o.completed_by) if o.completed_by else "", o.note or o.skip_reason,
+        o.evidence_sha256, o.event_seq, o.get_absolute_url()) for o in samples]
+
+
+def _attestations(section: SectionReport, control_ids: list[str], period: Period) -> None:
+    from secman.compliance.models import Attestation
+
+    mine = Attestation.objects.filter(control_id__in=control_ids, attested_at__gte=period.start,
+                                      attested_at__lt=period.end)
+    section.attestations = mine.count()
+    section.attestation_samples = [AttestationSample(
+        a.control_id, str(a.person), a.attested_at, a.expires_at, a.authority.reference,
+        a.statement) for a in mine.select_related("person", "authority")[:SAMPLES]]
+
+
+def _exception_row(acceptance: Acceptance, now: dt.datetime) -> ExceptionRow:
+    if acceptance.withdrawn_at is not None:
+        state = f"withdrawn {acceptance.withdrawn_at:%Y-%m-%d}"
+    elif acceptance.expires_at is not None and acceptance.expires_at <= now:
+        state = f"expired {acceptance.expires_at:%Y-%m-%d}"
+    else:
+        state = "in force"
+    from django.urls import reverse
+
+    return ExceptionRow(
+        acceptance.control_id, acceptance.subject, acceptance.get_kind_display(),
+        acceptance.reason, acceptance.authority.reference, str(acceptance.accepted_by),
+        acceptance.accepted_at, acceptance.expires_at, state,
+        reverse("compliance:control", args=[acceptance.control_id]))
+
+
+# --- HTML and PDF -------------------------------------------------------------------------
+
+
+def render_html(report: AuditReport, *, web: bool = False, pdf_url: str = "") -> str:
+    """The report as one HTML document. For a file (and the PDF) the stylesheet is copied
+    in, so the file needs nothing else; the web page links the static file instead,
+    which is all the Content-Security-Policy allows."""
+    from django.template.loader import render_to_string
+
+    return render_to_string("compliance/report.html", {
+        "report": report, "web": web, "pdf_url": pdf_url,
+        "stylesheet": "" if web else STYLESHEET.read_text(encoding="utf-8"),
+        "chapters": _chapters(report.sections),
+    })
+
+
+def _chapters(sections: Iterable[SectionReport]) -> list[tuple[str, list[SectionReport]]]:
+    grouped: dict[str, list[SectionReport]] = {}
+    for section in sections:
+        grouped.setdefault(section.chapter, []).append(section)
+    return list(grouped.items())
+
+
+def render_pdf(report: AuditReport) -> bytes:
+    import weasyprint
+
+    # WeasyPrint and fontTools log every layout and font-subsetting step at INFO/DEBUG;
+    # the command line and the server log want none of it.
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    # The report is self-contained: nothing is fetched while rendering (data: URLs only).
+    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+    return weasyprint.HTML(string=render_html(report), base_url=report.site_url,
+                           url_fetcher=fetcher).write_pdf()
+
+
+# --- OSCAL --------------------------------------------------------------------------------
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _control_id(number: str) -> str:
+    return f"s{number}"
+
+
+def render_oscal(report: AuditReport) -> str:
+    return json.dumps(oscal(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def oscal(report: AuditReport) -> dict[str, Any]:
+    """An OSCAL 1.1 assessment-results document: one result for the period; the SP/SM
+    sections are the reviewed controls, each secman control is a finding whose target
+    is the control's objective, and each section's evidence summary is an observation."""
+    def make_uuid(*parts: object) -> str:
+        return str(uuid.uuid5(report.uuid, "|".join(str(p) for p in parts)))
+
+    ns = f"{report.site_url}/ns/oscal"
+    observations = []
+    observation_of: dict[str, str] = {}
+    for section in report.sections:
+        if not (section.has_evidence or section.results):
+            continue
+        observation_of[section.number] = make_uuid("observation", section.number)
+        evidence = [{"href": report.link(s.url),
+                     "description": f"Event Log entry #{s.seq}: {s.action} "
+                                    f"({s.recorded_at:%Y-%m-%d %H:%M} UTC)"}
+                    for s in section.event_samples]
+        evidence += [{"href": report.link(s.url),
+                      "description": f"{s.control_id} due {s.due_at:%Y-%m-%d}: {s.status}"
+                                     + (f", evidence SHA-256 {s.evidence_sha256}"
+                                        if s.evidence_sha256 else "")}
+                     for s in section.occurrence_samples]
+        observation: dict[str, Any] = {
+            "uuid": observation_of[section.number],
+            "title": f"Evidence for section {section.number} {section.title}".strip(),
+            "description": (
+                f"{report.period}: {section.events} Event Log entries cite section "
+                f"{section.number} or concern its controls; duty occurrences {section.done} "
+                f"done, {section.overdue} overdue, {section.skipped} skipped, {section.open} "
+                f"not yet due; {section.attestations} attestations."),
+            "methods": ["EXAMINE"] if section.has_evidence else ["TEST"],
+            "collected": _stamp(report.generated_at),
+            "props": [{"name": "event-count", "ns": ns, "value": str(section.events)}],
+        }
+        if evidence:
+            observation["relevant-evidence"] = evidence
+        observations.append(observation)
+
+    findings = []
+    for result in report.results:
+        section_numbers = result.control.numbers
+        related = [observation_of[n] for n in section_numbers if n in observation_of]
+        lines = [f.message for f in result.findings]
+        lines += [f"{f.message} (accepted: {a.get_kind_display()}, authority "
+                  f"{a.authority.reference}"
+                  + (f", expires {a.expires_at:%Y-%m-%d})" if a.expires_at else ")")
+                  for f, a in result.accepted]
+        target: dict[str, Any] = {
+            "type": "objective-id",
+            "target-id": result.control.id,
+            "title": result.control.statement,
+            "status": {"state": "satisfied" if result.status in SATISFIED
+                       else "not-satisfied",
+                       "reason": result.status.value.replace("_", "-")},
+            "props": [{"name": "secman-status", "ns": ns, "value": result.status.value}],
+        }
+        finding: dict[str, Any] = {
+            "uuid": make_uuid("finding", result.control.id),
+            "title": f"{result.control.id} ({', '.join(result.control.sections)})",
+            "description": "\n".join([result.control.statement,
+                                      *(f"- {line}" for line in lines)])
+            + (f"\n{result.summary}" if result.summary else ""),
+            "target": target,
+            "props": [{"name": "evaluated-at", "ns": ns,
+                       "value": _stamp(result.evaluated_at)}],
+        }
+        if related:
+            finding["related-observations"] = [{"observation-uuid": u} for u in related]
+        findings.append(finding)
+
+    controls = sorted({n for r in report.results for n in r.control.numbers}, key=_sort_key)
+    checkpoint = report.checkpoint
+    props = []
+    remarks = "No Event Log checkpoint existed when this report was made."
+    back_matter: dict[str, Any] = {}
+    if checkpoint:
+        props = [{"name": "eventlog-tree-size", "ns": ns, "value": str(checkpoint.tree_size)},
+                 {"name": "eventlog-root-hash", "ns": ns, "value": checkpoint.root_hash}]
+        remarks = (f"Produced against Event Log checkpoint of tree size {checkpoint.tree_size}, "
+                   f"root hash {checkpoint.root_hash}; its signed note is the back-matter "
+                   "resource 'Event Log checkpoint'. Check it with `secman eventlog verify "
+                   "--checkpoint FILE` or, on an export bundle, `python -m "
+                   "secman.eventlog.verify DIR`.")
+        back_matter = {"resources": [{
+            "uuid": make_uuid("checkpoint"), "title": "Event Log checkpoint",
+            "description": checkpoint.note,
+            "rlinks": [{"href": report.link(checkpoint.url), "media-type": "text/plain"}],
+        }]}
+    result_doc: dict[str, Any] = {
+        "uuid": make_uuid("result"),
+        "title": report.title,
+        "description": (f"secman evaluated every control at {_stamp(report.generated_at)} and "
+                        f"summarised the evidence recorded from {report.period.first} to "
+                        f"{report.period.last} (UTC). SP: {report.sp_label}. "
+                        f"SM: {report.sm_label}."),
+        "start": _stamp(report.period.start),
+        "end": _stamp(report.period.end),
+        "reviewed-controls": {"control-selections": [
+            {"include-controls": [{"control-id": _control_id(n)} for n in controls]}
+            if controls else {"include-all": {}}]},
+        "remarks": remarks,
+    }
+    if props:
+        result_doc["props"] = props
+    if observations:
+        result_doc["observations"] = observations
+    if findings:
+        result_doc["findings"] = findings
+    document: dict[str, Any] = {
+        "uuid": str(report.uuid),
+        "metadata": {
+            "title": f"secman {report.title}",
+            "last-modified": _stamp(report.generated_at),
+            "version": f"{report.period.first}..{report.period.last}"
+                       + (f"@{checkpoint.tree_size}" if checkpoint else ""),
+            "oscal-version": OSCAL_VERSION,
+        },
+        "import-ap": {"href": f"{report.site_url}/compliance/",
+                      "remarks": "secman keeps no OSCAL assessment plan: its controls are "
+                                 "declared in code and listed on the compliance dashboard."},
+        "results": [result_doc],
+    }
+    if back_matter:
+        document["back-matter"] = back_matter
+    return {"assessment-results": document}
+
+
+# --- writing a file -----------------------------------------------------------------------
+
+
+def render(report: AuditReport, format: str) -> bytes:
+    if format == "html":
+        return render_html(report).encode("utf-8")
+    if format == "pdf":
+        return render_pdf(report)
+    if format == "oscal":
+        return render_oscal(report).encode("utf-8")
+    raise ReportError(f"unknown format {format!r}: choose one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "AuditReport", "Period", "ReportError", "build", "may_read_report",
+           "oscal", "parse_period", "render", "render_html", "render_oscal", "render_pdf"]
