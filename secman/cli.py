@@ -93,8 +93,14 @@ def _print_logins(logins: list[tuple[str, str, str]], password: str) -> None:
               help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Number of gunicorn worker processes.")
-def serve(demo: bool, host: str, port: int, workers: int) -> None:
-    """Apply migrations, then serve secman with gunicorn."""
+@click.option("--no-duties", is_flag=True, help="Do not run the compliance duties round "
+              "(evaluation, reminders) in this process; run `secman duties run` from cron "
+              "or a separate process instead. SECMAN_DUTIES_EVERY=0 does the same.")
+def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> None:
+    """Apply migrations, then serve secman with gunicorn.
+
+    Every SECMAN_DUTIES_EVERY seconds (default 300) the gunicorn master also runs the
+    compliance duties round (`secman duties run`) in a background thread."""
     setup_django()
     _prepare_database()
     if demo:
@@ -108,14 +114,39 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
             logins = demo_data.existing_logins()
             console.print("The database holds data already; the demo was not loaded again.")
         _print_logins(logins, demo_data.DEMO_PASSWORD)
+    from django.conf import settings
+
+    duties_every = 0 if no_duties else settings.COMPLIANCE_RUN_SECONDS
     console.print(f"secman is serving on [bold]http://{host}:{port}/[/bold] (Ctrl-C stops it)")
-    run_gunicorn(host, port, workers)
+    if duties_every:
+        console.print(f"Compliance duties run every {duties_every}s in this process "
+                      "(--no-duties turns that off).")
+    run_gunicorn(host, port, workers, duties_every=duties_every)
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
+def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> None:
+    from django.db import connections
     from gunicorn.app.base import BaseApplication
 
     from secman.wsgi import application
+
+    # The workers are forked from this process: none may inherit its database connection
+    # (the one the migrations used).
+    connections.close_all()
+    duties_thread: list[Any] = []
+
+    def when_ready(server: Any) -> None:
+        # In the master, once it listens and before it forks the workers: one duties
+        # thread per server, never one per worker (threads do not survive fork).
+        from secman.compliance.runner import DutiesThread
+
+        thread = DutiesThread(duties_every)
+        thread.start()
+        duties_thread.append(thread)
+
+    def on_exit(server: Any) -> None:
+        for thread in duties_thread:
+            thread.stop()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -123,6 +154,9 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
             for key, value in {"bind": bind, "workers": workers, "accesslog": "-",
                                "graceful_timeout": 10, "timeout": 60}.items():
                 self.cfg.set(key, value)
+            if duties_every:
+                self.cfg.set("when_ready", when_ready)
+                self.cfg.set("on_exit", on_exit)
 
         def load(self) -> Any:
             return application
@@ -209,6 +243,15 @@ def _add_docs_group() -> None:
 
 
 _add_docs_group()
+
+
+def _add_duties_group() -> None:
+    from secman.compliance.cli import duties
+
+    main.add_command(duties)
+
+
+_add_duties_group()
 
 
 def _add_report_group() -> None:

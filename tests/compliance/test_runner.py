@@ -1,0 +1,331 @@
+"""`secman duties run` (issue 6, item 5): reminders before a duty is due and a notice when
+it is overdue reach the owning team through a real SMTP server (aiosmtpd on loopback);
+a second round sends nothing; concurrent rounds in separate processes send each mail
+once, on SQLite and on PostgreSQL; the `--every` loop stops on SIGTERM; the loop that
+`secman serve` hosts survives a failing round."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from click.testing import CliRunner
+
+from secman.compliance import runner, services
+from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SYSADMINS = ["sam@example.org", "sid@example.org", "sue@example.org"]
+DAILY = "logs.automated_review"      # SM 4.2.3, daily, lead 6 h
+WEEKLY = "logs.anomaly_examination"  # SM 5.2, weekly, designated primary log monitor
+
+
+def _first(control_id: str) -> Occurrence:
+    return Occurrence.objects.filter(duty__control_id=control_id).order_by("due_at").first()
+
+
+def subject(message) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def _about(inbox, section: str, kind: str) -> list[tuple[list[str], object]]:
+    """Mails of one kind ("Due" or "Overdue") about the duty of one section."""
+    return [(sorted(to), msg) for to, msg in inbox.messages
+            if subject(msg).startswith(f"[secman] {kind} ") and f" {section} " in subject(msg)]
+
+
+# A Tuesday morning: the daily duty is next due at midnight (15 h ahead, outside its 6 h
+# lead), the weekly one next Monday, the quarterly one on 1 April: nothing to mail yet.
+T0 = dt.datetime(2030, 1, 8, 9, 0, tzinfo=dt.UTC)
+
+
+def test_it_reminds_the_owning_team_before_the_due_time_once(org, smtp):
+    start = runner.run(now=T0)
+    assert start.duties_added >= 3 and start.occurrences_generated > 0
+    assert start.mails_sent == 0 and smtp.messages == []
+    occurrence = _first(DAILY)
+    assert occurrence.due_at == dt.datetime(2030, 1, 9, tzinfo=dt.UTC)
+
+    early = runner.run(now=occurrence.due_at - dt.timedelta(hours=7))  # before the lead
+    first = runner.run(now=occurrence.due_at - dt.timedelta(hours=5))  # inside it
+    second = runner.run(now=occurrence.due_at - dt.timedelta(hours=4))
+
+    assert early.mails_sent == 0
+    assert first.reminders_sent == 1 and second.mails_sent == 0
+    due = _about(smtp, "SM 4.2.3", "Due")
+    assert len(due) == 1, [subject(m) for _, m in smtp.messages]
+    to, message = due[0]
+    assert to == SYSADMINS
+    assert subject(message).startswith("[secman] Due 2030-01-09 00:00 UTC: SM 4.2.3 ")
+    body = message.get_payload()
+    assert f"/compliance/occurrences/{occurrence.pk}/" in body
+    assert "The automated log review runs daily" in body
+    occurrence.refresh_from_db()
+    assert occurrence.reminded_at is not None
+
+
+def test_it_tells_the_team_when_a_duty_becomes_overdue_once(org, smtp):
+    runner.run(now=T0)
+    occurrence = _first(DAILY)
+    after = occurrence.due_at + dt.timedelta(minutes=1)
+
+    summary = runner.run(now=after)
+    again = runner.run(now=after + dt.timedelta(hours=1))
+
+    overdue = _about(smtp, "SM 4.2.3", "Overdue")
+    assert len(overdue) == 1
+    to, message = overdue[0]
+    assert to == SYSADMINS
+    assert f"/compliance/occurrences/{occurrence.pk}/" in message.get_payload()
+    assert summary.overdue_sent >= 1 and again.mails_sent == 0
+    assert summary.statuses["overdue"] >= 1  # and the evaluation says so
+
+
+def test_a_done_duty_is_not_overdue(org, smtp):
+    runner.run(now=T0)
+    occurrence = _first(DAILY)
+    Occurrence.objects.filter(pk=occurrence.pk).update(status=OccurrenceStatus.DONE)
+    runner.run(now=occurrence.due_at + dt.timedelta(minutes=1))
+    assert _about(smtp, "SM 4.2.3", "Overdue") == []
+
+
+def test_a_designated_duty_reminds_its_person_and_tells_the_team_when_missed(org, smtp):
+    runner.run(now=T0)
+    duty = Duty.objects.get(control_id=WEEKLY)
+    services.designate(actor=org.sam, duty=duty, person=org.sue, authority="SM 5.2")
+    occurrence = _first(WEEKLY)
+
+    runner.run(now=occurrence.due_at - dt.timedelta(hours=1))
+    runner.run(now=occurrence.due_at + dt.timedelta(minutes=1))
+
+    (to, _), = _about(smtp, "SM 5.2", "Due")
+    assert to == ["sue@example.org"]
+    (to, message), = _about(smtp, "SM 5.2", "Overdue")
+    assert to == SYSADMINS
+    assert "Designated primary log monitor: Sue" in message.get_payload()
+
+
+def test_a_mail_server_that_is_down_releases_the_claim_for_the_next_round(org, smtp,
+                                                                          settings, caplog):
+    runner.run(now=T0)
+    occurrence = _first(DAILY)
+    before = occurrence.due_at - dt.timedelta(hours=1)
+    working = settings.EMAIL_PORT
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+
+    failed = runner.run(now=before)
+
+    assert failed.mails_failed >= 1
+    assert "could not send the reminder of logs.automated_review" in caplog.text
+    occurrence.refresh_from_db()
+    assert occurrence.reminded_at is None
+    assert smtp.messages == []
+
+    settings.EMAIL_PORT = working
+    retried = runner.run(now=before + dt.timedelta(minutes=5))
+    assert retried.mails_failed == 0
+    assert len(_about(smtp, "SM 4.2.3", "Due")) == 1
+
+
+def test_the_claim_is_a_conditional_update(org):
+    runner.run(now=T0)
+    occurrence = _first(DAILY)
+    now = occurrence.due_at - dt.timedelta(hours=1)
+    assert runner._claim(occurrence, runner.REMINDER, now) is True
+    assert runner._claim(occurrence, runner.REMINDER, now) is False
+
+
+def test_the_command_prints_a_summary(org, smtp):
+    result = CliRunner().invoke(_main(), ["duties", "run"])  # now: real time
+    assert result.exit_code == 0, result.output
+    assert "controls evaluated" in result.output
+    assert Duty.objects.filter(control_id=DAILY).exists()
+
+
+def _main():
+    from secman.cli import main
+
+    return main
+
+
+# --- the loop `secman serve` hosts ---------------------------------------------------------
+
+
+def test_the_loop_survives_a_failing_round_and_stops_cleanly(monkeypatch, caplog):
+    calls: list[int] = []
+    stop = threading.Event()
+
+    def flaky(now=None, progress=None):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        if len(calls) >= 3:
+            stop.set()
+        return runner.RunSummary(started_at=dt.datetime.now(dt.UTC))
+
+    monkeypatch.setattr(runner, "run", flaky)
+    thread = threading.Thread(target=runner.run_forever, args=(0.01, stop), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(calls) == 3
+    assert "compliance duties round failed" in caplog.text
+
+
+def test_the_serve_thread_stops_when_asked(monkeypatch):
+    started = threading.Event()
+
+    def slow(now=None, progress=None):
+        started.set()
+        return runner.RunSummary(started_at=dt.datetime.now(dt.UTC))
+
+    monkeypatch.setattr(runner, "run", slow)
+    thread = runner.DutiesThread(every=3600)
+    thread.start()
+    assert started.wait(10)
+    begun = time.monotonic()
+    thread.stop(timeout=10)
+    assert not thread.is_alive()
+    assert time.monotonic() - begun < 5  # it does not sleep out its hour
+
+
+# --- separate processes against a real database (SQLite file, PostgreSQL) -----------------
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if urlsplit(url).scheme.startswith("postgres") else ""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a process that uses a fresh, migrated database."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(SECMAN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="secman.settings",
+               PYTHONPATH=str(ROOT), SECMAN_LOG_LEVEL="WARNING")
+    server = name = ""
+    if request.param == "postgresql":
+        base = _postgres_url()
+        if not base:
+            pytest.skip("DATABASE_URL does not point at PostgreSQL")
+        import psycopg
+
+        parts = urlsplit(base)
+        name = f"secman_duties_{uuid.uuid4().hex[:12]}"
+        server = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        subprocess.run([_secman(), "migrate", "-v", "0"], env=env, check=True, cwd=ROOT,
+                       timeout=180)
+        yield env
+    finally:
+        if name:
+            import psycopg
+
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _secman() -> str:
+    return str(Path(sys.executable).with_name("secman"))
+
+
+# Builds the test organisation in the process's database, and occurrences of the daily
+# duty that are, right now, one inside its reminder lead and one overdue.
+SETUP = """
+import datetime as dt, django
+django.setup()
+from django.utils import timezone
+from tests.conftest import build_org
+from secman.compliance import runner
+from secman.compliance.models import Duty, Occurrence
+build_org()
+runner.run()
+duty = Duty.objects.get(control_id="logs.automated_review")
+now = timezone.now()
+for due in (now + dt.timedelta(hours=1), now - dt.timedelta(hours=1)):
+    Occurrence.objects.create(duty=duty, period_start=due - dt.timedelta(days=1), due_at=due)
+# Nothing else is due to be mailed: only these two count.
+Occurrence.objects.exclude(duty=duty).update(reminded_at=now, overdue_notified_at=now)
+"""
+
+# Waits for the go file, then runs; `whole` runs the round (lock included), else only the
+# claims and mails, so that the conditional UPDATE alone is what keeps mails single.
+RACER = """
+import os, sys, time, django
+django.setup()
+from secman.compliance import runner
+from django.utils import timezone
+go = sys.argv[1]
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.005)
+if sys.argv[2] == "whole":
+    summary = runner.run()
+else:
+    summary = runner.send_notifications(timezone.now())
+print("sent", summary.mails_sent, "failed", summary.mails_failed, flush=True)
+"""
+
+
+@pytest.mark.parametrize("what", ["whole", "claims"])
+def test_concurrent_rounds_send_each_mail_once(database_env, smtp, tmp_path, what):
+    env = dict(database_env, SECMAN_EMAIL_HOST="127.0.0.1",
+               SECMAN_EMAIL_PORT=str(smtp_port(smtp)), SECMAN_EMAIL_FROM="secman@example.org")
+    subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT, check=True, timeout=180)
+    smtp.messages.clear()
+    go = tmp_path / "go"
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(go), what], env=env,
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+              for _ in range(6)]
+    for process in racers:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    go.touch()
+    sent = 0
+    for process in racers:
+        output, _ = process.communicate(timeout=180)
+        assert process.returncode == 0
+        words = output.split()
+        sent += int(words[words.index("sent") + 1])
+        assert words[words.index("failed") + 1] == "0"
+
+    subjects = sorted(subject(message) for _, message in smtp.messages)
+    assert sent == len(subjects) == 2, subjects
+    assert subjects[0].startswith("[secman] Due ") and "SM 4.2.3" in subjects[0]
+    assert subjects[1].startswith("[secman] Overdue ") and "SM 4.2.3" in subjects[1]
+    assert all(sorted(to) == SYSADMINS for to, _ in smtp.messages)
+
+
+def smtp_port(inbox) -> int:
+    from django.conf import settings
+
+    return settings.EMAIL_PORT
+
+
+def test_the_loop_stops_on_sigterm(database_env):
+    process = subprocess.Popen([_secman(), "duties", "run", "--every", "1"],
+                               env=database_env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while "controls evaluated" not in seen and time.monotonic() < deadline:
+        seen += process.stderr.readline()
+    assert "controls evaluated" in seen, seen
+    process.send_signal(signal.SIGTERM)
+    _, rest = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "Stopped." in rest
