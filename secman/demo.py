@@ -195,4 +195,7 @@ def load() -> list[tuple[str, str, str]]:
     from secman.visits import demo as visits_demo
 
     visits_demo.load(people_by_login)
+    from secman.compliance import demo as compliance_demo
+
+    compliance_demo.load(people_by_login, staffing)
     return [*existing_logins(), ("admin", "secman administrator", "administrator")]

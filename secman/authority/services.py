@@ -59,7 +59,8 @@ def resolve_authority(
     if kind not in allowed:
         wanted = " or ".join(sorted(k.label.lower() for k in allowed))
         raise RuleViolation(
-            f"{reference_text} is a {kind.label.lower()}; this action needs a {wanted}"
+            f"{reference_text} is a {kind.label.lower()}; this action needs "
+            f"{'an' if wanted[0] in 'aeiou' else 'a'} {wanted}"
             + (f" ({why})" if why else ""),
             section="SP 1.2",
             field="authority",

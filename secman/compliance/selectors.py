@@ -115,3 +115,16 @@ def my_occurrences(person: Person | None, horizon: dt.timedelta = dt.timedelta(d
         due_at__lte=timezone.now() + horizon)
         .filter(Q(duty__assignee__isnull=True) | Q(duty__assignee=person))
         .select_related("duty").order_by("due_at"))
+
+
+def compare_column(numbers: list[str]) -> dict[str, str]:
+    """The third column of the documents' side-by-side view: each section's status and
+    findings, linked to their evidence (registered in apps.ready)."""
+    from django.template.loader import render_to_string
+
+    from secman.compliance.evaluation import evaluate
+
+    sections = by_section(evaluate())
+    return {number: render_to_string("compliance/_compare_cell.html",
+                                     {"entry": sections[number]})
+            for number in numbers if number in sections}

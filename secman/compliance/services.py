@@ -242,6 +242,7 @@ def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
     """Complete an occurrence with evidence: a note of what was done, optionally a file
     and an Event Log entry. A four-eyes duty then waits for a second team member's
     sign-off; the occurrence is done when it arrives."""
+    occurrence = Occurrence.objects.select_related("duty__assignee").get(pk=occurrence.pk)
     declared = _require_control(occurrence.duty.control_id, Kind.DUTY)
     _require_owner(actor, occurrence.duty.owner, "complete its duties")
     if declared.designated and occurrence.duty.assignee_id != actor.pk:
@@ -359,7 +360,8 @@ def attest(*, actor: Person, control_id: str, statement: str,
     declared = _require_control(control_id, Kind.ATTESTATION)
     assert declared.role is not None
     if declared.role not in roles_of(actor):
-        raise NotAllowed(f"only a {declared.role.label} attests {control_id}",
+        article = "an" if declared.role.label[0] in "AEIOU" else "a"
+        raise NotAllowed(f"only {article} {declared.role.label} attests {control_id}",
                          section=declared.sections[0])
     if not (statement or "").strip():
         raise RuleViolation("say what you checked and found", field="statement")

@@ -82,6 +82,9 @@ def today(request: HttpRequest) -> HttpResponse:
     from secman.authority.choices import SignOffStatus
     from secman.authority.models import SignOffRequest
     from secman.authority.services import slots_for
+    from secman.compliance import selectors as compliance
+    from secman.compliance.evaluation import evaluate
+    from secman.compliance.registry import Status
     from secman.eventlog.models import Event
     from secman.people.choices import ProposalStatus
     from secman.people.controls import staffing_findings
@@ -102,6 +105,10 @@ def today(request: HttpRequest) -> HttpResponse:
     )
     findings = staffing_findings()
     today_date = timezone.localdate()
+    my_duties = compliance.my_occurrences(me)
+    my_teams = compliance.teams_of(me)
+    team_results = [r for r in evaluate() if r.control.owner in my_teams
+                    and r.status in (Status.VIOLATED, Status.OVERDUE, Status.NOT_EVIDENCED)]
     context = {
         "roles": sorted(role.label for role in roles_of(me)),
         "waiting_for_me": waiting_for_me,
@@ -109,9 +116,16 @@ def today(request: HttpRequest) -> HttpResponse:
         "proposals": proposals,
         "is_board": is_board_member(me),
         "findings": findings,
+        "my_duties": my_duties,
+        "team_results": team_results,
+        "now": timezone.now(),
         "recent": Event.objects.select_related("actor")[:12],
         "tiles": [
             ("Sign-offs waiting for me", len(waiting_for_me), "warn" if waiting_for_me else "ok"),
+            ("My duties due or overdue", len(my_duties),
+             "bad" if any(o.due_at <= timezone.now() for o in my_duties)
+             else "warn" if my_duties else "ok"),
+            ("My teams' controls failing", len(team_results), "bad" if team_results else "ok"),
             ("Proposals for the Board", len(proposals), "warn" if proposals else "ok"),
             ("Staffing and list findings", len(findings), "bad" if findings else "ok"),
             ("Events today", Event.objects.filter(recorded_at__date=today_date).count(),

@@ -26,7 +26,7 @@ from secman.people.choices import TeamKind
 from secman.people.selectors import leads, person_for_user
 
 # Extra columns of the side-by-side view: (heading, function from the section numbers
-# shown to {number: text}). The compliance module adds its status per section here.
+# shown to {number: safe HTML}). The compliance app adds its status per section here.
 COMPARE_COLUMNS: list[tuple[str, Callable[[list[str]], dict[str, str]]]] = []
 
 
