@@ -184,6 +184,12 @@ def test_it_names_the_checkpoint_it_was_made_against_and_how_to_check_it(evidenc
     assert checkpoint.note in html
     assert checkpoint.root_hash in html and f"<dd>{checkpoint.tree_size}</dd>" in html
     assert "secman eventlog verify --checkpoint checkpoint.txt" in html
+    cited = Event.objects.filter(authority__regex=r"^S[PM] ").count()
+    about_controls = Event.objects.filter(details__has_key="control").exclude(
+        authority__regex=r"^S[PM] ").count()
+    assert about_controls > 0  # the duty done and skipped, the attestation, the exception
+    assert (f'<span class="count">{cited + about_controls}</span> '
+            '<span class="label">Event Log entries as evidence') in html
     assert "python -m secman.eventlog.verify DIR" in html
 
 
@@ -194,6 +200,27 @@ def test_the_html_file_needs_nothing_from_elsewhere_and_runs_no_script(evidence,
     assert "<script" not in html.lower() and "<link" not in html.lower()
     assert " src=" not in html and "@import" not in html and "url(" not in html
     assert "@media print" in html and "@page" in html  # the print stylesheet, copied in
+
+
+def test_restricted_entries_are_counted_but_show_only_their_number_and_action(
+        evidence, org, tmp_path):
+    from django.db import transaction
+
+    from secman.eventlog.models import RetentionClass
+    from secman.eventlog.services import record
+
+    with transaction.atomic():
+        login = record("system.root_login", actor=org.sid, authority="SM 4.2.3",
+                       subject=org.pia, retention_class=RetentionClass.LOGIN,
+                       details={"host": "vault-7"})
+    out = tmp_path / "audit.html"
+    assert _run("--from", PERIOD[0], "--to", PERIOD[1], "-o", str(out)).exit_code == 0
+    review = _article(out.read_text(encoding="utf-8"), "4.2.3")
+    row = re.search(rf"<tr><td><a [^>]*>{login.seq}</a>.*?</tr>", review, re.S)
+    assert row, "the restricted entry is among the samples"
+    assert "system.root_login" in row.group(0)
+    assert "restricted to Systems Administrators" in row.group(0)
+    assert "Pia" not in review and "Sid" not in review and "vault-7" not in review
 
 
 def test_evidence_counts_only_entries_the_checkpoint_covers(evidence, org):

@@ -224,6 +224,9 @@ class AuditReport:
     checkpoint: CheckpointInfo | None
     sections: list[SectionReport]
     results: list[Result]
+    # Entries of the period that cite an SP/SM section or concern a control, each once
+    # (two sections' counts may share an entry).
+    events: int = 0
 
     @property
     def title(self) -> str:
@@ -240,10 +243,6 @@ class AuditReport:
     @property
     def status(self) -> Status:
         return worst(r.status for r in self.results)
-
-    @property
-    def events(self) -> int:
-        return sum(s.events for s in self.sections)
 
     @property
     def exceptions(self) -> list[ExceptionRow]:
@@ -386,8 +385,9 @@ def build(period: Period, *, fresh_checkpoint: bool = False,
         progress("", len(numbers), len(numbers))
     report_uuid = uuid.uuid5(NAMESPACE, f"{settings.SITE_URL}|{period}|{now.isoformat()}|"
                              f"{checkpoint.root_hash if checkpoint else ''}")
+    total = events.filter(Q(authority__regex=r"^S[PM] ") | Q(details__has_key="control")).count()
     return AuditReport(report_uuid, period, now, settings.SITE_URL, sp_label, sm_label,
-                       checkpoint, sections, results)
+                       checkpoint, sections, results, total)
 
 
 def _occurrences(section: SectionReport, control_ids: list[str], period: Period,
