@@ -329,3 +329,42 @@ def test_the_loop_stops_on_sigterm(database_env):
     _, rest = process.communicate(timeout=15)
     assert process.returncode == 0
     assert "Stopped." in rest
+
+
+def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([_secman(), "serve", "--port", str(free_port()), "--workers", "2",
+                             *args], env=dict(env, SECMAN_DUTIES_EVERY="1",
+                                              SECMAN_LOG_LEVEL="INFO"),
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+
+
+def _read_until(process: subprocess.Popen[str], needle: str, seconds: float = 120) -> str:
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + seconds
+    while needle not in seen and time.monotonic() < deadline and process.poll() is None:
+        seen += process.stderr.readline()
+    return seen
+
+
+def test_serve_runs_the_rounds_in_its_master_and_stops_cleanly(database_env):
+    process = _serve(database_env)
+    seen = _read_until(process, "Booting worker")
+    seen += _read_until(process, "compliance duties: ")
+    seen += _read_until(process, "compliance duties: ")  # a second round, a second later
+    assert seen.count("compliance duties: ") == 2, seen
+    process.send_signal(signal.SIGTERM)
+    _, rest = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
+    assert "Traceback" not in seen + rest
+
+
+def test_serve_without_duties_runs_no_round(database_env):
+    process = _serve(database_env, "--no-duties")
+    seen = _read_until(process, "Booting worker")
+    time.sleep(3)
+    process.send_signal(signal.SIGTERM)
+    _, rest = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Booting worker" in seen
+    assert "compliance duties" not in seen + rest
