@@ -169,6 +169,7 @@ def test_it_writes_an_html_report_per_section_with_evidence_findings_and_excepti
     expiry = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
     assert expiry in published and "in force" in published
     assert "Witnesses are chosen at the next Board meeting." in published
+    assert "Duty occurrences" not in published  # a computed control has none
 
     # Chapter order: 4.2.2 before 4.2.3 before 9.1.3 before 9.1.4.2.
     positions = [html.index(f'id="s{n}"') for n in ("4.2.2", "4.2.3", "9.1.3", "9.1.4.2")]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secman.compliance.registry import TONE, Finding, Status, worst
+from secman.compliance.registry import TONE, Finding, Kind, Status, worst
 from secman.compliance.report.oscal import oscal, render_oscal
 from secman.people.choices import Role
 
@@ -190,6 +190,14 @@ class SectionReport:
     @property
     def level(self) -> int:
         return self.number.count(".") + 1
+
+    @property
+    def has_duties(self) -> bool:
+        return any(r.control.kind == Kind.DUTY for r in self.results)
+
+    @property
+    def has_attestations(self) -> bool:
+        return any(r.control.kind == Kind.ATTESTATION for r in self.results)
 
     @property
     def has_evidence(self) -> bool:
