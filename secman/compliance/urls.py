@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from secman.compliance import views
 
@@ -14,4 +14,6 @@ urlpatterns = [
          name="acceptance_withdraw"),
     path("occurrences/<int:pk>/", views.occurrence, name="occurrence"),
     path("occurrences/<int:pk>/evidence/", views.evidence, name="evidence"),
+    path("report/", include("secman.compliance.report_urls")),
+    path("calendar/", include("secman.compliance.calendar_urls")),
 ]
