@@ -13,6 +13,13 @@ from secman.authority.api import (
     BoardDecisionViewSet,
     SignOffRequestViewSet,
 )
+from secman.compliance.api import (
+    AcceptView,
+    AttestView,
+    ControlsView,
+    ControlView,
+    OccurrenceViewSet,
+)
 from secman.core.api import SecmanAPIView
 from secman.eventlog.api import (
     CheckpointViewSet,
@@ -62,6 +69,7 @@ router.register("media", MediaViewSet, basename="media")
 router.register("facilities", FacilityViewSet, basename="facility")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("devices", DeviceViewSet, basename="device")
+router.register("occurrences", OccurrenceViewSet, basename="occurrence")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):
@@ -89,6 +97,12 @@ urlpatterns = [
     path("eventlog/keys/", KeysView.as_view(), name="keys"),
     path("eventlog/verify/", VerifyView.as_view(), name="verify"),
     path("eventlog/witness/", WitnessView.as_view(), name="witness"),
+    path("compliance/controls/", ControlsView.as_view(), name="controls"),
+    path("compliance/controls/<str:control_id>/", ControlView.as_view(), name="control"),
+    path("compliance/controls/<str:control_id>/attest/", AttestView.as_view(),
+         name="attest"),
+    path("compliance/controls/<str:control_id>/accept/", AcceptView.as_view(),
+         name="accept"),
     *router.urls,
 ]
 

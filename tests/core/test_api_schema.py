@@ -58,7 +58,7 @@ def test_it_lists_the_endpoints_at_the_api_root(client):
     assert body["proposals"] == "http://testserver/api/proposals/"
     assert set(body) == {"people", "teams", "lists", "proposals", "decisions", "cases",
                          "signoffs", "events", "checkpoints", "computers", "media",
-                         "facilities", "visits", "devices"}
+                         "facilities", "visits", "devices", "occurrences"}
 
 
 def test_it_serves_the_docs_page_from_local_files_without_inline_script(client):
