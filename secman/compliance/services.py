@@ -125,7 +125,7 @@ def generate_occurrences(now: dt.datetime | None = None) -> int:
             continue  # its app no longer declares it; its history stays
         start = max(duty.generated_until or duty.starts_at, duty.starts_at)
         reference, text = _procedure(declared)
-        rows = []
+        rows: list[Occurrence] = []
         previous = start
         for due in schedules.ticks(duty.schedule, start):
             if due - HORIZON > now or len(rows) >= MAX_OCCURRENCES_PER_RUN:
