@@ -85,7 +85,7 @@ def attestations_for(person: Person) -> list[tuple[Control, Attestation]]:
 
 
 def _host() -> str:
-    return urlsplit(settings.SITE_URL).netloc or "secman"
+    return urlsplit(settings.SITE_URL).hostname or "secman"
 
 
 def _occurrence_event(occurrence: Occurrence, now: dt.datetime) -> Event:

@@ -153,11 +153,13 @@ def overdue_due(now: dt.datetime) -> list[Occurrence]:
 
 def recipients(duty: Duty, kind: str) -> list[str]:
     """A reminder goes to whoever performs the duty: its designated person if it names
-    one and one is designated, else the owning team's active members. An overdue notice
-    goes to the whole team and the designated person: the leader must know a duty was
-    missed, to designate someone else or to perform it with the team."""
+    one and one is designated (and still in the team), else the owning team's active
+    members. An overdue notice goes to the whole team and the designated person: the
+    leader must know a duty was missed, to designate someone else or to do it with the
+    team."""
     declared = control(duty.control_id)
-    designated = bool(declared and declared.designated) and duty.assignee is not None
+    designated = (bool(declared and declared.designated) and duty.assignee is not None
+                  and services.in_team(duty.assignee, duty.owner))
     if kind == REMINDER and designated:
         return [duty.assignee.email] if duty.assignee.email else []  # type: ignore[union-attr]
     team = set(Membership.objects.active().filter(team__kind=duty.owner)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -19,30 +19,6 @@ from secman.eventlog.models import Event
 from secman.people.choices import TeamKind
 
 FEED_URL = re.compile(r"http://[^\s<\"]+/compliance/calendar/([A-Za-z0-9_-]{20,})\.ics")
-
-
-def _urlconf() -> str | None:
-    """Until compliance/urls.py includes calendar_urls, the tests route it themselves."""
-    try:
-        reverse("compliance:calendar")
-        return None
-    except NoReverseMatch:
-        return __name__
-
-
-def _patterns() -> list:
-    from secman import urls as root
-    from secman.compliance import urls as compliance
-
-    patterns = [p for p in root.urlpatterns if getattr(p, "namespace", None) != "compliance"]
-    return [*patterns, path("compliance/", include((
-        [*compliance.urlpatterns, path("calendar/", include("secman.compliance.calendar_urls"))],
-        "compliance")))]
-
-
-urlpatterns = _patterns()
-if _urlconf():
-    pytestmark = pytest.mark.urls(__name__)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from click.testing import CliRunner
+from django.utils import timezone
 
 from secman.compliance import runner, services
 from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
@@ -115,6 +116,21 @@ def test_a_designated_duty_reminds_its_person_and_tells_the_team_when_missed(org
     (to, message), = _about(smtp, "SM 5.2", "Overdue")
     assert to == SYSADMINS
     assert "Designated primary log monitor: Sue" in message.get_payload()
+
+
+def test_a_designated_person_who_left_the_team_is_not_the_one_reminded(org, smtp):
+    from secman.people.models import Membership
+
+    runner.run(now=T0)
+    duty = Duty.objects.get(control_id=WEEKLY)
+    services.designate(actor=org.sam, duty=duty, person=org.sue, authority="SM 5.2")
+    Membership.objects.filter(person=org.sue).update(end=timezone.localdate())
+    occurrence = _first(WEEKLY)
+
+    runner.run(now=occurrence.due_at - dt.timedelta(hours=1))
+
+    (to, _), = _about(smtp, "SM 5.2", "Due")
+    assert to == ["sam@example.org", "sid@example.org"]
 
 
 def test_a_mail_server_that_is_down_releases_the_claim_for_the_next_round(org, smtp,
