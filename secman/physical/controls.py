@@ -3,7 +3,7 @@ declared in CONTROLS for the compliance app to collect."""
 
 from __future__ import annotations
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 
 from secman.compliance.registry import Control, Finding
 from secman.people.choices import TeamKind
@@ -14,8 +14,12 @@ from secman.physical.services import sealed_past_expiry
 
 def inventory_before_service() -> list[Finding]:
     findings = []
-    for computer in Computer.objects.filter(status__in=[ComputerStatus.IN_SERVICE,
-                                                        ComputerStatus.MAINTENANCE]):
+    # Only the computers with an empty inventory field are read (thousands are in service).
+    incomplete = Q()
+    for name in Computer.INVENTORY_FIELDS:
+        incomplete |= Q(**{name: ""})
+    for computer in Computer.objects.filter(incomplete, status__in=[
+            ComputerStatus.IN_SERVICE, ComputerStatus.MAINTENANCE]):
         if missing := computer.missing_inventory():
             findings.append(Finding("SP 2.2.1", f"{computer} is in service but its inventory "
                                     f"lacks {', '.join(missing)}", computer.get_absolute_url()))
@@ -29,16 +33,20 @@ def computers_to_retire() -> list[Finding]:
 
 def media_reports_complete() -> list[Finding]:
     findings = []
-    latest = MediaReport.objects.filter(media=OuterRef("pk")).order_by("-reported_at", "-id")
-    # One query for all media: the register holds tens of thousands of them.
-    unreported = Media.objects.annotate(
-        reported_status=Subquery(latest.values("to_status")[:1])).filter(
-        Q(reported_status__isnull=True) | ~Q(reported_status=F("status")))
-    for media in unreported:
+    # The register holds tens of thousands of media, nearly all in order: the database
+    # finds the few whose latest report (by time, then id) does not name their status,
+    # and only those are read.
+    later = MediaReport.objects.filter(media=OuterRef("media")).filter(
+        Q(reported_at__gt=OuterRef("reported_at"))
+        | Q(reported_at=OuterRef("reported_at"), id__gt=OuterRef("id")))
+    current = MediaReport.objects.filter(media=OuterRef("pk"), to_status=OuterRef("status"),
+                                         ).filter(~Exists(later))
+    for media in Media.objects.filter(~Exists(current)):
         findings.append(Finding("SM 2.2.3", f"{media} is {media.get_status_display()} "
                                 "without a report of that change", media.get_absolute_url(),
                                 subject=f"media:{media.pk}"))
-    for report in MediaReport.objects.filter(present__isnull=True).select_related("media"):
+    present = MediaReport.present.through.objects.filter(mediareport=OuterRef("pk"))
+    for report in MediaReport.objects.filter(~Exists(present)).select_related("media"):
         findings.append(Finding("SM 2.2.3", f"a report on {report.media} names nobody present",
                                 report.media.get_absolute_url()))
     return findings
