@@ -5,10 +5,13 @@ services.record_statuses()."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.utils import timezone
 
 from secman.compliance import schedules
@@ -71,6 +74,46 @@ def evaluate(controls: Sequence[Control] | None = None,
                                                       now)
         results.append(_apply(control, findings, summary,
                               acceptances.get(control.id, []), now))
+    return results
+
+
+# Pages (dashboard, Today, the side-by-side view) evaluate every control on each request;
+# on a large organisation that is most of their time. evaluate_current() lets the requests
+# of one process share a result while nothing was recorded, for at most REUSE_SECONDS.
+REUSE_SECONDS = 60
+_reuse_lock = threading.Lock()
+_reused: list[tuple[tuple[object, ...], float, list[Result]]] = []
+
+
+def _log_state() -> tuple[int, str]:
+    from secman.eventlog.models import LogHead
+
+    row = LogHead.objects.filter(pk=1).values_list("seq", "head_hash").first()
+    return row or (0, "")
+
+
+def evaluate_current() -> list[Result]:
+    """evaluate() of every control, shared by the requests of this process while the Event
+    Log has not moved, and for at most REUSE_SECONDS.
+
+    Every service records its Event Log entry in the same transaction as its change, so
+    the log's newest leaf hash moves with every recorded change and a page shows it on
+    the next request; what only time changes (a duty falling due, an acceptance expiring)
+    shows within REUSE_SECONDS. Inside a transaction (a service, a test changing records
+    directly) and before anything is logged, it evaluates afresh."""
+    if REUSE_SECONDS <= 0 or connection.in_atomic_block:
+        return evaluate()
+    seq, head = _log_state()
+    if not seq:
+        return evaluate()
+    key = (connection.alias, str(connection.settings_dict["NAME"]), seq, head)
+    with _reuse_lock:
+        if _reused and _reused[0][0] == key and time.monotonic() - _reused[0][1] < REUSE_SECONDS:
+            return _reused[0][2]
+    started = time.monotonic()
+    results = evaluate()
+    with _reuse_lock:
+        _reused[:] = [(key, started, results)]
     return results
 
 

@@ -1,0 +1,37 @@
+"""evaluate_current(): pages share one evaluation while the Event Log has not moved."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from secman.compliance import evaluation
+from secman.eventlog.services import record
+
+
+def _log(action: str) -> None:
+    with transaction.atomic():
+        record(action, actor=None, authority="SP 1.2")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reuses_the_evaluation_until_something_is_recorded(monkeypatch):
+    monkeypatch.setattr(evaluation, "REUSE_SECONDS", 60)
+    _log("test.one")
+    first = evaluation.evaluate_current()
+    assert evaluation.evaluate_current() is first
+    _log("test.two")
+    second = evaluation.evaluate_current()
+    assert second is not first
+    assert evaluation.evaluate_current() is second
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_evaluates_afresh_when_the_time_is_up_or_inside_a_transaction(monkeypatch):
+    monkeypatch.setattr(evaluation, "REUSE_SECONDS", 60)
+    _log("test.one")
+    first = evaluation.evaluate_current()
+    with transaction.atomic():
+        assert evaluation.evaluate_current() is not first
+    monkeypatch.setattr(evaluation, "REUSE_SECONDS", 0)
+    assert evaluation.evaluate_current() is not first
