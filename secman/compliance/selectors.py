@@ -122,9 +122,9 @@ def compare_column(numbers: list[str]) -> dict[str, str]:
     findings, linked to their evidence (registered in apps.ready)."""
     from django.template.loader import render_to_string
 
-    from secman.compliance.evaluation import evaluate
+    from secman.compliance.evaluation import evaluate_current
 
-    sections = by_section(evaluate())
+    sections = by_section(evaluate_current())
     return {number: render_to_string("compliance/_compare_cell.html",
                                      {"entry": sections[number]})
             for number in numbers if number in sections}
