@@ -502,11 +502,14 @@ def load(port: int, path: str, cookies: list[str], total: int) -> tuple[list[flo
                     return
                 remaining[0] -= 1
             start = time.perf_counter()
-            status, _h, body, _c = request(port, path, cookie=cookie)
+            try:
+                status, _h, body, _c = request(port, path, cookie=cookie)
+            except OSError as exc:  # a timeout, or gunicorn killed a worker (60 s limit)
+                status, body = 0, f"{type(exc).__name__}".encode()
             elapsed = time.perf_counter() - start
             with lock:
                 if status != 200:
-                    errors.append(f"{path}: HTTP {status}")
+                    errors.append(f"{path}: HTTP {status} {body[:40]!r} after {elapsed:.1f} s")
                 latencies.append(elapsed)
                 sizes.append(len(body))
 
@@ -516,7 +519,9 @@ def load(port: int, path: str, cookies: list[str], total: int) -> tuple[list[flo
     for thread in threads:
         thread.join()
     if errors:
-        raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[0]}")
+        # Counted in the latencies (a failure is at least as slow as its time to fail).
+        console.print(f"[red]{path}: {len(errors)} of {total} requests failed, e.g. "
+                      f"{errors[0]}[/red]")
     return latencies, int(statistics.median(sizes))
 
 
