@@ -152,7 +152,9 @@ def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> N
         def load_config(self) -> None:
             bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             for key, value in {"bind": bind, "workers": workers, "accesslog": "-",
-                               "graceful_timeout": 10, "timeout": 60}.items():
+                               "graceful_timeout": 10, "timeout": 60,
+                               "logger_class": "secman.core.redaction.RedactingAccessLogger",
+                               }.items():
                 self.cfg.set(key, value)
             if duties_every:
                 self.cfg.set("when_ready", when_ready)

@@ -272,7 +272,9 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Calendar feed tokens travel in URLs; no log line may carry one.
+    "filters": {"redact": {"()": "secman.core.redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": envchoice("SECMAN_LOG_LEVEL", "INFO", LOG_LEVELS)},
     "loggers": {"axes": {"level": "WARNING"}},
 }
