@@ -39,6 +39,34 @@ def encode(fields: dict[str, Any]) -> bytes:
     return _ENCODER.encode(ordered).encode()
 
 
+_string = json.encoder.encode_basestring  # a JSON string literal, as _ENCODER writes it
+
+
+def entry_tail(*, retention_class: str, actor: str, action: str, subject_type: str,
+               subject_id: str, subject_label: str, authority: str, signoffs_json: str,
+               details_json: str) -> str:
+    """An entry's text after its time field, from its strings and the JSON text of its
+    sign-offs and details, compact with sorted keys at every level (which is what
+    encode() writes for plain() values): the part that does not depend on where in the
+    log the entry lands. entry_text() puts the header before it."""
+    return "".join((
+        ',"class":', _string(retention_class), ',"actor":', _string(actor),
+        ',"action":', _string(action), ',"subject":{"type":', _string(subject_type),
+        ',"id":', _string(subject_id), ',"label":', _string(subject_label),
+        '},"authority":', _string(authority), ',"signoffs":', signoffs_json,
+        ',"details":', details_json, "}"))
+
+
+def entry_text(seq: int, prev: str, time_json: str, tail: str) -> str:
+    """The canonical text (its UTF-8 bytes are what is hashed): the same as encode() of
+    the same fields. `time_json` is the time as a JSON string literal (time_literal)."""
+    return f'{{"v":{VERSION},"seq":{seq:d},"prev":"{prev}","time":{time_json}{tail}'
+
+
+def time_literal(time_text: str) -> str:
+    return _string(time_text)
+
+
 def plain(value: Any, default: Any = None) -> Any:
     """Nested objects with sorted keys, and only JSON types (dates etc. through `default`)."""
     return json.loads(json.dumps(value, sort_keys=True, default=default))

@@ -42,13 +42,49 @@ ACTOR_ID_RE = re.compile(r" \(#([0-9]+)\)$")
 # Words that must never appear as keys of an entry's details: the log is read by many
 # and kept for years, so a secret written there cannot be taken back.
 SECRET_WORDS = ("password", "passphrase", "secret", "token", "private_key")
-# A quick look at an entry's JSON text (not ASCII-escaped, so lower() matches what it
-# does on each key): only text that contains a secret word or an escaped NUL is walked
-# key by key (_check_storable), which then names the offending key, or passes it.
-_SUSPECT = re.compile("|".join([*SECRET_WORDS, r"\\u0000"]))
+
+
+def _suspect(text: str) -> bool:
+    """A quick look at an entry's JSON text (not ASCII-escaped, so lower() matches what it
+    does on each key): only text that contains a secret word or an escaped NUL is walked
+    key by key (_check_storable), which then names the offending key, or passes it.
+    The words are written out (a regular expression of them took twice as long); a test
+    checks them against SECRET_WORDS."""
+    lowered = text.lower()
+    return ("password" in lowered or "passphrase" in lowered or "secret" in lowered
+            or "token" in lowered or "private_key" in lowered or "\\u0000" in lowered)
+
+
 _CLASSES = frozenset(RetentionClass.values)
 _JSON_DEFAULT = DjangoJSONEncoder().default
-_PLAIN_ENCODER = json.JSONEncoder(sort_keys=True, default=_JSON_DEFAULT, ensure_ascii=False)
+
+
+def _sorted_encoder() -> Callable[[Any], str]:
+    """Compact JSON with sorted keys at every level: the text of sign-offs and details as
+    the canonical bytes hold it (canonical.sorted_json), made once per entry and used for
+    the bytes, the secret/NUL look and the JSON columns alike.
+
+    JSONEncoder.encode() builds a new C encoder for every call; this keeps one (the same
+    C function with the same arguments, without the circular-reference markers, so a
+    value too deep or circular goes to encode() for its usual error)."""
+    standard = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True,
+                                default=_JSON_DEFAULT).encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return standard
+    fast = make(None, _JSON_DEFAULT, json.encoder.encode_basestring, None, ":", ",", True,
+                False, True)
+
+    def encode(value: Any) -> str:
+        try:
+            return "".join(fast(value, 0))
+        except RecursionError:
+            return standard(value)
+
+    return encode
+
+
+_SORTED_ENCODE = _sorted_encoder()
 _DECODE = json.JSONDecoder().decode
 
 
@@ -58,13 +94,6 @@ def leaf_hex(canonical_bytes: bytes) -> str:
 
 def _plain(value: Any) -> Any:
     return canonical.plain(value, default=_JSON_DEFAULT)
-
-
-def _plain_text(value: Any) -> tuple[Any, str]:
-    """canonical.plain(value) and a JSON text of it (for the quick secret/NUL look and
-    the JSON column; its loads() is the plain value)."""
-    text = _PLAIN_ENCODER.encode(value)
-    return _DECODE(text), text
 
 
 def _check_storable(value: Any, path: str = "details") -> None:
@@ -103,33 +132,50 @@ class Entry:
     signoffs: Sequence[dict[str, Any]] = ()
     retention_class: str = RetentionClass.APPLICATION
 
-    def prepared(self) -> dict[str, Any]:
+    def prepared(self) -> _Prepared:
+        """Check the entry and encode what does not depend on its place in the log: the
+        sign-offs and details are encoded to JSON once, and that text makes both the
+        canonical bytes (canonical.entry_tail) and the JSON columns."""
         if not str(self.authority):
             raise ValueError("every Event Log entry names its authority")
         if self.retention_class not in _CLASSES:
             raise ValueError(f"unknown retention class {self.retention_class!r}")
-        details, details_text = _plain_text(self.details or {})
-        signoffs, signoffs_text = _plain_text(list(self.signoffs))
-        if _SUSPECT.search(details_text.lower()):
-            _check_storable(details)
+        details_text = _SORTED_ENCODE(self.details or {})
+        signoffs_text = _SORTED_ENCODE(list(self.signoffs))
         subject_type, subject_id, subject_label = _subject_fields(self.subject)
         # An actor is named with their id, so verification can check the actor column.
         if self.actor is not None:
             label = f"{self.actor_label or self.actor.name} (#{self.actor.pk})"
+            actor_id = self.actor.pk
         else:
             label = self.actor_label or "system"
+            actor_id = None
         authority = str(self.authority)
-        if _SUSPECT.search(signoffs_text.lower()) or "\x00" in "".join(
-                (self.action, label, authority, subject_label)):
+        retention_class = str(self.retention_class)
+        nul = "\x00" in "".join((self.action, label, authority, subject_label))
+        if nul or _suspect(details_text + signoffs_text):
+            # Rare: walk the values key by key, to name the offending key (or pass).
+            _check_storable(_DECODE(details_text))
             _check_storable({"action": self.action, "actor": label, "authority": authority,
-                             "signoffs": signoffs, "subject": subject_label}, "entry")
-        return {
-            "actor": self.actor, "actor_label": label, "action": self.action,
-            "subject": {"type": subject_type, "id": subject_id, "label": subject_label},
-            "authority": authority, "signoffs": signoffs, "details": details,
-            "class": str(self.retention_class),
-            "signoffs_json": signoffs_text, "details_json": details_text,
-        }
+                             "signoffs": _DECODE(signoffs_text), "subject": subject_label},
+                            "entry")
+        tail = canonical.entry_tail(
+            retention_class=retention_class, actor=label, action=self.action,
+            subject_type=subject_type, subject_id=subject_id, subject_label=subject_label,
+            authority=authority, signoffs_json=signoffs_text, details_json=details_text)
+        return _Prepared(tail, (actor_id, label, self.action, subject_type, subject_id,
+                                subject_label, authority, signoffs_text, details_text,
+                                retention_class), self.actor)
+
+
+class _Prepared:
+    """An entry ready to append: the end of its canonical text and its column values
+    (actor_id .. retention_class, in _EVENT_COLUMNS order)."""
+
+    __slots__ = ("actor", "columns", "tail")
+
+    def __init__(self, tail: str, columns: tuple[Any, ...], actor: Any) -> None:
+        self.tail, self.columns, self.actor = tail, columns, actor
 
 
 def record(
@@ -186,38 +232,44 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
     prepared = [entry.prepared() for entry in entries]
     head = _locked_head()
     compact = _frontier(head)
+    hashes, size = compact.hashes, compact.size
     nodes: list[tuple[int, int, str]] = []
     add_node = nodes.append
-    written: list[tuple[int, dict[str, Any], str, str, str]] = []
+    rows: list[tuple[Any, ...]] = []
+    add_row = rows.append
     prev = head.head_hash
     now = timezone.now()
-    time_text = now.isoformat().replace("+00:00", "Z")
+    time_json = canonical.time_literal(now.isoformat().replace("+00:00", "Z"))
+    recorded_at = connection.ops.adapt_datetimefield_value(now)
+    entry_text = canonical.entry_text
     seq = head.seq
+    # Per entry: its text, one SHA-256 for the leaf and one per subtree it completes
+    # (merkle.CompactRange.append, inline), and its row.
     for item in prepared:
         seq += 1
-        encoded = canonical.encode({
-            "v": canonical.VERSION, "seq": seq, "prev": prev, "time": time_text,
-            "class": item["class"], "actor": item["actor_label"], "action": item["action"],
-            "subject": item["subject"], "authority": item["authority"],
-            "signoffs": item["signoffs"], "details": item["details"]})
-        leaf = sha256(b"\x00" + encoded).digest()
-        compact.append(leaf, lambda level, index, h: add_node((level, index, h.hex())))
-        leaf_text = leaf.hex()
-        written.append((seq, item, encoded.decode(), prev, leaf_text))
+        text = entry_text(seq, prev, time_json, item.tail)
+        current = sha256(b"\x00" + text.encode()).digest()
+        leaf_text = current.hex()
+        index, level = size, 0
+        while index & 1:
+            current = sha256(b"\x01" + hashes.pop() + current).digest()
+            index >>= 1
+            level += 1
+            add_node((level, index, current.hex()))
+        hashes.append(current)
+        size += 1
+        add_row((seq, recorded_at, *item.columns, text, prev, leaf_text))
         prev = leaf_text
+    compact = merkle.CompactRange(size, hashes)
     result: list[Any]
     if return_events:
-        result = [_event(now, *row) for row in written]
+        result = [_event(now, row, item.actor) for row, item in zip(rows, prepared, strict=True)]
         for event in result:
             event.save(force_insert=True)
+        _insert_nodes(nodes)
     else:
-        _insert_events(now, written)
-        result = [_Row(row[0]) for row in written]
-    if nodes:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO eventlog_node (level, {connection.ops.quote_name('index')}, "  # noqa: S608
-                "hash) VALUES (%s, %s, %s)", nodes)
+        _insert_rows(rows, nodes)
+        result = [_Row(row[0]) for row in rows]
     LogHead.objects.filter(pk=1).update(
         seq=seq, head_hash=prev, frontier=",".join(h.hex() for h in compact.hashes))
     head.seq, head.head_hash = seq, prev
@@ -225,40 +277,61 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
     return result
 
 
-def _event(now: dt.datetime, seq: int, item: dict[str, Any], text: str, prev: str,
-           leaf: str) -> Event:
-    return Event(
-        seq=seq, recorded_at=now, actor=item["actor"], actor_label=item["actor_label"],
-        action=item["action"], subject_type=item["subject"]["type"],
-        subject_id=item["subject"]["id"], subject_label=item["subject"]["label"],
-        authority=item["authority"], signoffs=item["signoffs"], details=item["details"],
-        retention_class=item["class"], canonical=text, prev_hash=prev, leaf_hash=leaf)
-
-
 _EVENT_COLUMNS = ("seq", "recorded_at", "actor_id", "actor_label", "action", "subject_type",
                   "subject_id", "subject_label", "authority", "signoffs", "details",
                   "retention_class", "canonical", "prev_hash", "leaf_hash")
 
 
-def _insert_events(now: dt.datetime,
-                   written: list[tuple[int, dict[str, Any], str, str, str]]) -> None:
-    """The batch path: one executemany of plain rows, the same values the ORM would
-    write (Event's JSON columns get JSON text of the same values), without building a
-    model instance per entry."""
-    json_mark = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    marks = ", ".join(json_mark if column in ("signoffs", "details") else "%s"
-                      for column in _EVENT_COLUMNS)
-    recorded_at = connection.ops.adapt_datetimefield_value(now)
-    rows = []
-    for seq, item, text, prev, leaf in written:
-        actor, subject = item["actor"], item["subject"]
-        rows.append((seq, recorded_at, actor.pk if actor is not None else None,
-                     item["actor_label"], item["action"], subject["type"], subject["id"],
-                     subject["label"], item["authority"], item["signoffs_json"],
-                     item["details_json"], item["class"], text, prev, leaf))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO eventlog_event ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
-                           f"VALUES ({marks})", rows)
+def _event(now: dt.datetime, row: tuple[Any, ...], actor: Any) -> Event:
+    """A model instance for record(), holding the same values as the batch path's row."""
+    (seq, _, _, label, action, subject_type, subject_id, subject_label, authority,
+     signoffs, details, retention_class, text, prev, leaf) = row
+    return Event(
+        seq=seq, recorded_at=now, actor=actor, actor_label=label, action=action,
+        subject_type=subject_type, subject_id=subject_id, subject_label=subject_label,
+        authority=authority, signoffs=_DECODE(signoffs), details=_DECODE(details),
+        retention_class=retention_class, canonical=text, prev_hash=prev, leaf_hash=leaf)
+
+
+def _insert_rows(rows: list[tuple[Any, ...]], nodes: list[tuple[int, int, str]]) -> None:
+    """The batch path: every entry and every node in one statement each, through the
+    driver's own cursor on the connection (and transaction) Django holds. The JSON
+    columns get the same text the canonical bytes hold (the same values the ORM would
+    write). PostgreSQL: COPY (psycopg 3 sends an executemany row by row); SQLite: one
+    executemany."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor == "postgresql":
+        with connection.wrap_database_errors, raw.cursor() as cursor:
+            with cursor.copy(f"COPY eventlog_event ({', '.join(_EVENT_COLUMNS)}) "
+                             "FROM STDIN") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+            if nodes:
+                with cursor.copy('COPY eventlog_node (level, "index", hash) FROM STDIN') as copy:
+                    write = copy.write_row
+                    for node in nodes:
+                        write(node)
+        return
+    cursor = raw.cursor()
+    try:
+        with connection.wrap_database_errors:
+            cursor.executemany(f"INSERT INTO eventlog_event ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
+                               f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})", rows)
+            if nodes:
+                cursor.executemany('INSERT INTO eventlog_node (level, "index", hash) '
+                                   "VALUES (?, ?, ?)", nodes)
+    finally:
+        cursor.close()
+
+
+def _insert_nodes(nodes: list[tuple[int, int, str]]) -> None:
+    if nodes:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO eventlog_node (level, {connection.ops.quote_name('index')}, "  # noqa: S608
+                "hash) VALUES (%s, %s, %s)", nodes)
 
 
 # --- checkpoints --------------------------------------------------------------------------

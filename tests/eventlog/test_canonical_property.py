@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from secman.eventlog import canonical
 from secman.eventlog.models import Event
-from secman.eventlog.services import record, verify_chain
+from secman.eventlog.services import Entry, leaf_hex, record, record_batch, verify_chain
 
 # JSON values as services write them: text (any Unicode, including NUL, surrogates
 # excluded since they cannot be UTF-8), integers, booleans, None, lists and dicts.
@@ -53,3 +55,53 @@ def test_it_verifies_any_details_it_was_given(details, label):
     stored = Event.objects.get(pk=event.pk)
     assert stored.details == details
     assert verify_chain() == []
+
+
+# What the bytes must be, however an append builds them: canonical.encode() of the
+# entry's fields with sign-offs and details made plain (sorted keys, JSON types only).
+# Floats below 2**53: PostgreSQL's jsonb keeps a larger one as the exact decimal its text
+# names, which is not the double it was (the hashed bytes are right either way).
+rich_values = st.recursive(
+    st.none() | st.booleans() | st.integers()
+    | st.floats(min_value=-(2.0**53), max_value=2.0**53)
+    | st.text(max_size=20).filter(lambda t: "\x00" not in t) | st.dates() | st.decimals(
+        allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=3) | st.tuples(children, children)
+    | st.dictionaries(keys.filter(lambda k: "\x00" not in k), children, max_size=3),
+    max_leaves=10,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(details=st.dictionaries(keys.filter(lambda k: "\x00" not in k), rich_values,
+                               max_size=5),
+       signoffs=st.lists(st.dictionaries(keys.filter(lambda k: "\x00" not in k),
+                                         rich_values, max_size=3), max_size=2),
+       label=st.text(max_size=30).filter(lambda t: "\x00" not in t),
+       single=st.booleans())
+def test_the_stored_bytes_are_the_canonical_encoding_of_the_entry(details, signoffs, label,
+                                                                  single):
+    if single:
+        with transaction.atomic():
+            seq = record("test.bytes", actor=None, actor_label=label, authority="SP 4.2.1",
+                         details=details, signoffs=signoffs).seq
+    else:
+        with transaction.atomic():
+            [seq] = record_batch([Entry(action="test.bytes", authority="SP 4.2.1",
+                                        actor_label=label, details=details,
+                                        signoffs=signoffs)])
+    event = Event.objects.get(seq=seq)
+    default = DjangoJSONEncoder().default
+    expected = canonical.encode({
+        "v": 2, "seq": seq, "prev": event.prev_hash,
+        "time": event.recorded_at.isoformat().replace("+00:00", "Z"),
+        "class": "application", "actor": label or "system", "action": "test.bytes",
+        "subject": {"type": "", "id": "", "label": ""}, "authority": "SP 4.2.1",
+        "signoffs": canonical.plain(signoffs, default),
+        "details": canonical.plain(details, default)})
+    assert event.canonical.encode() == expected
+    assert event.details == canonical.plain(details, default)
+    assert event.signoffs == canonical.plain(signoffs, default)
+    assert leaf_hex(expected) == event.leaf_hash

@@ -251,3 +251,12 @@ def test_it_adds_one_entry_per_service_call(org, approve):
     for want, got in expected:
         assert got == want
     assert verify_chain() == []
+
+
+def test_the_quick_look_for_secrets_knows_every_secret_word():
+    from secman.eventlog.services import SECRET_WORDS, _suspect
+
+    for word in SECRET_WORDS:
+        assert _suspect('{"x":1,"' + word.upper() + '_2":3}')
+    assert _suspect('{"a":"\\u0000"}')
+    assert not _suspect('{"pass":"word","tok":"en"}')
