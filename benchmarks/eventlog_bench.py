@@ -12,7 +12,8 @@ DATABASE_URL names (default postgres://postgres@127.0.0.1:5432/postgres). Floors
   bytes), in a plain Python loop over bytes already in memory;
 - storage floor: the same rows written with a plain INSERT (executemany, the same batch
   size and one transaction per batch) into a copy of the entries table, with no hashing,
-  no tree and no head row; for verification, a plain SELECT of the rows it reads.
+  no tree and no head row (on PostgreSQL also with COPY, which record_batch() uses
+  there); for verification, a plain SELECT of the rows it reads, in one process.
 
 Ratios are time / floor time (1.0x would be as fast as the floor). Results go to
 docs/performance.md by hand, with the machine, date and command this prints.
@@ -203,6 +204,25 @@ def storage_floor_insert(rows: list[tuple[Any, ...]], batch: int, bar: Progress)
     return time.perf_counter() - start
 
 
+def storage_floor_copy(rows: list[tuple[Any, ...]], batch: int, bar: Progress) -> float:
+    """PostgreSQL: the same rows with COPY (as record_batch() writes them there), the
+    same batch per transaction, into the emptied copy of the table."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE eventlog_bench_event")
+    task = bar.add_task("storage floor: plain COPY", total=len(rows))
+    start = time.perf_counter()
+    for offset in range(0, len(rows), batch):
+        chunk = rows[offset:offset + batch]
+        with transaction.atomic(), connection.connection.cursor() as cursor, cursor.copy(
+                f"COPY eventlog_bench_event ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in chunk:
+                copy.write_row(row)
+        bar.advance(task, len(chunk))
+    return time.perf_counter() - start
+
+
 def hashing_floor(data: list[bytes]) -> float:
     sha256 = hashlib.sha256
     start = time.perf_counter()
@@ -326,14 +346,21 @@ def main() -> None:
             size = sum(len(d) for d in data) / len(data)
             del data
             scratch_table()
-            store_time = storage_floor_insert(rows_as_written(1, args.entries + 1),
-                                              args.batch, bar)
+            rows = rows_as_written(1, args.entries + 1)
+            store_time = storage_floor_insert(rows, args.batch, bar)
+            copy_time = (storage_floor_copy(rows, args.batch, bar) if vendor == "postgresql"
+                         else 0.0)
+            del rows
         target = 20_000 if vendor == "sqlite" else 10_000
         results.add(f"batched append, {args.entries:,} entries of ~{size:.0f} bytes",
                     rate(args.entries, append_time), f">= {target:,}/s",
                     args.entries / append_time >= target,
                     f"{rate(args.entries, hash_time)} ({ratio(append_time, hash_time)})",
                     f"{rate(args.entries, store_time)} ({ratio(append_time, store_time)})")
+        if copy_time:
+            results.add("  the same rows with COPY (record_batch() writes with COPY here)",
+                        rate(args.entries, append_time), "-", None, "",
+                        f"{rate(args.entries, copy_time)} COPY ({ratio(append_time, copy_time)})")
 
         singles = single_appends(args.singles)
         floor_rows = rows_as_written(args.entries + 1, args.entries + 1 + args.singles)

@@ -67,6 +67,27 @@ class CompactRange:
         self.hashes.append(current)
         self.size += 1
 
+    def extend(self, other: CompactRange) -> None:
+        """Append the leaves `other` covers (a compact range of the leaves that follow,
+        counted from 0): its subtrees are appended whole, each merged with the perfect
+        subtrees before it as append() merges a leaf. Every subtree must stay aligned:
+        self.size a multiple of the largest subtree in `other`."""
+        level = other.size.bit_length()
+        for subtree in other.hashes:
+            level -= 1
+            while not other.size >> level & 1:
+                level -= 1
+            width = 1 << level
+            if self.size % width:
+                raise ValueError(f"a subtree of {width} leaves cannot start at leaf "
+                                 f"{self.size}")
+            index, current = self.size >> level, subtree
+            while index & 1:
+                current = node_hash(self.hashes.pop(), current)
+                index >>= 1
+            self.hashes.append(current)
+            self.size += width
+
     def root(self) -> bytes:
         if not self.hashes:
             return EMPTY_ROOT

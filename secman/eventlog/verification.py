@@ -11,9 +11,13 @@ per-entry comparison of the query columns with the hashed bytes (services.verify
 from __future__ import annotations
 
 import base64
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from hashlib import sha256
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -70,9 +74,12 @@ def _check_note(label: str, text: str, verifiers: dict[int, note.Verifier],
 
 
 def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable[str] = (),
-               progress: Callable[[int], None] | None = None) -> Report:
+               progress: Callable[[int], None] | None = None,
+               workers: int | None = None) -> Report:
     """`outside`: (name, note text) of checkpoints kept elsewhere; `pinned_keys`: verifier
-    keys the auditor trusts (otherwise the keys in the database are used)."""
+    keys the auditor trusts (otherwise the keys in the database are used); `workers`:
+    processes for the quick walk (default: one per CPU on a log of more than CHUNK
+    entries, when the database can be read from another process; 0: in this one)."""
     report = Report()
     pinned = list(pinned_keys)
     verifiers = _verifiers(pinned) if not pinned else {
@@ -102,6 +109,39 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
             wanted.setdefault(body.size, []).append((f"checkpoint {name}, held outside",
                                                      body.root))
 
+    # No long transaction (it would hold SQLite's write lock and stop every append for
+    # the whole run): the head is read after the checkpoints and the walk stops at it, so
+    # entries appended meanwhile are left for the next run.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM eventlog_loghead WHERE id = 1")
+        head = cursor.fetchone()
+    last = head[0] if head else 0
+    # The quick walk first (in parallel on large logs); it gives up at the first thing
+    # that is not as it should be, and the entry-by-entry walk then names every problem.
+    compact = _quick_walk(last, wanted, progress, workers)
+    if compact is not None:  # every checkpoint size it reached matched its root
+        for size in [size for size in wanted if 0 < size <= compact.size]:
+            del wanted[size]
+    else:
+        compact = _walk(last, wanted, report, progress)
+    report.entries = compact.size
+    report.root = compact.root()
+    for size, labels in sorted(wanted.items()):
+        for label, _ in labels:
+            report.add(f"the log has {compact.size} entries but the {label} covers {size}: "
+                       f"entries after #{compact.size} were removed")
+    if compact.size and not report.checkpoints:
+        # The first append always signs a checkpoint: a log without any lost them.
+        report.add(f"the log has {compact.size} entries but no signed checkpoint: "
+                   "checkpoints were removed")
+    if head is not None and head[0] != compact.size:
+        report.add(f"the log head says #{head[0]} but the last entry is #{compact.size}")
+    return report
+
+
+def _walk(last: int, wanted: dict[int, list[tuple[str, bytes]]], report: Report,
+          progress: Callable[[int], None] | None) -> merkle.CompactRange:
+    """Every entry up to #last in order, every problem named: the exact messages."""
     # The hot loop (a million entries a run): local names, the canonical bytes read as
     # stored (no decode and re-encode), the header compared as bytes, the compact range
     # kept inline; the messages are built only when something is wrong.
@@ -112,15 +152,10 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
     header = canonical.HEADER_RE.match
     as_bytes = ("CAST(canonical AS BLOB)" if connection.vendor == "sqlite"
                 else "convert_to(canonical, 'UTF8')")
-    # No long transaction (it would hold SQLite's write lock and stop every append for
-    # the whole run): the head is read after the checkpoints and the walk stops at it, so
-    # entries appended meanwhile are left for the next run.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT seq FROM eventlog_loghead WHERE id = 1")
-        head = cursor.fetchone()
         cursor.execute(f"SELECT seq, {as_bytes}, leaf_hash, purged_at IS NOT NULL "  # noqa: S608
                        "FROM eventlog_event WHERE seq <= %s ORDER BY seq",
-                       [head[0] if head else 0])
+                       [last])
         while rows := cursor.fetchmany(5000):
             for seq, data, leaf_text, purged in rows:
                 if seq != expected:
@@ -164,21 +199,232 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
                                        "was signed")
             if progress is not None:
                 progress(len(rows))
-    compact = merkle.CompactRange(size, hashes)
-    report.entries = compact.size
-    report.root = compact.root()
-    for size, labels in sorted(wanted.items()):
-        for label, _ in labels:
-            report.add(f"the log has {compact.size} entries but the {label} covers {size}: "
-                       f"entries after #{compact.size} were removed")
-    if compact.size and not report.checkpoints:
-        # The first append always signs a checkpoint: a log without any lost them.
-        report.add(f"the log has {compact.size} entries but no signed checkpoint: "
-                   "checkpoints were removed")
-    if head is not None and head[0] != compact.size:
-        report.add(f"the log head says #{head[0]} but the last entry is #{compact.size}")
-    return report
+    return merkle.CompactRange(size, hashes)
 
+
+# --- the quick walk -------------------------------------------------------------------------
+#
+# The log is cut into aligned ranges of CHUNK entries (CHUNK a power of two, so each full
+# range is one perfect subtree of the tree). Each range is walked on its own, in worker
+# processes on a large log: its rows in insertion order (the table's own order, a
+# sequential read), each leaf re-hashed and compared with its stored leaf hash, its
+# header checked (sequence number, chain link) as _walk does, its subtrees built. A
+# range answers with its compact range (one root when it is full), the compact ranges
+# at every checkpoint size inside it, the chain link its first entry names and its last
+# leaf hash; the parent checks the links between ranges and combines the roots
+# (merkle.CompactRange.extend), so the tree is the same one _walk builds.
+#
+# The quick walk only says "all is well" or "something is off": at the first difference
+# (a bad hash, a gap, a moved entry, a root that does not match a checkpoint, a worker
+# that failed) it gives up, and _walk goes over the whole log again to name every
+# problem with its exact message. When it says all is well, _walk would have found
+# nothing: it checks everything _walk checks, and the sequence numbers more strictly.
+
+CHUNK = 1 << 16
+
+
+@dataclass
+class _Range:
+    """One aligned range: entries #start+1 .. #end, their row ids between id_from
+    (inclusive) and id_to (exclusive), None for no bound."""
+
+    start: int
+    end: int
+    id_from: int | None
+    id_to: int | None
+    sizes: list[int]
+
+
+@dataclass
+class _RangeResult:
+    first_link: bytes | None  # the "prev" its first entry names (None: first one purged)
+    last_leaf: bytes  # its last entry's stored leaf hash (hex, ASCII)
+    compact: merkle.CompactRange
+    at_sizes: dict[int, merkle.CompactRange]
+
+
+def _range_query(vendor: str, part: _Range) -> tuple[str, list[int]]:
+    mark = "?" if vendor == "sqlite" else "%s"
+    data = ("CAST(canonical AS BLOB)" if vendor == "sqlite"
+            else "convert_to(canonical, 'UTF8')")
+    where, params = [f"seq <= {mark}"], [part.end]
+    if part.id_from is not None:
+        where.append(f"id >= {mark}")
+        params.append(part.id_from)
+    if part.id_to is not None:
+        where.append(f"id < {mark}")
+        params.append(part.id_to)
+    return (f"SELECT seq, CASE WHEN purged_at IS NULL THEN {data} END, leaf_hash "  # noqa: S608
+            f"FROM eventlog_event WHERE {' AND '.join(where)} ORDER BY id"), params
+
+
+def _walk_range(cursor: Any, vendor: str, part: _Range) -> _RangeResult | None:
+    """One range, or None at the first thing that is not as it should be. Standard
+    library only (it runs in worker processes with a connection of their own)."""
+    sql, params = _range_query(vendor, part)
+    cursor.execute(sql, params)
+    header = canonical.HEADER_RE.match
+    sizes = set(part.sizes)
+    at_sizes: dict[int, merkle.CompactRange] = {}
+    hashes: list[bytes] = []
+    position = part.start
+    previous: bytes | None = None
+    first_link: bytes | None = None
+    for seq, data, leaf_text in cursor:
+        position += 1
+        if seq != position:
+            return None
+        if data is None:  # purged: its stored leaf hash stands for it
+            try:
+                leaf = bytes.fromhex(leaf_text)
+            except ValueError:
+                return None
+        else:
+            leaf = sha256(b"\x00" + data).digest()
+            found = header(data)
+            if leaf.hex() != leaf_text or found is None or int(found[1]) != seq:
+                return None
+            if previous is None:
+                first_link = found[2]
+            elif found[2] != previous:
+                return None
+        previous = leaf_text.encode()
+        index, current = position - part.start - 1, leaf
+        while index & 1:
+            current = sha256(b"\x01" + hashes.pop() + current).digest()
+            index >>= 1
+        hashes.append(current)
+        if position in sizes:
+            at_sizes[position] = merkle.CompactRange(position - part.start, hashes)
+    if position != part.end or previous is None:
+        return None
+    return _RangeResult(first_link, previous,
+                        merkle.CompactRange(part.end - part.start, hashes), at_sizes)
+
+
+_worker_connection: Any = None
+
+
+def _worker_start(vendor: str, params: dict[str, Any]) -> None:
+    """A worker process's own connection (a forked child must not use its parent's)."""
+    global _worker_connection
+    if vendor == "sqlite":
+        import sqlite3
+
+        _worker_connection = sqlite3.connect(params["database"], uri=params.get("uri", False))
+    else:
+        import psycopg
+
+        _worker_connection = psycopg.connect(**params, autocommit=True)
+
+
+def _worker_walk(vendor: str, part: _Range) -> _RangeResult | None:
+    cursor = _worker_connection.cursor()
+    try:
+        return _walk_range(cursor, vendor, part)
+    finally:
+        cursor.close()
+
+
+def _default_workers(last: int) -> int:
+    """Worker processes only where they pay and can see what this process sees: a log
+    of more than one range, more than one CPU, no transaction open here (a worker
+    would not see its changes) and a database in a file or on a server."""
+    cpus = os.cpu_count() or 1
+    if last <= CHUNK or cpus < 2 or connection.in_atomic_block:
+        return 0
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return 0
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return 0
+    return cpus
+
+
+def _worker_params() -> dict[str, Any]:
+    params = connection.get_connection_params()
+    if connection.vendor == "sqlite":
+        return {"database": str(params["database"]), "uri": bool(params.get("uri"))}
+    return {key: value for key, value in params.items()
+            if key not in ("cursor_factory", "context", "prepare_threshold")}
+
+
+def _quick_walk(last: int, wanted: dict[int, list[tuple[str, bytes]]],
+                progress: Callable[[int], None] | None,
+                workers: int | None) -> merkle.CompactRange | None:
+    vendor = connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        return None
+    workers = _default_workers(last) if workers is None else workers
+    bounds = list(range(0, last, CHUNK))
+    with connection.cursor() as cursor:
+        # The row id of each range's first entry: ranges are read in row order.
+        ids: dict[int, int] = {}
+        if len(bounds) > 1:
+            cursor.execute("SELECT seq, id FROM eventlog_event WHERE seq IN "  # noqa: S608
+                           f"({', '.join(['%s'] * (len(bounds) - 1))})",
+                           [start + 1 for start in bounds[1:]])
+            ids = dict(cursor.fetchall())
+            if len(ids) != len(bounds) - 1:
+                return None
+    parts = [_Range(start, min(start + CHUNK, last),
+                    ids[start + 1] if index else None,
+                    ids.get(start + CHUNK + 1),
+                    sorted(size for size in wanted if start < size <= min(start + CHUNK, last)))
+             for index, start in enumerate(bounds)]
+    results = _walk_ranges(vendor, parts, progress, workers)
+    compact = merkle.CompactRange()
+    link = canonical.GENESIS.encode()
+    if len(results) != len(parts):
+        return None
+    for part, result in zip(parts, results, strict=True):
+        if result is None:
+            return None
+        if result.first_link is not None and result.first_link != link:
+            return None
+        for size, partial in result.at_sizes.items():
+            at = merkle.CompactRange(compact.size, compact.hashes)
+            at.extend(partial)
+            if any(signed_root != at.root() for _, signed_root in wanted[size]):
+                return None
+        compact.extend(result.compact)
+        link = result.last_leaf
+        if compact.size != part.end:
+            return None
+    return compact
+
+
+def _walk_ranges(vendor: str, parts: list[_Range], progress: Callable[[int], None] | None,
+                 workers: int) -> list[_RangeResult | None]:
+    """Every range's result in order, stopping after the first None."""
+    results: list[_RangeResult | None] = []
+    if workers > 1 and len(parts) > 1:
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(min(workers, len(parts)), mp_context=context,
+                                     initializer=_worker_start,
+                                     initargs=(vendor, _worker_params())) as pool:
+                for result in pool.map(_worker_walk, [vendor] * len(parts), parts):
+                    results.append(result)
+                    if result is None:
+                        break
+                    if progress is not None:
+                        progress(result.compact.size)
+            return results
+        except Exception:  # a worker failed or could not start: this process walks
+            results = []
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        for part in parts:
+            result = _walk_range(cursor, vendor, part)
+            results.append(result)
+            if result is None:
+                break
+            if progress is not None:
+                progress(result.compact.size)
+    finally:
+        cursor.close()
+    return results
 
 def run(*, by: object | None, by_label: str = "", columns: bool = False,
         outside: Iterable[tuple[str, str]] = (),

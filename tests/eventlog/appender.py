@@ -4,6 +4,7 @@ concurrency and crash tests): its own Django, settings from the environment it i
     python tests/eventlog/appender.py append WORKER COUNT   # batches and single records
     python tests/eventlog/appender.py forever WORKER        # batches until killed
     python tests/eventlog/appender.py inspect               # verify_log() and every tag
+    python tests/eventlog/appender.py verify-ways           # verify_log() three ways
 
 `append` and `forever` print "ready", wait for a line on stdin (so every worker starts
 at once), then print "seqs N N ..." after each transaction has committed: whatever it
@@ -29,6 +30,8 @@ def main() -> None:
     command = sys.argv[1]
     if command == "inspect":
         inspect()
+    elif command == "verify-ways":
+        verify_ways()
     else:
         append(int(sys.argv[2]), int(sys.argv[3]) if command == "append" else None)
 
@@ -76,6 +79,97 @@ def inspect() -> None:
             tags.append([seq, values.get("w"), values.get("n")])
     json.dump({"problems": report.problems, "entries": report.entries,
                "checkpoints": report.checkpoints, "tags": tags}, sys.stdout)
+
+
+def verify_ways() -> None:
+    """Tamper with the log step by step (committed, so other processes see it) and
+    verify it after each step three ways: the entry-by-entry walk alone, the quick walk
+    in this process, the quick walk in two worker processes (both in ranges of 64
+    entries). Prints, per step, what each way reported and whether the quick walk
+    answered (rather than handing over to the entry-by-entry walk)."""
+    from django.db import connection, transaction
+
+    from secman.eventlog import services, verification
+    from secman.eventlog.triggers import statements
+
+    def tamper(sql: str, params: list | None = None) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in statements(connection.vendor, create=False):
+                cursor.execute(statement)
+            cursor.execute(sql, params or [])
+            for statement in statements(connection.vendor, create=True):
+                cursor.execute(statement)
+
+    walked_by = Path(os.environ["SECMAN_DATA_DIR"]) / "walked-by"
+    walk_range = verification._walk_range
+
+    def note_walker(*args):  # the workers are forked with this in place
+        with walked_by.open("a") as file:
+            file.write(f"{os.getpid()}\n")
+        return walk_range(*args)
+
+    verification._walk_range = note_walker
+
+    def ways() -> dict:
+        found = {}
+        quick = verification._quick_walk
+        verification.CHUNK = 64
+        for name, workers in (("quick-here", 0), ("quick-workers", 2)):
+            answered = []
+
+            def spy(*args, quick=quick, answered=answered):
+                result = quick(*args)
+                answered.append(result is not None)
+                return result
+
+            verification._quick_walk = spy
+            walked_by.write_text("")
+            report = verification.verify_log(workers=workers)
+            walkers = {int(pid) for pid in walked_by.read_text().split()}
+            found[name] = [report.problems, report.entries, report.root.hex(), answered,
+                           len(walkers - {os.getpid()})]
+        verification._quick_walk = lambda *args: None
+        report = verification.verify_log()
+        found["walk"] = [report.problems, report.entries, report.root.hex(), [], 0]
+        verification._quick_walk = quick
+        return found
+
+    steps = {"untouched": ways()}
+    with transaction.atomic():
+        services.write_checkpoint()
+    steps["checkpointed"] = ways()
+    now = "2026-01-01 00:00:00" if connection.vendor == "sqlite" else "2026-01-01T00:00:00Z"
+    tamper("UPDATE eventlog_event SET canonical = '', details = '{}', signoffs = '[]', "
+           "actor_id = NULL, actor_label = '', subject_type = '', subject_id = '', "
+           "subject_label = '', authority = '', purged_at = %s "
+           "WHERE seq BETWEEN 60 AND 140", [now])
+    steps["purged"] = ways()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT canonical FROM eventlog_event WHERE seq = 700")
+        text = cursor.fetchone()[0]
+    tamper("UPDATE eventlog_event SET canonical = %s WHERE seq = 700",
+           [text.replace('"SP 4.2.1"', '"SP 4.2.2"')])
+    steps["edited"] = ways()
+    tamper("UPDATE eventlog_event SET canonical = %s WHERE seq = 700", [text])
+    steps["edit undone"] = ways()
+    tamper("UPDATE eventlog_event SET seq = -129 WHERE seq = 129")
+    tamper("UPDATE eventlog_event SET seq = 129 WHERE seq = 130")
+    tamper("UPDATE eventlog_event SET seq = 130 WHERE seq = -129")
+    steps["purged entries swapped"] = ways()
+    tamper("UPDATE eventlog_event SET seq = -900 WHERE seq = 900")
+    tamper("UPDATE eventlog_event SET seq = 900 WHERE seq = 901")
+    tamper("UPDATE eventlog_event SET seq = 901 WHERE seq = -900")
+    steps["swapped"] = ways()
+    tamper("DELETE FROM eventlog_event WHERE seq = 1024")
+    steps["deleted"] = ways()
+    tamper("UPDATE eventlog_event SET leaf_hash = %s WHERE seq = 61", ["0" * 64])
+    steps["purged leaf changed"] = ways()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(seq) FROM eventlog_event")
+        last = cursor.fetchone()[0]
+    tamper("DELETE FROM eventlog_event WHERE seq > %s", [last - 10])
+    steps["truncated"] = ways()
+    json.dump(steps, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -138,3 +138,31 @@ def test_it_loses_nothing_acknowledged_when_a_writer_is_killed(database_env):
         # Nothing half-written: the killed writer's entries are whole, numbered from 0.
         written = sorted(n for w, n in by_seq.values() if w == round_)
         assert written == list(range(len(written)))
+
+
+def test_the_quick_walk_finds_what_the_entry_by_entry_walk_finds(database_env):
+    """verify_log() walks a sound log quickly (in worker processes on a large one) and
+    hands anything unsound to the entry-by-entry walk: after each kind of tampering, all
+    three ways report the same problems, entries and root (appender.py verify-ways)."""
+    writer = _start(database_env, "append", "0", "1500")
+    output, _ = writer.communicate("go\n", timeout=300)
+    assert writer.returncode == 0 and len(_acknowledged(output)) == 1500
+    done = subprocess.run([sys.executable, str(APPENDER), "verify-ways"], env=database_env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    steps = json.loads(done.stdout)
+    for step, ways in steps.items():
+        assert ways["quick-here"][:3] == ways["walk"][:3], step
+        assert ways["quick-workers"][:3] == ways["walk"][:3], step
+    for step in ("untouched", "checkpointed", "purged", "edit undone"):
+        assert steps[step]["walk"][0] == [], step
+        assert steps[step]["quick-here"][3] == steps[step]["quick-workers"][3] == [True], step
+        # Walked by worker processes (one may take every range while the other starts),
+        # not by the parent after a failed start.
+        assert steps[step]["quick-here"][4] == 0 and steps[step]["quick-workers"][4] >= 1, step
+    for step in ("edited", "purged entries swapped", "swapped", "deleted",
+                 "purged leaf changed", "truncated"):
+        assert steps[step]["walk"][0] != [], step
+        assert steps[step]["quick-here"][3] == steps[step]["quick-workers"][3] == [False], step
+    assert steps["edited"]["walk"][0][0] == (
+        "entry #700: its stored bytes do not hash to its leaf hash (the entry was changed "
+        "after it was written)")

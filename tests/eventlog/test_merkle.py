@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,3 +66,20 @@ def test_it_proves_inclusion_and_consistency(size, data):
                                              consistency)
         bent = [*consistency[:-1], sha256(b"bent").digest()]
         assert not merkle.verify_consistency(first, size, first_root, root, bent)
+
+
+def test_a_compact_range_extended_by_aligned_ranges_is_the_range_of_all_leaves():
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(300)]
+    for chunk in (1, 2, 8, 64):
+        for total in (0, 1, 7, 64, 65, 130, 300):
+            whole = merkle.CompactRange()
+            for start in range(0, total, chunk):
+                part = merkle.CompactRange()
+                for leaf in leaves[start:min(start + chunk, total)]:
+                    part.append(leaf)
+                whole.extend(part)
+            assert whole.size == total
+            assert whole.root() == merkle.root_of(leaves[:total])
+    with pytest.raises(ValueError, match="cannot start at leaf 3"):
+        merkle.CompactRange(3, [leaves[0], leaves[1]]).extend(
+            merkle.CompactRange(2, [leaves[2]]))
