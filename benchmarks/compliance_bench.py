@@ -578,7 +578,7 @@ def measure_http(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
+        description=" ".join(__doc__.split("\n\n")[0].split()),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--events", type=int, default=1_000_000,
