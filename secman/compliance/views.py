@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -25,14 +27,18 @@ from secman.people.selectors import holds_any, is_administrator, person_for_user
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    results = evaluation.evaluate()
+    results = evaluation.evaluate_current()
     tally = evaluation.counts(results)
     return render(request, "compliance/dashboard.html", {
-        "chapter_rows": selectors.chapters(results),
+        # The body is the same for every reader; it is cached per evaluation (the template's
+        # {% cache %} keyed by `state`), so the chapters and acceptances are passed as
+        # callables the template calls only when it renders the body afresh.
+        "state": f"{id(results)}-{results[0].evaluated_at.timestamp() if results else 0}",
+        "chapter_rows": functools.cache(lambda: selectors.chapters(results)),
+        "acceptances": functools.cache(selectors.active_acceptances),
         "tiles": [(status.label, tally[status], TONE[status], status.value)
                   for status in reversed(Status) if status != Status.NOT_APPLICABLE
                   or tally[status]],
-        "acceptances": selectors.active_acceptances(),
         "results": results,
         "evaluated_at": results[0].evaluated_at if results else None,
     })

@@ -83,7 +83,7 @@ def today(request: HttpRequest) -> HttpResponse:
     from secman.authority.models import SignOffRequest
     from secman.authority.services import slots_for
     from secman.compliance import selectors as compliance
-    from secman.compliance.evaluation import evaluate
+    from secman.compliance.evaluation import evaluate_current
     from secman.compliance.registry import Status
     from secman.eventlog.models import Event
     from secman.people.choices import ProposalStatus
@@ -107,7 +107,7 @@ def today(request: HttpRequest) -> HttpResponse:
     today_date = timezone.localdate()
     my_duties = compliance.my_occurrences(me)
     my_teams = compliance.teams_of(me)
-    team_results = [r for r in evaluate() if r.control.owner in my_teams
+    team_results = [r for r in evaluate_current() if r.control.owner in my_teams
                     and r.status in (Status.VIOLATED, Status.OVERDUE, Status.NOT_EVIDENCED)]
     context = {
         "roles": sorted(role.label for role in roles_of(me)),
