@@ -132,50 +132,48 @@ class Entry:
     signoffs: Sequence[dict[str, Any]] = ()
     retention_class: str = RetentionClass.APPLICATION
 
-    def prepared(self) -> _Prepared:
+    def prepared(self) -> tuple[str, tuple[Any, ...], Any]:
         """Check the entry and encode what does not depend on its place in the log: the
         sign-offs and details are encoded to JSON once, and that text makes both the
-        canonical bytes (canonical.entry_tail) and the JSON columns."""
-        if not str(self.authority):
+        canonical bytes (canonical.entry_tail) and the JSON columns. Returns the end of
+        its canonical text, its column values (actor_id .. retention_class, in
+        _EVENT_COLUMNS order) and its actor."""
+        authority = str(self.authority)
+        if not authority:
             raise ValueError("every Event Log entry names its authority")
         if self.retention_class not in _CLASSES:
             raise ValueError(f"unknown retention class {self.retention_class!r}")
         details_text = _SORTED_ENCODE(self.details or {})
-        signoffs_text = _SORTED_ENCODE(list(self.signoffs))
-        subject_type, subject_id, subject_label = _subject_fields(self.subject)
+        signoffs = self.signoffs
+        signoffs_text = _SORTED_ENCODE(signoffs if isinstance(signoffs, list | tuple)
+                                       else list(signoffs))
+        if self.subject is None:
+            subject_type = subject_id = subject_label = ""
+        else:
+            subject_type, subject_id, subject_label = _subject_fields(self.subject)
         # An actor is named with their id, so verification can check the actor column.
-        if self.actor is not None:
-            label = f"{self.actor_label or self.actor.name} (#{self.actor.pk})"
-            actor_id = self.actor.pk
+        actor = self.actor
+        if actor is not None:
+            label = f"{self.actor_label or actor.name} (#{actor.pk})"
+            actor_id = actor.pk
         else:
             label = self.actor_label or "system"
             actor_id = None
-        authority = str(self.authority)
         retention_class = str(self.retention_class)
-        nul = "\x00" in "".join((self.action, label, authority, subject_label))
-        if nul or _suspect(details_text + signoffs_text):
+        action = self.action
+        if "\x00" in "".join((action, label, authority, subject_label)) or _suspect(
+                details_text + signoffs_text):
             # Rare: walk the values key by key, to name the offending key (or pass).
             _check_storable(_DECODE(details_text))
-            _check_storable({"action": self.action, "actor": label, "authority": authority,
+            _check_storable({"action": action, "actor": label, "authority": authority,
                              "signoffs": _DECODE(signoffs_text), "subject": subject_label},
                             "entry")
         tail = canonical.entry_tail(
-            retention_class=retention_class, actor=label, action=self.action,
+            retention_class=retention_class, actor=label, action=action,
             subject_type=subject_type, subject_id=subject_id, subject_label=subject_label,
             authority=authority, signoffs_json=signoffs_text, details_json=details_text)
-        return _Prepared(tail, (actor_id, label, self.action, subject_type, subject_id,
-                                subject_label, authority, signoffs_text, details_text,
-                                retention_class), self.actor)
-
-
-class _Prepared:
-    """An entry ready to append: the end of its canonical text and its column values
-    (actor_id .. retention_class, in _EVENT_COLUMNS order)."""
-
-    __slots__ = ("actor", "columns", "tail")
-
-    def __init__(self, tail: str, columns: tuple[Any, ...], actor: Any) -> None:
-        self.tail, self.columns, self.actor = tail, columns, actor
+        return tail, (actor_id, label, action, subject_type, subject_id, subject_label,
+                      authority, signoffs_text, details_text, retention_class), actor
 
 
 def record(
@@ -245,9 +243,9 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
     seq = head.seq
     # Per entry: its text, one SHA-256 for the leaf and one per subtree it completes
     # (merkle.CompactRange.append, inline), and its row.
-    for item in prepared:
+    for tail, columns, _ in prepared:
         seq += 1
-        text = entry_text(seq, prev, time_json, item.tail)
+        text = entry_text(seq, prev, time_json, tail)
         current = sha256(b"\x00" + text.encode()).digest()
         leaf_text = current.hex()
         index, level = size, 0
@@ -258,20 +256,22 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
             add_node((level, index, current.hex()))
         hashes.append(current)
         size += 1
-        add_row((seq, recorded_at, *item.columns, text, prev, leaf_text))
+        add_row((seq, recorded_at, *columns, text, prev, leaf_text))
         prev = leaf_text
     compact = merkle.CompactRange(size, hashes)
     result: list[Any]
     if return_events:
-        result = [_event(now, row, item.actor) for row, item in zip(rows, prepared, strict=True)]
+        result = [_event(now, row, actor)
+                  for row, (_, _, actor) in zip(rows, prepared, strict=True)]
         for event in result:
             event.save(force_insert=True)
         _insert_nodes(nodes)
     else:
         _insert_rows(rows, nodes)
         result = [_Row(row[0]) for row in rows]
-    LogHead.objects.filter(pk=1).update(
-        seq=seq, head_hash=prev, frontier=",".join(h.hex() for h in compact.hashes))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE eventlog_loghead SET seq = %s, head_hash = %s, frontier = %s "
+                       "WHERE id = 1", [seq, prev, ",".join(h.hex() for h in hashes)])
     head.seq, head.head_hash = seq, prev
     _checkpoint_if_due(compact, now)
     return result
