@@ -4,6 +4,8 @@ record behind the trends, and calendar feed tokens. Controls themselves are code
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -91,10 +93,9 @@ class Occurrence(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("compliance:occurrence", args=[self.pk])
 
-    def is_overdue(self, now: object = None) -> bool:
-        now = now or timezone.now()
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
         return self.status in (OccurrenceStatus.OPEN, OccurrenceStatus.AWAITING_SIGNOFF) \
-            and self.due_at <= now  # type: ignore[operator]
+            and self.due_at <= (now or timezone.now())
 
 
 class Attestation(models.Model):
@@ -144,10 +145,9 @@ class Acceptance(models.Model):
         what = f"{self.control_id} / {self.subject}" if self.subject else self.control_id
         return f"{self.get_kind_display()}: {what}"
 
-    def is_active(self, now: object = None) -> bool:
-        now = now or timezone.now()
+    def is_active(self, now: dt.datetime | None = None) -> bool:
         return self.withdrawn_at is None and (
-            self.expires_at is None or self.expires_at > now)  # type: ignore[operator]
+            self.expires_at is None or self.expires_at > (now or timezone.now()))
 
 
 class StatusRecord(models.Model):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -50,9 +50,9 @@ TONE = {
 }
 
 
-def worst(statuses: object) -> Status:
+def worst(statuses: Iterable[str]) -> Status:
     """The worst of some statuses; OK when there are none."""
-    found = [Status(s) for s in statuses]  # type: ignore[attr-defined]
+    found = [Status(s) for s in statuses]
     return max(found, key=RANK.__getitem__) if found else Status.OK
 
 

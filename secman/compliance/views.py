@@ -18,12 +18,12 @@ from secman.compliance.forms import (
     SkipForm,
     WithdrawForm,
 )
-from secman.compliance.models import Acceptance, Duty, Occurrence, OccurrenceStatus
+from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence, OccurrenceStatus
 from secman.compliance.registry import TONE, Kind, Status, control
 from secman.core.views import actor_of, perform, refuse_to_messages
 from secman.people.choices import Role
 from secman.people.models import Membership
-from secman.people.selectors import holds_any, is_administrator, person_for_user
+from secman.people.selectors import holds_any, is_administrator, person_for_user, roles_of
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -75,9 +75,9 @@ def control_page(request: HttpRequest, control_id: str) -> HttpResponse:
                 .values("person_id"))
             context["designate_form"] = form
     if result.control.kind == Kind.ATTESTATION:
-        context["attestations"] = services.Attestation.objects.filter(
+        context["attestations"] = Attestation.objects.filter(
             control_id=control_id).select_related("person", "authority")[:20]
-        context["may_attest"] = result.control.role in services.roles_of(me)
+        context["may_attest"] = result.control.role in roles_of(me)
         context["attest_form"] = AttestForm()
     return render(request, "compliance/control.html", context)
 
