@@ -3,14 +3,15 @@
 Every service of every app calls `record()` inside the transaction that makes its
 change, so the entry and the change are committed together or not at all. Appending
 locks the log head row, computes the entry's canonical bytes (eventlog.canonical), its
-RFC 9162 leaf hash, the Merkle subtrees it completes (stored as Node rows) and the new
-compact range; every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or _SECONDS seconds it
-also signs a checkpoint, in the same transaction.
+RFC 9162 leaf hash, the Merkle subtrees it completes (those of STORED_LEVEL and up
+stored as Node rows) and the new compact range; every SECMAN_EVENTLOG_CHECKPOINT_EVERY
+entries or _SECONDS seconds it also signs a checkpoint, in the same transaction.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import re
@@ -253,7 +254,8 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
             current = sha256(b"\x01" + hashes.pop() + current).digest()
             index >>= 1
             level += 1
-            add_node((level, index, current.hex()))
+            if level >= STORED_LEVEL:
+                add_node((level, index, current.hex()))
         hashes.append(current)
         size += 1
         add_row((seq, recorded_at, *columns, text, prev, leaf_text))
@@ -413,24 +415,60 @@ def _email_checkpoint(checkpoint_pk: int) -> None:
 
 # --- reading the tree ---------------------------------------------------------------------
 
+# Complete subtrees of 2**STORED_LEVEL leaves (16) and more are stored as Node rows when
+# the append that completes them happens; a smaller one is computed from its leaf hashes
+# (at most 8) when a proof or root needs it. Logs written when every level was stored
+# keep their rows of the lower levels; they are not read.
+STORED_LEVEL = 4
+
+
+def _subtree_from_leaves(level: int, index: int, leaves: dict[int, bytes]) -> bytes:
+    """A subtree below STORED_LEVEL from its leaf hashes (by sequence number)."""
+    first = (index << level) + 1
+    try:
+        hashes = [leaves[seq] for seq in range(first, first + (1 << level))]
+    except KeyError:
+        raise LookupError(f"the tree has no node {level}/{index}") from None
+    return merkle.root_of(hashes)
+
+
+def _leaf_hashes(cursor: Any, seqs: list[int]) -> dict[int, bytes]:
+    if not seqs:
+        return {}
+    cursor.execute("SELECT seq, leaf_hash FROM eventlog_event WHERE seq IN "  # noqa: S608
+                   f"({', '.join(['%s'] * len(seqs))})", seqs)
+    return {seq: bytes.fromhex(h) for seq, h in cursor.fetchall()}
+
+
+def _leaves_under(level: int, index: int) -> range:
+    """The sequence numbers of the leaves of subtree level/index (level 0: the leaf)."""
+    return range((index << level) + 1, ((index + 1) << level) + 1)
+
 
 def node_lookup() -> merkle.NodeLookup:
-    """Hashes of perfect subtrees from the database: leaves from entries, the rest from
-    Node rows. Cached for the life of the returned function (one proof)."""
+    """Hashes of perfect subtrees from the database: leaves from entries, subtrees of
+    STORED_LEVEL and up from Node rows, the ones between from their leaves. Cached for
+    the life of the returned function (one proof)."""
     cache: dict[tuple[int, int], bytes] = {}
 
     def lookup(level: int, index: int) -> bytes:
         key = (level, index)
         if key not in cache:
-            if level == 0:
-                value = Event.objects.filter(seq=index + 1).values_list(
-                    "leaf_hash", flat=True).first()
+            if level < STORED_LEVEL:
+                with connection.cursor() as cursor:
+                    leaves = _leaf_hashes(cursor, list(_leaves_under(level, index)))
+                if level == 0:
+                    if index + 1 not in leaves:
+                        raise LookupError(f"the tree has no node {level}/{index}")
+                    cache[key] = leaves[index + 1]
+                else:
+                    cache[key] = _subtree_from_leaves(level, index, leaves)
             else:
                 value = Node.objects.filter(level=level, index=index).values_list(
                     "hash", flat=True).first()
-            if value is None:
-                raise LookupError(f"the tree has no node {level}/{index}")
-            cache[key] = bytes.fromhex(value)
+                if value is None:
+                    raise LookupError(f"the tree has no node {level}/{index}")
+                cache[key] = bytes.fromhex(value)
         return cache[key]
 
     return lookup
@@ -458,13 +496,19 @@ def prefetched_lookup(plan: Callable[[merkle.NodeLookup], object]) -> merkle.Nod
 
     plan(note_wanted)
     found: dict[tuple[int, int], bytes] = {}
-    leaves = [index + 1 for level, index in wanted if level == 0]
-    inner = [(level, index) for level, index in wanted if level > 0]
+    low = [(level, index) for level, index in wanted if level < STORED_LEVEL]
+    inner = [(level, index) for level, index in wanted if level >= STORED_LEVEL]
     with connection.cursor() as cursor:
-        if leaves:
-            cursor.execute("SELECT seq, leaf_hash FROM eventlog_event WHERE seq IN "  # noqa: S608
-                           f"({', '.join(['%s'] * len(leaves))})", leaves)
-            found.update(((0, seq - 1), bytes.fromhex(h)) for seq, h in cursor.fetchall())
+        if low:
+            seqs = sorted({seq for level, index in low for seq in _leaves_under(level, index)})
+            leaves = _leaf_hashes(cursor, seqs)
+            for level, index in low:
+                if level == 0:
+                    if index + 1 in leaves:
+                        found[(0, index)] = leaves[index + 1]
+                else:
+                    with contextlib.suppress(LookupError):  # raised when looked up
+                        found[(level, index)] = _subtree_from_leaves(level, index, leaves)
         if inner:
             index_column = connection.ops.quote_name("index")
             condition = " OR ".join([f"(level = %s AND {index_column} = %s)"] * len(inner))
