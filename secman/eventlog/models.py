@@ -97,8 +97,10 @@ class LogHead(models.Model):
 
 
 class Node(models.Model):
-    """A complete subtree of the Merkle tree (level >= 1), stored when the append that
-    completes it happens, so proofs and roots need O(log n) reads, not the whole log."""
+    """A complete subtree of the Merkle tree of 16 leaves or more (level >= 4,
+    services.STORED_LEVEL), stored when the append that completes it happens, so proofs
+    and roots need O(log n) reads, not the whole log; smaller subtrees are computed from
+    at most 8 leaf hashes. Logs written before that change keep level 1-3 rows, unread."""
 
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
