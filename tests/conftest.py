@@ -7,7 +7,13 @@ import datetime as dt
 import email
 import os
 import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.utils import timezone
@@ -226,3 +232,51 @@ def smtp(settings):
     settings.DEFAULT_FROM_EMAIL = "secman@ca.example.org"
     yield inbox
     controller.stop()
+
+
+# --- a fresh database for tests that start secman in other processes ------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def postgres_url() -> str:
+    """DATABASE_URL when it points at PostgreSQL, else empty."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if urlsplit(url).scheme.startswith("postgres") else ""
+
+
+def secman_command() -> str:
+    return str(Path(sys.executable).with_name("secman"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a process that uses a fresh, migrated database: a SQLite file in
+    a temporary SECMAN_DATA_DIR, or (when DATABASE_URL points at PostgreSQL) a temporary
+    database on that server, dropped afterwards."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(SECMAN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="secman.settings",
+               PYTHONPATH=str(ROOT), SECMAN_LOG_LEVEL="WARNING")
+    server = name = ""
+    if request.param == "postgresql":
+        base = postgres_url()
+        if not base:
+            pytest.skip("DATABASE_URL does not point at PostgreSQL")
+        import psycopg
+
+        parts = urlsplit(base)
+        name = f"secman_proc_{uuid.uuid4().hex[:12]}"
+        server = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        subprocess.run([secman_command(), "migrate", "-v", "0"], env=env, check=True,
+                       cwd=ROOT, timeout=180)
+        yield env
+    finally:
+        if name:
+            import psycopg
+
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

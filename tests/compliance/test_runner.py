@@ -7,17 +7,13 @@ once, on SQLite and on PostgreSQL; the `--every` loop stops on SIGTERM; the loop
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from email.header import decode_header, make_header
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +21,7 @@ from django.utils import timezone
 
 from secman.compliance import runner, services
 from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
-from tests.conftest import free_port
+from tests.conftest import free_port, secman_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSADMINS = ["sam@example.org", "sid@example.org", "sue@example.org"]
@@ -220,46 +216,6 @@ def test_the_serve_thread_stops_when_asked(monkeypatch):
 # --- separate processes against a real database (SQLite file, PostgreSQL) -----------------
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if urlsplit(url).scheme.startswith("postgres") else ""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment of a process that uses a fresh, migrated database."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(SECMAN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="secman.settings",
-               PYTHONPATH=str(ROOT), SECMAN_LOG_LEVEL="WARNING")
-    server = name = ""
-    if request.param == "postgresql":
-        base = _postgres_url()
-        if not base:
-            pytest.skip("DATABASE_URL does not point at PostgreSQL")
-        import psycopg
-
-        parts = urlsplit(base)
-        name = f"secman_duties_{uuid.uuid4().hex[:12]}"
-        server = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    try:
-        subprocess.run([_secman(), "migrate", "-v", "0"], env=env, check=True, cwd=ROOT,
-                       timeout=180)
-        yield env
-    finally:
-        if name:
-            import psycopg
-
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _secman() -> str:
-    return str(Path(sys.executable).with_name("secman"))
-
-
 # Builds the test organisation in the process's database, and occurrences of the daily
 # duty that are, right now, one inside its reminder lead and one overdue.
 SETUP = """
@@ -333,7 +289,7 @@ def smtp_port(inbox) -> int:
 
 
 def test_the_loop_stops_on_sigterm(database_env):
-    process = subprocess.Popen([_secman(), "duties", "run", "--every", "1"],
+    process = subprocess.Popen([secman_command(), "duties", "run", "--every", "1"],
                                env=database_env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     seen = ""
@@ -348,10 +304,10 @@ def test_the_loop_stops_on_sigterm(database_env):
 
 
 def _serve(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([_secman(), "serve", "--port", str(free_port()), "--workers", "2",
-                             *args], env=dict(env, SECMAN_DUTIES_EVERY="1",
-                                              SECMAN_LOG_LEVEL="INFO"),
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [secman_command(), "serve", "--port", str(free_port()), "--workers", "2", *args],
+        env=dict(env, SECMAN_DUTIES_EVERY="1", SECMAN_LOG_LEVEL="INFO"),
+        cwd=ROOT, stderr=subprocess.PIPE, text=True)
 
 
 def _read_until(process: subprocess.Popen[str], needle: str, seconds: float = 120) -> str:

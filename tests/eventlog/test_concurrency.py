@@ -6,59 +6,16 @@ processes (tests/eventlog/appender.py) with their own Django."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import pytest
 
 APPENDER = Path(__file__).with_name("appender.py")
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS, PER_WORKER = 8, 5000
-
-
-def _postgres_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if urlsplit(url).scheme.startswith("postgres") else ""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment of a process that uses a fresh, migrated database."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(SECMAN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="secman.settings",
-               PYTHONPATH=str(ROOT))
-    server = name = ""
-    if request.param == "postgresql":
-        base = _postgres_url()
-        if not base:
-            pytest.skip("DATABASE_URL does not point at PostgreSQL")
-        import psycopg
-
-        parts = urlsplit(base)
-        name = f"secman_concurrency_{uuid.uuid4().hex[:12]}"
-        server = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    try:
-        secman = Path(sys.executable).with_name("secman")
-        subprocess.run([str(secman), "migrate", "-v", "0"], env=env, check=True,
-                       cwd=ROOT, timeout=120)
-        yield env
-    finally:
-        if name:
-            import psycopg
-
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
