@@ -27,11 +27,10 @@ from icalendar import Alarm, Calendar, Event
 from secman.compliance import schedules, services
 from secman.compliance.models import Attestation, CalendarFeed, Occurrence, OccurrenceStatus
 from secman.compliance.registry import Control, Kind, control, declared_controls
-from secman.compliance.selectors import teams_of
 from secman.core.views import actor_of, refuse_to_messages
 from secman.people.choices import TeamKind
 from secman.people.models import Person
-from secman.people.selectors import is_administrator, roles_of
+from secman.people.selectors import is_administrator, roles_of, teams_of
 
 # Done and skipped occurrences stay in the feed this long, so a calendar shows that they
 # were done instead of dropping them; open ones stay however old (they are overdue).

@@ -40,6 +40,7 @@ from secman.compliance import evaluation, schedules, services
 from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
 from secman.compliance.registry import control
 from secman.people.models import Membership
+from secman.people.selectors import is_member
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ def recipients(duty: Duty, kind: str) -> list[str]:
     team."""
     declared = control(duty.control_id)
     designated = (bool(declared and declared.designated) and duty.assignee is not None
-                  and services.in_team(duty.assignee, duty.owner))
+                  and is_member(duty.assignee, duty.owner))
     if kind == REMINDER and designated:
         return [duty.assignee.email] if duty.assignee.email else []  # type: ignore[union-attr]
     team = set(Membership.objects.active().filter(team__kind=duty.owner)

@@ -14,7 +14,8 @@ from django.utils import timezone
 from secman.compliance.evaluation import Result, SectionStatus, by_section, chapter_of, counts
 from secman.compliance.models import Acceptance, Occurrence, OccurrenceStatus, StatusRecord
 from secman.compliance.registry import RANK, TONE, Status, declared_controls, worst
-from secman.people.models import Membership, Person
+from secman.people.models import Person
+from secman.people.selectors import teams_of
 
 TREND_DAYS = 90
 
@@ -96,13 +97,6 @@ def active_acceptances() -> list[Acceptance]:
     now = timezone.now()
     return [a for a in Acceptance.objects.filter(withdrawn_at__isnull=True)
             .select_related("authority", "accepted_by") if a.is_active(now)]
-
-
-def teams_of(person: Person | None) -> set[str]:
-    if person is None:
-        return set()
-    return set(Membership.objects.active().filter(person=person)
-               .values_list("team__kind", flat=True))
 
 
 def my_occurrences(person: Person | None, horizon: dt.timedelta = dt.timedelta(days=7)

@@ -43,8 +43,8 @@ from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.models import Event
 from secman.eventlog.services import record
 from secman.people.choices import TEAM_ROLES, Role, TeamKind
-from secman.people.models import Membership, Person
-from secman.people.selectors import holds_any, is_administrator, roles_of
+from secman.people.models import Person
+from secman.people.selectors import holds_any, is_administrator, is_member, leads, roles_of
 
 # Occurrences are generated this far ahead, so calendars show what is coming.
 HORIZON = dt.timedelta(days=settings.COMPLIANCE_HORIZON_DAYS)
@@ -68,13 +68,8 @@ def _require_control(control_id: str, kind: Kind | None = None) -> Control:
     return found
 
 
-def in_team(person: Person | None, team: str) -> bool:
-    return person is not None and Membership.objects.active().filter(
-        person=person, team__kind=team).exists()
-
-
 def _require_owner(actor: Person | None, owner: str, what: str) -> Person:
-    if actor is None or not (in_team(actor, owner) or is_administrator(actor)):
+    if actor is None or not (is_member(actor, owner) or is_administrator(actor)):
         raise NotAllowed(f"only members of the {TeamKind(owner).label} team {what}")
     return actor
 
@@ -161,8 +156,7 @@ def set_schedule(*, actor: Person, duty: Duty, schedule: str,
                  authority: AuthorityLike) -> Duty:
     """Change a duty's schedule: open occurrences not yet due are dropped and generated
     again from the new schedule; overdue ones stay overdue."""
-    if not (holds_any(actor, Role.TEAM_LEADER) and in_team(actor, duty.owner)) and not (
-            is_administrator(actor)):
+    if not (leads(actor, duty.owner) or is_administrator(actor)):
         raise NotAllowed(f"only the {TeamKind(duty.owner).label} team leader changes the "
                          "schedule of its duties")
     new = schedules.normalised(schedule)
@@ -192,11 +186,10 @@ def designate(*, actor: Person, duty: Duty, person: Person,
     if not declared.designated:
         raise RuleViolation(f"{duty.control_id} is performed by any member of the team; "
                             "nobody is designated for it")
-    if not (holds_any(actor, Role.TEAM_LEADER) and in_team(actor, duty.owner)) and not (
-            is_administrator(actor)):
+    if not (leads(actor, duty.owner) or is_administrator(actor)):
         raise NotAllowed(f"only the {TeamKind(duty.owner).label} team leader designates the "
                          f"{declared.designated}")
-    if not in_team(person, duty.owner):
+    if not is_member(person, duty.owner):
         raise RuleViolation(f"{person} is not an active member of the "
                             f"{TeamKind(duty.owner).label} team", field="person")
     with transaction.atomic():
@@ -328,8 +321,10 @@ def skip_occurrence(*, actor: Person, occurrence: Occurrence, reason: str,
     """Skipping needs a reason and an authority other than the duty's own section: a
     Board decision or an Arbitration ruling."""
     declared = _require_control(occurrence.duty.control_id, Kind.DUTY)
-    if not (holds_any(actor, Role.TEAM_LEADER, Role.BOARD_MEMBER) or is_administrator(actor)):
-        raise NotAllowed("only a team leader or a Board member skips a duty's occurrence")
+    if not (leads(actor, occurrence.duty.owner) or holds_any(actor, Role.BOARD_MEMBER)
+            or is_administrator(actor)):
+        raise NotAllowed(f"only the {TeamKind(occurrence.duty.owner).label} team leader or a "
+                         "Board member skips this duty's occurrence")
     if not (reason or "").strip():
         raise RuleViolation("say why this occurrence is skipped", field="reason")
     with transaction.atomic():
@@ -458,7 +453,7 @@ def create_calendar_feed(*, actor: Person, team: str = "") -> tuple[CalendarFeed
     """A private feed; returns the token, which is not stored and is shown only now."""
     if team:
         TeamKind(team)
-        if not (in_team(actor, team) or is_administrator(actor)):
+        if not (is_member(actor, team) or is_administrator(actor)):
             raise NotAllowed(f"only members of the {TeamKind(team).label} team subscribe to "
                              "its calendar")
     token = secrets.token_urlsafe(32)

@@ -23,7 +23,14 @@ from secman.compliance.registry import TONE, Kind, Status, control
 from secman.core.views import actor_of, perform, refuse_to_messages
 from secman.people.choices import Role
 from secman.people.models import Membership
-from secman.people.selectors import holds_any, is_administrator, person_for_user, roles_of
+from secman.people.selectors import (
+    holds_any,
+    is_administrator,
+    is_member,
+    leads,
+    person_for_user,
+    roles_of,
+)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -65,8 +72,7 @@ def control_page(request: HttpRequest, control_id: str) -> HttpResponse:
         context["past"] = list(occurrences.filter(due_at__lte=result.evaluated_at)
                                .order_by("-due_at")[:20])
         context["upcoming"] = list(occurrences.filter(due_at__gt=result.evaluated_at)[:5])
-        leads_owner = holds_any(me, Role.TEAM_LEADER) and services.in_team(me, duty.owner)
-        context["may_schedule"] = leads_owner or is_administrator(me)
+        context["may_schedule"] = leads(me, duty.owner) or is_administrator(me)
         context["schedule_form"] = ScheduleForm(initial={"schedule": duty.schedule})
         if result.control.designated:
             form = DesignateForm(initial={"person": duty.assignee_id})
@@ -159,9 +165,10 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
         "occurrence": item, "control": declared, "form": form, "skip_form": skip_form,
         "overdue": item.is_overdue(),
         "may_complete": item.status == OccurrenceStatus.OPEN and (
-            services.in_team(me, item.duty.owner) or is_administrator(me)),
+            is_member(me, item.duty.owner) or is_administrator(me)),
         "may_skip": item.status == OccurrenceStatus.OPEN and (
-            holds_any(me, Role.TEAM_LEADER, Role.BOARD_MEMBER) or is_administrator(me)),
+            leads(me, item.duty.owner) or holds_any(me, Role.BOARD_MEMBER)
+            or is_administrator(me)),
     })
 
 
@@ -169,7 +176,7 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     """Evidence files are for the owning team, the Board and auditors."""
     item = get_object_or_404(Occurrence.objects.select_related("duty"), pk=pk)
     me = actor_of(request)
-    if not (services.in_team(me, item.duty.owner) or is_administrator(me)
+    if not (is_member(me, item.duty.owner) or is_administrator(me)
             or holds_any(me, Role.BOARD_MEMBER, Role.AUDITOR)):
         raise PermissionDenied("Evidence is for the owning team, the Board and auditors.")
     if not item.evidence_file:

@@ -89,7 +89,7 @@ def today(request: HttpRequest) -> HttpResponse:
     from secman.people.choices import ProposalStatus
     from secman.people.controls import staffing_findings
     from secman.people.models import ListChangeProposal
-    from secman.people.selectors import is_board_member, roles_of
+    from secman.people.selectors import is_board_member, roles_of, teams_of
 
     me = person_for_user(request.user)
     pending = (
@@ -106,7 +106,7 @@ def today(request: HttpRequest) -> HttpResponse:
     findings = staffing_findings()
     today_date = timezone.localdate()
     my_duties = compliance.my_occurrences(me)
-    my_teams = compliance.teams_of(me)
+    my_teams = teams_of(me)
     team_results = [r for r in evaluate_current() if r.control.owner in my_teams
                     and r.status in (Status.VIOLATED, Status.OVERDUE, Status.NOT_EVIDENCED)]
     context = {

@@ -32,8 +32,8 @@ from secman.documents.models import (
 )
 from secman.eventlog.services import record
 from secman.people.choices import TEAM_ROLES, Role, TeamKind
-from secman.people.models import Membership, Person
-from secman.people.selectors import holds_any, is_administrator, leads
+from secman.people.models import Person
+from secman.people.selectors import holds_any, is_administrator, is_member, leads
 
 PUBLISH = "documents.publish"
 MAX_TEXT = 200_000
@@ -176,8 +176,7 @@ def effective_owner(section: Section) -> str:
 
 def is_delegate(person: Person, team: str) -> bool:
     return (EditDelegation.objects.filter(team=team, person=person, revoked_at__isnull=True)
-            .exists() and Membership.objects.active().filter(person=person, team__kind=team)
-            .exists())
+            .exists() and is_member(person, team))
 
 
 def may_edit(person: Person | None, document: Document, section: Section | None) -> bool:
@@ -400,7 +399,7 @@ def delegate_editing(*, actor: Person, team: str, person: Person,
     if not leads(actor, team):
         raise NotAllowed("only the team's leader delegates editing of its sections",
                          section="SP 1.4.2")
-    if not Membership.objects.active().filter(person=person, team__kind=team).exists():
+    if not is_member(person, team):
         raise RuleViolation(f"{person} is not a member of the {TeamKind(team).label} team",
                             field="person")
     with transaction.atomic():

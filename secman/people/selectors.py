@@ -46,6 +46,20 @@ def leads(person: Person | None, team_kind: str) -> bool:
     )
 
 
+def is_member(person: Person | None, team_kind: str) -> bool:
+    """Active in a team of that kind now (as leader or member)."""
+    return person is not None and Membership.objects.active().filter(
+        person=person, team__kind=team_kind).exists()
+
+
+def teams_of(person: Person | None) -> set[str]:
+    """The kinds of the teams a person is active in now."""
+    if person is None:
+        return set()
+    return set(Membership.objects.active().filter(person=person)
+               .values_list("team__kind", flat=True))
+
+
 def team_leader(team_kind: str) -> Person | None:
     membership = (
         Membership.objects.active()

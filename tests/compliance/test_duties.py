@@ -167,6 +167,9 @@ def test_skipping_needs_a_decision_or_ruling_and_a_reason(org, duties):
     with pytest.raises(NotAllowed):
         services.skip_occurrence(actor=org.sue, occurrence=occurrence, reason="x",
                                  authority=org.decision)
+    with pytest.raises(NotAllowed, match="Critical System Administration team leader"):
+        services.skip_occurrence(actor=org.axel, occurrence=occurrence, reason="x",
+                                 authority=org.decision)  # leads another team
     assert Event.objects.count() == before
     skipped = services.skip_occurrence(actor=org.sam, occurrence=occurrence,
                                        reason="server moved that day",
@@ -184,6 +187,9 @@ def test_a_schedule_change_is_checked_and_regenerates_what_is_not_due(org, dutie
             services.set_schedule(actor=org.sam, duty=duty, schedule=bad, authority="SM 4.2.3")
     with pytest.raises(NotAllowed):
         services.set_schedule(actor=org.sue, duty=duty, schedule="weekly", authority="SM 4.2.3")
+    with pytest.raises(NotAllowed):  # a team leader, of another team
+        services.set_schedule(actor=org.axel, duty=duty, schedule="weekly",
+                              authority="SM 4.2.3")
     assert Event.objects.count() == before
     assert Duty.objects.get(pk=duty.pk).schedule == "daily"
     overdue_before = Occurrence.objects.filter(duty=duty, due_at__lte=timezone.now()).count()
