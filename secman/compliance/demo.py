@@ -41,8 +41,7 @@ def load(people: dict[str, Person], decision: BoardDecision) -> None:
     samir, lena, piet = people["samir"], people["lena"], people["piet"]
     import_reference_documents()
     started = timezone.now() - dt.timedelta(days=9)
-    services.sync_duties(now=started)
-    Duty.objects.update(starts_at=started)
+    services.sync_duties(now=started)  # the duties start nine days ago
     services.generate_occurrences()
     monitor = Duty.objects.get(control_id="logs.anomaly_examination")
     services.designate(actor=samir, duty=monitor, person=lena, authority="SM 5.2")
