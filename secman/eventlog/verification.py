@@ -11,11 +11,8 @@ per-entry comparison of the query columns with the hashed bytes (services.verify
 from __future__ import annotations
 
 import base64
-import multiprocessing
 import os
-import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
@@ -23,7 +20,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from secman.eventlog import canonical, merkle, note
+from secman.eventlog import canonical, merkle, note, quickwalk
 from secman.eventlog.models import Checkpoint, LogHead, SigningKey, VerificationRun
 
 
@@ -206,160 +203,24 @@ def _walk(last: int, wanted: dict[int, list[tuple[str, bytes]]], report: Report,
 # --- the quick walk -------------------------------------------------------------------------
 #
 # The log is cut into aligned ranges of CHUNK entries (CHUNK a power of two, so each full
-# range is one perfect subtree of the tree). Each range is walked on its own, in worker
-# processes on a large log: its rows in insertion order (the table's own order, a
-# sequential read), each leaf re-hashed and compared with its stored leaf hash, its
-# header checked (sequence number, chain link) as _walk does, its subtrees built. A
-# range answers with its compact range (one root when it is full), the compact ranges
-# at every checkpoint size inside it, the chain link its first entry names and its last
-# leaf hash; the parent checks the links between ranges and combines the roots
-# (merkle.CompactRange.extend), so the tree is the same one _walk builds.
+# range is one perfect subtree of the tree). Each range is walked on its own
+# (quickwalk.walk_range), in spawned worker processes on a large log: its rows in
+# insertion order (the table's own order, a sequential read), each leaf re-hashed and
+# compared with its stored leaf hash, its header checked (sequence number, chain link)
+# as _walk does, its subtrees built. A range answers with its compact range (one root
+# when it is full), the compact ranges at every checkpoint size inside it, the chain
+# link its first entry names and its last leaf hash; the parent checks the links
+# between ranges and combines the roots (merkle.CompactRange.extend), so the tree is the
+# same one _walk builds. A worker that fails, crashes or hangs costs time, not a result:
+# the ranges are then walked in this process.
 #
 # The quick walk only says "all is well" or "something is off": at the first difference
-# (a bad hash, a gap, a moved entry, a root that does not match a checkpoint, a worker
-# that failed) it gives up, and _walk goes over the whole log again to name every
-# problem with its exact message. When it says all is well, _walk would have found
-# nothing: it checks everything _walk checks, and the sequence numbers more strictly.
+# (a bad hash, a gap, a moved entry, a root that does not match a checkpoint) it gives
+# up, and _walk goes over the whole log again to name every problem with its exact
+# message. When it says all is well, _walk would have found nothing: it checks
+# everything _walk checks, and the sequence numbers more strictly.
 
 CHUNK = 1 << 16
-
-
-@dataclass
-class _Range:
-    """One aligned range: entries #start+1 .. #end, their row ids between id_from
-    (inclusive) and id_to (exclusive), None for no bound."""
-
-    start: int
-    end: int
-    id_from: int | None
-    id_to: int | None
-    sizes: list[int]
-
-
-@dataclass
-class _RangeResult:
-    first_link: bytes | None  # the "prev" its first entry names (None: first one purged)
-    last_leaf: bytes  # its last entry's stored leaf hash (hex, ASCII)
-    compact: merkle.CompactRange
-    at_sizes: dict[int, merkle.CompactRange]
-
-
-def _range_query(vendor: str, part: _Range) -> tuple[str, list[int]]:
-    mark = "?" if vendor == "sqlite" else "%s"
-    data = ("CAST(canonical AS BLOB)" if vendor == "sqlite"
-            else "convert_to(canonical, 'UTF8')")
-    where, params = [f"seq <= {mark}"], [part.end]
-    if part.id_from is not None:
-        where.append(f"id >= {mark}")
-        params.append(part.id_from)
-    if part.id_to is not None:
-        where.append(f"id < {mark}")
-        params.append(part.id_to)
-    return (f"SELECT seq, CASE WHEN purged_at IS NULL THEN {data} END, leaf_hash "  # noqa: S608
-            f"FROM eventlog_event WHERE {' AND '.join(where)} ORDER BY id"), params
-
-
-# After an entry's header up to its time: the rest of HEADER_RE (time and class).
-_TIME_AND_CLASS = re.compile(rb'[^"\\]+","class":"[a-z_]+",')
-_LEAF = sha256(b"\x00")
-_NODE = sha256(b"\x01")
-
-
-def _walk_range(cursor: Any, vendor: str, part: _Range) -> _RangeResult | None:
-    """One range, or None at the first thing that is not as it should be. Standard
-    library only (it runs in worker processes with a connection of their own).
-
-    Per entry (the hot loop): SHA-256 from a copy of a hash already fed its 0x00 or 0x01
-    prefix; the header is checked as the bytes it must start with (sequence number and
-    the previous entry's leaf hash, which is 64 lowercase hex digits since it was just
-    compared with a hash's hex()), then its time and class as HEADER_RE checks them,
-    where the same time and class as the entry before (the whole batch shares them)
-    are compared as bytes instead of matched again. The range's first entry is matched
-    with HEADER_RE itself."""
-    sql, params = _range_query(vendor, part)
-    cursor.execute(sql, params)
-    header = canonical.HEADER_RE.match
-    time_and_class = _TIME_AND_CLASS.match
-    leaf_hash, node_hash = _LEAF.copy, _NODE.copy
-    sizes = set(part.sizes)
-    at_sizes: dict[int, merkle.CompactRange] = {}
-    hashes: list[bytes] = []
-    position = part.start
-    previous: bytes | None = None
-    first_link: bytes | None = None
-    seen = b"\x00"  # the time and class part last matched (no entry starts with NUL)
-    for seq, data, leaf_text in cursor:
-        position += 1
-        if seq != position:
-            return None
-        if data is None:  # purged: its stored leaf hash stands for it
-            try:
-                leaf = bytes.fromhex(leaf_text)
-            except ValueError:
-                return None
-            if leaf.hex() != leaf_text:  # 32 bytes as 64 lowercase hex digits only
-                return None
-        else:
-            digest = leaf_hash()
-            digest.update(data)
-            leaf = digest.digest()
-            if leaf.hex() != leaf_text:
-                return None
-            if previous is None:
-                found = header(data)
-                if found is None or int(found[1]) != seq:
-                    return None
-                first_link = found[2]
-            else:
-                start = b'{"v":2,"seq":%d,"prev":"%s","time":"' % (seq, previous)
-                if not data.startswith(start):
-                    return None
-                if not data.startswith(seen, len(start)):
-                    found = time_and_class(data, len(start))
-                    if found is None:
-                        return None
-                    seen = found[0]
-        previous = leaf_text.encode()
-        index, current = position - part.start - 1, leaf
-        while index & 1:
-            digest = node_hash()
-            digest.update(hashes.pop() + current)
-            current = digest.digest()
-            index >>= 1
-        hashes.append(current)
-        if position in sizes:
-            at_sizes[position] = merkle.CompactRange(position - part.start, hashes)
-    if position != part.end or previous is None:
-        return None
-    return _RangeResult(first_link, previous,
-                        merkle.CompactRange(part.end - part.start, hashes), at_sizes)
-
-
-_worker_connection: Any = None
-
-
-def _worker_start(vendor: str, params: dict[str, Any]) -> None:
-    """A worker process's own connection (a forked child must not use its parent's)."""
-    global _worker_connection
-    if vendor == "sqlite":
-        import sqlite3
-
-        _worker_connection = sqlite3.connect(params["database"], uri=params.get("uri", False))
-        # Read the file through a memory map (SQLite caps it at its own maximum): a
-        # fifth less time per row than read() into SQLite's page cache.
-        _worker_connection.execute("PRAGMA mmap_size = 8589934592")
-    else:
-        import psycopg
-
-        _worker_connection = psycopg.connect(**params, autocommit=True)
-
-
-def _worker_walk(vendor: str, part: _Range) -> _RangeResult | None:
-    cursor = _worker_connection.cursor()
-    try:
-        return _walk_range(cursor, vendor, part)
-    finally:
-        cursor.close()
 
 
 def _default_workers(last: int) -> int:
@@ -402,12 +263,19 @@ def _quick_walk(last: int, wanted: dict[int, list[tuple[str, bytes]]],
             ids = dict(cursor.fetchall())
             if len(ids) != len(bounds) - 1:
                 return None
-    parts = [_Range(start, min(start + CHUNK, last),
-                    ids[start + 1] if index else None,
-                    ids.get(start + CHUNK + 1),
-                    sorted(size for size in wanted if start < size <= min(start + CHUNK, last)))
+    parts = [quickwalk.Range(start, min(start + CHUNK, last),
+                             ids[start + 1] if index else None,
+                             ids.get(start + CHUNK + 1),
+                             sorted(size for size in wanted
+                                    if start < size <= min(start + CHUNK, last)))
              for index, start in enumerate(bounds)]
-    results = _walk_ranges(vendor, parts, progress, workers)
+
+    def local_cursor() -> Any:
+        connection.ensure_connection()
+        return connection.connection.cursor()
+
+    results = quickwalk.walk_ranges(vendor, parts, workers=workers, params=_worker_params(),
+                                    local_cursor=local_cursor, progress=progress)
     compact = merkle.CompactRange()
     link = canonical.GENESIS.encode()
     if len(results) != len(parts):
@@ -428,39 +296,6 @@ def _quick_walk(last: int, wanted: dict[int, list[tuple[str, bytes]]],
             return None
     return compact
 
-
-def _walk_ranges(vendor: str, parts: list[_Range], progress: Callable[[int], None] | None,
-                 workers: int) -> list[_RangeResult | None]:
-    """Every range's result in order, stopping after the first None."""
-    results: list[_RangeResult | None] = []
-    if workers > 1 and len(parts) > 1:
-        try:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(min(workers, len(parts)), mp_context=context,
-                                     initializer=_worker_start,
-                                     initargs=(vendor, _worker_params())) as pool:
-                for result in pool.map(_worker_walk, [vendor] * len(parts), parts):
-                    results.append(result)
-                    if result is None:
-                        break
-                    if progress is not None:
-                        progress(result.compact.size)
-            return results
-        except Exception:  # a worker failed or could not start: this process walks
-            results = []
-    connection.ensure_connection()
-    cursor = connection.connection.cursor()
-    try:
-        for part in parts:
-            result = _walk_range(cursor, vendor, part)
-            results.append(result)
-            if result is None:
-                break
-            if progress is not None:
-                progress(result.compact.size)
-    finally:
-        cursor.close()
-    return results
 
 def run(*, by: object | None, by_label: str = "", columns: bool = False,
         outside: Iterable[tuple[str, str]] = (),

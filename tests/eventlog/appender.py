@@ -100,15 +100,17 @@ def verify_ways() -> None:
             for statement in statements(connection.vendor, create=True):
                 cursor.execute(statement)
 
-    walked_by = Path(os.environ["SECMAN_DATA_DIR"]) / "walked-by"
-    walk_range = verification._walk_range
+    from secman.eventlog import quickwalk
 
-    def note_walker(*args):  # the workers are forked with this in place
-        with walked_by.open("a") as file:
-            file.write(f"{os.getpid()}\n")
-        return walk_range(*args)
+    walk_ranges = quickwalk.walk_ranges
+    walked_by: set[int] = set()
 
-    verification._walk_range = note_walker
+    def note_walkers(*args, **kwargs):  # which processes walked the ranges
+        results = walk_ranges(*args, **kwargs)
+        walked_by.update(result.walked_by for result in results if result is not None)
+        return results
+
+    quickwalk.walk_ranges = note_walkers
 
     def ways() -> dict:
         found = {}
@@ -123,11 +125,10 @@ def verify_ways() -> None:
                 return result
 
             verification._quick_walk = spy
-            walked_by.write_text("")
+            walked_by.clear()
             report = verification.verify_log(workers=workers)
-            walkers = {int(pid) for pid in walked_by.read_text().split()}
             found[name] = [report.problems, report.entries, report.root.hex(), answered,
-                           len(walkers - {os.getpid()})]
+                           len(walked_by - {os.getpid()})]
         verification._quick_walk = lambda *args: None
         report = verification.verify_log()
         found["walk"] = [report.problems, report.entries, report.root.hex(), [], 0]

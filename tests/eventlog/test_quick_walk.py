@@ -5,6 +5,7 @@ leaf hashes compared as text."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -145,3 +146,99 @@ def test_the_quick_walk_hands_over_what_the_entry_by_entry_walk_finds(db, small_
     quick, problems, _ = both_walks()
     assert problems != [], name
     assert quick is None, name
+
+
+def walked_by_whom(monkeypatch) -> set[int]:
+    """The processes that walked the ranges of the next quick walks."""
+    from secman.eventlog import quickwalk
+
+    walkers: set[int] = set()
+    walk_ranges = quickwalk.walk_ranges
+
+    def note_walkers(*args, **kwargs):
+        results = walk_ranges(*args, **kwargs)
+        walkers.update(result.walked_by for result in results if result is not None)
+        return results
+
+    monkeypatch.setattr(quickwalk, "walk_ranges", note_walkers)
+    return walkers
+
+
+def quick_root(workers: int) -> bytes | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM eventlog_loghead WHERE id = 1")
+        last = cursor.fetchone()[0]
+    quick = verification._quick_walk(last, {}, None, workers)
+    return quick.root() if quick is not None else None
+
+
+def test_workers_that_cannot_open_the_database_leave_the_walk_to_this_process(
+        db, small_ranges, monkeypatch, tmp_path):
+    """A worker whose connection fails raises at its first range (its pool does not
+    start new workers forever): the ranges are walked here, with the same tree."""
+    build_log()
+    expected = quick_root(0)
+    walkers = walked_by_whom(monkeypatch)
+    missing = f"file:{tmp_path / 'no such directory' / 'log.sqlite3'}?mode=ro"
+    monkeypatch.setattr(verification, "_worker_params", lambda: (
+        {"database": missing, "uri": True} if connection.vendor == "sqlite" else
+        {"host": "127.0.0.1", "port": 5432, "user": "postgres",
+         "dbname": "secman_no_such_database"}))
+    assert quick_root(2) == expected is not None
+    assert walkers == {os.getpid()}
+
+
+@pytest.fixture
+def locked_log(tmp_path):
+    """Worker connection parameters for a database whose eventlog_event table another
+    connection keeps locked: on PostgreSQL a scratch database with the table locked
+    ACCESS EXCLUSIVE (a reader waits for ever), on SQLite a file held in an exclusive
+    transaction (a reader waits out its 5 s busy timeout)."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        path = tmp_path / "locked.sqlite3"
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("CREATE TABLE eventlog_event (id integer)")
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        yield {"database": str(path)}
+        holder.close()
+        return
+    import psycopg
+
+    params = {key: value for key, value in connection.get_connection_params().items()
+              if key not in ("cursor_factory", "context", "prepare_threshold")}
+    name = f"secman_locked_{os.getpid()}"
+    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as server:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        server.execute(f'CREATE DATABASE "{name}"')
+    holder = psycopg.connect(**{**params, "dbname": name})
+    holder.execute("CREATE TABLE eventlog_event (id integer)")
+    holder.commit()  # the table is there for the workers, then locked
+    holder.execute("LOCK TABLE eventlog_event IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield {**params, "dbname": name}
+    finally:
+        holder.close()
+        with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as server:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_hung_worker_is_given_up_and_the_ranges_are_walked_here(
+        db, small_ranges, monkeypatch, locked_log):
+    """Workers stuck on a lock do not answer: after RANGE_TIMEOUT their pool is
+    terminated and the ranges are walked here, with the same tree."""
+    import time
+
+    from secman.eventlog import quickwalk
+
+    build_log()
+    expected = quick_root(0)
+    walkers = walked_by_whom(monkeypatch)
+    monkeypatch.setattr(verification, "_worker_params", lambda: locked_log)
+    monkeypatch.setattr(quickwalk, "RANGE_TIMEOUT", 1.0)
+    started = time.monotonic()
+    assert quick_root(2) == expected is not None
+    assert walkers == {os.getpid()}
+    assert time.monotonic() - started >= 1.0  # it waited for the workers first
