@@ -40,6 +40,12 @@ def _print_summary(summary: Any) -> None:
         ("occurrences generated", summary.occurrences_generated),
         ("procedure copies refreshed", summary.procedures_refreshed),
         ("four-eyes requests expired, reopened", summary.signoffs_reopened),
+        *([("Event Log checkpoint signed at", summary.log_checkpoint)]
+          if summary.log_checkpoint is not None else []),
+        *([("Event Log verified (daily)",
+            "intact" if summary.log_verified else "[red]FAILED[/red]"),
+           ("Event Log entries purged", summary.log_purged)]
+          if summary.log_verified is not None else []),
         ("controls evaluated", summary.controls_evaluated),
         *((f"  {status}", count) for status, count in sorted(summary.statuses.items())),
         ("reminders sent", summary.reminders_sent),
@@ -49,6 +55,8 @@ def _print_summary(summary: Any) -> None:
         rows.append(("[yellow]occurrences with nobody to tell[/yellow]", summary.unaddressed))
     if summary.mails_failed:
         rows.append(("[red]mails failed (retried next round)[/red]", summary.mails_failed))
+    if summary.log_upkeep_failed:
+        rows.append(("[red]Event Log upkeep failed (see the log)[/red]", "—"))
     for label, count in rows:
         table.add_row(label, str(count))
     console.print(table)
@@ -77,17 +85,21 @@ def _one_round() -> Any:
               help="Repeat every SECONDS until stopped by SIGTERM or Ctrl-C (a separate "
               "process instead of the one in `secman serve`). 0: one round, then exit.")
 def run_command(every: int) -> None:
-    """Sync duties, generate occurrences, evaluate every control, record today's statuses,
-    and mail the reminders and overdue notices that have come due.
+    """Sync duties, generate occurrences, do the Event Log's upkeep (a checkpoint when
+    entries have waited; once a day a full verification and the retention purge),
+    evaluate every control, record today's statuses, and mail the reminders and overdue
+    notices that have come due.
 
     Idempotent: a second round sends nothing twice. Safe with several replicas: every
     mail is claimed by a conditional UPDATE before it is sent. Exits 1 when a mail could
-    not be sent (it is retried by the next round)."""
+    not be sent (it is retried by the next round), when the Event Log upkeep failed, or
+    when the daily verification found the log changed."""
     _django()
     if not every:
         summary = _one_round()
         _print_summary(summary)
-        if summary.mails_failed:
+        if (summary.mails_failed or summary.log_upkeep_failed
+                or summary.log_verified is False):
             raise SystemExit(1)
         return
 

@@ -2,7 +2,9 @@
 
 A round syncs the declared duties, generates occurrences up to the horizon, refreshes the
 procedure copies of occurrences not yet due, reopens four-eyes requests that expired,
-evaluates every control and records today's statuses, then mails the reminders and
+does the Event Log's recurring work that is due (a checkpoint, the daily verification and
+retention purge: secman.eventlog.upkeep), evaluates every control and records today's
+statuses, then mails the reminders and
 overdue notices that have come due (SM 4.2.3, 5.2, 4.3.7: the team is told before a duty
 is due and when it was missed).
 
@@ -50,7 +52,8 @@ ADVISORY_LOCK_KEY = 0x5EC3A4D071E5
 LONGEST_LEAD = max([*schedules.LEAD.values(), dt.timedelta(days=7)])
 
 STEPS = ("sync duties", "generate occurrences", "refresh procedures",
-         "reopen expired sign-offs", "evaluate controls", "send reminders")
+         "reopen expired sign-offs", "Event Log upkeep", "evaluate controls",
+         "send reminders")
 
 REMINDER = "reminder"
 OVERDUE = "overdue"
@@ -66,6 +69,13 @@ class RunSummary:
     occurrences_generated: int = 0
     procedures_refreshed: int = 0
     signoffs_reopened: int = 0
+    # The Event Log's upkeep: the size of a checkpoint it signed; the daily verification's
+    # outcome (None: not due this round) and the entries the purge emptied; whether it
+    # failed (logged; the rest of the round goes on).
+    log_checkpoint: int | None = None
+    log_verified: bool | None = None
+    log_purged: int = 0
+    log_upkeep_failed: bool = False
     controls_evaluated: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     reminders_sent: int = 0
@@ -121,14 +131,34 @@ def run(now: dt.datetime | None = None,
         step(STEPS[3])
         summary.signoffs_reopened = services.reopen_expired_signoffs()
         step(STEPS[4])
+        _log_upkeep(summary)
+        step(STEPS[5])
         results = evaluation.evaluate(now=now)
         services.record_statuses(results, day=timezone.localdate(now))
         summary.controls_evaluated = len(results)
         summary.statuses = Counter(str(r.status) for r in results)
-        step(STEPS[5])
+        step(STEPS[6])
         send_notifications(now, summary)
     summary.finished_at = timezone.now()
     return summary
+
+
+def _log_upkeep(summary: RunSummary) -> None:
+    """A failure here (a database role without UPDATE for the purge, a verification
+    that cannot read) is logged and must not stop the reminders and notices."""
+    from secman.eventlog import upkeep
+
+    try:
+        done = upkeep.run_due()
+    except Exception:
+        logger.exception("Event Log upkeep failed in the duties round")
+        summary.log_upkeep_failed = True
+        return
+    if done.checkpoint is not None:
+        summary.log_checkpoint = done.checkpoint.tree_size
+    if done.verification is not None:
+        summary.log_verified = done.verification.ok
+        summary.log_purged = done.purged
 
 
 # --- reminders and overdue notices --------------------------------------------------------
@@ -288,6 +318,10 @@ def _log_summary(summary: RunSummary) -> None:
     if summary.skipped:
         logger.info("compliance duties: another replica holds the round; skipped")
         return
+    if summary.log_verified is not None:
+        log = logger.info if summary.log_verified else logger.error
+        log("Event Log daily verification: %s; retention purge: entries emptied %d",
+            "intact" if summary.log_verified else "FAILED", summary.log_purged)
     # "controls evaluated: 22, ..." reads right for any count, 1 included.
     logger.info("compliance duties: controls evaluated %d, occurrences generated %d, "
                 "reminders sent %d, overdue notices sent %d, mails failed %d",

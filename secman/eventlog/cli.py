@@ -208,10 +208,11 @@ def rotate() -> None:
 def scheduler(interval: int, once: bool) -> None:
     """Run the log's recurring duties until stopped (SIGTERM or Ctrl-C): a checkpoint
     when entries have waited SECMAN_EVENTLOG_CHECKPOINT_SECONDS, and once a day a full
-    verification (SM 4.2.3: automated logs reviewed daily) and the retention purge."""
+    verification (SM 4.2.3: automated logs reviewed daily) and the retention purge.
+    Every duties round (`secman serve`, `secman duties run`) does the same; this is for
+    a deployment that runs neither."""
     _django()
-    from secman.eventlog import services, verification
-    from secman.eventlog.models import VerificationRun
+    from secman.eventlog import upkeep
 
     stopping = False
 
@@ -219,20 +220,16 @@ def scheduler(interval: int, once: bool) -> None:
         nonlocal stopping
         stopping = True
 
-    def daily() -> None:
-        run = verification.run(by=None, by_label="daily duty (scheduler)", columns=True)
-        console.print(f"daily verification: {'intact' if run.ok else 'FAILED'}")
-        result = services.purge()
-        console.print(f"retention purge: {sum(result.purged.values())} entries")
-
     signal.signal(signal.SIGTERM, stop)
     while not stopping:
         try:
-            if services.checkpoint_if_due():
-                console.print("signed a checkpoint")
-            last = VerificationRun.objects.filter(by_label__startswith="daily duty").first()
-            if last is None or (dt.datetime.now(dt.UTC) - last.started_at).days >= 1:
-                daily()
+            done = upkeep.run_due()
+            if done.checkpoint is not None:
+                console.print(f"signed a checkpoint at {done.checkpoint.tree_size}")
+            if done.verification is not None:
+                console.print("daily verification: "
+                              f"{'intact' if done.verification.ok else 'FAILED'}")
+                console.print(f"retention purge: {done.purged} entries")
         except KeyboardInterrupt:
             break
         except Exception:  # one failed round (database away, a role without UPDATE for
