@@ -86,12 +86,17 @@ def today(request: HttpRequest) -> HttpResponse:
     from secman.compliance.evaluation import evaluate_current
     from secman.compliance.registry import Status
     from secman.eventlog.models import Event
+    from secman.eventlog.selectors import PayloadAccess
     from secman.people.choices import ProposalStatus
     from secman.people.controls import staffing_findings
     from secman.people.models import ListChangeProposal
     from secman.people.selectors import is_board_member, roles_of, teams_of
 
     me = person_for_user(request.user)
+    access = PayloadAccess(me)
+    recent = list(Event.objects.select_related("actor")[:12])
+    for event in recent:  # SM 4.2.2: a restricted entry's subject is payload
+        event.visible = access.visible(event)  # type: ignore[attr-defined]
     pending = (
         SignOffRequest.objects.filter(status=SignOffStatus.PENDING, expires_at__gt=timezone.now())
         .select_related("requested_by", "authority")
@@ -119,7 +124,7 @@ def today(request: HttpRequest) -> HttpResponse:
         "my_duties": my_duties,
         "team_results": team_results,
         "now": timezone.now(),
-        "recent": Event.objects.select_related("actor")[:12],
+        "recent": recent,
         "tiles": [
             ("Sign-offs waiting for me", len(waiting_for_me), "warn" if waiting_for_me else "ok"),
             ("My duties due or overdue", len(my_duties),

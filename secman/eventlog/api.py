@@ -110,7 +110,8 @@ class EventViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
         if action := wanted.get("action"):
             queryset = queryset.filter(Q(action=action) | Q(action__startswith=f"{action}."))
         if "actor" in wanted:
-            queryset = queryset.filter(actor_id=wanted["actor"])
+            access = PayloadAccess(self.get_serializer_context()["viewer"])
+            queryset = access.searchable(queryset.filter(actor_id=wanted["actor"]))
         # recorded_at is UTC (TIME_ZONE = "UTC"), so a day is a UTC day.
         if "since" in wanted:
             queryset = queryset.filter(recorded_at__date__gte=wanted["since"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from django.db.models import QuerySet
+
 from secman.eventlog.models import Event, RetentionPolicy
 from secman.people.choices import Role
 from secman.people.selectors import holds_any
@@ -34,6 +36,11 @@ class PayloadAccess:
 
     def visible(self, event: Event) -> bool:
         return event.retention_class not in self.restricted
+
+    def searchable(self, events: QuerySet[Event]) -> QuerySet[Event]:
+        """The entries a search by payload (actor, subject, authority) may match for this
+        reader: a restricted entry found by its actor would tell who its actor was."""
+        return events.exclude(retention_class__in=self.restricted) if self.restricted else events
 
 
 def require_sysadmin(person: Any, what: str) -> None:

@@ -64,6 +64,8 @@ def events(request: HttpRequest) -> HttpResponse:
         if data["subject"] and ":" in data["subject"]:
             subject_type, subject_id = data["subject"].split(":", 1)
             rows = rows.filter(subject_type=subject_type, subject_id=subject_id)
+        if data["actor"] or data["authority"] or data["subject"]:
+            rows = access.searchable(rows)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for event in page:
         event.visible = access.visible(event)  # type: ignore[attr-defined]

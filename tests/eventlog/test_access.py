@@ -47,6 +47,32 @@ def api(person) -> APIClient:
 
 
 @pytest.mark.parametrize("who", ["bea", "aud", "axel"])
+def test_a_search_by_payload_does_not_find_restricted_entries(org, login_entry, who):
+    """Finding a restricted entry by its actor would tell who its actor was."""
+    person = getattr(org, who)
+    assert "<code>host.root.login</code>" not in page(person, f"/events/?actor={org.sid.pk}")
+    assert "<code>host.root.login</code>" not in page(person, "/events/?authority=SM+4.2")
+    found = api(person).get(f"/api/events/?actor={org.sid.pk}").json()["results"]
+    assert "host.root.login" not in [e["action"] for e in found]
+    # Systems Administrators find it; a search by action (metadata) finds it for all.
+    assert "<code>host.root.login</code>" in page(org.sam, f"/events/?actor={org.sid.pk}")
+    found = api(org.sam).get(f"/api/events/?actor={org.sid.pk}").json()["results"]
+    assert "host.root.login" in [e["action"] for e in found]
+    assert "<code>host.root.login</code>" in page(person, "/events/?action=host.root.login")
+
+
+@pytest.mark.parametrize("who", ["bea", "aud", "axel"])
+def test_today_names_no_restricted_subject(org, who):
+    with transaction.atomic():
+        services.record("host.root.login", actor=org.sid, subject=org.ola,
+                        authority="SM 4.2", retention_class=RetentionClass.LOGIN)
+    today = page(getattr(org, who), "/")
+    assert ('<code>host.root.login</code> <span class="muted">restricted to Systems '
+            'Administrators</span>') in today
+    assert f"<code>host.root.login</code> {org.ola.name}" in page(org.sam, "/")
+
+
+@pytest.mark.parametrize("who", ["bea", "aud", "axel"])
 def test_it_hides_a_restricted_payload_on_the_pages(org, login_entry, who):
     person = getattr(org, who)
     listing = page(person, "/events/")
