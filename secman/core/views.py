@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -16,10 +17,45 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from secman.core.errors import Refused
+from secman.people import services as people_services
 from secman.people.models import Person
 from secman.people.selectors import person_for_user
 
 T = TypeVar("T")
+
+
+def _address(request: HttpRequest) -> str | None:
+    # The peer gunicorn saw: behind a reverse proxy, the proxy's address.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; every sign-in and every refused attempt is an Event Log
+    entry (SM 4.2.1, login and root access)."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        people_services.record_login(form.get_user(), address=_address(self.request))
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        typed = str(form.data.get("username", ""))
+        if typed or form.data.get("password"):  # an empty form is not an attempt
+            people_services.record_failed_login(
+                typed, address=_address(self.request),
+                locked_out=bool(getattr(self.request, "axes_locked_out", False)))
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user is not None:
+            people_services.record_logout(user, address=_address(request))
+        return response
 
 
 def actor_of(request: HttpRequest) -> Person:

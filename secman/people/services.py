@@ -537,3 +537,56 @@ def issue_api_token(*, actor: Person) -> str:
             details={"login": user.get_username(), "replaced_earlier_one": bool(replaced)},
         )
     return key
+
+
+# --- logins -------------------------------------------------------------------------------
+
+# SM 4.2.1 keeps "login and root access" logs (6 to 12 months); SP 4.2.1: "All sensitive
+# events should be logged reliably". Only the login page's sign-ins are recorded here:
+# an API token authenticates each request, it does not open a session.
+LOGIN_LOGS = "SM 4.2.1"
+
+
+def _login_entry(action: str, *, by: Any | None, account: Any | None,
+                 details: dict[str, Any]) -> None:
+    """`by`: the login that acted (None: a visitor not logged in); `account`: the login
+    the entry is about."""
+    from secman.eventlog.models import RetentionClass
+
+    def person_of(user: Any | None) -> Person | None:
+        return Person.objects.filter(user=user).first() if user is not None else None
+
+    actor, subject = person_of(by), person_of(account)
+    label = ("" if actor is not None else by.get_username() if by is not None
+             else "visitor (not logged in)")
+    with transaction.atomic():
+        record(action, actor=actor, actor_label=label, authority=LOGIN_LOGS,
+               subject=subject, details=details, retention_class=RetentionClass.LOGIN)
+
+
+def record_login(user: Any, *, address: str | None) -> None:
+    _login_entry("login.succeeded", by=user, account=user,
+                 details={"login": user.get_username(), "address": address})
+
+
+def record_failed_login(typed: str, *, address: str | None, locked_out: bool = False) -> None:
+    """A refused sign-in, by nobody known; `locked_out`: the attempt reached the limit of
+    failures or met the lockout it set (django-axes: from then on the password is not
+    even checked). The name is recorded only when it is an existing login: what else
+    people type into that field is too often their password."""
+    model = get_user_model()
+    user = None
+    if "\x00" not in typed:  # no login holds one (and PostgreSQL refuses it in a query)
+        user = model._default_manager.filter(**{model.USERNAME_FIELD: typed[:150]}).first()
+    details: dict[str, Any] = {"login": user.get_username() if user is not None else None,
+                               "address": address}
+    if user is None:
+        details["unknown_login"] = True
+    if locked_out:
+        details["locked_out"] = True
+    _login_entry("login.failed", by=None, account=user, details=details)
+
+
+def record_logout(user: Any, *, address: str | None) -> None:
+    _login_entry("logout", by=user, account=user,
+                 details={"login": user.get_username(), "address": address})

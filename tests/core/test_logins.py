@@ -1,0 +1,87 @@
+"""Sign-ins, refused sign-ins and sign-outs through the login page are Event Log entries
+of the login class (SM 4.2.1), whose payload only Systems Administrators read (SM 4.2.2);
+what a visitor types as a login name is kept only when it is an existing login."""
+
+from __future__ import annotations
+
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from secman.eventlog.models import Event, RetentionClass
+from tests.conftest import PASSWORD
+
+
+def login_entries() -> list[Event]:
+    return list(Event.objects.filter(retention_class=RetentionClass.LOGIN).order_by("seq"))
+
+
+def sign_in(client: Client, username: str, password: str) -> int:
+    return client.post("/login/", {"username": username, "password": password}).status_code
+
+
+def test_a_sign_in_is_recorded_with_who_and_from_where(client, org):
+    assert sign_in(client, org.sam.user.username, PASSWORD) == 302
+    [entry] = login_entries()
+    assert entry.action == "login.succeeded" and entry.authority == "SM 4.2.1"
+    assert entry.actor == org.sam and entry.subject_id == str(org.sam.pk)
+    assert entry.details == {"login": org.sam.user.username, "address": "127.0.0.1"}
+
+
+def test_a_wrong_password_is_recorded_against_the_account_by_nobody_known(client, org):
+    assert sign_in(client, org.sam.user.username, "not the password") == 200
+    [entry] = login_entries()
+    assert entry.action == "login.failed"
+    assert entry.actor is None and entry.actor_label == "visitor (not logged in)"
+    assert entry.subject_id == str(org.sam.pk)
+    assert entry.details == {"login": org.sam.user.username, "address": "127.0.0.1"}
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_unknown_name_is_not_kept(client, org):
+    typed = "correct horse battery staple"  # a password typed into the name field
+    assert sign_in(client, typed, "x") == 200
+    [entry] = login_entries()
+    assert entry.details == {"login": None, "address": "127.0.0.1", "unknown_login": True}
+    assert entry.subject_id == ""
+    assert not Event.objects.filter(canonical__contains="horse").exists()
+
+
+def test_attempts_after_the_lockout_are_recorded_as_locked_out(client, org, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    assert sign_in(client, org.sam.user.username, "wrong") == 200
+    assert sign_in(client, org.sam.user.username, "wrong") == 429  # the limit: locked
+    # Locked out: even the right password is refused, unchecked, and that is recorded.
+    assert sign_in(client, org.sam.user.username, PASSWORD) == 429
+    assert "_auth_user_id" not in client.session
+    entries = login_entries()
+    assert [e.action for e in entries] == ["login.failed"] * 3
+    # The second locked the name (from this address), the third met the lock.
+    assert [e.details.get("locked_out", False) for e in entries] == [False, True, True]
+
+
+def test_an_empty_form_is_not_an_attempt(client, org):
+    assert sign_in(client, "", "") == 200
+    assert login_entries() == []
+
+
+def test_a_sign_out_is_recorded(client, org):
+    sign_in(client, org.sue.user.username, PASSWORD)
+    assert client.post("/logout/").status_code == 302
+    assert [e.action for e in login_entries()] == ["login.succeeded", "logout"]
+    assert login_entries()[-1].actor == org.sue
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(typed=st.text(max_size=300), password=st.text(min_size=1, max_size=50))
+def test_any_typed_name_gets_the_form_again_and_one_entry(client, org, typed, password):
+    from axes.utils import reset
+
+    reset()  # a name hypothesis repeats must not run into the lockout
+    before = len(login_entries())
+    assert sign_in(client, typed, password) == 200
+    entries = login_entries()
+    assert len(entries) == before + 1
+    assert entries[-1].action == "login.failed"
+    assert entries[-1].details["login"] is None or entries[-1].details["login"] == typed
