@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from secman.eventlog import canonical
 from secman.eventlog.models import Event
 from secman.eventlog.services import Entry, leaf_hex, record, record_batch, verify_chain
+from tests.conftest import tamper
 
 # JSON values as services write them: text (any Unicode, including NUL, surrogates
 # excluded since they cannot be UTF-8), integers, booleans, None, lists and dicts.
@@ -60,7 +63,9 @@ def test_it_verifies_any_details_it_was_given(details, label):
 # What the bytes must be, however an append builds them: canonical.encode() of the
 # entry's fields with sign-offs and details made plain (sorted keys, JSON types only).
 # Floats below 2**53: PostgreSQL's jsonb keeps a larger one as the exact decimal its text
-# names, which is not the double it was (the hashed bytes are right either way).
+# names, which is not the double it was, so the details column is not equal to the plain
+# details here (the hashed bytes are right either way, and the column check reads it as
+# the same number: the tests at the end).
 rich_values = st.recursive(
     st.none() | st.booleans() | st.integers()
     | st.floats(min_value=-(2.0**53), max_value=2.0**53)
@@ -105,3 +110,26 @@ def test_the_stored_bytes_are_the_canonical_encoding_of_the_entry(details, signo
     assert event.details == canonical.plain(details, default)
     assert event.signoffs == canonical.plain(signoffs, default)
     assert leaf_hex(expected) == event.leaf_hash
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [1.5e300, -3.25e20, 2.0**53 + 2, 1e16, 0.1, 10**30])
+def test_numbers_the_json_column_writes_out_differently_pass_the_column_check(value):
+    """PostgreSQL's jsonb gives 1.5e300 back as the 301-digit integer its text names: the
+    same number read as a float, so not a changed column."""
+    with transaction.atomic():
+        record("test.number", actor=None, authority="SP 4.2.1",
+               details={"value": value, "list": [value, {"again": value}]})
+    assert verify_chain() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("hashed", "column"), [(1.5e300, 1.6e300), (1, True), (0.5, 1)])
+def test_a_number_changed_in_the_column_is_still_found(hashed, column):
+    with transaction.atomic():
+        event = record("test.number", actor=None, authority="SP 4.2.1",
+                       details={"value": hashed})
+    tamper("UPDATE eventlog_event SET details = %s WHERE seq = %s",
+           [json.dumps({"value": column}), event.seq])
+    assert [str(p) for p in verify_chain()] == [
+        f"entry #{event.seq}: column 'details' differs from the hashed entry"]
