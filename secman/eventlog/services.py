@@ -821,16 +821,22 @@ def column_mismatch(event: Event, fields: dict[str, Any]) -> str:
     return ""
 
 
-def verify_chain(events: Iterable[Event] | None = None) -> list[ChainProblem]:
+def verify_chain(events: Iterable[Event] | None = None,
+                 progress: Callable[[int], None] | None = None) -> list[ChainProblem]:
     """Entry by entry, with the JSON parsed: leaf hashes, the chain, sequence numbers and
     the query columns. (secman.eventlog.verification adds the tree, checkpoints and
-    signatures, and is the fast whole-log check.)"""
+    signatures, and is the fast whole-log check.) `progress` is told every 2,000
+    entries."""
     if events is None:
         events = Event.objects.order_by("seq").iterator(chunk_size=2000)
     problems: list[ChainProblem] = []
     previous_leaf = GENESIS_HASH
     expected_seq = 1
+    walked = 0
     for event in events:
+        walked += 1
+        if progress is not None and walked % 2000 == 0:
+            progress(2000)
         if event.seq != expected_seq:
             problems.append(ChainProblem(expected_seq, f"missing; next entry is #{event.seq}"))
             expected_seq = event.seq
@@ -854,6 +860,8 @@ def verify_chain(events: Iterable[Event] | None = None) -> list[ChainProblem]:
             problems.append(ChainProblem(event.seq, mismatch))
         previous_leaf = event.leaf_hash
         expected_seq += 1
+    if progress is not None and walked % 2000:
+        progress(walked % 2000)
     head = LogHead.objects.filter(pk=1).first()
     if head is not None and head.seq != expected_seq - 1:
         problems.append(ChainProblem(
