@@ -782,23 +782,24 @@ class ChainProblem:
 
 
 def _same_json(hashed: Any, column: Any) -> bool:
-    """The hashed value and its copy in a JSON column mean the same. PostgreSQL's jsonb
+    """The hashed value and its copy in a JSON column mean the same: equal, with the
+    same JSON types (Python's == takes true for 1). One exception: PostgreSQL's jsonb
     keeps numbers as decimals and writes 1.5e300 out in full, which comes back as an int
     that is not exactly the float's value; read as a float, it is the same number."""
-    if isinstance(hashed, bool) != isinstance(column, bool):  # (True == 1 in Python)
-        return False
-    if isinstance(hashed, float) and isinstance(column, int) and not isinstance(column, bool):
+    kind = type(hashed)
+    if kind is type(column):
+        if kind is dict:
+            return bool(hashed.keys() == column.keys()) and all(
+                _same_json(value, column[key]) for key, value in hashed.items())
+        if kind is list:
+            return len(hashed) == len(column) and all(map(_same_json, hashed, column))
+        return bool(hashed == column)
+    if kind is float and type(column) is int:
         try:
             return float(column) == hashed
         except OverflowError:
             return False
-    if isinstance(hashed, dict) and isinstance(column, dict):
-        return hashed.keys() == column.keys() and all(
-            _same_json(value, column[key]) for key, value in hashed.items())
-    if isinstance(hashed, list) and isinstance(column, list):
-        return len(hashed) == len(column) and all(
-            _same_json(a, b) for a, b in zip(hashed, column, strict=True))
-    return bool(hashed == column)
+    return False
 
 
 def column_mismatch(event: Event, fields: dict[str, Any]) -> str:
