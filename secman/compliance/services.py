@@ -228,6 +228,16 @@ def evidence_path(occurrence: Occurrence) -> Path:
     return Path(settings.DATA_DIR) / occurrence.evidence_file
 
 
+def evidence_for(*, reader: Person, occurrence: Occurrence) -> Path | None:
+    """The evidence file of an occurrence, for the owning team, the Board, auditors and
+    the administrator; None when it has none. (A read, but the rule lives here, so a
+    second way to the files, an API say, cannot forget it.)"""
+    if not (is_member(reader, occurrence.duty.owner) or is_administrator(reader)
+            or holds_any(reader, Role.BOARD_MEMBER, Role.AUDITOR)):
+        raise NotAllowed("Evidence is for the owning team, the Board and auditors.")
+    return evidence_path(occurrence) if occurrence.evidence_file else None
+
+
 def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
                         evidence: tuple[str, bytes] | None = None,
                         event_seq: int | None = None,

@@ -20,6 +20,7 @@ from secman.compliance.forms import (
 )
 from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence, OccurrenceStatus
 from secman.compliance.registry import TONE, Kind, Status, control
+from secman.core.errors import NotAllowed
 from secman.core.views import actor_of, perform, refuse_to_messages
 from secman.people.choices import Role
 from secman.people.models import Membership
@@ -175,13 +176,12 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
 def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     """Evidence files are for the owning team, the Board and auditors."""
     item = get_object_or_404(Occurrence.objects.select_related("duty"), pk=pk)
-    me = actor_of(request)
-    if not (is_member(me, item.duty.owner) or is_administrator(me)
-            or holds_any(me, Role.BOARD_MEMBER, Role.AUDITOR)):
-        raise PermissionDenied("Evidence is for the owning team, the Board and auditors.")
-    if not item.evidence_file:
+    try:
+        path = services.evidence_for(reader=actor_of(request), occurrence=item)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    if path is None:
         raise Http404("no evidence file")
-    path = services.evidence_path(item)
     if not path.is_file():
         raise Http404("the evidence file is missing from the data dir")
     return FileResponse(path.open("rb"), as_attachment=True,

@@ -107,6 +107,17 @@ def test_completing_with_a_note_file_and_event_records_the_evidence(org, duties,
         services.complete_occurrence(actor=org.sue, occurrence=occurrence, note="again")
 
 
+def test_evidence_files_are_read_through_the_service_that_checks_who_asks(org, duties):
+    done = services.complete_occurrence(actor=org.sam, occurrence=overdue(REVIEW),
+                                        note="reviewed", evidence=("r.txt", b"x"))
+    for reader in (org.sue, org.bea, org.aud):  # the team, the Board, an auditor
+        assert services.evidence_for(reader=reader, occurrence=done).read_bytes() == b"x"
+    for reader in (org.axel, org.pia):  # other teams
+        with pytest.raises(NotAllowed, match="owning team, the Board and auditors"):
+            services.evidence_for(reader=reader, occurrence=done)
+    assert services.evidence_for(reader=org.sue, occurrence=overdue(REVIEW)) is None
+
+
 def test_completing_every_overdue_occurrence_turns_the_duty_ok(org, duties):
     while (occurrence := overdue(REVIEW)) is not None:
         services.complete_occurrence(actor=org.sam, occurrence=occurrence, note="reviewed")
