@@ -21,3 +21,29 @@ class AuthorityField(forms.CharField):
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+class PasswordChangeForm(forms.Form):
+    """Field checks only; the service checks the current password and the validators."""
+
+    old_password = forms.CharField(
+        label="Current password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password1 = forms.CharField(
+        label="New password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(
+        label="New password again", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.contrib.auth.password_validation import password_validators_help_texts
+
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", "The two new passwords differ.")
+        return data

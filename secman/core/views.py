@@ -58,6 +58,25 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change my own password (the current one first); the session stays signed in."""
+    from django.contrib.auth import update_session_auth_hash
+    from django.shortcuts import redirect
+
+    from secman.core.forms import PasswordChangeForm
+
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = perform(request, form, lambda: people_services.change_own_password(
+            user=request.user, current=data["old_password"], new=data["new_password1"]),
+            "Your password was changed.")
+        if user is not None:
+            update_session_auth_hash(request, user)
+            return redirect("today")
+    return render(request, "registration/password_change.html", {"form": form})
+
+
 def actor_of(request: HttpRequest) -> Person:
     person = person_for_user(request.user)
     if person is None:

@@ -590,3 +590,28 @@ def record_failed_login(typed: str, *, address: str | None, locked_out: bool = F
 def record_logout(user: Any, *, address: str | None) -> None:
     _login_entry("logout", by=user, account=user,
                  details={"login": user.get_username(), "address": address})
+
+
+def change_own_password(*, user: Any, current: str, new: str) -> Any:
+    """A login changes its own password: the current one first, then the new one must
+    pass the password validators (settings.AUTH_PASSWORD_VALIDATORS). The entry says
+    only that it changed (SM 4.2.1), never either password."""
+    from secman.eventlog.models import RetentionClass
+
+    if not user.check_password(current):
+        raise RuleViolation("The current password is not right.", field="old_password")
+    if new == current:
+        raise RuleViolation("The new password is the current one.", field="new_password1")
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        raise RuleViolation(" ".join(exc.messages), field="new_password1") from None
+    person = Person.objects.filter(user=user).first()
+    with transaction.atomic():
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        record("login.password_change", actor=person,
+               actor_label="" if person is not None else user.get_username(),
+               authority=LOGIN_LOGS, subject=person,
+               details={"login": user.get_username()}, retention_class=RetentionClass.LOGIN)
+    return user

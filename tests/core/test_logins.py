@@ -4,6 +4,7 @@ what a visitor types as a login name is kept only when it is an existing login."
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,3 +86,57 @@ def test_any_typed_name_gets_the_form_again_and_one_entry(client, org, typed, pa
     assert len(entries) == before + 1
     assert entries[-1].action == "login.failed"
     assert entries[-1].details["login"] is None or entries[-1].details["login"] == typed
+
+
+# --- changing my own password ---------------------------------------------------------------
+
+NEW_PASSWORD = "a new and long passphrase 2026"
+
+
+def change(client: Client, current: str, new: str, again: str | None = None):
+    return client.post("/password/", {"old_password": current, "new_password1": new,
+                                      "new_password2": new if again is None else again})
+
+
+@pytest.mark.parametrize(("current", "new", "again", "message"), [
+    ("not it", NEW_PASSWORD, None, "The current password is not right."),
+    (PASSWORD, NEW_PASSWORD, "something else", "The two new passwords differ."),
+    (PASSWORD, "password", None, "This password is too common."),
+    (PASSWORD, PASSWORD, None, "The new password is the current one."),
+])
+def test_a_refused_password_change_says_why_and_changes_nothing(client, org, current, new,
+                                                                again, message):
+    client.force_login(org.sam.user)
+    before = Event.objects.count()
+    response = change(client, current, new, again)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    org.sam.user.refresh_from_db()
+    assert org.sam.user.check_password(PASSWORD)
+    assert Event.objects.count() == before
+
+
+def test_a_password_change_keeps_me_signed_in_and_is_recorded_without_the_password(
+        client, org):
+    client.force_login(org.sam.user)
+    assert 'href="/password/"' in client.get("/").content.decode()
+    response = change(client, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200  # still signed in
+    [entry] = Event.objects.filter(action="login.password_change")
+    assert entry.actor == org.sam and entry.retention_class == RetentionClass.LOGIN
+    assert entry.details == {"login": org.sam.user.username}
+    assert NEW_PASSWORD not in entry.canonical and PASSWORD not in entry.canonical
+    fresh = Client()
+    assert sign_in(fresh, org.sam.user.username, PASSWORD) == 200
+    assert sign_in(fresh, org.sam.user.username, NEW_PASSWORD) == 302
+
+
+def test_the_password_page_needs_a_login_and_its_csrf_token(org):
+    anonymous = Client()
+    assert anonymous.get("/password/").status_code == 302
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(org.sam.user)
+    assert change(strict, PASSWORD, NEW_PASSWORD).status_code == 403
+    org.sam.user.refresh_from_db()
+    assert org.sam.user.check_password(PASSWORD)
