@@ -4,9 +4,8 @@ A round syncs the declared duties, generates occurrences up to the horizon, refr
 procedure copies of occurrences not yet due, reopens four-eyes requests that expired,
 does the Event Log's recurring work that is due (a checkpoint, the daily verification and
 retention purge: secman.eventlog.upkeep), evaluates every control and records today's
-statuses, then mails the reminders and
-overdue notices that have come due (SM 4.2.3, 5.2, 4.3.7: the team is told before a duty
-is due and when it was missed).
+statuses, then mails the reminders and overdue notices that have come due (SM 4.2.3,
+5.2, 4.3.7: the team is told before a duty is due and when it was missed).
 
 Several replicas may run rounds at once (`secman serve` on two machines, plus cron).
 Every mail is claimed first with a conditional UPDATE of its occurrence
