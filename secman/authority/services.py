@@ -30,7 +30,7 @@ from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.services import record
 from secman.people.choices import Role
 from secman.people.models import Person
-from secman.people.selectors import holds_any, is_administrator, roles_of
+from secman.people.selectors import holds_any, is_administrator, leads, roles_of, teams_of
 
 MAX_SIGNOFF_DAYS = 90
 
@@ -450,9 +450,17 @@ def signoff_summary(request: SignOffRequest) -> list[dict]:
     ]
 
 
+def may_withdraw_signoff(person: Person, request: SignOffRequest) -> bool:
+    """The requester, or the leader of a team the requester is in: another team's
+    leader has no say over it."""
+    return request.requested_by_id == person.pk or any(
+        leads(person, team) for team in teams_of(request.requested_by))
+
+
 def withdraw_signoff(*, actor: Person, request: SignOffRequest, reason: str) -> SignOffRequest:
-    if request.requested_by_id != actor.pk and not holds_any(actor, Role.TEAM_LEADER):
-        raise NotAllowed("only the requester or a team leader withdraws a sign-off request")
+    if not may_withdraw_signoff(actor, request):
+        raise NotAllowed("only the requester or the leader of the requester's team "
+                         "withdraws a sign-off request")
     if not reason.strip():
         raise RuleViolation("say why the request is withdrawn", field="reason")
     with transaction.atomic():

@@ -20,7 +20,6 @@ from secman.authority.signoff import TASK, Requirement, dual_control, four_eyes,
 from secman.core.views import actor_of, perform, refuse_to_messages
 from secman.people.choices import Role
 from secman.people.forms import ReasonForm
-from secman.people.selectors import roles_of
 
 # --- Board decisions ----------------------------------------------------------------------
 
@@ -120,8 +119,8 @@ def signoff(request: HttpRequest, pk: int) -> HttpResponse:
         "request_": subject, "requirement": requirement,
         "slots": [(slot, signed.get(slot.name)) for slot in requirement.slots],
         "form": form if my_slots else None, "action_label": label_for(subject.action),
-        "may_withdraw": subject.status == SignOffStatus.PENDING and (
-            me.pk == subject.requested_by_id or Role.TEAM_LEADER in roles_of(me)),
+        "may_withdraw": (subject.status == SignOffStatus.PENDING
+                         and services.may_withdraw_signoff(me, subject)),
     })
 
 

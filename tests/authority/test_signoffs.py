@@ -257,9 +257,11 @@ def test_it_withdraws_a_request(org):
         services.withdraw_signoff(actor=org.sue, request=req, reason="again")
 
 
-def test_it_lets_a_team_leader_withdraw_a_request(org):
+def test_it_lets_the_requesters_team_leader_withdraw_a_request(org):
     req = request(org, dual_control(SA), actor="sue")
-    services.withdraw_signoff(actor=org.sam, request=req, reason="duplicate")
+    with pytest.raises(NotAllowed, match="leader of the requester's team"):
+        services.withdraw_signoff(actor=org.axel, request=req, reason="not yours")  # AE
+    services.withdraw_signoff(actor=org.sam, request=req, reason="duplicate")  # SA leader
     assert status_of(req) == SignOffStatus.WITHDRAWN
 
 
@@ -309,3 +311,11 @@ def test_it_labels_registered_actions(handled):
     assert signoff.label_for("unknown.action") == "unknown.action"
     with pytest.raises(LookupError):
         signoff.handler_for("unknown.action")
+
+
+def test_the_withdraw_button_shows_only_to_who_may_withdraw(client, org):
+    req = request(org, dual_control(SA), actor="sue")
+    for login, shown in (("sue", True), ("sam", True), ("axel", False), ("sid", False)):
+        client.force_login(org.people[login].user)
+        page = client.get(req.get_absolute_url()).content.decode()
+        assert ("withdraw/" in page) is shown, login
