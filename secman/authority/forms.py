@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from secman.authority.choices import CaseStatus, Vote
@@ -56,13 +58,20 @@ class CaseForm(forms.Form):
 
 
 class CaseUpdateForm(forms.Form):
+    """Offers the statuses the case can move to (services.CASE_MOVES); the ruling fields
+    only while a ruling can still be recorded."""
+
     status = forms.ChoiceField(choices=CaseStatus.choices)
     ruled_on = forms.DateField(widget=DateInput, required=False,
                                help_text="Only with the status 'ruled'.")
     ruling_summary = forms.CharField(widget=forms.Textarea, required=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, moves: frozenset[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            (value, label) for value, label in CaseStatus.choices if value in moves]
+        if CaseStatus.RULED not in moves:
+            del self.fields["ruled_on"], self.fields["ruling_summary"]
         self.fields["arbitrator"] = _people_with(Role.ARBITRATOR)
         self.fields["case_manager"] = _people_with(Role.CASE_MANAGER)
 

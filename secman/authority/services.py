@@ -258,6 +258,19 @@ def file_dispute(*, actor: Person, title: str, circumstances: str,
     return case
 
 
+# Where a case may go from each status (staying put is a reassignment). A ruling stands:
+# a ruled case can only be closed, and a closed or withdrawn case does not change.
+CASE_MOVES: dict[str, frozenset[str]] = {
+    CaseStatus.FILED: frozenset({CaseStatus.FILED, CaseStatus.RUNNING, CaseStatus.RULED,
+                                 CaseStatus.WITHDRAWN}),
+    CaseStatus.RUNNING: frozenset({CaseStatus.RUNNING, CaseStatus.RULED,
+                                   CaseStatus.WITHDRAWN}),
+    CaseStatus.RULED: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset(),
+    CaseStatus.WITHDRAWN: frozenset(),
+}
+
+
 def update_case(
     *,
     actor: Person,
@@ -274,6 +287,13 @@ def update_case(
         raise NotAllowed("only Arbitrators and Case Managers update Arbitration cases")
     if status not in CaseStatus.values:
         raise RuleViolation(f"{status!r} is not a case status", field="status")
+    if status not in CASE_MOVES[case.status]:
+        now = CaseStatus(case.status).label.lower()
+        allowed = " or ".join(CaseStatus(s).label.lower()
+                              for s in CaseStatus.values if s in CASE_MOVES[case.status])
+        raise RuleViolation(f"a {now} case cannot become {CaseStatus(status).label.lower()}"
+                            + (f"; it can become {allowed}" if allowed else
+                               "; it does not change any more"), field="status")
     _check_case_people(arbitrator, case_manager)
     if status == CaseStatus.RULED:
         if not ruled_on or not ruling_summary.strip():

@@ -64,10 +64,12 @@ def cases(request: HttpRequest) -> HttpResponse:
 def case(request: HttpRequest, number: str) -> HttpResponse:
     subject = get_object_or_404(ArbitrationCase, number=number)
     me = actor_of(request)
-    form = CaseUpdateForm(request.POST or None, initial={
-        "status": subject.status, "arbitrator": subject.arbitrator,
-        "case_manager": subject.case_manager, "ruled_on": subject.ruled_on,
-        "ruling_summary": subject.ruling_summary,
+    moves = services.CASE_MOVES[subject.status]
+    if not moves:  # closed or withdrawn: nothing to update
+        return render(request, "authority/case.html", {"case": subject, "form": None})
+    form = CaseUpdateForm(request.POST or None, moves=moves, initial={
+        "status": subject.status if subject.status in moves else sorted(moves)[0],
+        "arbitrator": subject.arbitrator, "case_manager": subject.case_manager,
     })
     if request.method == "POST" and form.is_valid() and perform(
             request, form, lambda: services.update_case(actor=me, case=subject,

@@ -334,3 +334,65 @@ def test_it_refuses_a_bad_ruling(org, status, ruled_on, summary, words):
                              ruling_summary=summary)
     filed.refresh_from_db()
     assert filed.status == CaseStatus.RUNNING
+
+
+def rule(org, filed):
+    services.update_case(actor=org.arne, case=filed, status=CaseStatus.RULED,
+                         arbitrator=org.arne, case_manager=org.cora, ruled_on=today(),
+                         ruling_summary="Recommended to the Board.")
+
+
+@pytest.mark.parametrize(("path", "refused", "words"), [
+    ([CaseStatus.RULED], CaseStatus.RUNNING, "a ruled case cannot become running; it can "
+                                             "become closed"),
+    ([CaseStatus.RULED], CaseStatus.FILED, "a ruled case cannot become filed"),
+    ([CaseStatus.RULED, CaseStatus.CLOSED], CaseStatus.RUNNING,
+     "a closed case cannot become running; it does not change any more"),
+    ([CaseStatus.WITHDRAWN], CaseStatus.RUNNING, "a withdrawn case cannot become running"),
+    ([], CaseStatus.FILED, "a running case cannot become filed"),
+])
+def test_a_ruling_stands_and_ended_cases_do_not_move(org, path, refused, words):
+    filed = case(org)
+    for status in path:
+        if status == CaseStatus.RULED:
+            rule(org, filed)
+        else:
+            services.update_case(actor=org.cora, case=filed, status=status,
+                                 arbitrator=org.arne, case_manager=org.cora)
+    seq = last_seq()
+    with pytest.raises(RuleViolation, match=words):
+        services.update_case(actor=org.arne, case=filed, status=refused,
+                             arbitrator=org.arne, case_manager=org.cora)
+    assert actions_since(seq) == []
+    filed.refresh_from_db()
+    assert filed.status == (path[-1] if path else CaseStatus.RUNNING)
+
+
+def test_a_ruled_case_is_closed_with_its_ruling_kept(org):
+    filed = case(org)
+    rule(org, filed)
+    with pytest.raises(RuleViolation, match="a ruled case cannot become ruled"):
+        rule(org, filed)  # no second ruling over the first
+    services.update_case(actor=org.cora, case=filed, status=CaseStatus.CLOSED,
+                         arbitrator=org.arne, case_manager=org.cora)
+    filed.refresh_from_db()
+    assert filed.status == CaseStatus.CLOSED
+    assert (filed.ruled_on, filed.ruling_summary) == (today(), "Recommended to the Board.")
+
+
+def test_the_case_page_offers_only_the_moves_left(client, org):
+    filed = case(org)
+    client.force_login(org.cora.user)
+    page = client.get(filed.get_absolute_url()).content.decode()
+    assert 'value="ruled"' in page and 'id="id_ruling_summary"' in page
+    rule(org, filed)
+    page = client.get(filed.get_absolute_url()).content.decode()
+    assert 'value="closed"' in page
+    assert 'value="running"' not in page and 'id="id_ruling_summary"' not in page
+    closed = client.post(filed.get_absolute_url(), {
+        "status": "closed", "arbitrator": org.arne.pk, "case_manager": org.cora.pk})
+    assert closed.status_code == 302
+    filed.refresh_from_db()
+    assert filed.status == CaseStatus.CLOSED and filed.ruling_summary
+    page = client.get(filed.get_absolute_url()).content.decode()
+    assert "A closed case does not change any more." in page and "<select" not in page
