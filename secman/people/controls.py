@@ -10,8 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 
 from secman.compliance.registry import Control, Finding, Status
-from secman.people.choices import CRITICAL_ROLES, CRITICAL_TEAMS, ListKind, ProposalStatus, TeamKind
-from secman.people.models import AccessList, ListEntry, Membership, Team
+from secman.people.choices import (
+    CRITICAL_ROLES,
+    CRITICAL_TEAMS,
+    ChangeKind,
+    ListKind,
+    ProposalStatus,
+    TeamKind,
+)
+from secman.people.models import AccessList, ListChangeProposal, ListEntry, Membership, Team
 from secman.people.rules import LIST_RULES, SECTION, excludes
 from secman.people.selectors import roles_of
 
@@ -152,6 +159,57 @@ def board_approval_findings() -> list[Finding]:
     return findings
 
 
+def abstention_findings() -> list[Finding]:
+    """SP 9.1.5: "Board members who are also active in the area should abstain from the
+    vote". For every Board decision that approved a list change or a team membership, a
+    vote for or against by a Board member who was active, on the day of the decision, in
+    the team concerned (the list's managing team, or the team joined). "Should": a
+    warning, not a breach."""
+    from secman.authority.choices import Vote
+    from secman.authority.models import BoardVote
+
+    # (decision id, team kind, what it approved, url) for every approval by decision.
+    approvals: list[tuple[int, str, str, str]] = []
+    proposals = (ListChangeProposal.objects.filter(status=ProposalStatus.APPROVED,
+                                                   decision__isnull=False)
+                 .select_related("access_list", "person"))
+    for proposal in proposals:
+        if proposal.decision_id is None:
+            continue
+        what = (f"adding {proposal.person} to" if proposal.change == ChangeKind.ADD
+                else f"removing {proposal.person} from")
+        approvals.append((proposal.decision_id,
+                          LIST_RULES[ListKind(proposal.access_list.kind)].manager,
+                          f"{what} the {proposal.access_list}", proposal.get_absolute_url()))
+    joined = (Membership.objects.filter(authority__decision__isnull=False)
+              .select_related("team", "person", "authority"))
+    for membership in joined:
+        approvals.append((membership.authority.decision_id, membership.team.kind,
+                          f"{membership.person} joining {membership.team}",
+                          membership.team.get_absolute_url()))
+    if not approvals:
+        return []
+    votes = (BoardVote.objects.filter(decision_id__in={a[0] for a in approvals})
+             .exclude(vote=Vote.ABSTAIN).select_related("decision", "person"))
+    by_decision: dict[int, list[BoardVote]] = defaultdict(list)
+    for vote in votes:
+        by_decision[vote.decision_id].append(vote)
+    findings = []
+    for decision_id, team_kind, what, url in approvals:
+        for vote in by_decision.get(decision_id, []):
+            decided_on = vote.decision.decided_on
+            if Membership.objects.active(decided_on).filter(
+                    person_id=vote.person_id, team__kind=team_kind).exists():
+                findings.append(Finding(
+                    "SP 9.1.5",
+                    f"{vote.person} voted {vote.get_vote_display().lower()} on "
+                    f"{vote.decision.minute_id}, which approved {what}, while active in "
+                    f"{TeamKind(team_kind).label}: Board members active in the area should "
+                    "abstain", url, status=Status.WARNING,
+                    subject=f"vote:{vote.pk}:{team_kind}"))
+    return findings
+
+
 OWNER = TeamKind.BOARD
 CONTROLS = [
     Control("people.redundancy", ("SP 1.2", "SP 9.1.2"),
@@ -167,4 +225,7 @@ CONTROLS = [
     Control("people.list_changes_approved", ("SP 3.4.2", "SP 9.1.5"),
             "Every change of personnel on an access list was approved by the Board.", OWNER,
             check=board_approval_findings),
+    Control("people.board_abstention", ("SP 9.1.5",),
+            "Board members active in a team abstain from the votes that approve its people "
+            "and access.", OWNER, check=abstention_findings),
 ]

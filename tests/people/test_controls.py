@@ -103,3 +103,67 @@ def test_it_flags_both_lists_when_someone_is_on_two_that_exclude_each_other(org,
     assert ("SP 3.4.2: Sue is on both the Physical Access List and the Repository Access "
             "List, which exclude each other") in found
     assert sum("which exclude each other" in text for text in found) == 1
+
+
+# --- SP 9.1.5: Board members active in the area abstain ------------------------------------
+
+
+def board_member_in_systems_administration(org) -> None:
+    """Bea (Board) also active in Systems Administration since yesterday, after the
+    staffing decision she voted on (made directly: the services allow a second team only
+    where it is not a critical one)."""
+    Membership.objects.create(team=org.teams[TeamKind.SYSTEMS_ADMINISTRATION], person=org.bea,
+                              role=Role.SYSTEMS_ADMINISTRATOR,
+                              start=timezone.localdate() - dt.timedelta(days=1),
+                              authority=resolve_authority("SP 9.1.1"))
+
+
+def decision(org, number: int, bea_votes: str):
+    from secman.authority.services import record_board_decision
+
+    return record_board_decision(
+        actor=org.tom, minute_id=f"m{timezone.localdate():%Y%m%d}.{number}",
+        decided_on=timezone.localdate(), title="Access", text="t",
+        votes={org.bea: bea_votes, org.tom: "aye", org.ida: "aye"})
+
+
+def test_a_board_member_active_in_the_area_should_abstain(org):
+    from secman.people.controls import abstention_findings
+
+    assert abstention_findings() == []
+    board_member_in_systems_administration(org)
+    voted = decision(org, 2, "aye")
+    proposal = services.propose_list_change(actor=org.sam, access_list=org.lists["ssh_access"],
+                                            person=org.sid, change="add", reason="r")
+    services.approve_proposal(actor=org.tom, proposal=proposal, decision=voted)
+    [finding] = abstention_findings()
+    assert finding.status == Status.WARNING and finding.section == "SP 9.1.5"
+    assert finding.message == (
+        f"Bea voted aye on {voted.minute_id}, which approved adding Sid to the SSH Access "
+        "List, while active in Critical System Administration: Board members active in "
+        "the area should abstain")
+    # Abstaining is what SP 9.1.5 asks: no finding for that decision.
+    abstained = decision(org, 3, "abstain")
+    nia = services.create_person(actor=None, authority="SP 9.1.3", name="Nia",
+                                 email="nia@example.org")
+    services.add_member(actor=org.tom, team=org.teams[TeamKind.SYSTEMS_ADMINISTRATION],
+                        person=nia, role=Role.SYSTEMS_ADMINISTRATOR, authority=abstained)
+    assert len(abstention_findings()) == 1
+    # A team joined on a decision she voted on is found too.
+    services.add_member(actor=org.tom, team=org.teams[TeamKind.SYSTEMS_ADMINISTRATION],
+                        person=org.nobody, role=Role.SYSTEMS_ADMINISTRATOR, authority=voted)
+    assert len(abstention_findings()) == 2
+
+
+def test_votes_before_joining_the_area_are_not_found(org):
+    from secman.people.controls import abstention_findings
+
+    voted = decision(org, 2, "aye")
+    proposal = services.propose_list_change(actor=org.sam, access_list=org.lists["ssh_access"],
+                                            person=org.sid, change="add", reason="r")
+    services.approve_proposal(actor=org.tom, proposal=proposal, decision=voted)
+    Membership.objects.create(team=org.teams[TeamKind.SYSTEMS_ADMINISTRATION], person=org.bea,
+                              role=Role.SYSTEMS_ADMINISTRATOR,
+                              start=timezone.localdate() + dt.timedelta(days=1),
+                              authority=resolve_authority("SP 9.1.1"))
+    assert abstention_findings() == []
