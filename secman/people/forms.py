@@ -87,8 +87,9 @@ class ProposalForm(forms.Form):
 class DecideProposalForm(forms.Form):
     decision = forms.CharField(
         max_length=20, label="Board decision",
-        help_text="The minute id of the carried decision, e.g. m20100222.1 "
-        "(SP 3.4.2: changes are subject to Board approval).",
+        help_text="The minute id of the Board's decision, e.g. m20100222.1 (SP 3.4.2: "
+        "changes are subject to Board approval). Approving needs a carried decision; "
+        "rejecting, a decision to reject or a motion to approve that failed.",
     )
 
 

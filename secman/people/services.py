@@ -480,20 +480,28 @@ def approve_proposal(
 def reject_proposal(
     *, actor: Person, proposal: ListChangeProposal, decision: BoardDecision | str
 ) -> ListChangeProposal:
+    """The Board's refusal: a carried decision to reject, or a motion to approve that was
+    not carried (a failed vote is how a Board says no). Either must be recorded."""
     if not is_board_member(actor):
         raise NotAllowed("only a Board member records the Board's rejection", section=SECTION)
+    reference = decision.minute_id if isinstance(decision, BoardDecision) else decision.strip()
+    decision_row = BoardDecision.objects.filter(minute_id=reference).first()
+    if decision_row is None:
+        raise RuleViolation(f"Board decision {reference} is not recorded in secman: record "
+                            "the decision first", section="SP 9.1.5", field="decision")
     with transaction.atomic():
         proposal = _pending(proposal)
-        decision_row, authority = _board_decision(decision)
         proposal.status = ProposalStatus.REJECTED
         proposal.decision = decision_row
         proposal.decided_by = actor
         proposal.decided_at = timezone.now()
         proposal.save(update_fields=["status", "decision", "decided_by", "decided_at"])
         record(
-            "people.list.reject", actor=actor, authority=authority, subject=proposal,
+            "people.list.reject", actor=actor, authority=decision_row.minute_id,
+            subject=proposal,
             details={"list": proposal.access_list.name, "person": proposal.person.name,
-                     "change": proposal.change, "proposal": proposal.pk},
+                     "change": proposal.change, "proposal": proposal.pk,
+                     "decision_carried": decision_row.carried},
         )
     return proposal
 

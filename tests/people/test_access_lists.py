@@ -164,6 +164,27 @@ def test_it_leaves_the_list_alone_when_the_board_rejects(org):
     assert not ListEntry.objects.filter(person=org.sue).exists()
 
 
+def test_a_failed_vote_rejects_but_an_unrecorded_decision_does_not(org):
+    proposal = propose(org, ListKind.PHYSICAL_ACCESS, org.sue)
+    seq = last_seq()
+    with pytest.raises(RuleViolation, match="m20990101.1 is not recorded"):
+        services.reject_proposal(actor=org.ida, proposal=proposal, decision="m20990101.1")
+    assert actions_since(seq) == []
+    lost = authority_services.record_board_decision(
+        actor=org.bea, minute_id=f"{org.decision.minute_id[:-1]}9",
+        decided_on=org.decision.decided_on, title="Sue on the Physical Access List",
+        text="Motion to approve.", votes={org.bea: "aye", org.tom: "naye", org.ida: "naye"})
+    with pytest.raises(RuleViolation, match="not carried"):  # it approves nothing
+        services.approve_proposal(actor=org.tom, proposal=proposal, decision=lost)
+    seq = last_seq()
+    services.reject_proposal(actor=org.ida, proposal=proposal, decision=lost)
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.decision) == (ProposalStatus.REJECTED, lost)
+    event = Event.objects.get(seq=seq + 1)
+    assert event.action == "people.list.reject" and event.authority == lost.minute_id
+    assert event.details["decision_carried"] is False
+
+
 def test_it_lets_only_board_members_reject(org):
     proposal = propose(org, ListKind.PHYSICAL_ACCESS, org.sue)
     with pytest.raises(NotAllowed):
