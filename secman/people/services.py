@@ -623,3 +623,27 @@ def change_own_password(*, user: Any, current: str, new: str) -> Any:
                authority=LOGIN_LOGS, subject=person,
                details={"login": user.get_username()}, retention_class=RetentionClass.LOGIN)
     return user
+
+
+def reset_password(*, login: str, new: str, by_label: str) -> Any:
+    """The server's operator sets a new password for a login (its owner forgot theirs).
+    No current password, so only from the command line; the validators apply, and the
+    entry names the operator's tool, never a password."""
+    from secman.eventlog.models import RetentionClass
+
+    model = get_user_model()
+    user = model._default_manager.filter(**{model.USERNAME_FIELD: login}).first()
+    if user is None:
+        raise RuleViolation(f"there is no login {login!r}", field="login")
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        raise RuleViolation(" ".join(exc.messages), field="password") from None
+    person = Person.objects.filter(user=user).first()
+    with transaction.atomic():
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        record("login.password_reset", actor=None, actor_label=by_label,
+               authority=LOGIN_LOGS, subject=person,
+               details={"login": user.get_username()}, retention_class=RetentionClass.LOGIN)
+    return user

@@ -139,3 +139,31 @@ def test_it_reports_a_bad_configuration_without_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "SECMAN_DEBUG='maybe' is not a yes/no value" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_operator_resets_a_password_and_the_log_says_so_without_it(runner, org):
+    new = "reset by the operator 2026"
+    result = runner.invoke(main, ["changepassword", "sam", "--password-stdin"],
+                           input=f"{new}\n")
+    assert result.exit_code == 0, result.output
+    assert "The password of 'sam' was reset." in result.output
+    org.sam.user.refresh_from_db()
+    assert org.sam.user.check_password(new)
+    [entry] = Event.objects.filter(action="login.password_reset")
+    assert entry.actor is None and entry.actor_label == "secman changepassword (operator)"
+    assert entry.subject_id == str(org.sam.pk) and entry.details == {"login": "sam"}
+    assert new not in entry.canonical
+
+
+@pytest.mark.parametrize(("login", "password", "words"), [
+    ("nosuchlogin", "a long enough password 2026", "there is no login 'nosuchlogin'"),
+    ("sam", "password", "This password is too common."),
+])
+def test_a_refused_reset_says_why_and_changes_nothing(runner, org, login, password, words):
+    before = Event.objects.count()
+    result = runner.invoke(main, ["changepassword", login, "--password-stdin"],
+                           input=f"{password}\n")
+    assert result.exit_code == 1 and words in result.output
+    assert Event.objects.count() == before
+    org.sam.user.refresh_from_db()
+    assert not org.sam.user.check_password(password)
