@@ -143,7 +143,7 @@ def today(request: HttpRequest) -> HttpResponse:
     from secman.eventlog.models import Event
     from secman.eventlog.selectors import PayloadAccess
     from secman.people.choices import ProposalStatus
-    from secman.people.controls import staffing_findings
+    from secman.people.controls import STAFFING_CONTROLS, staffing_findings
     from secman.people.models import ListChangeProposal
     from secman.people.selectors import is_board_member, roles_of, teams_of
 
@@ -168,6 +168,7 @@ def today(request: HttpRequest) -> HttpResponse:
     my_duties = compliance.my_occurrences(me)
     my_teams = teams_of(me)
     team_results = [r for r in evaluate_current() if r.control.owner in my_teams
+                    and r.control.id not in STAFFING_CONTROLS
                     and r.status in (Status.VIOLATED, Status.OVERDUE, Status.NOT_EVIDENCED)]
     context = {
         "roles": sorted(role.label for role in roles_of(me)),

@@ -27,6 +27,12 @@ MINIMUM_TEAM_SIZE = 2
 RECOMMENDED_TEAM_SIZE = 3
 
 
+# The controls whose findings staffing_findings() lists (Today shows them in their own
+# section, not again among a team's failing controls).
+STAFFING_CONTROLS = frozenset({"people.redundancy", "people.one_team",
+                               "people.list_exclusivity"})
+
+
 def staffing_findings() -> list[Finding]:
     """What the Today, team and list pages show: redundancy, one team each, exclusivity."""
     return redundancy_findings() + one_team_findings() + list_findings()

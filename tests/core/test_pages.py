@@ -121,3 +121,17 @@ def test_it_shows_the_key_persons_list_to_the_board_and_arbitrator_only(client, 
         else:
             assert "+00 555" not in response.content.decode()
         client.logout()
+
+
+def test_today_lists_a_staffing_finding_once(client, org):
+    """Staffing findings have their own section; the Board's failing controls leave out
+    the controls behind them (people.redundancy would otherwise show twice)."""
+    from secman.people import services
+    from secman.people.models import Membership
+
+    services.end_membership(actor=org.bea, membership=Membership.objects.active().get(
+        person=org.pia), authority="SP 9.1.7", reason="resignation")
+    client.force_login(org.bea.user)
+    page = client.get("/").content.decode()
+    assert "Support" in page.split("<h2>Findings</h2>", 1)[1]  # the finding, once
+    assert 'href="/compliance/controls/people.redundancy/"' not in page

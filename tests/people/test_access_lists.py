@@ -167,7 +167,7 @@ def test_it_leaves_the_list_alone_when_the_board_rejects(org):
 def test_a_failed_vote_rejects_but_an_unrecorded_decision_does_not(org):
     proposal = propose(org, ListKind.PHYSICAL_ACCESS, org.sue)
     seq = last_seq()
-    with pytest.raises(RuleViolation, match="m20990101.1 is not recorded"):
+    with pytest.raises(RuleViolation, match=r"m20990101\.1 is not recorded"):
         services.reject_proposal(actor=org.ida, proposal=proposal, decision="m20990101.1")
     assert actions_since(seq) == []
     lost = authority_services.record_board_decision(
