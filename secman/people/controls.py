@@ -7,6 +7,7 @@ the Today page and the team and list pages until someone acts on it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from secman.compliance.registry import Control, Finding, Status
@@ -200,12 +201,21 @@ def abstention_findings() -> list[Finding]:
     by_decision: dict[int, list[BoardVote]] = defaultdict(list)
     for vote in votes:
         by_decision[vote.decision_id].append(vote)
+    # Every membership of every voter, ended ones too: who was active where on the day.
+    spans: dict[tuple[int, str], list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for person_id, team_kind, start, end in Membership.objects.filter(
+            person_id__in={vote.person_id for vote in votes}).values_list(
+            "person_id", "team__kind", "start", "end"):
+        spans[person_id, team_kind].append((start, end))
+
+    def active(person_id: int, team_kind: str, day: dt.date) -> bool:
+        return any(start <= day and (end is None or end > day)
+                   for start, end in spans.get((person_id, team_kind), []))
+
     findings = []
     for decision_id, team_kind, what, url in approvals:
         for vote in by_decision.get(decision_id, []):
-            decided_on = vote.decision.decided_on
-            if Membership.objects.active(decided_on).filter(
-                    person_id=vote.person_id, team__kind=team_kind).exists():
+            if active(vote.person_id, team_kind, vote.decision.decided_on):
                 findings.append(Finding(
                     "SP 9.1.5",
                     f"{vote.person} voted {vote.get_vote_display().lower()} on "
