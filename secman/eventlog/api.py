@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from secman.core.api import SecmanAPIView
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog import keys, services, verification
-from secman.eventlog.models import Checkpoint, Event, VerificationRun
+from secman.eventlog.models import Checkpoint, Event, RetentionClass, VerificationRun
 from secman.eventlog.selectors import PayloadAccess
 
 
@@ -69,6 +69,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 class EventFilterSerializer(serializers.Serializer):
     action = serializers.CharField(required=False)
+    retention_class = serializers.ChoiceField(choices=RetentionClass.choices, required=False)
     actor = serializers.IntegerField(required=False, min_value=1)
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
@@ -109,6 +110,8 @@ class EventViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
         wanted = filters.validated_data
         if action := wanted.get("action"):
             queryset = queryset.filter(Q(action=action) | Q(action__startswith=f"{action}."))
+        if "retention_class" in wanted:  # metadata: every reader may filter by it
+            queryset = queryset.filter(retention_class=wanted["retention_class"])
         if "actor" in wanted:
             access = PayloadAccess(self.get_serializer_context()["viewer"])
             queryset = access.searchable(queryset.filter(actor_id=wanted["actor"]))

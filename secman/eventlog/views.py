@@ -3,6 +3,7 @@ classes for Systems Administrators only), checkpoints, proofs and downloads."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tarfile
 import tempfile
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from secman.core.forms import DateInput
@@ -23,6 +25,7 @@ from secman.eventlog.models import (
     Checkpoint,
     Event,
     LegalHold,
+    RetentionClass,
     RetentionPolicy,
     VerificationRun,
     WitnessCheckpoint,
@@ -33,6 +36,8 @@ from secman.people.models import Person
 
 class EventFilter(forms.Form):
     action = forms.ChoiceField(required=False)
+    retention_class = forms.ChoiceField(
+        required=False, label="Class", choices=[("", "all"), *RetentionClass.choices])
     actor = forms.ModelChoiceField(queryset=Person.objects.all(), required=False)
     since = forms.DateField(required=False, widget=DateInput)
     until = forms.DateField(required=False, widget=DateInput)
@@ -53,6 +58,8 @@ def events(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         if data["action"]:
             rows = rows.filter(action=data["action"])
+        if data["retention_class"]:
+            rows = rows.filter(retention_class=data["retention_class"])
         if data["actor"]:
             rows = rows.filter(actor=data["actor"])
         if data["since"]:
@@ -77,6 +84,10 @@ def events(request: HttpRequest) -> HttpResponse:
         "verification": VerificationRun.objects.first(),
         "may_verify": access.sysadmin,
         "size": services.tree_size(),
+        # Metadata (action and time), so shown to every reader: a burst is worth a look.
+        "failed_logins": Event.objects.filter(
+            action="login.failed",
+            recorded_at__gte=timezone.now() - dt.timedelta(hours=24)).count(),
     })
 
 

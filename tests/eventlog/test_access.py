@@ -5,6 +5,7 @@ and whether the log verifies; nobody writes the log through the pages or the API
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 
 import pytest
@@ -195,3 +196,21 @@ def test_it_refuses_verification_checkpoints_and_export_in_the_services_too(org,
         assert refused.value.section == "SM 4.2.2"
     assert not VerificationRun.objects.exists() and not (tmp_path / "b").exists()
     assert verification.run(by=org.sam).ok  # a Systems Administrator may
+
+
+def test_everyone_filters_by_class_and_sees_refused_sign_ins_counted(client, org,
+                                                                    login_entry):
+    for _ in range(2):
+        client.post("/login/", {"username": "sam", "password": "wrong"})
+    listing = page(org.bea, "/events/?retention_class=login")
+    assert listing.count("<code>login.failed</code>") == 2
+    assert "<code>host.root.login</code>" in listing
+    assert "<code>people." not in listing  # application entries filtered out
+    tile = re.search(r'<a class="tile (\w+)" href="\?action=login.failed"><span '
+                     r'class="count">(\d+)</span>', page(org.bea, "/events/"))
+    assert tile is not None and tile.groups() == ("warn", "2")
+    found = api(org.bea).get("/api/events/?retention_class=login").json()["results"]
+    assert sorted(e["action"] for e in found) == [
+        "host.root.login", "login.failed", "login.failed"]
+    refused = api(org.bea).get("/api/events/?retention_class=nonsense")
+    assert refused.status_code == 400
