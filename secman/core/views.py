@@ -25,8 +25,9 @@ T = TypeVar("T")
 
 
 def _address(request: HttpRequest) -> str | None:
-    # The peer gunicorn saw: behind a reverse proxy, the proxy's address.
-    return request.META.get("REMOTE_ADDR") or None
+    from secman.core.addresses import client_address
+
+    return client_address(request)
 
 
 class LoginView(auth_views.LoginView):
