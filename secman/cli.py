@@ -183,6 +183,13 @@ def demo() -> None:
     _print_logins(logins, demo_data.DEMO_PASSWORD)
 
 
+def _read_password(prompt: str, from_stdin: bool) -> str:
+    """One line of standard input (for scripts), or typed twice, unseen."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
 @main.command()
 @click.option("--username", prompt=True, help="Login name of the administrator.")
 @click.option("--name", prompt="Full name", help="The administrator's name.")
@@ -197,10 +204,7 @@ def createadmin(username: str, name: str, email: str, password_stdin: bool) -> N
     from secman.core.errors import Refused
     from secman.people.services import create_person
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password("Password", password_stdin)
     try:
         create_person(actor=None, authority="SP 1.2", name=name, email=email,
                       username=username, password=password, superuser=True)
@@ -222,10 +226,7 @@ def changepassword(login: str, password_stdin: bool) -> None:
     from secman.core.errors import Refused
     from secman.people.services import reset_password
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _read_password("New password", password_stdin)
     try:
         reset_password(login=login, new=password, by_label="secman changepassword (operator)")
     except Refused as exc:

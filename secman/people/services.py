@@ -556,17 +556,16 @@ LOGIN_LOGS = "SM 4.2.1"
 
 
 def _login_entry(action: str, *, by: Any | None, account: Any | None,
-                 details: dict[str, Any]) -> None:
-    """`by`: the login that acted (None: a visitor not logged in); `account`: the login
-    the entry is about."""
+                 details: dict[str, Any], by_label: str = "visitor (not logged in)") -> None:
+    """`by`: the login that acted (None: someone without one, named by `by_label`);
+    `account`: the login the entry is about."""
     from secman.eventlog.models import RetentionClass
 
     def person_of(user: Any | None) -> Person | None:
         return Person.objects.filter(user=user).first() if user is not None else None
 
     actor, subject = person_of(by), person_of(account)
-    label = ("" if actor is not None else by.get_username() if by is not None
-             else "visitor (not logged in)")
+    label = "" if actor is not None else by.get_username() if by is not None else by_label
     with transaction.atomic():
         record(action, actor=actor, actor_label=label, authority=LOGIN_LOGS,
                subject=subject, details=details, retention_class=RetentionClass.LOGIN)
@@ -600,50 +599,39 @@ def record_logout(user: Any, *, address: str | None) -> None:
                  details={"login": user.get_username(), "address": address})
 
 
-def change_own_password(*, user: Any, current: str, new: str) -> Any:
-    """A login changes its own password: the current one first, then the new one must
-    pass the password validators (settings.AUTH_PASSWORD_VALIDATORS). The entry says
-    only that it changed (SM 4.2.1), never either password."""
-    from secman.eventlog.models import RetentionClass
+def _set_password(user: Any, new: str, *, field: str, action: str, by: Any | None,
+                  by_label: str = "") -> Any:
+    """The validators (settings.AUTH_PASSWORD_VALIDATORS), then the new password and its
+    entry in one transaction; the entry says only that it changed, never a password."""
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        raise RuleViolation(" ".join(exc.messages), field=field) from None
+    with transaction.atomic():
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        _login_entry(action, by=by, account=user, by_label=by_label,
+                     details={"login": user.get_username()})
+    return user
 
+
+def change_own_password(*, user: Any, current: str, new: str) -> Any:
+    """A login changes its own password, the current one first (SM 4.2.1 logs it)."""
     if not user.check_password(current):
         raise RuleViolation("The current password is not right.", field="old_password")
     if new == current:
         raise RuleViolation("The new password is the current one.", field="new_password1")
-    try:
-        validate_password(new, user)
-    except ValidationError as exc:
-        raise RuleViolation(" ".join(exc.messages), field="new_password1") from None
-    person = Person.objects.filter(user=user).first()
-    with transaction.atomic():
-        user.set_password(new)
-        user.save(update_fields=["password"])
-        record("login.password_change", actor=person,
-               actor_label="" if person is not None else user.get_username(),
-               authority=LOGIN_LOGS, subject=person,
-               details={"login": user.get_username()}, retention_class=RetentionClass.LOGIN)
-    return user
+    return _set_password(user, new, field="new_password1", action="login.password_change",
+                         by=user)
 
 
 def reset_password(*, login: str, new: str, by_label: str) -> Any:
     """The server's operator sets a new password for a login (its owner forgot theirs).
-    No current password, so only from the command line; the validators apply, and the
-    entry names the operator's tool, never a password."""
-    from secman.eventlog.models import RetentionClass
-
+    No current password, so only from the command line; the entry names the operator's
+    tool."""
     model = get_user_model()
     user = model._default_manager.filter(**{model.USERNAME_FIELD: login}).first()
     if user is None:
         raise RuleViolation(f"there is no login {login!r}", field="login")
-    try:
-        validate_password(new, user)
-    except ValidationError as exc:
-        raise RuleViolation(" ".join(exc.messages), field="password") from None
-    person = Person.objects.filter(user=user).first()
-    with transaction.atomic():
-        user.set_password(new)
-        user.save(update_fields=["password"])
-        record("login.password_reset", actor=None, actor_label=by_label,
-               authority=LOGIN_LOGS, subject=person,
-               details={"login": user.get_username()}, retention_class=RetentionClass.LOGIN)
-    return user
+    return _set_password(user, new, field="password", action="login.password_reset",
+                         by=None, by_label=by_label)
