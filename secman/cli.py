@@ -234,6 +234,17 @@ def changepassword(login: str, password_stdin: bool) -> None:
     console.print(f"[green]The password of {login!r} was reset.[/green]")
 
 
+@main.command(hidden=True, context_settings={"ignore_unknown_options": True},
+              add_help_option=False)
+@click.argument("ignored", nargs=-1, type=click.UNPROCESSED)
+def createsuperuser(ignored: tuple[str, ...]) -> None:
+    """Refused: use `secman createadmin`. (Django's command would make a login with no
+    person behind it and no Event Log entry.)"""
+    raise click.UsageError("secman has no superusers made this way: `secman createadmin` "
+                           "makes the administrator login (a person, recorded in the Event "
+                           "Log)")
+
+
 def _add_eventlog_group() -> None:
     from secman.eventlog.cli import eventlog
 

@@ -167,3 +167,12 @@ def test_a_refused_reset_says_why_and_changes_nothing(runner, org, login, passwo
     assert Event.objects.count() == before
     org.sam.user.refresh_from_db()
     assert not org.sam.user.check_password(password)
+
+
+@pytest.mark.django_db
+def test_djangos_createsuperuser_is_refused_for_createadmin(runner):
+    users = get_user_model().objects.count()
+    result = runner.invoke(main, ["createsuperuser", "--username", "x", "--noinput"])
+    assert result.exit_code == 2
+    assert "`secman createadmin` makes the administrator login" in result.output
+    assert get_user_model().objects.count() == users
