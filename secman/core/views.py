@@ -61,12 +61,21 @@ class LogoutView(auth_views.LogoutView):
 
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change my own password (the current one first); the session stays signed in."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from axes.helpers import get_lockout_response
     from django.contrib.auth import update_session_auth_hash
+    from django.contrib.auth.signals import user_login_failed
     from django.shortcuts import redirect
 
     from secman.core.forms import PasswordChangeForm
 
     form = PasswordChangeForm(request.POST or None)
+    # Guessing the current password here counts like guessing it at the login page
+    # (django-axes, per login name and address), and the lockout stops both with the
+    # same page.
+    credentials = {"username": request.user.get_username()}
+    if request.method == "POST" and AxesProxyHandler.is_locked(request, credentials):
+        return get_lockout_response(request, credentials=credentials)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = perform(request, form, lambda: people_services.change_own_password(
@@ -75,6 +84,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
         if user is not None:
             update_session_auth_hash(request, user)
             return redirect("today")
+        if form.has_error("old_password"):
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     return render(request, "registration/password_change.html", {"form": form})
 
 

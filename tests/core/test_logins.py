@@ -140,3 +140,19 @@ def test_the_password_page_needs_a_login_and_its_csrf_token(org):
     assert change(strict, PASSWORD, NEW_PASSWORD).status_code == 403
     org.sam.user.refresh_from_db()
     assert org.sam.user.check_password(PASSWORD)
+
+
+def test_guessing_the_current_password_counts_towards_the_lockout(client, org, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    client.force_login(org.sam.user)
+    first = change(client, "a guess", NEW_PASSWORD)
+    assert first.status_code == 200
+    assert "The current password is not right." in first.content.decode()
+    assert change(client, "another guess", NEW_PASSWORD).status_code == 429  # the limit
+    refused = change(client, PASSWORD, NEW_PASSWORD)  # even the right one, now
+    assert refused.status_code == 429
+    assert "Too many failed login attempts" in refused.content.decode()
+    org.sam.user.refresh_from_db()
+    assert org.sam.user.check_password(PASSWORD)
+    # The same lockout holds at the login page, from this address.
+    assert sign_in(Client(), org.sam.user.username, PASSWORD) == 429
