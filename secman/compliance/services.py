@@ -68,8 +68,33 @@ def _require_control(control_id: str, kind: Kind | None = None) -> Control:
     return found
 
 
+# Who may do what, asked by the services before they act and by the pages to show or hide
+# a form: one rule each.
+
+
+def may_perform(person: Person | None, owner: str) -> bool:
+    """Complete the team's duties: its members (and the administrator)."""
+    return person is not None and (is_member(person, owner) or is_administrator(person))
+
+
+def may_plan(person: Person | None, owner: str) -> bool:
+    """Change a duty's schedule or designate its performer: the owning team's leader."""
+    return person is not None and (leads(person, owner) or is_administrator(person))
+
+
+def may_skip(person: Person | None, owner: str) -> bool:
+    return person is not None and (leads(person, owner) or holds_any(person, Role.BOARD_MEMBER)
+                                   or is_administrator(person))
+
+
+def may_accept(person: Person | None) -> bool:
+    """Accept an exception or mark a control not applicable: the Board or an Arbitrator."""
+    return person is not None and (holds_any(person, *ACCEPTING_ROLES)
+                                   or is_administrator(person))
+
+
 def _require_owner(actor: Person | None, owner: str, what: str) -> Person:
-    if actor is None or not (is_member(actor, owner) or is_administrator(actor)):
+    if actor is None or not may_perform(actor, owner):
         raise NotAllowed(f"only members of the {TeamKind(owner).label} team {what}")
     return actor
 
@@ -156,7 +181,7 @@ def set_schedule(*, actor: Person, duty: Duty, schedule: str,
                  authority: AuthorityLike) -> Duty:
     """Change a duty's schedule: open occurrences not yet due are dropped and generated
     again from the new schedule; overdue ones stay overdue."""
-    if not (leads(actor, duty.owner) or is_administrator(actor)):
+    if not may_plan(actor, duty.owner):
         raise NotAllowed(f"only the {TeamKind(duty.owner).label} team leader changes the "
                          "schedule of its duties")
     new = schedules.normalised(schedule)
@@ -186,7 +211,7 @@ def designate(*, actor: Person, duty: Duty, person: Person,
     if not declared.designated:
         raise RuleViolation(f"{duty.control_id} is performed by any member of the team; "
                             "nobody is designated for it")
-    if not (leads(actor, duty.owner) or is_administrator(actor)):
+    if not may_plan(actor, duty.owner):
         raise NotAllowed(f"only the {TeamKind(duty.owner).label} team leader designates the "
                          f"{declared.designated}")
     if not is_member(person, duty.owner):
@@ -331,8 +356,7 @@ def skip_occurrence(*, actor: Person, occurrence: Occurrence, reason: str,
     """Skipping needs a reason and an authority other than the duty's own section: a
     Board decision or an Arbitration ruling."""
     declared = _require_control(occurrence.duty.control_id, Kind.DUTY)
-    if not (leads(actor, occurrence.duty.owner) or holds_any(actor, Role.BOARD_MEMBER)
-            or is_administrator(actor)):
+    if not may_skip(actor, occurrence.duty.owner):
         raise NotAllowed(f"only the {TeamKind(occurrence.duty.owner).label} team leader or a "
                          "Board member skips this duty's occurrence")
     if not (reason or "").strip():
@@ -389,7 +413,7 @@ def accept(*, actor: Person, control_id: str, kind: str, reason: str,
     """Accept a deviation (an exception, which expires) or record that a control or one of
     its subjects does not apply. Needs a Board decision or an Arbitration ruling."""
     _require_control(control_id)
-    if not (holds_any(actor, *ACCEPTING_ROLES) or is_administrator(actor)):
+    if not may_accept(actor):
         raise NotAllowed("only Board members and Arbitrators record accepted exceptions "
                          "(SP 1.2, 9.1.5)")
     try:
@@ -426,7 +450,7 @@ def accept(*, actor: Person, control_id: str, kind: str, reason: str,
 
 def withdraw_acceptance(*, actor: Person, acceptance: Acceptance,
                         authority: AuthorityLike) -> Acceptance:
-    if not (holds_any(actor, *ACCEPTING_ROLES) or is_administrator(actor)):
+    if not may_accept(actor):
         raise NotAllowed("only Board members and Arbitrators withdraw accepted exceptions")
     with transaction.atomic():
         authority_row = resolve_authority(authority)

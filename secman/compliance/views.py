@@ -22,13 +22,8 @@ from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence, 
 from secman.compliance.registry import TONE, Kind, Status, control
 from secman.core.errors import NotAllowed
 from secman.core.views import actor_of, perform, refuse_to_messages
-from secman.people.choices import Role
 from secman.people.models import Membership
 from secman.people.selectors import (
-    holds_any,
-    is_administrator,
-    is_member,
-    leads,
     person_for_user,
     roles_of,
 )
@@ -66,14 +61,14 @@ def control_page(request: HttpRequest, control_id: str) -> HttpResponse:
     context = {"result": result, "control": result.control, "duty": duty,
                "acceptances": Acceptance.objects.filter(control_id=control_id)
                .select_related("authority", "accepted_by", "withdrawn_by"),
-               "may_accept": holds_any(me, *services.ACCEPTING_ROLES) or is_administrator(me),
+               "may_accept": services.may_accept(me),
                "accept_form": AcceptForm(initial={"kind": "exception"})}
     if duty is not None:
         occurrences = duty.occurrences.select_related("completed_by", "authority")
         context["past"] = list(occurrences.filter(due_at__lte=result.evaluated_at)
                                .order_by("-due_at")[:20])
         context["upcoming"] = list(occurrences.filter(due_at__gt=result.evaluated_at)[:5])
-        context["may_schedule"] = leads(me, duty.owner) or is_administrator(me)
+        context["may_schedule"] = services.may_plan(me, duty.owner)
         context["schedule_form"] = ScheduleForm(initial={"schedule": duty.schedule})
         if result.control.designated:
             form = DesignateForm(initial={"person": duty.assignee_id})
@@ -165,11 +160,10 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "compliance/occurrence.html", {
         "occurrence": item, "control": declared, "form": form, "skip_form": skip_form,
         "overdue": item.is_overdue(),
-        "may_complete": item.status == OccurrenceStatus.OPEN and (
-            is_member(me, item.duty.owner) or is_administrator(me)),
-        "may_skip": item.status == OccurrenceStatus.OPEN and (
-            leads(me, item.duty.owner) or holds_any(me, Role.BOARD_MEMBER)
-            or is_administrator(me)),
+        "may_complete": (item.status == OccurrenceStatus.OPEN
+                         and services.may_perform(me, item.duty.owner)),
+        "may_skip": (item.status == OccurrenceStatus.OPEN
+                     and services.may_skip(me, item.duty.owner)),
     })
 
 
