@@ -42,10 +42,12 @@ AuthorityLike = str | Authority | BoardDecision | ArbitrationCase
 
 
 def resolve_authority(
-    raw: AuthorityLike, *, kinds: Iterable[AuthorityKind] | None = None, why: str = ""
+    raw: AuthorityLike, *, kinds: Iterable[AuthorityKind] | None = None, why: str = "",
+    carried: bool = True,
 ) -> Authority:
     """The Authority row for a reference, made on first use for sections. Cases and
-    decisions must already be recorded, and a decision must have been carried."""
+    decisions must already be recorded, and a decision must have been carried (unless
+    `carried=False`: a Board's refusal may rest on a motion that failed)."""
     if isinstance(raw, BoardDecision):
         raw = raw.minute_id
     elif isinstance(raw, ArbitrationCase):
@@ -89,7 +91,7 @@ def resolve_authority(
             f"Board decision {reference_text} is not recorded in secman: record the "
             "decision first", section="SP 9.1.5", field="authority",
         )
-    if not decision.carried:
+    if carried and not decision.carried:
         tally = decision.tally()
         raise RuleViolation(
             f"Board decision {reference_text} was not carried ({tally['aye']} aye, "

@@ -429,10 +429,11 @@ def _pending(proposal: ListChangeProposal) -> ListChangeProposal:
     return locked
 
 
-def _board_decision(decision: BoardDecision | str) -> tuple[BoardDecision, Authority]:
+def _board_decision(decision: BoardDecision | str, *, carried: bool = True
+                    ) -> tuple[BoardDecision, Authority]:
     reference = decision.minute_id if isinstance(decision, BoardDecision) else decision
     authority = resolve_authority(
-        reference, kinds=[AuthorityKind.BOARD_DECISION],
+        reference, kinds=[AuthorityKind.BOARD_DECISION], carried=carried,
         why="SP 3.4.2: changes of personnel to the lists are subject to Board approval",
     )
     assert authority.decision is not None
@@ -484,21 +485,16 @@ def reject_proposal(
     not carried (a failed vote is how a Board says no). Either must be recorded."""
     if not is_board_member(actor):
         raise NotAllowed("only a Board member records the Board's rejection", section=SECTION)
-    reference = decision.minute_id if isinstance(decision, BoardDecision) else decision.strip()
-    decision_row = BoardDecision.objects.filter(minute_id=reference).first()
-    if decision_row is None:
-        raise RuleViolation(f"Board decision {reference} is not recorded in secman: record "
-                            "the decision first", section="SP 9.1.5", field="decision")
     with transaction.atomic():
         proposal = _pending(proposal)
+        decision_row, authority = _board_decision(decision, carried=False)
         proposal.status = ProposalStatus.REJECTED
         proposal.decision = decision_row
         proposal.decided_by = actor
         proposal.decided_at = timezone.now()
         proposal.save(update_fields=["status", "decision", "decided_by", "decided_at"])
         record(
-            "people.list.reject", actor=actor, authority=decision_row.minute_id,
-            subject=proposal,
+            "people.list.reject", actor=actor, authority=authority, subject=proposal,
             details={"list": proposal.access_list.name, "person": proposal.person.name,
                      "change": proposal.change, "proposal": proposal.pk,
                      "decision_carried": decision_row.carried},

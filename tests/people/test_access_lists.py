@@ -169,7 +169,12 @@ def test_a_failed_vote_rejects_but_an_unrecorded_decision_does_not(org):
     seq = last_seq()
     with pytest.raises(RuleViolation, match=r"m20990101\.1 is not recorded"):
         services.reject_proposal(actor=org.ida, proposal=proposal, decision="m20990101.1")
+    for hostile in ("because we said so", "m2026\x001.1", "SP 3.4.2"):  # not a decision
+        with pytest.raises(RuleViolation):
+            services.reject_proposal(actor=org.ida, proposal=proposal, decision=hostile)
     assert actions_since(seq) == []
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.PENDING
     lost = authority_services.record_board_decision(
         actor=org.bea, minute_id=f"{org.decision.minute_id[:-1]}9",
         decided_on=org.decision.decided_on, title="Sue on the Physical Access List",
