@@ -5,6 +5,7 @@ restricted class is shown to Systems Administrators only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -36,6 +37,13 @@ class PayloadAccess:
 
     def visible(self, event: Event) -> bool:
         return event.retention_class not in self.restricted
+
+    def marked(self, events: Iterable[Event]) -> list[Event]:
+        """The events, each with `.visible` set for the templates that list them."""
+        listed = list(events)
+        for event in listed:
+            event.visible = self.visible(event)  # type: ignore[attr-defined]
+        return listed
 
     def searchable(self, events: QuerySet[Event]) -> QuerySet[Event]:
         """The entries a search by payload (actor, subject, authority) may match for this

@@ -74,8 +74,7 @@ def events(request: HttpRequest) -> HttpResponse:
         if data["actor"] or data["authority"] or data["subject"]:
             rows = access.searchable(rows)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    for event in page:
-        event.visible = access.visible(event)  # type: ignore[attr-defined]
+    page.object_list = access.marked(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "eventlog/events.html", {
