@@ -181,8 +181,6 @@ def abstention_findings() -> list[Finding]:
                                                    decision__isnull=False)
                  .select_related("access_list", "person"))
     for proposal in proposals:
-        if proposal.decision_id is None:
-            continue
         what = (f"adding {proposal.person} to" if proposal.change == ChangeKind.ADD
                 else f"removing {proposal.person} from")
         approvals.append((proposal.decision_id,
