@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
-from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.eventlog.models import Event
 from secman.people.models import Person
 from secman.visits import controls, services
@@ -133,7 +133,7 @@ STEPS = {
 }
 
 
-@require_POST
+@post_only(lambda pk, step: reverse("visits:visit", args=[pk]))
 def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     subject = get_object_or_404(Visit, pk=pk)
     me = actor_of(request)
@@ -156,7 +156,6 @@ def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             del data["at"]
         if perform(request, form, lambda: action(me, subject, data), done) is not None:
             return redirect(subject)
-    # 200, like every secman form with errors: htmx (hx-boost) swaps in only 2xx answers.
     return _detail(request, subject, {step: form})
 
 
@@ -198,7 +197,7 @@ def device(request: HttpRequest, pk: int) -> HttpResponse:
     return _device_page(request, get_object_or_404(Device, pk=pk))
 
 
-@require_POST
+@post_only(lambda pk: reverse("visits:device", args=[pk]))
 def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
     subject = get_object_or_404(Device, pk=pk)
     me = actor_of(request)
@@ -209,7 +208,7 @@ def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
     return _device_page(request, subject, form)
 
 
-@require_POST
+@post_only(lambda pk: reverse("visits:devices"))
 def holding_return(request: HttpRequest, pk: int) -> HttpResponse:
     holding = get_object_or_404(Holding.objects.select_related("device"), pk=pk)
     me = actor_of(request)
