@@ -25,6 +25,7 @@ run: $(STAMP)
 	$(BIN)/secman serve --demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	bin/debian-packages
 	$(BIN)/ruff check secman tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -283,5 +283,7 @@ LOGGING = {
     "filters": {"redact": {"()": "secman.core.redaction.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": envchoice("SECMAN_LOG_LEVEL", "INFO", LOG_LEVELS)},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # A refused request (403, 404) is in the access log already; Django would also log its
+    # traceback as a warning. Server errors (500) are still logged with theirs.
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }
