@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
-from secman.eventlog.models import Event
+from secman.eventlog.selectors import history_for
 from secman.people.models import Person
 from secman.visits import controls, services
 from secman.visits.choices import VisitStatus
@@ -28,13 +28,6 @@ from secman.visits.forms import (
 )
 from secman.visits.models import Device, Holding, Visit
 from secman.visits.selectors import why_not_authorised
-
-
-def _history(subject: Any) -> Any:
-    return (Event.objects.filter(subject_type=subject._meta.label_lower,
-                                 subject_id=str(subject.pk))
-            .select_related("actor").order_by("seq"))
-
 
 # --- visits -------------------------------------------------------------------------------
 
@@ -108,7 +101,7 @@ def _detail(request: HttpRequest, visit: Visit, bound: dict[str, forms.Form] | N
     return render(request, "visits/visit.html", {
         "visit": visit, "participants": visit.participants.select_related("person"),
         "reports": reports, "forms": _visit_forms(visit, bound or {}),
-        "history": _history(visit),
+        "history": history_for(visit, actor_of(request)),
         "findings": [f for f in controls.visit_findings() + controls.emergency_findings()
                      if f.url == visit.get_absolute_url()],
         "S": VisitStatus,
@@ -189,7 +182,7 @@ def _device_page(request: HttpRequest, device: Device, form: IssueForm | None = 
     return render(request, "visits/device.html", {
         "device": device, "holdings": holdings, "form": form or IssueForm(),
         "may_manage": services.may_manage_register(me), "me": me,
-        "history": _history(device),
+        "history": history_for(device, me),
     }, status=status)
 
 

@@ -166,3 +166,28 @@ def test_it_refuses_a_time_zone_it_does_not_know(monkeypatch, raw):
     monkeypatch.setenv("SECMAN_TIME_ZONE", raw)
     with pytest.raises(ImproperlyConfigured, match=r"SECMAN_TIME_ZONE=.* is not a time zone"):
         conf.envzone("SECMAN_TIME_ZONE", "UTC")
+
+
+# --- a record's history follows the Event Log's access rule (SM 4.2.2) ---------------------
+
+
+def test_a_records_history_hides_what_the_event_log_hides(client, demo_org):
+    from secman.eventlog.models import Event
+    from secman.physical.models import Computer
+
+    computer = Computer.objects.first()
+    entries = Event.objects.filter(subject_type="physical.computer", subject_id=str(computer.pk))
+    actor = entries.exclude(actor=None).first().actor_label
+    assert entries.first().retention_class == "configuration"  # restricted to sysadmins
+    login(client, "ursula")  # an auditor reads the inventory, not restricted payloads
+    html = client.get(f"/physical/computers/{computer.pk}/").content.decode()
+    history = html[html.rindex("<table"):]
+    assert "restricted to Systems Administrators" in history
+    assert actor not in history
+    event_page = client.get(f"/events/{entries.first().seq}/").content.decode()
+    assert actor not in event_page  # the same rule as the Event Log page
+    login(client, "samir")  # a Systems Administrator sees them
+    html = client.get(f"/physical/computers/{computer.pk}/").content.decode()
+    history = html[html.rindex("<table"):]
+    assert actor in history
+    assert "restricted to Systems Administrators" not in history
