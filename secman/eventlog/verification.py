@@ -107,6 +107,12 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
             wanted.setdefault(body.size, []).append((f"checkpoint {name}, held outside",
                                                      body.root))
 
+    # A checkpoint of the empty log (signed on demand before the first entry) covers no
+    # entry: its root is the empty tree's.
+    for label, signed_root in wanted.pop(0, []):
+        if signed_root != merkle.EMPTY_ROOT:
+            report.add(f"the {label} covers no entry but its root is not the empty tree's")
+
     # No long transaction (it would hold SQLite's write lock and stop every append for
     # the whole run): the head is read after the checkpoints and the walk stops at it, so
     # entries appended meanwhile are left for the next run.
