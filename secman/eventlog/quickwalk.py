@@ -11,11 +11,13 @@ to walking in its own process when a worker fails, crashes or does not answer.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from hashlib import sha256
 from typing import Any
 
@@ -140,6 +142,87 @@ def walk_range(cursor: Any, vendor: str, part: Range) -> RangeResult | None:
                        os.getpid())
 
 
+# --- the column check's first pass ---------------------------------------------------------
+#
+# The query columns (action, actor, subject, authority, class, time, chain link, sign-offs,
+# details) are copies of what the canonical bytes hold. Each entry's canonical text is
+# rebuilt from its columns, as canonical.entry_text writes it, and compared with the stored
+# text: equal text means every column holds exactly what was hashed, types included (a
+# JSON value's text reads back as the same value). Per entry that is one string built and
+# compared; the JSON columns are taken as their text when it is the hashed text (as
+# secman writes them on SQLite), else decoded and encoded as the canonical bytes encode
+# them (PostgreSQL's jsonb keeps a text of its own). The actor column is compared with
+# the " (#id)" the label ends with, and the time as the ORM reads and prints it, both as
+# services.column_mismatch does. An entry that does not pass is named, and
+# services.column_mismatch decides and words its problem; so does an entry with a value
+# this cannot read (a number where text belongs, a time the ORM would read otherwise).
+
+_sorted_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
+                                sort_keys=True).encode
+
+
+def column_query(vendor: str, part: Range) -> tuple[str, list[int]]:
+    if vendor == "sqlite":
+        return ("SELECT seq, canonical, actor_id, actor_label, action, subject_type, "
+                "subject_id, subject_label, authority, signoffs, details, retention_class, "
+                "recorded_at, prev_hash FROM eventlog_event "
+                "WHERE seq > ? AND seq <= ? AND purged_at IS NULL", [part.start, part.end])
+    # The time as the ORM's UTC value; the JSON columns as jsonb's text.
+    return ("SELECT seq, canonical, actor_id, actor_label, action, subject_type, "
+            "subject_id, subject_label, authority, signoffs::text, details::text, "
+            "retention_class, recorded_at AT TIME ZONE 'UTC', prev_hash FROM eventlog_event "
+            "WHERE seq > %s AND seq <= %s AND purged_at IS NULL", [part.start, part.end])
+
+
+def _printed_time(value: Any) -> str:
+    """recorded_at as services.column_mismatch prints the ORM's value: SQLite's text read
+    as Django reads it (fromisoformat, naive meaning UTC), PostgreSQL's UTC time."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.isoformat() + "Z"
+    return str(value.isoformat()).replace("+00:00", "Z")
+
+
+def column_suspects(cursor: Any, vendor: str, part: Range) -> list[int]:
+    """The entries of the range whose columns do not rebuild their stored text."""
+    sql, params = column_query(vendor, part)
+    cursor.execute(sql, params)
+    quote = json.encoder.encode_basestring
+    loads = json.loads
+    named: list[int] = []
+    seen_time: Any = None
+    time_text = ""
+    for (seq, data, actor_id, label, action, subject_type, subject_id, subject_label,
+         authority, signoffs, details, retention_class, when, prev) in cursor:
+        try:
+            if when != seen_time:  # a batch shares its time
+                time_text, seen_time = _printed_time(when), when
+            head = "".join((
+                '{"v":2,"seq":', str(seq), ',"prev":', quote(prev), ',"time":',
+                quote(time_text), ',"class":', quote(retention_class), ',"actor":',
+                quote(label), ',"action":', quote(action), ',"subject":{"type":',
+                quote(subject_type), ',"id":', quote(subject_id), ',"label":',
+                quote(subject_label), '},"authority":', quote(authority), ',"signoffs":'))
+            # The JSON columns' text as it is, or else their values encoded. A SQLite JSON
+            # column holds valid JSON (its CHECK constraint): equal text is equal value.
+            rest = data[len(head):]
+            agrees = data.startswith(head) and (
+                rest == "".join((signoffs, ',"details":', details, "}"))
+                or rest == "".join((_sorted_text(loads(signoffs)), ',"details":',
+                                    _sorted_text(loads(details)), "}")))
+            found = canonical.ACTOR_ID_RE.search(label)
+            agrees = agrees and (int(found[1]) if found else None) == actor_id
+        except (TypeError, ValueError, AttributeError):
+            agrees = False
+        if not agrees:
+            named.append(seq)
+    return named
+
+
+TASKS: dict[str, Callable[[Any, str, Range], Any]] = {"walk": walk_range,
+                                                      "columns": column_suspects}
+
 _worker_connection: Any = None
 _worker_failure: BaseException | None = None
 
@@ -165,36 +248,40 @@ def worker_start(vendor: str, params: dict[str, Any]) -> None:
         _worker_failure = exc
 
 
-def worker_walk(task: tuple[str, Range]) -> RangeResult | None:
+def worker_run(task: tuple[str, str, Range]) -> Any:
     if _worker_failure is not None:
         raise _worker_failure
-    vendor, part = task
+    kind, vendor, part = task
     cursor = _worker_connection.cursor()
     try:
-        return walk_range(cursor, vendor, part)
+        return TASKS[kind](cursor, vendor, part)
     finally:
         cursor.close()
 
 
 def walk_ranges(vendor: str, parts: list[Range], *, workers: int, params: dict[str, Any],
                 local_cursor: Callable[[], Any],
-                progress: Callable[[int], None] | None = None) -> list[RangeResult | None]:
-    """Every range's result in order, stopping after the first None: in `workers`
-    spawned processes connecting with `params`, or, with fewer than two workers or when
-    one fails, crashes or hangs, one after the other on `local_cursor()`."""
-    results: list[RangeResult | None] = []
+                progress: Callable[[int], None] | None = None,
+                kind: str = "walk") -> list[Any]:
+    """Every range's result in order (TASKS[kind]: the walk, or the column check's first
+    pass): in `workers` spawned processes connecting with `params`, or, with fewer than
+    two workers or when one fails, crashes or hangs, one after the other on
+    `local_cursor()`. The walk stops after its first None (the log is then walked again
+    entry by entry)."""
+    results: list[Any] = []
+    stop_at_none = kind == "walk"
     if workers > 1 and len(parts) > 1:
         pool = multiprocessing.get_context("spawn").Pool(
             min(workers, len(parts)), worker_start, (vendor, params))
         try:
-            answers = pool.imap(worker_walk, [(vendor, part) for part in parts])
-            for _ in parts:
+            answers = pool.imap(worker_run, [(kind, vendor, part) for part in parts])
+            for part in parts:
                 result = answers.next(timeout=RANGE_TIMEOUT)
                 results.append(result)
-                if result is None:
+                if result is None and stop_at_none:
                     break
                 if progress is not None:
-                    progress(result.compact.size)
+                    progress(part.end - part.start)
             return results
         except Exception:
             results = []
@@ -204,12 +291,12 @@ def walk_ranges(vendor: str, parts: list[Range], *, workers: int, params: dict[s
     cursor = local_cursor()
     try:
         for part in parts:
-            result = walk_range(cursor, vendor, part)
+            result = TASKS[kind](cursor, vendor, part)
             results.append(result)
-            if result is None:
+            if result is None and stop_at_none:
                 break
             if progress is not None:
-                progress(result.compact.size)
+                progress(part.end - part.start)
     finally:
         cursor.close()
     return results
