@@ -36,8 +36,7 @@ def eventlog() -> None:
               help="A checkpoint kept outside secman (a mail, a file); repeatable. The log "
               "must still hash to its root.")
 @click.option("--columns/--no-columns", default=True, show_default=True,
-              help="Also check every entry's query columns against its hashed bytes "
-              "(parses every entry; slower).")
+              help="Also check every entry's query columns against its hashed bytes.")
 def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
     """Re-hash every entry, rebuild the Merkle tree and check it against every signed
     checkpoint and its signature; name the first bad entry.
@@ -51,7 +50,6 @@ def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
     total = verification.head_size()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Re-hashing entries, rebuilding the tree", total=total)
-        # The column check parses every entry: most of the time when it runs.
         column_task = (progress.add_task("Checking the query columns", total=total)
                        if columns else None)
         run = verification.run(
