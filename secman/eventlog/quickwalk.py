@@ -157,21 +157,110 @@ def walk_range(cursor: Any, vendor: str, part: Range) -> RangeResult | None:
 # services.column_mismatch decides and words its problem; so does an entry with a value
 # this cannot read (a number where text belongs, a time the ORM would read otherwise).
 
-_sorted_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
-                                sort_keys=True).encode
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_SORTED = (json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
+           if _make_encoder is None else None)
+# The C encoder JSONEncoder.encode() would build again for every value, built once:
+# compact, sorted keys, not ASCII-escaped, as the canonical bytes hold sign-offs and details.
+_C_SORTED = (None if _make_encoder is None else _make_encoder(
+    None, None, json.encoder.encode_basestring, None, ":", ",", True, False, True))
 
 
-def column_query(vendor: str, part: Range) -> tuple[str, list[int]]:
+def hashed_json(text: str) -> str:
+    """A JSON column's value as the canonical bytes write it."""
+    value = json.loads(text)
+    if _C_SORTED is None:
+        return str(_SORTED(value))  # type: ignore[misc]
+    try:
+        return "".join(_C_SORTED(value, 0))
+    except RecursionError:  # too deep for the C encoder's stack: its usual error
+        return str(json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
+                                    sort_keys=True).encode(value))
+
+
+# The database first does the same in its own code, and hands over only the entries it
+# cannot show to agree: turning every row into Python strings (and, on PostgreSQL, every
+# jsonb column into Python values) would take longer than the whole comparison there.
+# Never looser than the comparison below: the actor's id must be none with no "(#" in
+# the label, or the label must end with " (#<id>)"; the time must be the one text the
+# ORM's value prints as (on SQLite a column time no one could read passes only where the
+# hashed bytes hold the same, which then fail their hash).
+#
+# SQLite: json_object writes its arguments in order and compact, as canonical.entry_text
+# does (rtrim drops its closing brace only: the authority before it is a quoted string);
+# then come the JSON columns' text. Django writes a time as "YYYY-MM-DD HH:MM:SS" or
+# "...SS.ffffff" (never ".000000"), in UTC.
+_SQLITE_TIME = ("CASE WHEN length(recorded_at) IN (19, 26) AND substr(recorded_at, 11, 1) = ' ' "
+                "AND recorded_at NOT LIKE '%.000000' "
+                "THEN replace(recorded_at, ' ', 'T') || 'Z' END")
+_SQLITE_AGREES = (
+    "canonical = rtrim(json_object('v', 2, 'seq', seq, 'prev', prev_hash, "
+    f"'time', {_SQLITE_TIME}, 'class', retention_class, 'actor', actor_label, "
+    "'action', action, 'subject', json_object('type', subject_type, 'id', subject_id, "
+    "'label', subject_label), 'authority', authority), '}') "
+    "|| ',\"signoffs\":' || signoffs || ',\"details\":' || details || '}'"
+    " AND CASE WHEN actor_id IS NULL THEN instr(actor_label, '(#') = 0"
+    " ELSE typeof(actor_id) = 'integer'"
+    " AND substr(actor_label, -length(' (#' || actor_id || ')')) = ' (#' || actor_id || ')' END")
+# PostgreSQL reads the hashed text as jsonb once per entry (OFFSET 0 keeps the planner
+# from reading it again for every field) and compares field by field: strings as jsonb
+# strings (exact), the JSON columns as jsonb text (so 1 and 1.0 differ, as they do for
+# column_mismatch). Bytes that are not JSON make the query fail: the range is then read
+# without it.
+_POSTGRES_TIME = ("to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+                  "CASE WHEN date_trunc('second', recorded_at) = recorded_at THEN '' "
+                  "ELSE to_char(recorded_at AT TIME ZONE 'UTC', '.US') END || 'Z'")
+_POSTGRES_AGREES = (
+    "c->'action' = to_jsonb(action) AND c->'authority' = to_jsonb(authority)"
+    " AND c->'actor' = to_jsonb(actor_label) AND c->'class' = to_jsonb(retention_class)"
+    f" AND c->'prev' = to_jsonb(prev_hash) AND c->'time' = to_jsonb({_POSTGRES_TIME})"
+    " AND c->'subject' = jsonb_build_object('type', subject_type, 'id', subject_id,"
+    " 'label', subject_label)"
+    " AND (c->'signoffs')::text = signoffs::text AND (c->'details')::text = details::text"
+    " AND CASE WHEN actor_id IS NULL THEN strpos(actor_label, '(#') = 0"
+    " ELSE right(actor_label, length(' (#' || actor_id || ')')) = ' (#' || actor_id || ')' END")
+# What the comparison below reads: the time as the ORM's UTC value, the JSON columns as
+# their text.
+_SQLITE_COLUMNS = ("seq, canonical, actor_id, actor_label, action, subject_type, subject_id, "
+                   "subject_label, authority, signoffs, details, retention_class, "
+                   "recorded_at, prev_hash")
+_POSTGRES_COLUMNS = ("seq, canonical, actor_id, actor_label, action, subject_type, subject_id, "
+                     "subject_label, authority, signoffs::text, details::text, "
+                     "retention_class, recorded_at AT TIME ZONE 'UTC', prev_hash")
+
+
+def column_query(vendor: str, part: Range, *, prefilter: bool = True) -> tuple[str, list[int]]:
     if vendor == "sqlite":
-        return ("SELECT seq, canonical, actor_id, actor_label, action, subject_type, "
-                "subject_id, subject_label, authority, signoffs, details, retention_class, "
-                "recorded_at, prev_hash FROM eventlog_event "
-                "WHERE seq > ? AND seq <= ? AND purged_at IS NULL", [part.start, part.end])
-    # The time as the ORM's UTC value; the JSON columns as jsonb's text.
-    return ("SELECT seq, canonical, actor_id, actor_label, action, subject_type, "
-            "subject_id, subject_label, authority, signoffs::text, details::text, "
-            "retention_class, recorded_at AT TIME ZONE 'UTC', prev_hash FROM eventlog_event "
-            "WHERE seq > %s AND seq <= %s AND purged_at IS NULL", [part.start, part.end])
+        return (f"SELECT {_SQLITE_COLUMNS} FROM eventlog_event "  # noqa: S608
+                "WHERE seq > ? AND seq <= ? AND purged_at IS NULL "
+                f"AND NOT coalesce({_SQLITE_AGREES}, 0)", [part.start, part.end])
+    rows = "FROM eventlog_event WHERE seq > %s AND seq <= %s AND purged_at IS NULL"
+    if not prefilter:
+        return f"SELECT {_POSTGRES_COLUMNS} {rows}", [part.start, part.end]
+    return (f"SELECT {_POSTGRES_COLUMNS} FROM (SELECT *, canonical::jsonb AS c {rows} "  # noqa: S608
+            f"OFFSET 0) AS entry WHERE NOT coalesce({_POSTGRES_AGREES}, false)",
+            [part.start, part.end])
+
+
+def _execute(cursor: Any, vendor: str, part: Range) -> None:
+    """The range's query; on PostgreSQL without the database's comparison if that fails
+    (inside the caller's transaction, a savepoint keeps the failure from ending it)."""
+    if vendor == "sqlite":
+        cursor.execute(*column_query(vendor, part))
+        return
+    # The savepoint's statements on a cursor of their own: this one keeps the rows.
+    database = cursor.connection
+    savepoint = database.info.transaction_status != 0  # not idle: in a transaction
+    if savepoint:
+        database.execute("SAVEPOINT eventlog_columns")
+    try:
+        cursor.execute(*column_query(vendor, part))
+    except Exception:  # the driver's error for bytes that are not JSON
+        if savepoint:
+            database.execute("ROLLBACK TO SAVEPOINT eventlog_columns")
+        cursor.execute(*column_query(vendor, part, prefilter=False))
+    if savepoint:
+        database.execute("RELEASE SAVEPOINT eventlog_columns")
 
 
 def _printed_time(value: Any) -> str:
@@ -185,19 +274,21 @@ def _printed_time(value: Any) -> str:
 
 
 def column_suspects(cursor: Any, vendor: str, part: Range) -> list[int]:
-    """The entries of the range whose columns do not rebuild their stored text."""
-    sql, params = column_query(vendor, part)
-    cursor.execute(sql, params)
+    """The entries of the range whose columns do not rebuild their stored text (of those
+    the database could not show to agree)."""
+    _execute(cursor, vendor, part)
     quote = json.encoder.encode_basestring
-    loads = json.loads
     named: list[int] = []
     seen_time: Any = None
-    time_text = ""
+    seen_signoffs: Any = None
+    time_text = signoffs_text = ""
     for (seq, data, actor_id, label, action, subject_type, subject_id, subject_label,
          authority, signoffs, details, retention_class, when, prev) in cursor:
         try:
             if when != seen_time:  # a batch shares its time
                 time_text, seen_time = _printed_time(when), when
+            if signoffs != seen_signoffs:  # most entries have none
+                signoffs_text, seen_signoffs = hashed_json(signoffs), signoffs
             head = "".join((
                 '{"v":2,"seq":', str(seq), ',"prev":', quote(prev), ',"time":',
                 quote(time_text), ',"class":', quote(retention_class), ',"actor":',
@@ -209,8 +300,8 @@ def column_suspects(cursor: Any, vendor: str, part: Range) -> list[int]:
             rest = data[len(head):]
             agrees = data.startswith(head) and (
                 rest == "".join((signoffs, ',"details":', details, "}"))
-                or rest == "".join((_sorted_text(loads(signoffs)), ',"details":',
-                                    _sorted_text(loads(details)), "}")))
+                or rest == "".join((signoffs_text, ',"details":', hashed_json(details),
+                                    "}")))
             found = canonical.ACTOR_ID_RE.search(label)
             agrees = agrees and (int(found[1]) if found else None) == actor_id
         except (TypeError, ValueError, AttributeError):
