@@ -307,10 +307,11 @@ def check_columns(last: int | None = None, progress: Callable[[int], None] | Non
                   workers: int | None = None) -> list[str]:
     """Every entry up to #last (default: the head) whose query columns no longer say what
     its hashed bytes say, named as services.verify_chain names it. Each range of CHUNK
-    entries is read raw and each entry's text rebuilt from its columns
-    (quickwalk.column_suspects), in worker processes as the quick walk; the entries
-    whose text does not come out the same are checked one by one with
-    services.column_mismatch, which decides and words the problem."""
+    entries is compared by the database, and the entries it cannot show to agree have
+    their text rebuilt from their columns (quickwalk.column_suspects), in worker
+    processes as the quick walk; the entries whose text does not come out the same are
+    checked one by one with services.column_mismatch, which decides and words the
+    problem."""
     from secman.eventlog.services import column_problems
 
     if last is None:
