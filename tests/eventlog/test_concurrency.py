@@ -79,7 +79,11 @@ def test_it_loses_nothing_acknowledged_when_a_writer_is_killed(database_env):
             seqs += _acknowledged(process.stdout.readline())
         time.sleep(rng.random() / 20)  # somewhere inside a later batch
         process.send_signal(signal.SIGKILL)
-        output, _ = process.communicate(timeout=60)
+        # Not communicate(): it reads the pipe itself and would drop the lines readline()
+        # had already buffered.
+        process.stdin.close()
+        output = process.stdout.read()
+        process.wait(timeout=60)
         assert process.returncode == -signal.SIGKILL
         seqs += _acknowledged(output)
 
