@@ -18,7 +18,7 @@ from rich.table import Table
 console = Console(stderr=True)
 
 
-def setup_django() -> None:
+def setup_django(*, check_origin: bool = True) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secman.settings")
     import django
     from django.core.exceptions import ImproperlyConfigured
@@ -29,6 +29,13 @@ def setup_django() -> None:
         # The settings' own message names the variable and what it accepts; a traceback
         # would only bury it.
         raise click.ClickException(f"configuration error: {exc}") from None
+    if check_origin:
+        # System check secman.E007 for secman's own commands (Django's run it themselves):
+        # a command must not sign the Event Log under another name than the server does.
+        from secman.eventlog.keys import configuration_problem
+
+        if problem := configuration_problem():
+            raise click.ClickException(f"secman.E007: {problem}")
 
 
 class SecmanGroup(click.Group):
@@ -38,7 +45,7 @@ class SecmanGroup(click.Group):
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
-        setup_django()
+        setup_django(check_origin=False)
         from django.core.management import get_commands
 
         if cmd_name not in get_commands():

@@ -210,11 +210,20 @@ SITE_URL = env("SECMAN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # --- Event Log ----------------------------------------------------------------------------
 
 # The name in every checkpoint (C2SP tlog-checkpoint "origin") and of the signing key.
+# The database keeps the name the first key was made under, and that name signs from then
+# on, whatever SITE_URL says (secman.eventlog.keys). This is the name a new log gets; set
+# explicitly, it must also be the stored one (system check secman.E007), and only
+# `secman eventlog origin set` changes the stored one.
 EVENTLOG_ORIGIN = env("SECMAN_EVENTLOG_ORIGIN", "")
+EVENTLOG_ORIGIN_EXPLICIT = bool(EVENTLOG_ORIGIN)
 if not EVENTLOG_ORIGIN:
     from urllib.parse import urlsplit
 
     EVENTLOG_ORIGIN = f"{urlsplit(SITE_URL).netloc or 'secman'}/eventlog"
+elif any(c.isspace() or c == "+" for c in EVENTLOG_ORIGIN):
+    raise ImproperlyConfigured(f"SECMAN_EVENTLOG_ORIGIN={EVENTLOG_ORIGIN!r} is not a log "
+                               "name: use one without spaces or '+', e.g. "
+                               "secman.example.org/eventlog")
 EVENTLOG_KEY_FILE = env("SECMAN_EVENTLOG_KEY_FILE", "")
 EVENTLOG_CHECKPOINT_EVERY = envint("SECMAN_EVENTLOG_CHECKPOINT_EVERY", 1000, minimum=1)
 EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 3600, minimum=1)

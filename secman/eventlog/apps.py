@@ -7,3 +7,6 @@ class EventLogConfig(AppConfig):
     name = "secman.eventlog"
     label = "eventlog"
     verbose_name = "Event Log"
+
+    def ready(self) -> None:
+        from secman.eventlog import checks  # noqa: F401  (it registers itself)

@@ -24,6 +24,8 @@ HEADER_RE = re.compile(
     rb'\{"v":2,"seq":([1-9][0-9]*),"prev":"([0-9a-f]{64})","time":"([^"\\]+)",'
     rb'"class":"([a-z_]+)",'
 )
+# An entry with an actor names them with their id at the end of its actor label.
+ACTOR_ID_RE = re.compile(r" \(#([0-9]+)\)$")
 KEY_ORDER = ("v", "seq", "prev", "time", "class", "actor", "action", "subject",
              "authority", "signoffs", "details")
 

@@ -19,10 +19,10 @@ from rich.progress import Progress
 console = Console(stderr=True)
 
 
-def _django() -> None:
+def _django(*, check_origin: bool = True) -> None:
     from secman.cli import setup_django
 
-    setup_django()
+    setup_django(check_origin=check_origin)
 
 
 @click.group()
@@ -36,8 +36,7 @@ def eventlog() -> None:
               help="A checkpoint kept outside secman (a mail, a file); repeatable. The log "
               "must still hash to its root.")
 @click.option("--columns/--no-columns", default=True, show_default=True,
-              help="Also check every entry's query columns against its hashed bytes "
-              "(parses every entry; slower).")
+              help="Also check every entry's query columns against its hashed bytes.")
 def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
     """Re-hash every entry, rebuild the Merkle tree and check it against every signed
     checkpoint and its signature; name the first bad entry.
@@ -51,7 +50,6 @@ def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
     total = verification.head_size()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Re-hashing entries, rebuilding the tree", total=total)
-        # The column check parses every entry: most of the time when it runs.
         column_task = (progress.add_task("Checking the query columns", total=total)
                        if columns else None)
         run = verification.run(
@@ -204,6 +202,52 @@ def rotate() -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"Retired {old.key_id}; checkpoints are now signed with {new.key_id}.")
+
+
+@eventlog.group()
+def origin() -> None:
+    """The log's name in every checkpoint and of its signing key (its origin). It is
+    kept in the database from the first key on and signs whatever SECMAN_SITE_URL says;
+    it changes only with `origin set`."""
+
+
+@origin.command("show")
+def origin_show() -> None:
+    """Print the name the log signs as."""
+    _django(check_origin=False)
+    from secman.eventlog import keys
+
+    stored = keys.stored_origin()
+    if stored:
+        click.echo(stored)
+    else:
+        click.echo(keys.origin())
+        console.print("(no key yet: the first checkpoint fixes this name)")
+    if problem := keys.mismatch(stored):
+        console.print(f"[red]✗[/red] {problem}")
+        raise SystemExit(1)
+
+
+@origin.command("set")
+@click.argument("new")
+@click.option("--authority", required=True,
+              help="What authorises the change: a section (SM 4.2.2), an Arbitration case "
+              "or a Board decision.")
+def origin_set(new: str, authority: str) -> None:
+    """Rename the log to NEW: retire the signing key, make one named NEW (or register the
+    SECMAN_EVENTLOG_KEY_FILE key under NEW), record an Event Log entry with the old and
+    the new name, and sign a checkpoint as NEW linked to the last one. Old checkpoints
+    keep verifying with their keys. If SECMAN_EVENTLOG_ORIGIN is set, it must say NEW."""
+    _django(check_origin=False)
+    from secman.core.errors import Refused
+    from secman.eventlog.services import change_origin
+
+    try:
+        old, checkpoint = change_origin(new, authority=authority)
+    except (Refused, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"The Event Log was {old!r} and is now {new!r}; checkpoint at "
+                  f"{checkpoint.tree_size} signed with key {checkpoint.key.key_id}.")
 
 
 @eventlog.command()

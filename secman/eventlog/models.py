@@ -86,11 +86,15 @@ class Event(models.Model):
 class LogHead(models.Model):
     """The single row holding the log's newest state: sequence number, leaf hash and the
     compact range (the roots of the perfect subtrees covering all entries, hex, largest
-    first). Appending locks it (SELECT ... FOR UPDATE), which orders concurrent appends."""
+    first). Appending locks it (SELECT ... FOR UPDATE), which orders concurrent appends.
+
+    `origin` is the log's name in its checkpoints and of its signing key: empty until the
+    first key is made (keys.current), then changed only by services.change_origin."""
 
     seq = models.BigIntegerField(default=0)
     head_hash = models.CharField(max_length=64)
     frontier = models.TextField(blank=True, default="")
+    origin = models.CharField(max_length=200, blank=True, default="")
 
     def __str__(self) -> str:
         return f"head #{self.seq}"

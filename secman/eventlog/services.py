@@ -14,7 +14,6 @@ import base64
 import contextlib
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -23,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from secman.eventlog import canonical, keys, merkle, note
@@ -38,7 +38,7 @@ from secman.eventlog.models import (
 )
 
 GENESIS_HASH = canonical.GENESIS
-ACTOR_ID_RE = re.compile(r" \(#([0-9]+)\)$")
+ACTOR_ID_RE = canonical.ACTOR_ID_RE
 
 # Words that must never appear as keys of an entry's details: the log is read by many
 # and kept for years, so a secret written there cannot be taken back.
@@ -265,8 +265,8 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
     if return_events:
         result = [_event(now, row, actor)
                   for row, (_, _, actor) in zip(rows, prepared, strict=True)]
-        for event in result:
-            event.save(force_insert=True)
+        for event, row in zip(result, rows, strict=True):
+            _save_new(event, signoffs_text=row[9], details_text=row[10])
         _insert_nodes(nodes)
     else:
         _insert_rows(rows, nodes)
@@ -275,7 +275,7 @@ def _append(entries: list[Entry], *, return_events: bool) -> list[Any]:
         cursor.execute("UPDATE eventlog_loghead SET seq = %s, head_hash = %s, frontier = %s "
                        "WHERE id = 1", [seq, prev, ",".join(h.hex() for h in hashes)])
     head.seq, head.head_hash = seq, prev
-    _checkpoint_if_due(compact, now)
+    _checkpoint_if_due(head, compact, now)
     return result
 
 
@@ -293,6 +293,23 @@ def _event(now: dt.datetime, row: tuple[Any, ...], actor: Any) -> Event:
         subject_type=subject_type, subject_id=subject_id, subject_label=subject_label,
         authority=authority, signoffs=_DECODE(signoffs), details=_DECODE(details),
         retention_class=retention_class, canonical=text, prev_hash=prev, leaf_hash=leaf)
+
+
+def _save_new(event: Event, *, signoffs_text: str, details_text: str) -> None:
+    """record()'s insert. On SQLite the JSON columns get the text the canonical bytes hold,
+    as the batch path writes them (the ORM would write json.dumps()'s, with spaces), so
+    the database's column check compares text with text (quickwalk.column_query).
+    PostgreSQL's jsonb keeps a text of its own whatever is written."""
+    if connection.vendor != "sqlite":
+        event.save(force_insert=True)
+        return
+    signoffs, details = event.signoffs, event.details
+    event.signoffs = RawSQL("%s", [signoffs_text])  # type: ignore[assignment]
+    event.details = RawSQL("%s", [details_text])  # type: ignore[assignment]
+    try:
+        event.save(force_insert=True)
+    finally:
+        event.signoffs, event.details = signoffs, details
 
 
 def _insert_rows(rows: list[tuple[Any, ...]], nodes: list[tuple[int, int, str]]) -> None:
@@ -339,7 +356,7 @@ def _insert_nodes(nodes: list[tuple[int, int, str]]) -> None:
 # --- checkpoints --------------------------------------------------------------------------
 
 
-def _checkpoint_if_due(compact: merkle.CompactRange, now: dt.datetime) -> None:
+def _checkpoint_if_due(head: LogHead, compact: merkle.CompactRange, now: dt.datetime) -> None:
     last = Checkpoint.objects.order_by("-tree_size", "-id").first()
     done = last.tree_size if last else 0
     if compact.size - done >= settings.EVENTLOG_CHECKPOINT_EVERY or (
@@ -347,23 +364,64 @@ def _checkpoint_if_due(compact: merkle.CompactRange, now: dt.datetime) -> None:
         and (last is None
              or (now - last.time).total_seconds() >= settings.EVENTLOG_CHECKPOINT_SECONDS)
     ):
-        _sign_checkpoint(compact.size, compact.root(), last, now)
+        _sign_checkpoint(head, compact.size, compact.root(), last, now)
 
 
-def _sign_checkpoint(size: int, root: bytes, last: Checkpoint | None,
+def _sign_checkpoint(head: LogHead, size: int, root: bytes, last: Checkpoint | None,
                      now: dt.datetime) -> Checkpoint:
-    key_row, private = keys.current()
+    """`head` is the locked head row: it holds the origin, which the key's name is."""
+    key_row, private = keys.current(head)
     prev_hash = note.note_hash(last.note) if last else None
     body = note.CheckpointBody(
-        origin=keys.origin(), size=size, root=root,
+        origin=key_row.name, size=size, root=root,
         time=now.replace(microsecond=0).isoformat().replace("+00:00", "Z"), prev=prev_hash)
-    signed = note.sign(body.text(), keys.origin(), private)
+    signed = note.sign(body.text(), key_row.name, private)
     checkpoint = Checkpoint.objects.create(
         tree_size=size, root_hash=root.hex(), time=now,
         prev_note_hash=prev_hash.hex() if prev_hash else "", note=signed, key=key_row)
     if settings.EVENTLOG_WITNESSES:
         transaction.on_commit(lambda: _email_checkpoint(checkpoint.pk))
     return checkpoint
+
+
+def change_origin(new: str, *, authority: Any, actor: Any | None = None,
+                  actor_label: str = "secman command line") -> tuple[str, Checkpoint]:
+    """Rename the log (its origin): retire every signing key, make the key that signs as
+    `new` (the configured key file's key, or a new one), record the change with the old
+    and the new name, and sign a checkpoint under the new name at once, linked to the
+    last one under the old name. Returns (old name, that checkpoint). Old checkpoints
+    keep verifying with their keys, which keep their names (keys.verifier_keys)."""
+    from secman.authority.services import resolve_authority
+    from secman.core.errors import RuleViolation
+    from secman.eventlog.selectors import require_sysadmin
+
+    require_sysadmin(actor, "renaming the Event Log")
+    try:
+        note.check_key_name(new)
+    except note.NoteError as exc:
+        raise RuleViolation(f"{new!r} cannot name the log: {exc}", field="origin") from None
+    if settings.EVENTLOG_ORIGIN_EXPLICIT and new != settings.EVENTLOG_ORIGIN:
+        raise RuleViolation(f"SECMAN_EVENTLOG_ORIGIN is {settings.EVENTLOG_ORIGIN!r}: set it "
+                            f"to {new!r} (or unset it) to rename the log to {new!r}",
+                            field="origin")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        head = _locked_head()
+        old = head.origin or settings.EVENTLOG_ORIGIN
+        if new == head.origin:
+            raise RuleViolation(f"the log is named {new!r} already", field="origin")
+        retired, key = keys.replace_key(head, new)
+        record("eventlog.origin.change", actor=actor, actor_label=actor_label,
+               authority=authority_row, subject=key,
+               retention_class=RetentionClass.CONFIGURATION,
+               details={"old": old, "new": new, "retired": [row.key_id for row in retired],
+                        "key": key.key_id, "verifier_key": keys.verifier_key(key)})
+        head = _locked_head()  # as the entry left it
+        last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if last is not None and last.tree_size == head.seq and last.key_id == key.pk:
+            return old, last  # the entry's own append signed it
+        compact = _frontier(head)
+        return old, _sign_checkpoint(head, compact.size, compact.root(), last, timezone.now())
 
 
 def write_checkpoint(actor: Any | None = None) -> Checkpoint:
@@ -378,7 +436,7 @@ def write_checkpoint(actor: Any | None = None) -> Checkpoint:
         if last is not None and last.tree_size == head.seq:
             return last
         compact = _frontier(head)
-        return _sign_checkpoint(compact.size, compact.root(), last, timezone.now())
+        return _sign_checkpoint(head, compact.size, compact.root(), last, timezone.now())
 
 
 def checkpoint_if_due() -> Checkpoint | None:
@@ -386,7 +444,7 @@ def checkpoint_if_due() -> Checkpoint | None:
     with transaction.atomic():
         head = _locked_head()
         before = Checkpoint.objects.count()
-        _checkpoint_if_due(_frontier(head), timezone.now())
+        _checkpoint_if_due(head, _frontier(head), timezone.now())
         if Checkpoint.objects.count() > before:
             return Checkpoint.objects.order_by("-tree_size", "-id").first()
     return None
@@ -562,8 +620,9 @@ def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
     except note.NoteError as exc:
         raise ValueError(f"not a checkpoint: {exc}") from None
     verifiers = [note.Verifier.parse(v) for v in keys.verifier_keys()]
-    # The origin first: another log's checkpoint is not a forgery of this one.
-    if body.origin != keys.origin():
+    # The origin first: another log's checkpoint is not a forgery of this one. A copy
+    # signed before the log was renamed carries a name the log had.
+    if body.origin not in keys.names():
         consistent, message = False, f"it is for another log ({body.origin})"
     elif not any(signed.verify(v) for v in verifiers):
         consistent, message = False, "its signature does not verify with any of secman's keys"
@@ -820,6 +879,26 @@ def column_mismatch(event: Event, fields: dict[str, Any]) -> str:
     if fields.get("time") != event.recorded_at.isoformat().replace("+00:00", "Z"):
         return "column 'time' differs from the hashed entry"
     return ""
+
+
+def column_problems(seqs: Iterable[int]) -> list[ChainProblem]:
+    """The column check of verify_chain for the entries numbered `seqs` only (those the
+    database's own comparison named, verification.check_columns)."""
+    problems: list[ChainProblem] = []
+    wanted = list(seqs)
+    for start in range(0, len(wanted), 2000):
+        for event in Event.objects.filter(seq__in=wanted[start:start + 2000],
+                                          purged_at__isnull=True).order_by("seq"):
+            try:
+                fields = canonical.decode(event.canonical.encode())
+            except ValueError:
+                fields = None
+            if not isinstance(fields, dict):
+                problems.append(ChainProblem(event.seq, "stored bytes are not valid JSON"))
+                continue
+            if mismatch := column_mismatch(event, fields):
+                problems.append(ChainProblem(event.seq, mismatch))
+    return problems
 
 
 def verify_chain(events: Iterable[Event] | None = None,

@@ -86,7 +86,8 @@ def verify_ways() -> None:
     verify it after each step three ways: the entry-by-entry walk alone, the quick walk
     in this process, the quick walk in two worker processes (both in ranges of 64
     entries). Prints, per step, what each way reported and whether the quick walk
-    answered (rather than handing over to the entry-by-entry walk)."""
+    answered (rather than handing over to the entry-by-entry walk), and what the column
+    check found here, in two workers, and entry by entry (verify_chain)."""
     from django.db import connection, transaction
 
     from secman.eventlog import services, verification
@@ -107,7 +108,8 @@ def verify_ways() -> None:
 
     def note_walkers(*args, **kwargs):  # which processes walked the ranges
         results = walk_ranges(*args, **kwargs)
-        walked_by.update(result.walked_by for result in results if result is not None)
+        walked_by.update(result.walked_by for result in results
+                         if isinstance(result, quickwalk.RangeResult))
         return results
 
     quickwalk.walk_ranges = note_walkers
@@ -133,6 +135,11 @@ def verify_ways() -> None:
         report = verification.verify_log()
         found["walk"] = [report.problems, report.entries, report.root.hex(), [], 0]
         verification._quick_walk = quick
+        # The column check here and in two workers, and what verify_chain names.
+        found["columns"] = [
+            verification.check_columns(workers=0), verification.check_columns(workers=2),
+            [str(p) for p in services.verify_chain()
+             if p.problem.startswith("column") or "not valid JSON" in p.problem]]
         return found
 
     steps = {"untouched": ways()}
@@ -153,6 +160,8 @@ def verify_ways() -> None:
     steps["edited"] = ways()
     tamper("UPDATE eventlog_event SET canonical = %s WHERE seq = 700", [text])
     steps["edit undone"] = ways()
+    tamper("UPDATE eventlog_event SET authority = 'SP 1.1' WHERE seq = 800")
+    steps["column changed"] = ways()
     tamper("UPDATE eventlog_event SET seq = -129 WHERE seq = 129")
     tamper("UPDATE eventlog_event SET seq = 129 WHERE seq = 130")
     tamper("UPDATE eventlog_event SET seq = 130 WHERE seq = -129")

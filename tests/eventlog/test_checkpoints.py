@@ -269,3 +269,13 @@ def test_it_refuses_a_signature_whose_base64_was_bent_in_its_padding_bits():
     bent = f"{head} {encoded.rstrip('=')[:-1]}{bent_char}{'=' * encoded.count('=')}\n"
     with pytest.raises(note.NoteError, match="not valid base64"):
         read(bent)
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_of_the_empty_log_verifies_once_the_log_grows():
+    from tests.conftest import ensure_reference_data
+
+    ensure_reference_data()
+    assert services.write_checkpoint().tree_size == 0
+    add_entries(1)
+    assert verify_log().problems == []

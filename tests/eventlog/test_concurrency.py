@@ -79,7 +79,11 @@ def test_it_loses_nothing_acknowledged_when_a_writer_is_killed(database_env):
             seqs += _acknowledged(process.stdout.readline())
         time.sleep(rng.random() / 20)  # somewhere inside a later batch
         process.send_signal(signal.SIGKILL)
-        output, _ = process.communicate(timeout=60)
+        # Not communicate(): it reads the pipe itself and would drop the lines readline()
+        # had already buffered.
+        process.stdin.close()
+        output = process.stdout.read()
+        process.wait(timeout=60)
         assert process.returncode == -signal.SIGKILL
         seqs += _acknowledged(output)
 
@@ -110,7 +114,12 @@ def test_the_quick_walk_finds_what_the_entry_by_entry_walk_finds(database_env):
     for step, ways in steps.items():
         assert ways["quick-here"][:3] == ways["walk"][:3], step
         assert ways["quick-workers"][:3] == ways["walk"][:3], step
-    for step in ("untouched", "checkpointed", "purged", "edit undone"):
+        here, workers, chain = ways["columns"]
+        assert here == workers == chain, step
+    assert steps["column changed"]["columns"][1] == [
+        "entry #800: column 'authority' differs from the hashed entry"]
+    assert steps["edit undone"]["columns"][1] == []
+    for step in ("untouched", "checkpointed", "purged", "edit undone", "column changed"):
         assert steps[step]["walk"][0] == [], step
         assert steps[step]["quick-here"][3] == steps[step]["quick-workers"][3] == [True], step
         # Walked by worker processes (one may take every range while the other starts),
