@@ -487,8 +487,11 @@ def _chapters(sections: Iterable[SectionReport]) -> list[tuple[str, list[Section
 
 
 class _LayoutProgress(logging.Handler):
-    """Turns WeasyPrint's progress lines into calls of `pages(stage, page)`: "Step 5 -
-    Creating layout - Page 12" is the only one that says how far it has got."""
+    """Turns WeasyPrint's progress lines into calls of `pages(stage, page)`; "Step 5 -
+    Creating layout - Page 12" is the one that says how far it has got."""
+
+    STAGES = {"Step 3": "Applying the stylesheet", "Step 4": "Building the layout",
+              "Step 6": "Writing the PDF"}
 
     def __init__(self, pages: Callable[[str, int], None]) -> None:
         super().__init__(logging.INFO)
@@ -496,12 +499,13 @@ class _LayoutProgress(logging.Handler):
         self.page = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("Step 5") and record.args:
+        step = str(record.msg)[:6]
+        if step == "Step 5" and record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
             self.page = int(args[0]) if str(args[0]).isdigit() else self.page
             self.pages("Laying out", self.page)
-        elif record.msg.startswith("Step 6"):
-            self.pages("Writing the PDF", self.page)
+        elif step in self.STAGES:
+            self.pages(self.STAGES[step], self.page)
 
 
 @contextlib.contextmanager
