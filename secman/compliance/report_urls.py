@@ -28,6 +28,7 @@ from secman.compliance import report
 from secman.compliance.report import services
 from secman.compliance.report.models import JobStatus, ReportJob
 from secman.core.errors import Refused
+from secman.people.models import Person
 from secman.people.selectors import person_for_user
 
 REFUSED = "The audit report is for the Board, auditors and team leaders."
@@ -41,9 +42,9 @@ def _period(query: dict) -> report.Period:
     return report.parse_period(first, last)
 
 
-def _reader(request: HttpRequest) -> object:
+def _reader(request: HttpRequest) -> Person:
     person = person_for_user(request.user)
-    if not services.may_read_report(person):
+    if person is None or not services.may_read_report(person):
         raise PermissionDenied(REFUSED)
     return person
 

@@ -502,7 +502,7 @@ class _LayoutProgress(logging.Handler):
         step = str(record.msg)[:6]
         if step == "Step 5" and record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
-            self.page = int(args[0]) if str(args[0]).isdigit() else self.page
+            self.page = int(str(args[0])) if str(args[0]).isdigit() else self.page
             self.pages("Laying out", self.page)
         elif step in self.STAGES:
             self.pages(self.STAGES[step], self.page)
