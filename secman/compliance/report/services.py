@@ -113,16 +113,18 @@ def request_job(*, actor: Any, period: report.Period, format: str = "pdf") -> Re
 def start(job_id: int) -> None:
     """Start `secman report run-job ID` as a process of its own. Popen forks and execs
     at once, so the child holds nothing of this process (no database connection, no
-    thread, no lock); its own session keeps it running when this worker is recycled. Its
-    output goes to reports/job-ID.log, deleted with the job."""
+    thread, no lock); its own session keeps it running when this worker is recycled. It
+    runs with this process's environment and working directory, so it reads the same
+    settings and database; -P keeps that directory off its import path. Its output goes
+    to reports/job-ID.log, deleted with the job."""
     log = reports_dir() / f"job-{job_id}.log"
     try:
         with log.open("ab") as output:
             subprocess.Popen(  # noqa: S603 - a fixed command; the id is an int
-                [sys.executable, "-m", "secman.compliance.report_cli", "run-job",
+                [sys.executable, "-P", "-m", "secman.compliance.report_cli", "run-job",
                  str(job_id)],
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                close_fds=True, start_new_session=True, cwd=str(settings.DATA_DIR))
+                close_fds=True, start_new_session=True)
     except OSError as exc:
         _finish(job_id, JobStatus.FAILED, error=f"the report process could not be started "
                                                 f"({exc.strerror or exc})")
