@@ -172,8 +172,3 @@ def run_job(job_id: int) -> None:
     except Exception as exc:  # recorded on the job; one line here
         raise click.ClickException(f"report job {job_id} failed: {exc}") from None
     console.print(f"report job {job.pk}: {job.size} bytes in {job.file}")
-
-
-if __name__ == "__main__":
-    # The web starts jobs as `python -m secman.compliance.report_cli run-job ID`.
-    report()

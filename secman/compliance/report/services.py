@@ -121,8 +121,7 @@ def start(job_id: int) -> None:
     try:
         with log.open("ab") as output:
             subprocess.Popen(  # noqa: S603 - a fixed command; the id is an int
-                [sys.executable, "-P", "-m", "secman.compliance.report_cli", "run-job",
-                 str(job_id)],
+                [sys.executable, "-P", "-m", "secman", "report", "run-job", str(job_id)],
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                 close_fds=True, start_new_session=True)
     except OSError as exc:
