@@ -181,3 +181,7 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar of {self.team or self.person}"
+
+
+# Defined beside the report it makes; imported here so Django finds it in this app.
+from secman.compliance.report.models import JobStatus, ReportJob  # noqa: E402, F401

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 console = Console(stderr=True)
 
@@ -123,8 +123,17 @@ def audit(first: dt.date, last: dt.date, format_: str, output: Path | None,
                             description=f"Section {number}" if number else "Evaluated")
 
         built = audit_report.build(period, fresh_checkpoint=new_checkpoint, progress=step)
-    with console.status(f"Rendering {format_.upper()}..."):
-        data = audit_report.render(built, format_)
+    # WeasyPrint does not know how many pages there will be: a spinner with the page it
+    # is on rather than a bar.
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(f"Rendering {format_.upper()}", total=None)
+
+        def page(stage: str, number: int) -> None:
+            progress.update(task, description=(f"{stage} page {number}"
+                                               if stage == "Laying out" else stage))
+
+        data = audit_report.render(built, format_, pages=page)
     if output is None or str(output) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -132,9 +141,34 @@ def audit(first: dt.date, last: dt.date, format_: str, output: Path | None,
         write_atomically(output, data)
         console.print(f"[green]✓[/green] {format_.upper()} audit report for {period} "
                       f"written to {output}")
-    if built.checkpoint:
-        console.print(f"Event Log checkpoint: tree size {built.checkpoint.tree_size}, root "
-                      f"{built.checkpoint.root_hash}")
+    console.print(f"Event Log entries #1 to #{built.head}, root {built.head_root}")
+    if built.covered and built.checkpoint:
+        console.print(f"covered by the signed checkpoint at tree size "
+                      f"{built.checkpoint.tree_size}")
+    elif built.checkpoint:
+        console.print(f"[yellow]The newest signed checkpoint covers #1 to "
+                      f"#{built.checkpoint.tree_size}; the next one covers the rest.[/yellow]")
     else:
-        console.print("[yellow]The Event Log has no checkpoint: the report cannot be "
-                      "checked against it.[/yellow]")
+        console.print("[yellow]The Event Log has no checkpoint yet: the next one covers "
+                      "this report.[/yellow]")
+
+
+@report.command("run-job")
+@click.argument("job_id", type=click.IntRange(min=1))
+def run_job(job_id: int) -> None:
+    """Make the report a web page asked for (report job JOB_ID) and store its file under
+    SECMAN_DATA_DIR/reports/; also deletes jobs older than 7 days. The web starts this
+    in a process of its own; run it by hand only to retry a job that is still queued."""
+    from secman.cli import setup_django
+
+    setup_django()
+    from secman.compliance.report import services
+    from secman.core.errors import Refused
+
+    try:
+        job = services.run_job(job_id)
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # recorded on the job; one line here
+        raise click.ClickException(f"report job {job_id} failed: {exc}") from None
+    console.print(f"report job {job.pk}: {job.size} bytes in {job.file}")

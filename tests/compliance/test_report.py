@@ -224,21 +224,32 @@ def test_restricted_entries_are_counted_but_show_only_their_number_and_action(
     assert "Pia" not in review and "Sid" not in review and "vault-7" not in review
 
 
-def test_evidence_counts_only_entries_the_checkpoint_covers(evidence, org):
-    from secman.eventlog.services import write_checkpoint
+def test_evidence_counts_every_entry_up_to_the_head_and_names_what_the_checkpoint_covers(
+        evidence, org):
+    from secman.eventlog.services import root_at, write_checkpoint
     from secman.people import services as people_services
 
-    write_checkpoint()
+    signed = write_checkpoint()
+    checkpoints = Checkpoint.objects.count()
     period = report.parse_period(*PERIOD)
     before = _section(report.build(period), "9.1.3").events
     people_services.create_person(actor=None, authority="SP 9.1.3", name="Late",
                                   email="late@example.org", username="late",
                                   password="a-long-password-1")
-    pinned = report.build(period, fresh_checkpoint=False)
-    assert pinned.checkpoint is not None and not pinned.checkpoint.covers_head
-    assert _section(pinned, "9.1.3").events == before
-    fresh = report.build(period, fresh_checkpoint=True)
-    assert fresh.checkpoint.covers_head and _section(fresh, "9.1.3").events > before
+    latest = report.build(period)
+    assert _section(latest, "9.1.3").events == before + 1  # counted before any checkpoint
+    assert latest.head == Event.objects.count() > signed.tree_size
+    assert latest.head_root == root_at(latest.head).hex() and not latest.covered
+    html = report.render_html(latest)
+    assert f"#1 to #{latest.head}</strong>, {latest.head} entries" in html
+    assert f"covers entries #1 to #{signed.tree_size}." in html
+    assert f"secman eventlog proof consistency {latest.head}</code>" in html
+    assert Checkpoint.objects.count() == checkpoints  # the report signed nothing
+
+    fresh = report.build(period, fresh_checkpoint=True)  # the command line's way
+    assert fresh.covered and fresh.checkpoint.fresh
+    assert fresh.checkpoint.root_hash == fresh.head_root
+    assert "covers all of them" in report.render_html(fresh)
 
 
 def test_a_period_without_activity_shows_no_evidence(evidence):
@@ -421,15 +432,39 @@ def test_the_board_auditors_and_team_leaders_read_the_report(evidence, client, o
     assert "<style" not in page and "<script" not in page  # the strict CSP allows neither
     assert '<link rel="stylesheet" href="/static/report.css">' in page
     assert "Content-Security-Policy" in response.headers
-    assert f"{reverse('compliance:report_pdf')}?from={PERIOD[0]}&amp;to={PERIOD[1]}" in page
+    assert f'action="{reverse("compliance:report_jobs")}"' in page
+    assert (f'{reverse("compliance:report_oscal")}?from={PERIOD[0]}&amp;to={PERIOD[1]}'
+            in page)
     assert Checkpoint.objects.count() == checkpoints  # the page signs nothing
+
+
+def test_the_web_report_counts_every_entry_in_the_log(evidence, client, org, report_urls):
+    """A fresh demo showed "#1 to #1" beside a log of 191: the page counted only what the
+    newest checkpoint covered."""
+    from secman.eventlog.services import write_checkpoint
+    from secman.people import services as people_services
+
+    write_checkpoint()
+    for n in range(3):
+        people_services.create_person(actor=None, authority="SP 9.1.3", name=f"New {n}",
+                                      email=f"new{n}@example.org")
+    client.force_login(org.aud.user)
+    page = client.get(report_urls, {"from": PERIOD[0], "to": PERIOD[1]}).content.decode()
+    entries = Event.objects.count()
+    assert f"<strong>#1 to #{entries}</strong>, {entries} entries" in page
+    oscal = json.loads(client.get(reverse("compliance:report_oscal"),
+                                  {"from": PERIOD[0], "to": PERIOD[1]}).content)
+    run = oscal["assessment-results"]["results"][0]
+    assert {p["name"]: p["value"] for p in run["props"]}["eventlog-head-size"] == str(entries)
 
 
 @pytest.mark.parametrize("login", ["sue", "abby", "arne", "nobody"])
 def test_others_are_refused_the_report(evidence, client, org, login, report_urls):
     client.force_login(org.people[login].user)
     assert client.get(report_urls).status_code == 403
-    assert client.get(reverse("compliance:report_pdf")).status_code == 403
+    assert client.get(reverse("compliance:report_oscal")).status_code == 403
+    assert client.post(reverse("compliance:report_jobs"), {"from": PERIOD[0],
+                                                            "to": PERIOD[1]}).status_code == 403
 
 
 def test_the_report_page_needs_a_login(db, client, report_urls):
@@ -437,14 +472,16 @@ def test_the_report_page_needs_a_login(db, client, report_urls):
     assert response.status_code == 302 and "login" in response["Location"]
 
 
-def test_the_pdf_downloads_from_the_page(evidence, client, org, report_urls):
+def test_the_oscal_export_downloads_from_the_page(evidence, client, org, report_urls):
     client.force_login(org.aud.user)
-    response = client.get(reverse("compliance:report_pdf"), {"from": PERIOD[0],
-                                                               "to": PERIOD[1]})
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF-")
-    assert (f'filename="audit-report-{PERIOD[0]}-{PERIOD[1]}.pdf"'
-            in response["Content-Disposition"])
+    response = client.get(reverse("compliance:report_oscal"), {"from": PERIOD[0],
+                                                                 "to": PERIOD[1]})
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="secman-audit-{PERIOD[0]}-{PERIOD[1]}.oscal.json"')
+    from trestle.oscal import assessment_results
+
+    assessment_results.Model.model_validate(json.loads(response.content))
 
 
 @pytest.mark.parametrize("query", [{"from": "2026-12-31", "to": "2026-01-01"},

@@ -10,17 +10,17 @@ who checks the checkpoint checks exactly the entries that were counted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secman.compliance.registry import TONE, Finding, Kind, Status, worst
 from secman.compliance.report.oscal import oscal, render_oscal
-from secman.people.choices import Role
 
 if TYPE_CHECKING:
     from secman.compliance.evaluation import Result
@@ -39,20 +39,6 @@ NAMESPACE = uuid.UUID("6f1c3a52-8a8e-4d0e-9a51-6c0b1b2d7e11")
 
 class ReportError(ValueError):
     """Input the report cannot be made from; the message says what to change."""
-
-
-# --- who may read it ----------------------------------------------------------------------
-
-
-READER_ROLES = (Role.BOARD_MEMBER, Role.AUDITOR, Role.TEAM_LEADER)
-
-
-def may_read_report(person: Any) -> bool:
-    """The Board, auditors and team leaders read the audit report (and the secman
-    administrator, who enters data on the Board's behalf)."""
-    from secman.people.selectors import holds_any, is_administrator
-
-    return person is not None and (holds_any(person, *READER_ROLES) or is_administrator(person))
 
 
 # --- the period ---------------------------------------------------------------------------
@@ -207,6 +193,8 @@ class SectionReport:
 
 @dataclass
 class CheckpointInfo:
+    """The newest signed checkpoint when the report was made."""
+
     tree_size: int
     root_hash: str
     time: dt.datetime
@@ -214,11 +202,6 @@ class CheckpointInfo:
     key: str
     url: str
     fresh: bool
-    head: int
-
-    @property
-    def covers_head(self) -> bool:
-        return self.tree_size >= self.head
 
 
 @dataclass
@@ -229,6 +212,10 @@ class AuditReport:
     site_url: str
     sp_label: str
     sm_label: str
+    # The log's head when the report was made: every entry up to it is counted, and
+    # head_root is the Merkle root of those entries (what a checkpoint at that size signs).
+    head: int
+    head_root: str
     checkpoint: CheckpointInfo | None
     sections: list[SectionReport]
     results: list[Result]
@@ -239,6 +226,24 @@ class AuditReport:
     @property
     def title(self) -> str:
         return f"Audit report {self.period}"
+
+    @property
+    def covered(self) -> bool:
+        """Whether a signed checkpoint covers every entry the report counted."""
+        return self.checkpoint is not None and self.checkpoint.tree_size >= self.head
+
+    @property
+    def checkpoint_due(self) -> dt.datetime | None:
+        """When the scheduler signs the checkpoint that will cover the uncovered entries,
+        at the latest (it signs when entries have waited SECMAN_EVENTLOG_CHECKPOINT_SECONDS)."""
+        from django.conf import settings
+
+        if self.covered or not self.head:
+            return None
+        since = self.checkpoint.time if self.checkpoint else self.generated_at
+        return max(since, self.generated_at - dt.timedelta(
+            seconds=settings.EVENTLOG_CHECKPOINT_SECONDS)) + dt.timedelta(
+            seconds=settings.EVENTLOG_CHECKPOINT_SECONDS)
 
     @property
     def counts(self) -> list[tuple[str, int, str]]:
@@ -271,26 +276,28 @@ def _sort_key(number: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else 0 for part in number.split("."))
 
 
-def _checkpoint(fresh: bool) -> CheckpointInfo | None:
+def _head(sign: bool) -> tuple[int, str, CheckpointInfo | None]:
+    """(head, root of the first `head` entries, newest checkpoint). With `sign`, the
+    server signs a checkpoint of the log as it is now first (the command line's operator
+    holds the database and the key already); one that covers the head is reused."""
     from secman.eventlog.models import Checkpoint
-    from secman.eventlog.services import tree_size, write_checkpoint
+    from secman.eventlog.services import root_at, tree_size, write_checkpoint
 
+    newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+    fresh = False
+    if sign and tree_size():
+        signed = write_checkpoint(actor=None)
+        fresh = newest is None or signed.pk != newest.pk
+        newest = signed
+    # Read after signing: the head is never below the checkpoint, so "covered" means the
+    # checkpoint's size is the head's.
     head = tree_size()
-    row = None
-    if fresh and head:
-        # The server itself signs (the command line's operator holds the database and the
-        # key already); a checkpoint that covers the head already is returned as it is.
-        newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
-        row = write_checkpoint(actor=None)
-        fresh = newest is None or row.pk != newest.pk
-    else:
-        fresh = False
-        row = Checkpoint.objects.select_related("key").order_by("-tree_size", "-id").first()
-    if row is None:
-        return None
-    return CheckpointInfo(row.tree_size, row.root_hash, row.time, row.note,
-                          f"{row.key.name}+{row.key.key_id}", row.get_absolute_url(), fresh,
-                          head)
+    info = None
+    if newest is not None:
+        info = CheckpointInfo(newest.tree_size, newest.root_hash, newest.time, newest.note,
+                              f"{newest.key.name}+{newest.key.key_id}",
+                              newest.get_absolute_url(), fresh)
+    return head, root_at(head).hex(), info
 
 
 def _documents() -> tuple[str, str, dict[str, tuple[str, str, str]]]:
@@ -313,21 +320,21 @@ def _documents() -> tuple[str, str, dict[str, tuple[str, str, str]]]:
     return label(sp), label(sm), {n: (t[0], t[1], t[2]) for n, t in texts.items()}
 
 
-def _events_query(period: Period, tree_size: int | None) -> Any:
+def _events_query(period: Period, head: int) -> Any:
     from secman.eventlog.models import Event
 
-    events = Event.objects.filter(recorded_at__gte=period.start, recorded_at__lt=period.end)
-    if tree_size is not None:
-        events = events.filter(seq__lte=tree_size)
-    return events
+    return Event.objects.filter(recorded_at__gte=period.start, recorded_at__lt=period.end,
+                                seq__lte=head)
 
 
 def build(period: Period, *, fresh_checkpoint: bool = False,
           progress: Callable[[str, int, int], None] | None = None,
           now: dt.datetime | None = None) -> AuditReport:
-    """Read everything the report says. `progress(what, done, total)` is called per
-    section. With `fresh_checkpoint`, a checkpoint of the log as it is now is signed first
-    (for the command line; the web page uses the newest one there is)."""
+    """Read everything the report says, counting every Event Log entry up to the log's
+    head when it starts. `progress(what, done, total)` is called per section. With
+    `fresh_checkpoint`, the server signs a checkpoint of the log as it is now first (the
+    command line); the web names the newest one there is and says what it does not cover
+    yet (signing on demand is for Systems Administrators, SM 4.2.2)."""
     from django.conf import settings
     from django.db.models import Count, Q
     from django.utils import timezone
@@ -337,7 +344,7 @@ def build(period: Period, *, fresh_checkpoint: bool = False,
     from secman.eventlog.selectors import restricted_classes
 
     now = now or timezone.now()
-    checkpoint = _checkpoint(fresh_checkpoint)
+    head, head_root, checkpoint = _head(fresh_checkpoint)
     results = evaluate(now=now)
     statuses = by_section(results)
     sp_label, sm_label, texts = _documents()
@@ -347,7 +354,7 @@ def build(period: Period, *, fresh_checkpoint: bool = False,
         for number in result.control.numbers:
             controls_of.setdefault(number, []).append(result.control.id)
 
-    events = _events_query(period, checkpoint.tree_size if checkpoint else None)
+    events = _events_query(period, head)
     by_authority = dict(events.filter(authority__regex=r"^S[PM] ").values_list("authority")
                         .annotate(n=Count("id")).order_by())
     hidden = restricted_classes()
@@ -392,10 +399,10 @@ def build(period: Period, *, fresh_checkpoint: bool = False,
     if progress:
         progress("", len(numbers), len(numbers))
     report_uuid = uuid.uuid5(NAMESPACE, f"{settings.SITE_URL}|{period}|{now.isoformat()}|"
-                             f"{checkpoint.root_hash if checkpoint else ''}")
+                             f"{head}|{head_root}")
     total = events.filter(Q(authority__regex=r"^S[PM] ") | Q(details__has_key="control")).count()
     return AuditReport(report_uuid, period, now, settings.SITE_URL, sp_label, sm_label,
-                       checkpoint, sections, results, total)
+                       head, head_root, checkpoint, sections, results, total)
 
 
 def _occurrences(section: SectionReport, control_ids: list[str], period: Period,
@@ -458,17 +465,18 @@ def _exception_row(acceptance: Acceptance, now: dt.datetime) -> ExceptionRow:
 # --- HTML and PDF -------------------------------------------------------------------------
 
 
-def render_html(report: AuditReport, *, web: bool = False, pdf_url: str = "") -> str:
+def render_html(report: AuditReport, *, request: Any = None, jobs: Iterable[Any] = ()) -> str:
     """The report as one HTML document. For a file (and the PDF) the stylesheet is copied
-    in, so the file needs nothing else; the web page links the static file instead,
-    which is all the Content-Security-Policy allows."""
+    in, so the file needs nothing else. With the web `request`, the page links the static
+    stylesheet instead (all the Content-Security-Policy allows) and carries the period
+    form, the download buttons and the person's recent report `jobs`."""
     from django.template.loader import render_to_string
 
     return render_to_string("compliance/report.html", {
-        "report": report, "web": web, "pdf_url": pdf_url,
-        "stylesheet": "" if web else STYLESHEET.read_text(encoding="utf-8"),
+        "report": report, "web": request is not None, "jobs": list(jobs),
+        "stylesheet": "" if request is not None else STYLESHEET.read_text(encoding="utf-8"),
         "chapters": _chapters(report.sections),
-    })
+    }, request=request)
 
 
 def _chapters(sections: Iterable[SectionReport]) -> list[tuple[str, list[SectionReport]]]:
@@ -478,31 +486,80 @@ def _chapters(sections: Iterable[SectionReport]) -> list[tuple[str, list[Section
     return list(grouped.items())
 
 
-def render_pdf(report: AuditReport) -> bytes:
-    import weasyprint
+class _LayoutProgress(logging.Handler):
+    """Turns WeasyPrint's progress lines into calls of `pages(stage, page)`; "Step 5 -
+    Creating layout - Page 12" is the one that says how far it has got."""
 
-    # WeasyPrint and fontTools log every layout and font-subsetting step at INFO/DEBUG;
-    # the command line and the server log want none of it.
-    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    # The report is self-contained: nothing is fetched while rendering (data: URLs only).
-    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
-    return weasyprint.HTML(string=render_html(report), base_url=report.site_url,
-                           url_fetcher=fetcher).write_pdf()
+    STAGES = {"Step 3": "Applying the stylesheet", "Step 4": "Building the layout",
+              "Step 6": "Writing the PDF"}
+
+    def __init__(self, pages: Callable[[str, int], None]) -> None:
+        super().__init__(logging.INFO)
+        self.pages = pages
+        self.page = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step = str(record.msg)[:6]
+        if step == "Step 5" and record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            self.page = int(str(args[0])) if str(args[0]).isdigit() else self.page
+            self.pages("Laying out", self.page)
+        elif step in self.STAGES:
+            self.pages(self.STAGES[step], self.page)
+
+
+@contextlib.contextmanager
+def _weasyprint_logging(pages: Callable[[str, int], None] | None) -> Iterator[None]:
+    """WeasyPrint and fontTools log every parsing, layout and font-subsetting step at
+    INFO/DEBUG; neither the command line nor the server log wants them. Only errors pass
+    while the PDF renders, and the progress lines feed `pages` instead of the log. Set
+    before WeasyPrint is imported: it parses its own stylesheets (and logs) on import."""
+    loggers = [logging.getLogger(name) for name in ("weasyprint", "fontTools")]
+    progress = logging.getLogger("weasyprint.progress")
+    saved = [(lg, lg.level, lg.propagate) for lg in (*loggers, progress)]
+    handler = _LayoutProgress(pages) if pages else None
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    progress.propagate = False
+    progress.setLevel(logging.INFO if handler else logging.ERROR)
+    if handler:
+        progress.addHandler(handler)
+    try:
+        yield
+    finally:
+        if handler:
+            progress.removeHandler(handler)
+        for logger, level, propagate in saved:
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+def render_pdf(report: AuditReport, *,
+               pages: Callable[[str, int], None] | None = None) -> bytes:
+    """The PDF; `pages(stage, page)` is told each page as it is laid out."""
+    html = render_html(report)
+    with _weasyprint_logging(pages):
+        import weasyprint
+
+        # The report is self-contained: nothing is fetched while rendering (data: only).
+        fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+        return weasyprint.HTML(string=html, base_url=report.site_url,
+                               url_fetcher=fetcher).write_pdf()
 
 
 # --- writing a file -----------------------------------------------------------------------
 
 
-def render(report: AuditReport, format: str) -> bytes:
+def render(report: AuditReport, format: str, *,
+           pages: Callable[[str, int], None] | None = None) -> bytes:
     if format == "html":
         return render_html(report).encode("utf-8")
     if format == "pdf":
-        return render_pdf(report)
+        return render_pdf(report, pages=pages)
     if format == "oscal":
         return render_oscal(report).encode("utf-8")
     raise ReportError(f"unknown format {format!r}: choose one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "AuditReport", "Period", "ReportError", "build", "may_read_report",
+__all__ = ["FORMATS", "AuditReport", "Period", "ReportError", "build",
            "oscal", "parse_period", "render", "render_html", "render_oscal", "render_pdf"]

@@ -111,17 +111,24 @@ def oscal(report: AuditReport) -> dict[str, Any]:
 
     controls = sorted({n for r in report.results for n in r.control.numbers}, key=_sort_key)
     checkpoint = report.checkpoint
-    props = []
-    remarks = "No Event Log checkpoint existed when this report was made."
+    props = [{"name": "eventlog-head-size", "ns": ns, "value": str(report.head)},
+             {"name": "eventlog-head-root-hash", "ns": ns, "value": report.head_root}]
+    remarks = (f"Counts every Event Log entry up to #{report.head} (the log's head when the "
+               f"report was made; Merkle root {report.head_root}). ")
     back_matter: dict[str, Any] = {}
-    if checkpoint:
-        props = [{"name": "eventlog-tree-size", "ns": ns, "value": str(checkpoint.tree_size)},
-                 {"name": "eventlog-root-hash", "ns": ns, "value": checkpoint.root_hash}]
-        remarks = (f"Produced against Event Log checkpoint of tree size {checkpoint.tree_size}, "
-                   f"root hash {checkpoint.root_hash}; its signed note is the back-matter "
-                   "resource 'Event Log checkpoint'. Check it with `secman eventlog verify "
-                   "--checkpoint FILE` or, on an export bundle, `python -m "
-                   "secman.eventlog.verify DIR`.")
+    if checkpoint is None:
+        remarks += "No Event Log checkpoint existed when this report was made."
+    else:
+        props += [{"name": "eventlog-tree-size", "ns": ns, "value": str(checkpoint.tree_size)},
+                  {"name": "eventlog-root-hash", "ns": ns, "value": checkpoint.root_hash}]
+        remarks += (f"The newest signed checkpoint, of tree size {checkpoint.tree_size}, root "
+                    f"hash {checkpoint.root_hash}, "
+                    + ("covers all of them" if report.covered else
+                       f"covers entries up to #{checkpoint.tree_size}; the next one covers "
+                       "the rest")
+                    + "; its signed note is the back-matter resource 'Event Log checkpoint'. "
+                    "Check it with `secman eventlog verify --checkpoint FILE` or, on an "
+                    "export bundle, `python -m secman.eventlog.verify DIR`.")
         back_matter = {"resources": [{
             "uuid": make_uuid("checkpoint"), "title": "Event Log checkpoint",
             "description": checkpoint.note,
@@ -141,8 +148,7 @@ def oscal(report: AuditReport) -> dict[str, Any]:
             if controls else {"include-all": {}}]},
         "remarks": remarks,
     }
-    if props:
-        result_doc["props"] = props
+    result_doc["props"] = props
     if observations:
         result_doc["observations"] = observations
     if findings:
@@ -152,8 +158,7 @@ def oscal(report: AuditReport) -> dict[str, Any]:
         "metadata": {
             "title": f"secman {report.title}",
             "last-modified": _stamp(report.generated_at),
-            "version": f"{report.period.first}..{report.period.last}"
-                       + (f"@{checkpoint.tree_size}" if checkpoint else ""),
+            "version": f"{report.period.first}..{report.period.last}@{report.head}",
             "oscal-version": OSCAL_VERSION,
         },
         "import-ap": {"href": f"{report.site_url}/compliance/",
