@@ -59,7 +59,7 @@ def search(query: str, limit: int = 50) -> list[Hit]:
             "FROM documents_section_fts WHERE documents_section_fts MATCH %s "
             "ORDER BY bm25(documents_section_fts, 4.0, 1.0) LIMIT %s"
         )
-        params: list[object] = [match, limit]
+        params: list[str | int] = [match, limit]
     else:
         sql = (
             "SELECT s.id, ts_headline('english', s.text, q, 'StartSel=' || chr(2) || "
