@@ -54,7 +54,7 @@ def test_it_proposes_approves_and_logs_a_list_change(page, live_server):
     log_in(page, base, "bea")
     expect(page.locator("text=your decision is needed")).to_be_visible()
     page.goto(proposal_url)
-    page.fill("#id_decision", org.decision.minute_id)
+    page.select_option("#id_approve-decision", org.decision.minute_id)
     page.click("button:text('Approve')")
     expect(page.locator(".messages")).to_contain_text("the change has taken effect")
     expect(page.locator(".badge").first).to_have_text("Approved by the Board")

@@ -50,6 +50,19 @@ def test_it_leaves_work_waiting(logins):
     assert any(not d.carried for d in decisions)
 
 
+def test_it_confirms_its_decisions_through_the_service_and_leaves_one_waiting(logins):
+    confirmations = Event.objects.filter(action="authority.decision.confirm")
+    confirmed = BoardDecision.objects.filter(confirmed_at__isnull=False)
+    assert confirmations.count() == confirmed.count() >= 3
+    for decision in confirmed:
+        assert decision.confirmed_by_id != decision.recorded_by_id
+        assert confirmations.filter(subject_id=str(decision.pk),
+                                    actor=decision.confirmed_by).count() == 1
+    # Minuted by the administrator, waiting for a Board member to confirm them.
+    [waiting] = BoardDecision.objects.filter(confirmed_at__isnull=True)
+    assert waiting.recorded_by.user.is_superuser
+
+
 def test_it_breaks_no_rule_and_keeps_a_clean_log(logins):
     # Small teams are warned about (SM 9.1.2 asks for three), never in breach.
     assert [f for f in staffing_findings() if f.status != Status.WARNING] == []
