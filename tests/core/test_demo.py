@@ -8,8 +8,9 @@ from secman import demo
 from secman.authority.choices import SignOffStatus
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
 from secman.compliance.registry import Status
-from secman.eventlog.models import Event
+from secman.eventlog.models import Checkpoint, Event
 from secman.eventlog.services import verify_chain
+from secman.eventlog.verification import verify_log
 from secman.people.choices import CRITICAL_TEAMS, ProposalStatus
 from secman.people.controls import staffing_findings
 from secman.people.models import AccessList, ListChangeProposal, Membership, Person, Team
@@ -61,6 +62,13 @@ def test_it_confirms_its_decisions_through_the_service_and_leaves_one_waiting(lo
     # Minuted by the administrator, waiting for a Board member to confirm them.
     [waiting] = BoardDecision.objects.filter(confirmed_at__isnull=True)
     assert waiting.recorded_by.user.is_superuser
+
+
+def test_it_ends_with_a_signed_checkpoint_over_every_entry(logins):
+    latest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+    assert latest is not None
+    assert latest.tree_size == Event.objects.count() == Event.objects.latest("seq").seq
+    assert verify_log().problems == []
 
 
 def test_it_breaks_no_rule_and_keeps_a_clean_log(logins):
