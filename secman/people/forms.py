@@ -97,8 +97,10 @@ class DecideProposalForm(forms.Form):
         super().__init__(*args, **kwargs)
         approving = verdict == "approve"
         field = self.fields["decision"]
-        field.choices = [(d.minute_id, f"{d.minute_id} {d.title}")  # type: ignore[attr-defined]
-                         for d in citable_decisions(carried=approving)]
+        self.offered = citable_decisions(carried=approving)
+        # No decision preselected: the Board member names the one that decided.
+        field.choices = [("", "choose the decision"),  # type: ignore[attr-defined]
+                         *((d.minute_id, f"{d.minute_id} {d.title}") for d in self.offered)]
         field.error_messages["required"] = "Choose the Board decision."
         field.error_messages["invalid_choice"] = (
             "%(value)s is not a confirmed" + (" and carried" if approving else "")

@@ -106,6 +106,10 @@ def test_it_decides_a_list_change_by_choosing_a_confirmed_decision(
     assert f'<option value="{failed.minute_id}">' in reject
     assert f'<option value="{org.decision.minute_id}">' in reject
     assert minutes.minute_id not in reject  # unconfirmed: neither approves nor rejects
+    assert '<option value="" selected>choose the decision</option>' in approve
+
+    client.post(f"/people/proposals/{proposal.pk}/approve/", {"approve-decision": ""})
+    assert "Choose the Board decision." in page(client, org.ida, proposal.get_absolute_url())
 
     # An unconfirmed decision typed in anyway is refused and writes nothing.
     before = Event.objects.count()
