@@ -88,7 +88,7 @@ def load() -> list[tuple[str, str, str]]:
             phone=f"+00 555 01{number:02d}", chat_handle=f"@{username}:chat.example.org",
             emergency_contact=f"Contact person of {name.split()[0]}, +00 555 09{number:02d}",
         )
-    people.create_person(actor=None, authority="SP 1.2", name="secman administrator",
+    admin = people.create_person(actor=None, authority="SP 1.2", name="secman administrator",
                          email="admin@example.org", username="admin",
                          password=DEMO_PASSWORD, superuser=True)
     teams = {team.kind: team for team in Team.objects.all()}
@@ -104,6 +104,9 @@ def load() -> list[tuple[str, str, str]]:
         "their teams and roles, after their Arbitrated Background Checks.",
         votes={board[0]: "aye", board[1]: "aye", board[2]: "abstain"},
     )
+    # SP 1.2: each decision's minutes are confirmed by a Board member who did not record
+    # them; until then the decision authorises nothing.
+    staffing = authority.confirm_board_decision(actor=board[1], decision=staffing)
     for username, _name, team_kind, role, leader in STAFF:
         if team_kind == TeamKind.BOARD:
             continue
@@ -138,6 +141,7 @@ def load() -> list[tuple[str, str, str]]:
         text="The Board approves the access control lists as proposed by the team leaders.",
         votes={member: "aye" for member in board},
     )
+    lists_decision = authority.confirm_board_decision(actor=board[2], decision=lists_decision)
     for kind, username in LIST_MEMBERS:
         access_list = lists[kind]
         proposer = team_leader(access_list.manager.kind) or board[0]
@@ -167,6 +171,17 @@ def load() -> list[tuple[str, str, str]]:
         votes={board[0]: "naye", board[1]: "aye", board[2]: "naye"},
     )
     assert not declined.carried
+    authority.confirm_board_decision(actor=board[0], decision=declined)
+    # Minuted by the administrator on the Board's behalf, waiting for a Board member to
+    # confirm them before they can approve the pending addition.
+    pending_date = today - dt.timedelta(days=1)
+    authority.record_board_decision(
+        actor=admin, minute_id=f"m{pending_date:%Y%m%d}.1", decided_on=pending_date,
+        title="Piet de Vries on the Physical Access List",
+        text="The Board approves adding Piet de Vries to the Physical Access List for "
+        "hardware recovery on the signing server.",
+        votes={board[0]: "aye", board[1]: "aye", board[2]: "aye"},
+    )
 
     sysadmins = [people_by_login[login] for login in ("samir", "lena", "piet")]
     disk = authority.request_signoff(
@@ -198,4 +213,9 @@ def load() -> list[tuple[str, str, str]]:
     from secman.compliance import demo as compliance_demo
 
     compliance_demo.load(people_by_login, staffing)
+    # A signed checkpoint over every entry, so the demo's log is verifiable from the start
+    # (appends sign one only every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or so often).
+    from secman.eventlog.services import write_checkpoint
+
+    write_checkpoint()
     return [*existing_logins(), ("admin", "secman administrator", "administrator")]

@@ -64,7 +64,7 @@ class Org:
     people: dict[str, Person] = field(default_factory=dict)
     teams: dict[str, Team] = field(default_factory=dict)
     lists: dict[str, AccessList] = field(default_factory=dict)
-    decision: BoardDecision | None = None  # carried, usable as authority
+    decision: BoardDecision | None = None  # carried and confirmed, usable as authority
 
     def __getattr__(self, name: str) -> Person:
         try:
@@ -140,6 +140,9 @@ def build_org() -> Org:
         title="Staffing", text="The Board authorises the teams as listed.",
         votes={org.people["bea"]: "aye", org.people["tom"]: "aye", org.people["ida"]: "aye"},
     )
+    # SP 1.2: the minutes authorise once a second Board member has confirmed them.
+    org.decision = authority_services.confirm_board_decision(actor=org.people["tom"],
+                                                             decision=org.decision)
     for login, team, role, leader in MEMBERS:
         if team != TeamKind.BOARD:
             people_services.add_member(actor=None, team=org.teams[team],

@@ -78,12 +78,16 @@ class BoardDecisionSerializer(serializers.ModelSerializer):
     carried = serializers.BooleanField(read_only=True,
                                        help_text="Only a carried decision authorises.")
     recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    confirmed = serializers.BooleanField(
+        read_only=True, help_text="Only confirmed minutes authorise: a second Board member, "
+        "not the one who recorded them, confirms them (SP 1.2).")
+    confirmed_by = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = BoardDecision
         fields = ["minute_id", "decided_on", "title", "text", "votes", "tally", "carried",
-                  "recorded_by", "recorded_at"]
-        read_only_fields = ["recorded_at"]
+                  "recorded_by", "recorded_at", "confirmed", "confirmed_by", "confirmed_at"]
+        read_only_fields = ["recorded_at", "confirmed_at"]
         extra_kwargs = {"minute_id": {
             "validators": [],  # the service says which decision is already recorded
             "help_text": "m, the date as YYYYMMDD, a dot and a number, e.g. m20100222.1.",
@@ -105,8 +109,9 @@ class BoardDecisionSerializer(serializers.ModelSerializer):
 
 class BoardDecisionViewSet(SecmanAPIView, mixins.CreateModelMixin,
                            viewsets.ReadOnlyModelViewSet):
-    """Board decisions as minuted, with their votes. A decision that was not carried is
-    kept but authorises nothing."""
+    """Board decisions as minuted, with their votes. A decision authorises nothing until
+    a second Board member confirms the minutes, and one that was not carried is kept but
+    authorises nothing."""
 
     queryset = BoardDecision.objects.prefetch_related("votes__person")
     serializer_class = BoardDecisionSerializer
@@ -122,6 +127,15 @@ class BoardDecisionViewSet(SecmanAPIView, mixins.CreateModelMixin,
         votes = {vote["person"]: vote["vote"] for vote in data.pop("votes")}
         serializer.instance = services.record_board_decision(
             actor=self.actor, votes=votes, **data)
+
+    @extend_schema(request=None, responses={200: BoardDecisionSerializer, **REFUSALS})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, minute_id: str) -> Response:
+        """Confirm the minutes: an active Board member other than the one who recorded
+        them (SP 1.2). Until then the decision authorises nothing."""
+        decision = services.confirm_board_decision(actor=self.actor,
+                                                   decision=self.get_object())
+        return Response(self.get_serializer(self.get_queryset().get(pk=decision.pk)).data)
 
 
 # --- Arbitration cases --------------------------------------------------------------------

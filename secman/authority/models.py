@@ -51,7 +51,9 @@ class ArbitrationCase(models.Model):
 
 
 class BoardDecision(models.Model):
-    """A decision of the Board as minuted, e.g. `m20100222.1`, with its votes."""
+    """A decision of the Board as minuted, e.g. `m20100222.1`, with its votes. The minutes
+    authorise nothing until a second Board member has confirmed them (SP 1.2: two
+    people): one types the votes in, another checks them."""
 
     minute_id = models.CharField(max_length=20, unique=True)
     decided_on = models.DateField()
@@ -59,9 +61,22 @@ class BoardDecision(models.Model):
     text = models.TextField()
     recorded_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-decided_on", "-minute_id"]
+        constraints = [
+            # Confirmed means both who and when; and never by the one who recorded them.
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True, confirmed_at__isnull=True)
+                | (Q(confirmed_by__isnull=False, confirmed_at__isnull=False)
+                   & ~Q(confirmed_by=models.F("recorded_by"))),
+                name="minutes_confirmed_by_a_second_person",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.minute_id} {self.title}"
@@ -79,6 +94,10 @@ class BoardDecision(models.Model):
     def carried(self) -> bool:
         counts = self.tally()
         return counts[Vote.AYE] > counts[Vote.NAYE]
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 class BoardVote(models.Model):

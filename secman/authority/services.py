@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from secman.authority.choices import AuthorityKind, CaseStatus, SignOffStatus, Vote
@@ -29,7 +30,7 @@ from secman.authority.signoff import Requirement, handler_for
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.services import record
 from secman.people.choices import Role
-from secman.people.models import Person
+from secman.people.models import Membership, Person
 from secman.people.selectors import holds_any, is_administrator, leads, roles_of, teams_of
 
 MAX_SIGNOFF_DAYS = 90
@@ -46,7 +47,8 @@ def resolve_authority(
     carried: bool = True,
 ) -> Authority:
     """The Authority row for a reference, made on first use for sections. Cases and
-    decisions must already be recorded, and a decision must have been carried (unless
+    decisions must already be recorded; a decision's minutes must have been confirmed by
+    a second Board member, and the decision must have been carried (unless
     `carried=False`: a Board's refusal may rest on a motion that failed)."""
     if isinstance(raw, BoardDecision):
         raw = raw.minute_id
@@ -91,17 +93,38 @@ def resolve_authority(
             f"Board decision {reference_text} is not recorded in secman: record the "
             "decision first", section="SP 9.1.5", field="authority",
         )
-    if carried and not decision.carried:
-        tally = decision.tally()
-        raise RuleViolation(
-            f"Board decision {reference_text} was not carried ({tally['aye']} aye, "
-            f"{tally['naye']} naye, {tally['abstain']} abstaining) and authorises nothing",
-            section="SP 9.1.5", field="authority",
-        )
+    refusal = _why_not_citable(decision, carried=carried)
+    if refusal is not None:
+        raise refusal
     authority, _ = Authority.objects.get_or_create(
         reference=reference_text, defaults={"kind": kind, "decision": decision}
     )
     return authority
+
+
+def _why_not_citable(decision: BoardDecision, *, carried: bool) -> RuleViolation | None:
+    """What stops a recorded decision being cited as an authority, or None."""
+    if not decision.confirmed:
+        return RuleViolation(
+            f"Board decision {decision.minute_id} is not confirmed yet: a second Board "
+            "member must confirm the minutes", section="SP 1.2", field="authority",
+        )
+    if carried and not decision.carried:
+        tally = decision.tally()
+        return RuleViolation(
+            f"Board decision {decision.minute_id} was not carried ({tally['aye']} aye, "
+            f"{tally['naye']} naye, {tally['abstain']} abstaining) and authorises nothing",
+            section="SP 9.1.5", field="authority",
+        )
+    return None
+
+
+def citable_decisions(*, carried: bool = True) -> list[BoardDecision]:
+    """The decisions resolve_authority accepts (with the same `carried`), newest first:
+    what a page offers to choose from instead of a typed minute id."""
+    rows = BoardDecision.objects.filter(confirmed_at__isnull=False).prefetch_related("votes")
+    return [decision for decision in rows
+            if _why_not_citable(decision, carried=carried) is None]
 
 
 # --- Board decisions ----------------------------------------------------------------------
@@ -173,6 +196,67 @@ def record_board_decision(
             },
         )
     return decision
+
+
+def _why_not_confirm(person: Person | None, decision: BoardDecision) -> NotAllowed | None:
+    """What stops this person confirming these minutes, or None."""
+    if is_administrator(person):
+        return NotAllowed("the secman administrator records minutes on the Board's behalf "
+                          "but never confirms them", section="SP 1.2")
+    if person is None or not holds_any(person, Role.BOARD_MEMBER):
+        return NotAllowed("only an active Board member confirms the minutes of a decision",
+                          section="SP 9.1.5")
+    if person.pk == decision.recorded_by_id:
+        return NotAllowed("you recorded these minutes: a second Board member must confirm "
+                          "them", section="SP 1.2")
+    return None
+
+
+def may_confirm_decision(person: Person | None, decision: BoardDecision) -> bool:
+    """SP 1.2, two people: an active Board member other than the one who recorded the
+    minutes, and not the secman administrator; only while they are unconfirmed."""
+    return not decision.confirmed and _why_not_confirm(person, decision) is None
+
+
+def confirm_board_decision(*, actor: Person, decision: BoardDecision) -> BoardDecision:
+    """A second Board member confirms the minutes as recorded (votes and text); from now on
+    the decision can be cited as an authority."""
+    refusal = _why_not_confirm(actor, decision)
+    if refusal is not None:
+        raise refusal
+    with transaction.atomic():
+        # Locked, so two members confirming at once make one confirmation, not two.
+        decision = BoardDecision.objects.select_for_update().get(pk=decision.pk)
+        if decision.confirmed:
+            raise RuleViolation(
+                f"Board decision {decision.minute_id} was confirmed already by "
+                f"{decision.confirmed_by} on {decision.confirmed_at:%Y-%m-%d %H:%M} UTC")
+        decision.confirmed_by = actor
+        decision.confirmed_at = timezone.now()
+        decision.save(update_fields=["confirmed_by", "confirmed_at"])
+        record(
+            "authority.decision.confirm",
+            actor=actor,
+            authority=decision.minute_id,
+            subject=decision,
+            details={"recorded_by": decision.recorded_by.name,
+                     "recorded_at": decision.recorded_at,
+                     "tally": decision.tally(), "carried": decision.carried},
+        )
+    return decision
+
+
+def decisions_to_confirm(person: Person | None) -> list[BoardDecision]:
+    """The unconfirmed minutes `person` may confirm: may_confirm_decision in one query,
+    since Today asks it on every visit (tests check the two agree)."""
+    if person is None or person.pk is None:
+        return []
+    on_the_board = Membership.objects.active().filter(person=person, role=Role.BOARD_MEMBER)
+    administrator = Person.objects.filter(pk=person.pk, user__is_active=True,
+                                          user__is_superuser=True)
+    return list(BoardDecision.objects.filter(confirmed_at__isnull=True)
+                .filter(Exists(on_the_board)).exclude(Exists(administrator))
+                .exclude(recorded_by=person).select_related("recorded_by"))
 
 
 # --- Arbitration cases --------------------------------------------------------------------

@@ -9,6 +9,7 @@ urlpatterns = [
     path("decisions/", views.decisions, name="decisions"),
     path("decisions/new/", views.decision_new, name="decision_new"),
     path("decisions/<str:minute_id>/", views.decision, name="decision"),
+    path("decisions/<str:minute_id>/confirm/", views.decision_confirm, name="decision_confirm"),
     path("cases/", views.cases, name="cases"),
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/<str:number>/", views.case, name="case"),

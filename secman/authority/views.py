@@ -25,17 +25,30 @@ from secman.people.forms import ReasonForm
 
 
 def decisions(request: HttpRequest) -> HttpResponse:
-    rows = BoardDecision.objects.prefetch_related("votes")
+    rows = BoardDecision.objects.select_related("confirmed_by").prefetch_related("votes")
     return render(request, "authority/decisions.html", {"rows": rows})
 
 
 def decision(request: HttpRequest, minute_id: str) -> HttpResponse:
-    subject = get_object_or_404(BoardDecision, minute_id=minute_id)
+    subject = get_object_or_404(
+        BoardDecision.objects.select_related("recorded_by", "confirmed_by"),
+        minute_id=minute_id)
     return render(request, "authority/decision.html", {
         "decision": subject, "votes": subject.votes.select_related("person"),
         "tally": subject.tally(), "proposals": subject.list_proposals.select_related(
             "access_list", "person"),
+        "may_confirm": services.may_confirm_decision(actor_of(request), subject),
     })
+
+
+@post_only(lambda minute_id: reverse("authority:decision", args=[minute_id]))
+def decision_confirm(request: HttpRequest, minute_id: str) -> HttpResponse:
+    subject = get_object_or_404(BoardDecision, minute_id=minute_id)
+    me = actor_of(request)
+    refuse_to_messages(request, lambda: services.confirm_board_decision(
+        actor=me, decision=subject),
+        "Minutes confirmed: the decision can now be cited as an authority.")
+    return redirect(subject)
 
 
 def decision_new(request: HttpRequest) -> HttpResponse:
@@ -46,7 +59,8 @@ def decision_new(request: HttpRequest) -> HttpResponse:
         created = perform(request, form, lambda: services.record_board_decision(
             actor=me, minute_id=data["minute_id"], decided_on=data["decided_on"],
             title=data["title"], text=data["text"], votes=form.votes()),
-            "Decision recorded.")
+            "Decision recorded: it authorises nothing until a second Board member "
+            "confirms the minutes.")
         if created:
             return redirect(created)
     return render(request, "authority/form.html", {"form": form,

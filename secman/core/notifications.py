@@ -35,7 +35,9 @@ def notify_on(action: str) -> Callable[[Recipients], Recipients]:
 def _emails_of_role(role: str, *, exclude: int | None = None) -> list[str]:
     from secman.people.models import Membership
 
-    people = Membership.objects.active().filter(role=role).exclude(person_id=exclude)
+    people = Membership.objects.active().filter(role=role)
+    if exclude is not None:
+        people = people.exclude(person_id=exclude)
     return sorted(set(people.values_list("person__email", flat=True)))
 
 

@@ -170,7 +170,7 @@ def events_per_day(days: int = 14) -> list[dict[str, Any]]:
 def today(request: HttpRequest) -> HttpResponse:
     from secman.authority.choices import SignOffStatus
     from secman.authority.models import SignOffRequest
-    from secman.authority.services import slots_for
+    from secman.authority.services import decisions_to_confirm, slots_for
     from secman.compliance import selectors as compliance
     from secman.compliance.evaluation import evaluate_current
     from secman.compliance.registry import Status
@@ -207,6 +207,7 @@ def today(request: HttpRequest) -> HttpResponse:
         "waiting_for_me": waiting_for_me,
         "my_requests": mine,
         "proposals": proposals,
+        "decisions_to_confirm": decisions_to_confirm(me),
         "is_board": is_board_member(me),
         "findings": findings,
         "my_duties": my_duties,

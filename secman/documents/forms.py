@@ -34,7 +34,7 @@ class SubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["authority"].help_text = (
             "Manual sections: a section (SP 1.4.2) or a decision; policy sections: a "
-            "carried Board decision (m20100222.1).")
+            "carried, confirmed Board decision (m20100222.1).")
 
 
 class DelegateForm(forms.Form):

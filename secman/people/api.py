@@ -371,8 +371,10 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.CharField(
-        help_text="The minute id of a carried Board decision recorded in secman, "
-                  "e.g. m20100222.1 (SP 3.4.2: changes are subject to Board approval)."
+        help_text="The minute id of a Board decision recorded in secman and confirmed by "
+                  "a second Board member, e.g. m20100222.1 (SP 3.4.2: changes are subject "
+                  "to Board approval). Approving needs a carried decision; rejecting, a "
+                  "decision to reject or a motion to approve that failed."
     )
 
 

@@ -85,13 +85,29 @@ class ProposalForm(forms.Form):
 
 
 class DecideProposalForm(forms.Form):
-    decision = forms.CharField(
-        max_length=20, label="Board decision",
-        help_text="The minute id of the Board's decision, e.g. m20100222.1 (SP 3.4.2: "
-        "changes are subject to Board approval). Approving needs a carried decision; "
-        "rejecting, a decision to reject or a motion to approve that failed.",
-    )
+    """The Board's decision on a list change, chosen from the confirmed decisions that
+    can decide it (SP 3.4.2: changes are subject to Board approval): a carried one to
+    approve; to reject, one carried to reject or a motion to approve that failed."""
 
+    decision = forms.ChoiceField(label="Board decision")
 
+    def __init__(self, *args: object, verdict: str, **kwargs: object) -> None:
+        from secman.authority.services import citable_decisions
+
+        super().__init__(*args, **kwargs)
+        approving = verdict == "approve"
+        field = self.fields["decision"]
+        self.offered = citable_decisions(carried=approving)
+        # No decision preselected: the Board member names the one that decided.
+        field.choices = [("", "choose the decision"),  # type: ignore[attr-defined]
+                         *((d.minute_id, f"{d.minute_id} {d.title}") for d in self.offered)]
+        field.error_messages["required"] = "Choose the Board decision."
+        field.error_messages["invalid_choice"] = (
+            "%(value)s is not a confirmed" + (" and carried" if approving else "")
+            + " Board decision: choose one from the list")
+        field.help_text = (
+            "Confirmed, carried decisions." if approving else
+            "Confirmed decisions, carried or not: a decision to reject, or a motion to "
+            "approve that failed.")
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500)

@@ -218,11 +218,16 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     me = actor_of(request)
+    is_board = is_board_member(me)
+    deciding = is_board and subject.status == ProposalStatus.PENDING
     return render(request, "people/proposal.html", {
         "proposal": subject,
-        "decide_form": DecideProposalForm(),
+        "approve_form": DecideProposalForm(verdict="approve", prefix="approve")
+        if deciding else None,
+        "reject_form": DecideProposalForm(verdict="reject", prefix="reject")
+        if deciding else None,
         "withdraw_form": ReasonForm(),
-        "is_board": is_board_member(me),
+        "is_board": is_board,
         "may_withdraw": me.pk == subject.proposed_by_id or manages_list(me, subject.access_list),
     })
 
@@ -231,11 +236,11 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_decide(request: HttpRequest, pk: int, verdict: str) -> HttpResponse:
     subject = get_object_or_404(ListChangeProposal, pk=pk)
     me = actor_of(request)
-    form = DecideProposalForm(request.POST)
+    form = DecideProposalForm(request.POST, verdict=verdict, prefix=verdict)
     if not form.is_valid():
-        messages.error(request, "Give the minute id of the Board decision.")
+        messages.error(request, " ".join(form.errors.get("decision", [])))
         return redirect(subject)
-    decision = form.cleaned_data["decision"].strip()
+    decision = form.cleaned_data["decision"]
     if verdict == "approve":
         refuse_to_messages(request, lambda: services.approve_proposal(
             actor=me, proposal=subject, decision=decision),

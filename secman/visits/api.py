@@ -203,7 +203,9 @@ class VisitViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: VisitSerializer, **REFUSALS})
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
-        """Close the visit; it is mailed to the systems administration list (SM 2.3.3)."""
+        """Close the visit; it is mailed to the systems administration list (SM 2.3.3)
+        if SECMAN_SYSADMIN_LIST is set. Its Event Log entry says which: `mailed_to` or
+        `not_mailed`."""
         return self._answer(services.close_visit(actor=self.actor, visit=self.get_object()))
 
     @extend_schema(request=RulingSerializer, responses={200: VisitSerializer, **REFUSALS})

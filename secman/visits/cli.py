@@ -197,15 +197,18 @@ def report(visit_id: int, login: str, kind: str, text: str) -> None:
 @click.argument("visit_id", type=int)
 @as_option
 def close(visit_id: int, login: str) -> None:
-    """Close a visit with both reports; it is mailed to the systems administration list."""
+    """Close a visit with both reports; it is mailed to the systems administration list
+    (SECMAN_SYSADMIN_LIST) if one is set."""
     _django()
     from django.db import transaction
 
     from secman.visits import services
+    from secman.visits.notifications import close_mail_of
 
     with transaction.atomic():  # the mail leaves when this commits
-        _run(lambda: services.close_visit(actor=_person(login), visit=_visit(visit_id)),
-             "Visit closed and reported.")
+        visit = _run(lambda: services.close_visit(actor=_person(login),
+                                                  visit=_visit(visit_id)), "Visit closed.")
+    console.print(f"The close is {close_mail_of(visit)}.")
 
 
 @visits.command()

@@ -25,6 +25,7 @@ from secman.people.models import Person
 from secman.people.selectors import holds_any, is_board_member, leads
 from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
 from secman.visits.models import Device, Holding, Participant, Visit, VisitReport
+from secman.visits.notifications import close_mail
 from secman.visits.selectors import is_access_engineer, profile_of, why_not_authorised
 
 # Clocks drift: a check-in typed on a phone may be a little ahead of the server.
@@ -308,7 +309,8 @@ def file_report(*, actor: Person, visit: Visit, kind: str, text: str) -> VisitRe
 
 def close_visit(*, actor: Person, visit: Visit) -> Visit:
     """Close a visit everyone has left, with both reports (SP 4.2.4). The entry is mailed
-    to the systems administration list (SM 2.3.3)."""
+    to the systems administration list (SM 2.3.3) when the close commits; it says so, or
+    why it is not mailed (the list is not configured)."""
     with transaction.atomic():
         visit = _locked(visit)
         if visit.status == VisitStatus.AWAITING_RULING:
@@ -344,6 +346,7 @@ def close_visit(*, actor: Person, visit: Visit) -> Visit:
                    "people": _people_summary(visit),
                    "reports": [{"kind": r.kind, "author": r.author.name, "text": r.text}
                                for r in reports.values()],
+                   **close_mail(),
                })
     return visit
 

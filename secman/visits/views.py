@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from secman.core.errors import Refused
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.eventlog.selectors import history_for
 from secman.people.models import Person
@@ -27,6 +29,7 @@ from secman.visits.forms import (
     VisitRequestForm,
 )
 from secman.visits.models import Device, Holding, Visit
+from secman.visits.notifications import close_mail_of, close_mail_text
 from secman.visits.selectors import why_not_authorised
 
 # --- visits -------------------------------------------------------------------------------
@@ -98,10 +101,14 @@ def _detail(request: HttpRequest, visit: Visit, bound: dict[str, forms.Form] | N
         "requested_by", "authorised_by", "authority", "case", "ruling", "closed_by").get(
         pk=visit.pk)
     reports = {r.kind: r for r in visit.reports.select_related("author")}
+    history = history_for(visit, actor_of(request))
+    closed = next((e for e in history if e.action == "visits.visit.close"), None)
     return render(request, "visits/visit.html", {
         "visit": visit, "participants": visit.participants.select_related("person"),
         "reports": reports, "forms": _visit_forms(visit, bound or {}),
-        "history": history_for(visit, actor_of(request)),
+        "history": history,
+        # What the close entry says about its mail, where the reader may see its details.
+        "close_mail": close_mail_text(closed.details) if closed and closed.visible else "",
         "findings": [f for f in controls.visit_findings() + controls.emergency_findings()
                      if f.url == visit.get_absolute_url()],
         "S": VisitStatus,
@@ -131,9 +138,12 @@ def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     subject = get_object_or_404(Visit, pk=pk)
     me = actor_of(request)
     if step == "close":
-        refuse_to_messages(request, lambda: services.close_visit(actor=me, visit=subject),
-                           "Visit closed; the report was sent to the systems administration "
-                           "list.")
+        try:
+            services.close_visit(actor=me, visit=subject)
+        except Refused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Visit closed; {close_mail_of(subject)}.")
         return redirect(subject)
     if step not in STEPS:
         raise Http404("no such step")

@@ -50,6 +50,25 @@ def minute(org, votes, number=5):
     }
 
 
+def test_it_confirms_minutes_through_the_api_by_a_second_board_member(org, api):
+    body = minute(org, [(org.bea, "aye"), (org.tom, "aye")])
+    assert api(org.bea).post("/api/decisions/", body, format="json").status_code == 201
+    url = f"/api/decisions/{body['minute_id']}/confirm/"
+    before = unchanged(BoardDecision)
+    refused = api(org.bea).post(url, format="json")
+    assert refused.status_code == 403
+    assert "a second Board member must confirm them" in refused.json()["detail"]
+    assert unchanged(BoardDecision) == before
+    decision = api(org.sue).get(f"/api/decisions/{body['minute_id']}/").json()
+    assert (decision["confirmed"], decision["confirmed_by"]) == (False, None)
+
+    confirmed = api(org.tom).post(url, format="json")
+    assert confirmed.status_code == 200, confirmed.json()
+    assert (confirmed.json()["confirmed"], confirmed.json()["confirmed_by"]) == (True,
+                                                                                 org.tom.pk)
+    assert Event.objects.latest("seq").action == "authority.decision.confirm"
+
+
 def test_it_records_a_board_decision_with_its_votes_and_tally(org, api):
     body = minute(org, [(org.bea, "aye"), (org.tom, "aye"), (org.ida, "abstain")])
     response = api(org.bea).post("/api/decisions/", body, format="json")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from secman.authority import services
 from secman.authority.choices import AuthorityKind, CaseStatus
 from secman.authority.models import ArbitrationCase, Authority, BoardDecision, BoardVote
+from secman.authority.signoff import TASK, four_eyes
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.models import Event
 from secman.people import services as people_services
@@ -146,6 +147,111 @@ def test_it_lets_board_members_and_the_administrator_minute_decisions(org):
     assert decision.recorded_by == org.admin
 
 
+# --- confirming the minutes (SP 1.2: two people) -------------------------------------------
+
+
+def test_it_confirms_minutes_by_a_second_board_member_in_one_entry(org):
+    decision = decide(org, {org.bea: "aye", org.tom: "aye", org.ida: "abstain"})
+    assert not decision.confirmed
+    seq = last_seq()
+    services.confirm_board_decision(actor=org.ida, decision=decision)
+    decision.refresh_from_db()
+    assert (decision.confirmed_by, decision.confirmed) == (org.ida, True)
+    assert actions_since(seq) == ["authority.decision.confirm"]
+    event = Event.objects.get(seq=seq + 1)
+    assert event.actor == org.ida
+    assert event.authority == decision.minute_id
+    assert event.subject_id == str(decision.pk)
+    assert event.details["recorded_by"] == "Bea"
+    assert event.details["tally"] == {"aye": 2, "naye": 0, "abstain": 1}
+    assert services.resolve_authority(decision).decision == decision
+
+
+def test_it_refuses_the_recorder_confirming_their_own_minutes_and_writes_nothing(org):
+    decision = decide(org, {org.bea: "aye", org.tom: "aye"})
+    assert not services.may_confirm_decision(org.bea, decision)
+    seq = last_seq()
+    with pytest.raises(NotAllowed, match="a second Board member must confirm"):
+        services.confirm_board_decision(actor=org.bea, decision=decision)
+    decision.refresh_from_db()
+    assert (decision.confirmed_by, decision.confirmed_at) == (None, None)
+    assert actions_since(seq) == []
+
+
+@pytest.mark.parametrize(("who", "words"), [
+    ("sam", "only an active Board member"),
+    ("arne", "only an active Board member"),
+    ("aud", "only an active Board member"),
+    ("nobody", "only an active Board member"),
+    ("admin", "the secman administrator records minutes"),
+])
+def test_it_lets_only_board_members_confirm_and_writes_nothing_else(org, who, words):
+    decision = decide(org, {org.bea: "aye", org.tom: "aye"}, actor="admin")
+    assert not services.may_confirm_decision(getattr(org, who), decision)
+    seq = last_seq()
+    with pytest.raises(NotAllowed, match=words):
+        services.confirm_board_decision(actor=getattr(org, who), decision=decision)
+    assert not BoardDecision.objects.get(pk=decision.pk).confirmed
+    assert actions_since(seq) == []
+    # What the administrator minuted on the Board's behalf, any Board member confirms.
+    assert services.may_confirm_decision(org.bea, decision)
+    services.confirm_board_decision(actor=org.bea, decision=decision)
+
+
+def test_it_refuses_a_board_member_whose_membership_ended(org):
+    decision = decide(org, {org.bea: "aye", org.tom: "aye"})
+    membership = Membership.objects.active().get(person=org.ida)
+    people_services.end_membership(actor=org.bea, membership=membership, reason="resigned",
+                                   authority="SP 9.1.7")
+    with pytest.raises(NotAllowed, match="only an active Board member"):
+        services.confirm_board_decision(actor=org.ida, decision=decision)
+
+
+def test_it_confirms_the_minutes_once(org):
+    decision = decide(org, {org.bea: "aye", org.tom: "aye"})
+    decision = services.confirm_board_decision(actor=org.tom, decision=decision)
+    assert not services.may_confirm_decision(org.ida, decision)
+    seq = last_seq()
+    with pytest.raises(RuleViolation, match="confirmed already by Tom"):
+        services.confirm_board_decision(actor=org.ida, decision=decision)
+    assert BoardDecision.objects.get(pk=decision.pk).confirmed_by == org.tom
+    assert actions_since(seq) == []
+
+
+def test_the_database_refuses_minutes_confirmed_by_their_recorder(org):
+    decision = decide(org, {org.bea: "aye"})
+    decision.confirmed_by, decision.confirmed_at = org.bea, timezone.now()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        decision.save()
+
+
+def test_it_lists_for_each_person_the_minutes_they_may_confirm(org):
+    by_bea = decide(org, {org.bea: "aye"}, n=2)
+    by_admin = decide(org, {org.bea: "aye"}, n=3, actor="admin")
+    decide(org, {org.bea: "aye"}, n=4, actor="tom")
+    services.confirm_board_decision(actor=org.bea, decision=BoardDecision.objects.get(
+        minute_id=f"m{today():%Y%m%d}.4"))
+    unconfirmed = list(BoardDecision.objects.filter(confirmed_at__isnull=True))
+    assert set(unconfirmed) == {by_bea, by_admin}
+    for person in org.people.values():
+        assert set(services.decisions_to_confirm(person)) == {
+            d for d in unconfirmed if services.may_confirm_decision(person, d)}, person
+    assert set(services.decisions_to_confirm(org.tom)) == {by_bea, by_admin}
+    assert set(services.decisions_to_confirm(org.bea)) == {by_admin}
+    assert services.decisions_to_confirm(org.admin) == []
+    assert services.decisions_to_confirm(None) == []
+
+
+def test_it_offers_only_confirmed_decisions_to_cite(org):
+    carried = decide(org, {org.bea: "aye"}, n=2)
+    failed = decide(org, {org.bea: "naye"}, n=3)
+    assert set(services.citable_decisions()) == {org.decision}
+    for decision in (carried, failed):
+        services.confirm_board_decision(actor=org.tom, decision=decision)
+    assert set(services.citable_decisions()) == {org.decision, carried}
+    assert set(services.citable_decisions(carried=False)) == {org.decision, carried, failed}
+
+
 # --- authority ----------------------------------------------------------------------------
 
 
@@ -159,10 +265,57 @@ def test_it_uses_a_carried_decision_as_authority(org):
 
 def test_it_refuses_a_decision_that_was_not_carried_as_authority(org):
     failed = decide(org, {org.bea: "aye", org.tom: "naye", org.ida: "abstain"})
+    services.confirm_board_decision(actor=org.tom, decision=failed)
     with pytest.raises(RuleViolation) as exc_info:
         services.resolve_authority(failed.minute_id)
     assert "was not carried (1 aye, 1 naye, 1 abstaining)" in str(exc_info.value)
     assert not Authority.objects.filter(reference=failed.minute_id).exists()
+
+
+def unconfirmed_uses(org, decision):
+    """Every kind of action that cites a Board decision, each a call that should refuse."""
+    from secman.compliance import services as compliance_services
+    from secman.people import services as people
+    from secman.people.models import AccessList
+
+    proposal = people.propose_list_change(
+        actor=org.sam, access_list=AccessList.objects.get(kind="physical_access"),
+        person=org.sue, change="add", reason="r")
+    nina = people.create_person(actor=org.bea, authority="SP 9.1.3", name="Nina",
+                                email="nina@example.org")
+    return {
+        "resolve_authority": lambda: services.resolve_authority(decision.minute_id),
+        "resolve_authority, carried or not": lambda: services.resolve_authority(
+            decision, carried=False),
+        "a new team member": lambda: people.add_member(
+            actor=org.bea, team=org.teams[TeamKind.SUPPORT], person=nina,
+            role=Role.SUPPORT_ENGINEER, authority=decision),
+        "a list change approved": lambda: people.approve_proposal(
+            actor=org.tom, proposal=proposal, decision=decision),
+        "a list change rejected": lambda: people.reject_proposal(
+            actor=org.tom, proposal=proposal, decision=decision.minute_id),
+        "a sign-off request": lambda: services.request_signoff(
+            actor=org.sam, action=TASK, title="t",
+            requirement=four_eyes(Role.SYSTEMS_ADMINISTRATOR, Role.SYSTEMS_ADMINISTRATOR),
+            authority=decision.minute_id),
+        "an accepted exception": lambda: compliance_services.accept(
+            actor=org.bea, control_id="people.redundancy", kind="exception", reason="r",
+            authority=decision, expires_on=today() + dt.timedelta(days=30)),
+    }
+
+
+def test_it_refuses_an_unconfirmed_decision_as_authority_everywhere(org):
+    decision = decide(org, {org.bea: "aye", org.tom: "aye", org.ida: "aye"})
+    uses = unconfirmed_uses(org, decision)
+    seq = last_seq()
+    for name, use in uses.items():
+        with pytest.raises(RuleViolation) as exc_info:
+            use()
+        assert str(exc_info.value) == (
+            f"Board decision {decision.minute_id} is not confirmed yet: a second Board member "
+            "must confirm the minutes (SP 1.2)"), name
+    assert actions_since(seq) == []
+    assert not Authority.objects.filter(reference=decision.minute_id).exists()
 
 
 def test_it_refuses_an_unrecorded_decision_or_case_as_authority(org):

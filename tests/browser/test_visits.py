@@ -85,6 +85,8 @@ def test_it_walks_a_full_visit_and_mails_it(page, live_server, smtp, settings):
     page.click("button:text('File the report')")
     page.click("button:text('Close the visit and report it')")
     expect(page.locator("#visit-status")).to_have_text("Closed")
+    expect(page.locator(".messages")).to_contain_text(
+        "Visit closed; mailed to sysadmins@lists.example.org.")
     assert page.problems == []
 
     [message] = [m for to, m in smtp.messages if to == ["sysadmins@lists.example.org"]]

@@ -8,8 +8,9 @@ from secman import demo
 from secman.authority.choices import SignOffStatus
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
 from secman.compliance.registry import Status
-from secman.eventlog.models import Event
+from secman.eventlog.models import Checkpoint, Event
 from secman.eventlog.services import verify_chain
+from secman.eventlog.verification import verify_log
 from secman.people.choices import CRITICAL_TEAMS, ProposalStatus
 from secman.people.controls import staffing_findings
 from secman.people.models import AccessList, ListChangeProposal, Membership, Person, Team
@@ -48,6 +49,26 @@ def test_it_leaves_work_waiting(logins):
     decisions = list(BoardDecision.objects.all())
     assert any(d.carried for d in decisions)
     assert any(not d.carried for d in decisions)
+
+
+def test_it_confirms_its_decisions_through_the_service_and_leaves_one_waiting(logins):
+    confirmations = Event.objects.filter(action="authority.decision.confirm")
+    confirmed = BoardDecision.objects.filter(confirmed_at__isnull=False)
+    assert confirmations.count() == confirmed.count() >= 3
+    for decision in confirmed:
+        assert decision.confirmed_by_id != decision.recorded_by_id
+        assert confirmations.filter(subject_id=str(decision.pk),
+                                    actor=decision.confirmed_by).count() == 1
+    # Minuted by the administrator, waiting for a Board member to confirm them.
+    [waiting] = BoardDecision.objects.filter(confirmed_at__isnull=True)
+    assert waiting.recorded_by.user.is_superuser
+
+
+def test_it_ends_with_a_signed_checkpoint_over_every_entry(logins):
+    latest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+    assert latest is not None
+    assert latest.tree_size == Event.objects.count() == Event.objects.latest("seq").seq
+    assert verify_log().problems == []
 
 
 def test_it_breaks_no_rule_and_keeps_a_clean_log(logins):

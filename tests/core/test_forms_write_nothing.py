@@ -52,18 +52,21 @@ def test_it_refuses_a_proposal_from_someone_who_does_not_manage_the_list(client,
 
 
 def test_it_refuses_approval_with_a_decision_that_was_not_carried(client, org):
-    from secman.authority.services import record_board_decision
+    from secman.authority.services import confirm_board_decision, record_board_decision
     from secman.people.services import propose_list_change
 
     lost = record_board_decision(actor=org.bea, minute_id=f"{org.decision.minute_id[:-1]}9",
                                  decided_on=org.decision.decided_on, title="t", text="t",
                                  votes={org.bea: "aye", org.tom: "naye", org.ida: "naye"})
+    confirm_board_decision(actor=org.tom, decision=lost)
     proposal = propose_list_change(actor=org.sam, access_list=org.lists["physical_access"],
                                    person=org.sid, change="add", reason="r")
     before = counts()
     response = as_user(client, org.bea).post(
-        f"/people/proposals/{proposal.pk}/approve/", {"decision": lost.minute_id}, follow=True)
-    assert "was not carried" in response.content.decode()
+        f"/people/proposals/{proposal.pk}/approve/", {"approve-decision": lost.minute_id},
+        follow=True)
+    assert (f"{lost.minute_id} is not a confirmed and carried Board decision"
+            in response.content.decode())
     assert counts() == before
     proposal.refresh_from_db()
     assert proposal.status == "pending"

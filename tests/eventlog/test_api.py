@@ -38,7 +38,9 @@ def test_it_filters_by_action_and_by_the_actions_under_it(org, client, approve):
 def test_it_filters_by_actor(org, client, approve):
     approve("physical_access", org.sue)  # proposed by Bea, approved by Tom
     events = client.get(f"/api/events/?actor={org.tom.pk}").json()["results"]
-    assert [event["action"] for event in events] == ["people.list.approve"]
+    # Tom also confirmed the minutes of the organisation's decision (conftest).
+    assert [event["action"] for event in events] == ["people.list.approve",
+                                                     "authority.decision.confirm"]
     assert events[0]["actor_label"] == f"Tom (#{org.tom.pk})"
 
 

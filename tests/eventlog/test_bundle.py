@@ -62,13 +62,13 @@ def exported(org, tmp_path) -> Path:
 
 def test_it_exports_the_whole_log_and_the_auditor_verifies_it_without_django(exported):
     manifest = json.loads((exported / "manifest.json").read_text())
-    assert (manifest["first"], manifest["last"]) == (1, 37)
+    assert (manifest["first"], manifest["last"]) == (1, 38)
     assert manifest["origin"] == django_settings.EVENTLOG_ORIGIN
-    assert len((exported / "entries.jsonl").read_text().splitlines()) == 37
+    assert len((exported / "entries.jsonl").read_text().splitlines()) == 38
     assert (exported / "keys.txt").read_text().splitlines() == keys.verifier_keys()
     code, output = auditor(exported)
     assert (code, output) == (
-        0, f"OK entries #1 to #37 of {django_settings.EVENTLOG_ORIGIN} verified\n")
+        0, f"OK entries #1 to #38 of {django_settings.EVENTLOG_ORIGIN} verified\n")
     assert auditor(exported, django=True)[0] == 0
 
 
@@ -81,9 +81,9 @@ def test_it_exports_a_date_range_that_verifies_against_the_newest_checkpoint(org
     # Entries from three days: the organisation two days ago, some yesterday, some today.
     today = timezone.now()
     add_entries(5)
-    tamper("UPDATE eventlog_event SET recorded_at = %s WHERE seq <= 33",
+    tamper("UPDATE eventlog_event SET recorded_at = %s WHERE seq <= 34",
            [today - dt.timedelta(days=2)])
-    tamper("UPDATE eventlog_event SET recorded_at = %s WHERE seq > 33",
+    tamper("UPDATE eventlog_event SET recorded_at = %s WHERE seq > 34",
            [today - dt.timedelta(days=1)])
     add_entries(3)
     services.write_checkpoint()
@@ -92,17 +92,17 @@ def test_it_exports_a_date_range_that_verifies_against_the_newest_checkpoint(org
     result = CliRunner().invoke(main, ["eventlog", "export", str(target),
                                        "--from", f"{yesterday}", "--to", f"{yesterday}"])
     assert result.exit_code == 0, result.output
-    assert "entries #34 to #38 written to" in " ".join(result.output.split())
+    assert "entries #35 to #39 written to" in " ".join(result.output.split())
     proofs = json.loads((target / "proofs.json").read_text())
-    assert len(proofs["prefix"]) == bin(33).count("1")
-    assert (proofs["consistency"]["first"], proofs["consistency"]["second"]) == (38, 41)
+    assert len(proofs["prefix"]) == bin(34).count("1")
+    assert (proofs["consistency"]["first"], proofs["consistency"]["second"]) == (39, 42)
     assert auditor(target) == (
-        0, f"OK entries #34 to #38 of {django_settings.EVENTLOG_ORIGIN} verified\n")
+        0, f"OK entries #35 to #39 of {django_settings.EVENTLOG_ORIGIN} verified\n")
 
     # From a day on, to the end.
     since = tmp_path / "since-yesterday"
     bundle.export(since, since=yesterday)
-    assert auditor(since)[1].startswith("OK entries #34 to #41 ")
+    assert auditor(since)[1].startswith("OK entries #35 to #42 ")
 
     # A period without entries is said so.
     result = CliRunner().invoke(main, ["eventlog", "export", str(tmp_path / "empty"),
@@ -155,7 +155,7 @@ def test_it_names_a_forged_checkpoint(exported):
     body = note.CheckpointBody.parse(note.SignedNote.parse(newest.note).text)
     code, output = auditor(exported)
     assert code == 1
-    assert output.splitlines()[0] == (f"FAIL checkpoint at 37 ({body.time}): its signature "
+    assert output.splitlines()[0] == (f"FAIL checkpoint at 38 ({body.time}): its signature "
                                       "does not verify (forged or wrong key)")
 
 

@@ -50,7 +50,7 @@ def test_it_signs_the_first_entry_and_then_every_n_entries(org, settings):
     services.write_checkpoint()
     for _ in range(12):
         add_entries(1)
-    assert sizes() == [1, 33, 38, 43]
+    assert sizes() == [1, 34, 39, 44]
 
 
 def test_it_signs_a_batch_once_at_its_end(org, settings):
@@ -59,7 +59,7 @@ def test_it_signs_a_batch_once_at_its_end(org, settings):
     with transaction.atomic():
         services.record_batch([services.Entry(action="tests.bulk", authority="SM 4.2")
                                for _ in range(12)])
-    assert sizes() == [1, 33, 45]
+    assert sizes() == [1, 34, 46]
 
 
 def test_it_signs_when_entries_have_waited_long_enough(org, settings):
@@ -67,17 +67,17 @@ def test_it_signs_when_entries_have_waited_long_enough(org, settings):
     settings.EVENTLOG_CHECKPOINT_SECONDS = 60
     last = services.write_checkpoint()
     add_entries(1)
-    assert sizes() == [1, 33]
-    assert services.checkpoint_if_due() is None  # 34 waits, but not for a minute yet
+    assert sizes() == [1, 34]
+    assert services.checkpoint_if_due() is None  # 35 waits, but not for a minute yet
     # A minute and a bit later, as the scheduler sees it:
     Checkpoint.objects.filter(pk=last.pk).update(time=last.time - dt.timedelta(seconds=61))
     due = services.checkpoint_if_due()
-    assert due is not None and due.tree_size == 34
+    assert due is not None and due.tree_size == 35
     assert services.checkpoint_if_due() is None  # nothing new since
     # And the next append after the interval signs by itself:
     Checkpoint.objects.filter(pk=due.pk).update(time=due.time - dt.timedelta(seconds=61))
     add_entries(1)
-    assert sizes() == [1, 33, 34, 35]
+    assert sizes() == [1, 34, 35, 36]
 
 
 def test_it_signs_on_demand_and_not_twice_for_the_same_size(org):
@@ -95,7 +95,7 @@ def test_it_signs_each_checkpoint_and_links_it_to_the_one_before(org, settings):
     settings.EVENTLOG_CHECKPOINT_EVERY = 4
     add_entries(9)
     checkpoints = list(Checkpoint.objects.order_by("tree_size"))
-    assert [c.tree_size for c in checkpoints] == [1, 34, 38, 42]
+    assert [c.tree_size for c in checkpoints] == [1, 35, 39, 43]
     previous = None
     for checkpoint in checkpoints:
         signed = note.SignedNote.parse(checkpoint.note)

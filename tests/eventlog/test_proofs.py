@@ -23,9 +23,9 @@ def data_dir(settings, tmp_path):
 
 @pytest.fixture
 def checkpoints(org, settings) -> dict[int, bytes]:
-    """Signed roots at 1, 33, 40 and 41 entries, read from the notes themselves."""
+    """Signed roots at 1, 34, 40 and 41 entries, read from the notes themselves."""
     services.write_checkpoint()
-    add_entries(7)
+    add_entries(6)
     services.write_checkpoint()
     add_entries(1)
     services.write_checkpoint()
@@ -48,7 +48,7 @@ def consistent(proof: dict, roots: dict[int, bytes]) -> bool:
 
 
 def test_it_proves_every_entry_in_every_checkpoint(checkpoints):
-    assert sorted(checkpoints) == [1, 33, 40, 41]
+    assert sorted(checkpoints) == [1, 34, 40, 41]
     for size, root in checkpoints.items():
         for seq in range(1, size + 1):
             proof = services.inclusion_proof(seq, size)
@@ -68,14 +68,14 @@ def test_it_proves_each_checkpoint_consistent_with_every_later_one(checkpoints):
 
 def test_it_proves_against_the_whole_log_by_default(checkpoints):
     assert included(services.inclusion_proof(7), checkpoints[41])
-    assert consistent(services.consistency_proof(33), checkpoints)
+    assert consistent(services.consistency_proof(34), checkpoints)
 
 
 def test_it_prints_proofs_on_the_command_line(checkpoints):
-    result = CliRunner().invoke(main, ["eventlog", "proof", "inclusion", "12", "--size", "33"])
+    result = CliRunner().invoke(main, ["eventlog", "proof", "inclusion", "12", "--size", "34"])
     assert result.exit_code == 0, result.output
-    assert included(json.loads(result.output), checkpoints[33])
-    result = CliRunner().invoke(main, ["eventlog", "proof", "consistency", "33", "40"])
+    assert included(json.loads(result.output), checkpoints[34])
+    result = CliRunner().invoke(main, ["eventlog", "proof", "consistency", "34", "40"])
     assert result.exit_code == 0, result.output
     assert consistent(json.loads(result.output), checkpoints)
 
@@ -83,11 +83,11 @@ def test_it_prints_proofs_on_the_command_line(checkpoints):
 @pytest.mark.parametrize(("args", "message"), [
     (["inclusion", "0"], "Invalid value for 'SEQ': 0 is not in the range x>=1."),
     (["inclusion", "5", "--size", "999"], "Error: entry #5 is not in a tree of 999 entries"),
-    (["inclusion", "40", "--size", "33"], "Error: entry #40 is not in a tree of 33 entries"),
-    (["consistency", "40", "33"],
-     "Error: no consistency proof from 40 to 33 entries in a log of 41"),
-    (["consistency", "33", "999"],
-     "Error: no consistency proof from 33 to 999 entries in a log of 41"),
+    (["inclusion", "40", "--size", "34"], "Error: entry #40 is not in a tree of 34 entries"),
+    (["consistency", "40", "34"],
+     "Error: no consistency proof from 40 to 34 entries in a log of 41"),
+    (["consistency", "34", "999"],
+     "Error: no consistency proof from 34 to 999 entries in a log of 41"),
 ])
 def test_it_says_what_is_wrong_with_a_proof_asked_for_on_the_command_line(
         checkpoints, args, message):
@@ -129,8 +129,8 @@ def test_it_serves_an_entrys_proof_from_its_page(checkpoints, org):
     ("inclusion/", {"seq": ["This field is required."]}),
     ("inclusion/?seq=5&size=999", {"detail": "entry #5 is not in a tree of 999 entries"}),
     ("inclusion/?seq=999", {"detail": "entry #999 is not in a tree of 41 entries"}),
-    ("consistency/?first=40&second=33",
-     {"detail": "no consistency proof from 40 to 33 entries in a log of 41"}),
+    ("consistency/?first=40&second=34",
+     {"detail": "no consistency proof from 40 to 34 entries in a log of 41"}),
     ("consistency/?first=0", {"first": ["Ensure this value is greater than or equal to 1."]}),
     ("consistency/?first=5&second=999",
      {"detail": "no consistency proof from 5 to 999 entries in a log of 41"}),

@@ -45,12 +45,14 @@ def test_it_chains_every_entry_to_the_one_before(org):
 
 
 def test_it_records_the_organisation_as_it_was_built(org):
-    # conftest: 17 people, 3 Board seats, the decision, 12 team members.
+    # conftest: 17 people, 3 Board seats, the decision and its confirmation, 12 team
+    # members.
     actions = list(Event.objects.order_by("seq").values_list("action", flat=True))
     assert actions.count("people.person.create") == 17
     assert actions.count("people.team.join") == 15
     assert actions.count("authority.decision.record") == 1
-    assert len(actions) == 33
+    assert actions.count("authority.decision.confirm") == 1
+    assert len(actions) == 34
 
 
 def test_it_leaves_no_entry_when_the_action_is_rolled_back(org):

@@ -31,7 +31,7 @@ def later(days: int) -> dt.datetime:
 
 @pytest.fixture
 def mixed(org):
-    """The organisation's 33 application entries, and two of each other class."""
+    """The organisation's 34 application entries, and two of each other class."""
     for retention_class in (RetentionClass.LOGIN, RetentionClass.SIGNING_REQUESTS,
                             RetentionClass.CONFIGURATION, RetentionClass.INCIDENT):
         add_entries(2, retention_class)
@@ -54,11 +54,11 @@ def case(org):
 def test_it_purges_past_the_maximum_and_keeps_every_leaf_hash(mixed):
     leaves = dict(Event.objects.values_list("seq", "leaf_hash"))
     result = services.purge(now=later(400))  # 12 months maximum passed, 36 not
-    assert result.purged == {"application": 33, "login": 2}
-    assert purged_seqs() == [*range(1, 34), 34, 35]
-    gone = Event.objects.get(seq=34)
+    assert result.purged == {"application": 34, "login": 2}
+    assert purged_seqs() == [*range(1, 35), 35, 36]
+    gone = Event.objects.get(seq=35)
     assert (gone.canonical, gone.details, gone.actor_label, gone.authority) == ("", {}, "", "")
-    assert gone.leaf_hash == leaves[34]
+    assert gone.leaf_hash == leaves[35]
     assert gone.action == "tests.thing" and gone.retention_class == "login"
     assert all(Event.objects.get(seq=s).leaf_hash == h for s, h in leaves.items())
     # The tree, the old checkpoint and the chain still verify.
@@ -88,8 +88,8 @@ def test_it_records_the_purge_as_an_entry(mixed):
     assert (event.action, event.authority, event.retention_class) == (
         "eventlog.purge", "SM 4.2.1", "configuration")
     assert event.actor_label == "retention duty"
-    assert event.details == {"purged": {"application": 33, "login": 2},
-                             "seq_ranges": {"application": [1, 33], "login": [34, 35]},
+    assert event.details == {"purged": {"application": 34, "login": 2},
+                             "seq_ranges": {"application": [1, 34], "login": [35, 36]},
                              "held": 0, "before": None}
     assert event.purged_at is None
     # Nothing more to purge: no second entry.
@@ -97,7 +97,7 @@ def test_it_records_the_purge_as_an_entry(mixed):
 
 
 def test_it_purges_the_signing_requests_after_36_months(mixed):
-    assert services.purge(now=later(1000)).purged == {"application": 33, "login": 2}
+    assert services.purge(now=later(1000)).purged == {"application": 34, "login": 2}
     assert services.purge(now=later(1100)).purged == {"signing_requests": 2}
 
 
@@ -106,7 +106,7 @@ def test_it_never_purges_configuration_changes_or_incidents(mixed):
     kept = set(Event.objects.filter(purged_at__isnull=True)
                .values_list("retention_class", flat=True))
     assert kept == {"configuration", "incident"}
-    assert purged_seqs() == list(range(1, 38))
+    assert purged_seqs() == list(range(1, 39))
 
 
 def test_it_refuses_to_purge_before_the_minimum_and_writes_nothing(mixed):
@@ -143,7 +143,7 @@ def test_it_keeps_entries_under_a_legal_hold(mixed, case, org):
     result = services.purge(now=later(400))
     # The organisation's entries and the case are application events; the hold's own entry
     # is kept with the case file (incident class, indefinitely).
-    assert result.purged == {"application": 34}
+    assert result.purged == {"application": 35}
     assert Event.objects.get(action="eventlog.hold.place").purged_at is None
     assert result.held == 2
     assert Event.objects.filter(retention_class="login", purged_at__isnull=True).count() == 2
@@ -165,7 +165,7 @@ def test_it_holds_by_action_and_subject(mixed, case, org):
     assert placed.authority == case.number and placed.actor == org.arne
     result = services.purge(now=later(400))
     assert result.held == person_events
-    assert result.purged["application"] == 34 - person_events  # with the case
+    assert result.purged["application"] == 35 - person_events  # with the case
 
 
 def test_it_lets_only_the_arbitrator_or_case_manager_place_a_hold(mixed, case, org):
@@ -193,7 +193,7 @@ def test_it_changes_a_retention_period_with_authority_and_role(mixed, org):
     assert entry.details["after"]["maximum_days"] == 730
     assert policy.rule == "6 months minimum, 24 months maximum"
     # The new maximum is what the purge applies.
-    assert services.purge(now=later(400)).purged == {"application": 33}
+    assert services.purge(now=later(400)).purged == {"application": 34}
 
 
 @pytest.mark.parametrize(("who", "authority", "refusal"), [

@@ -107,7 +107,7 @@ def signed(org) -> Checkpoint:
 def test_it_finds_nothing_wrong_with_an_untouched_log(signed):
     report = verify_log()
     assert report.problems == []
-    assert report.entries == signed.tree_size == 33
+    assert report.entries == signed.tree_size == 34
     assert report.root.hex() == signed.root_hash
     assert cli_verify()[0] == 0
 
@@ -119,7 +119,7 @@ def test_it_names_an_entry_whose_payload_was_edited_in_place(signed):
     problems = verify_log().problems
     assert problems[0] == ("entry #5: its stored bytes do not hash to its leaf hash (the "
                            "entry was changed after it was written)")
-    assert problems[1] == (f"the first 33 entries do not match the root in the {label(signed)}: "
+    assert problems[1] == (f"the first 34 entries do not match the root in the {label(signed)}: "
                            "the log was changed after it was signed")
     code, output = cli_verify()
     assert code == 1
@@ -165,11 +165,11 @@ def test_it_notices_a_truncated_tail_against_an_earlier_checkpoint(signed):
     head = Event.objects.get(seq=29)
     LogHead.objects.filter(pk=1).update(seq=29, head_hash=head.leaf_hash)
     assert verify_log().problems == [
-        f"the log has 29 entries but the {label(signed)} covers 33: entries after #29 were "
+        f"the log has 29 entries but the {label(signed)} covers 34: entries after #29 were "
         "removed"]
     code, output = cli_verify("--no-columns")
     assert code == 1
-    assert squash(f"the {label(signed)} covers 33: entries after #29 were removed") in output
+    assert squash(f"the {label(signed)} covers 34: entries after #29 were removed") in output
 
 
 def test_it_notices_a_truncated_tail_against_a_checkpoint_held_outside(signed, tmp_path):
@@ -180,44 +180,44 @@ def test_it_notices_a_truncated_tail_against_a_checkpoint_held_outside(signed, t
     LogHead.objects.filter(pk=1).update(seq=29, head_hash=Event.objects.get(seq=29).leaf_hash)
     assert verify_log(outside=[("mailed-checkpoint.txt", signed.note)]).problems == [
         "the log has 29 entries but the checkpoint mailed-checkpoint.txt, held outside "
-        "covers 33: entries after #29 were removed"]
+        "covers 34: entries after #29 were removed"]
     code, output = cli_verify("--no-columns", "--checkpoint", str(outside))
     assert code == 1
-    assert squash(f"checkpoint {outside}, held outside covers 33") in output
+    assert squash(f"checkpoint {outside}, held outside covers 34") in output
 
 
 def test_it_notices_the_stored_checkpoints_when_the_whole_log_was_rebuilt(signed):
     rebuild_log(rewrite_authority_of(5, "SP 1.1"))
     # Every entry hashes and chains again: only the signed checkpoint tells.
     problems = verify_log().problems
-    assert problems == [f"the first 33 entries do not match the root in the {label(signed)}: "
+    assert problems == [f"the first 34 entries do not match the root in the {label(signed)}: "
                         "the log was changed after it was signed"]
     code, output = cli_verify()
     assert code == 1
-    assert squash("the first 33 entries do not match the root") in output
+    assert squash("the first 34 entries do not match the root") in output
 
 
 def test_it_notices_that_every_checkpoint_was_deleted(signed):
     tamper("DELETE FROM eventlog_checkpoint")
     assert verify_log().problems == [
-        "the log has 33 entries but no signed checkpoint: checkpoints were removed"]
+        "the log has 34 entries but no signed checkpoint: checkpoints were removed"]
 
 
 def test_it_notices_a_rebuilt_log_with_a_checkpoint_held_outside(signed, tmp_path):
-    kept = tmp_path / "checkpoint-33.txt"
+    kept = tmp_path / "checkpoint-34.txt"
     kept.write_text(signed.note, encoding="utf-8")
     add_entries(3)
     rebuild_log(rewrite_authority_of(5, "SP 1.1"))
     tamper("DELETE FROM eventlog_checkpoint")  # and the checkpoints are gone too
-    problems = verify_log(outside=[("checkpoint-33.txt", signed.note)]).problems
-    assert problems == ["the first 33 entries do not match the root in the checkpoint "
-                        "checkpoint-33.txt, held outside: the log was changed after it was "
+    problems = verify_log(outside=[("checkpoint-34.txt", signed.note)]).problems
+    assert problems == ["the first 34 entries do not match the root in the checkpoint "
+                        "checkpoint-34.txt, held outside: the log was changed after it was "
                         "signed",
-                        "the log has 36 entries but no signed checkpoint: checkpoints were "
+                        "the log has 37 entries but no signed checkpoint: checkpoints were "
                         "removed"]
     code, output = cli_verify("--checkpoint", str(kept))
     assert code == 1
-    assert squash(f"the first 33 entries do not match the root in the checkpoint {kept}, held "
+    assert squash(f"the first 34 entries do not match the root in the checkpoint {kept}, held "
             "outside: the log was changed after it was signed") in output
 
 
@@ -263,13 +263,13 @@ def test_it_refuses_checkpoints_when_the_auditor_pins_another_key(signed, settin
 def test_it_notices_a_purged_entrys_leaf_hash_being_altered(signed):
     # Purged entries keep only their leaf hash; changing it changes the tree.
     result = services.purge(now=timezone.now() + timezone.timedelta(days=400))
-    assert result.purged["application"] == 33
+    assert result.purged["application"] == 34
     purged = Event.objects.get(seq=3)
     assert purged.canonical == "" and purged.purged_at is not None
     assert verify_log().problems == []
     tamper("UPDATE eventlog_event SET leaf_hash = %s WHERE seq = 3", ["ab" * 32])
     assert verify_log().problems == [
-        f"the first 33 entries do not match the root in the {label(signed)}: the log was "
+        f"the first 34 entries do not match the root in the {label(signed)}: the log was "
         "changed after it was signed"]
     assert cli_verify()[0] == 1
 

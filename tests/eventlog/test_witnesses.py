@@ -49,7 +49,7 @@ def test_it_mails_each_checkpoint_to_the_witnesses_after_commit(
     assert len(smtp.messages) == 1
     recipients, message = smtp.messages[0]
     assert sorted(recipients) == ["board@ca.example.org", "sysadmins@ca.example.org"]
-    assert message["Subject"] == "[secman] Event Log checkpoint at 35"
+    assert message["Subject"] == "[secman] Event Log checkpoint at 36"
     body = message.get_payload(decode=True).decode()
     assert checkpoint.note.replace("\n", "\r\n") in body  # as mail carries it
     assert "secman eventlog import-checkpoint FILE" in body
@@ -69,7 +69,7 @@ def test_it_mails_the_checkpoints_appends_sign_on_their_own(
     with django_capture_on_commit_callbacks(execute=True):
         add_entries(7)  # one transaction: mailed when it commits
     assert [m["Subject"] for _, m in smtp.messages] == [
-        "[secman] Event Log checkpoint at 36", "[secman] Event Log checkpoint at 39"]
+        "[secman] Event Log checkpoint at 37", "[secman] Event Log checkpoint at 40"]
 
 
 def test_it_mails_nothing_for_a_checkpoint_that_was_rolled_back(
@@ -92,7 +92,7 @@ def test_it_keeps_the_checkpoint_when_the_mail_server_is_down(
         checkpoint = services.write_checkpoint()
     checkpoint.refresh_from_db()
     assert checkpoint.emailed_at is None
-    assert "could not mail the checkpoint at 34 to the witnesses" in caplog.text
+    assert "could not mail the checkpoint at 35 to the witnesses" in caplog.text
 
 
 # --- importing a kept checkpoint -----------------------------------------------------------
@@ -100,8 +100,8 @@ def test_it_keeps_the_checkpoint_when_the_mail_server_is_down(
 
 def test_it_finds_an_older_checkpoint_consistent(kept):
     witness = services.import_checkpoint(kept.note, source="sysadmins mailbox")
-    assert (witness.consistent, witness.tree_size) == (True, 33)
-    assert witness.message == "consistent: the log has grown from 33 to 38 entries without changing"
+    assert (witness.consistent, witness.tree_size) == (True, 34)
+    assert witness.message == "consistent: the log has grown from 34 to 39 entries without changing"
     assert WitnessCheckpoint.objects.get().source == "sysadmins mailbox"
 
 
@@ -109,7 +109,7 @@ def test_it_finds_a_checkpoint_inconsistent_after_the_log_was_rebuilt(kept):
     rebuild_log(rewrite_authority_of(5, "SP 1.1"))
     witness = services.import_checkpoint(kept.note, source="a witness")
     assert not witness.consistent
-    assert witness.message == ("the first 33 entries no longer hash to its root: the log "
+    assert witness.message == ("the first 34 entries no longer hash to its root: the log "
                                "was changed after it was published")
 
 
@@ -119,7 +119,7 @@ def test_it_finds_a_checkpoint_inconsistent_after_the_tail_was_cut(kept):
     LogHead.objects.filter(pk=1).update(seq=35, head_hash=Event.objects.get(seq=35).leaf_hash)
     witness = services.import_checkpoint(later.note, source="a witness")
     assert (witness.consistent, witness.message) == (
-        False, "it covers 38 entries but the log has only 35: entries were removed")
+        False, "it covers 39 entries but the log has only 35: entries were removed")
 
 
 def test_it_refuses_a_forged_checkpoint(kept):
@@ -146,11 +146,11 @@ def test_it_refuses_text_that_is_no_checkpoint(kept):
 
 
 def test_it_imports_a_checkpoint_file_on_the_command_line(kept, tmp_path):
-    path = tmp_path / "checkpoint-33.txt"
+    path = tmp_path / "checkpoint-34.txt"
     path.write_text(kept.note, encoding="utf-8")
     result = CliRunner().invoke(main, ["eventlog", "import-checkpoint", str(path)])
     assert result.exit_code == 0, result.output
-    assert "consistent: the log has grown from 33 to 38 entries without changing" in \
+    assert "consistent: the log has grown from 34 to 39 entries without changing" in \
         " ".join(result.output.split())
     assert WitnessCheckpoint.objects.get().source == str(path)
 
@@ -173,8 +173,8 @@ def test_it_imports_a_checkpoint_through_the_api(kept, org):
                            format="json")
     assert response.status_code == 201
     assert response.json() == {
-        "consistent": True, "tree_size": 33,
-        "message": "consistent: the log has grown from 33 to 38 entries without changing"}
+        "consistent": True, "tree_size": 34,
+        "message": "consistent: the log has grown from 34 to 39 entries without changing"}
 
     rebuild_log(rewrite_authority_of(5, "SP 1.1"))
     response = client.post("/api/eventlog/witness/", {"note": kept.note, "source": "auditor"},

@@ -123,6 +123,7 @@ def test_it_refuses_approval_under_a_decision_that_was_not_carried(org):
         decided_on=timezone.localdate(), title="Sue on the Physical Access List",
         text="Motion to approve.", votes={org.bea: "aye", org.tom: "naye", org.ida: "naye"},
     )
+    authority_services.confirm_board_decision(actor=org.ida, decision=failed)
     proposal = propose(org, ListKind.PHYSICAL_ACCESS, org.sue)
     seq = last_seq()
     with pytest.raises(RuleViolation) as exc_info:
@@ -179,6 +180,11 @@ def test_a_failed_vote_rejects_but_an_unrecorded_decision_does_not(org):
         actor=org.bea, minute_id=f"{org.decision.minute_id[:-1]}9",
         decided_on=org.decision.decided_on, title="Sue on the Physical Access List",
         text="Motion to approve.", votes={org.bea: "aye", org.tom: "naye", org.ida: "naye"})
+    seq = last_seq()
+    with pytest.raises(RuleViolation, match="not confirmed yet"):  # not even a rejection
+        services.reject_proposal(actor=org.ida, proposal=proposal, decision=lost)
+    assert actions_since(seq) == []
+    authority_services.confirm_board_decision(actor=org.ida, decision=lost)
     with pytest.raises(RuleViolation, match="not carried"):  # it approves nothing
         services.approve_proposal(actor=org.tom, proposal=proposal, decision=lost)
     seq = last_seq()

@@ -394,6 +394,7 @@ def test_it_refuses_approval_by_a_decision_that_was_not_carried_and_writes_nothi
         decided_on=org.decision.decided_on, title="Sue on the Physical Access List",
         text="Declined.", votes={org.bea: "naye", org.tom: "naye", org.ida: "aye"},
     )
+    authority_services.confirm_board_decision(actor=org.ida, decision=lost)
     before = unchanged(ListEntry)
     response = api(org.tom).post(f"/api/proposals/{proposal['id']}/approve/",
                                  {"decision": lost.minute_id}, format="json")

@@ -119,12 +119,13 @@ def board_member_in_systems_administration(org) -> None:
 
 
 def decision(org, number: int, bea_votes: str):
-    from secman.authority.services import record_board_decision
+    from secman.authority.services import confirm_board_decision, record_board_decision
 
-    return record_board_decision(
+    decision = record_board_decision(
         actor=org.tom, minute_id=f"m{timezone.localdate():%Y%m%d}.{number}",
         decided_on=timezone.localdate(), title="Access", text="t",
         votes={org.bea: bea_votes, org.tom: "aye", org.ida: "aye"})
+    return confirm_board_decision(actor=org.ida, decision=decision)
 
 
 def test_a_board_member_active_in_the_area_should_abstain(org):

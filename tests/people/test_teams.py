@@ -81,6 +81,7 @@ def test_it_refuses_a_board_decision_that_was_not_carried_for_a_new_member(org):
         title="Nina joins Support", text="Motion.",
         votes={org.bea: "aye", org.tom: "abstain", org.ida: "naye"},
     )
+    authority_services.confirm_board_decision(actor=org.tom, decision=failed)
     with pytest.raises(RuleViolation, match="not carried"):
         services.add_member(actor=org.bea, team=org.teams[TeamKind.SUPPORT], person=nina,
                             authority=failed)

@@ -66,6 +66,46 @@ def test_it_mails_the_closed_visit_to_the_sysadmin_list(
     body = message.get_payload()
     assert "Swapped disk 2." in body and "Rack 12 opened and closed." in body
     assert "did not access the data" in body
+    entry = Event.objects.get(action="visits.visit.close")
+    assert entry.details["mailed_to"] == "sysadmins@lists.example.org"
+    assert "not_mailed" not in entry.details
+
+
+def file_reports(physical, visit) -> None:
+    services.file_report(actor=physical.sam, visit=visit, kind="accessor", text="Disk 2.")
+    services.file_report(actor=physical.axel, visit=visit, kind="access_engineer",
+                         text="Rack 12.")
+
+
+def test_it_says_the_close_was_not_mailed_when_no_list_is_set(
+        physical, visited, smtp, settings, django_capture_on_commit_callbacks):
+    settings.SECMAN_SYSADMIN_LIST = ""
+    file_reports(physical, visited)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.close_visit(actor=physical.sam, visit=visited)
+    assert smtp.messages == []
+    entry = Event.objects.get(action="visits.visit.close")
+    assert entry.details["not_mailed"] == "SECMAN_SYSADMIN_LIST is not set"
+    assert "mailed_to" not in entry.details
+
+
+@pytest.mark.parametrize(("address", "said"), [
+    ("sysadmins@lists.example.org", "Visit closed; mailed to sysadmins@lists.example.org."),
+    ("", "Visit closed; not mailed: SECMAN_SYSADMIN_LIST is not set."),
+])
+def test_the_page_says_whether_the_close_was_mailed(
+        client, physical, visited, smtp, settings, django_capture_on_commit_callbacks,
+        address, said):
+    settings.SECMAN_SYSADMIN_LIST = address
+    file_reports(physical, visited)
+    client.force_login(physical.sam.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/visits/{visited.pk}/close/", follow=True)
+    html = response.content.decode()
+    assert said in html
+    assert said[len("Visit closed; "):-1] in html[html.index("<dt>Closed</dt>"):]
+    assert "reported to the systems administration list" not in html
+    assert len(smtp.messages) == (1 if address else 0)
 
 
 def test_it_mails_the_dispute_for_an_emergency(
