@@ -58,8 +58,11 @@ def commit() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True,  # noqa: S603, S607
                               text=True, check=False).stdout.strip()
 
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return f"unknown ({ROOT} is not a git checkout)"
     changed = git("status", "--porcelain", "--untracked-files=no", "--", "secman")
-    return git("rev-parse", "--short", "HEAD") + (" + changes to secman/" if changed else "")
+    return head + (" + changes to secman/" if changed else "")
 
 
 def postgres_url(database: str) -> str:

@@ -170,8 +170,8 @@ class RenderedRow:
     chapter: int
     level: int
     status: str
-    opening: str  # <tr ...>: the extra columns' cells and </tr> follow the cells
-    cells: str  # the number with its status, then both sides
+    html: str  # <tr ...>, the number with its status, both sides; the extra cells and
+    # </tr> follow
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,8 @@ class SideBySide:
 
 
 def side_by_side(a: Version, b: Version) -> SideBySide:
-    key = (f"documents.side-by-side:{a.pk}:{a.created_at.timestamp()}:{b.pk}:"
+    # ".2": the shape of what is kept (RenderedRow); a new shape takes a new number.
+    key = (f"documents.side-by-side.2:{a.pk}:{a.created_at.timestamp()}:{b.pk}:"
            f"{b.created_at.timestamp()}")
     found = cache.get(key)
     if isinstance(found, SideBySide):
@@ -196,8 +197,8 @@ def side_by_side(a: Version, b: Version) -> SideBySide:
         {r.chapter: r.title for r in result.rows if r.level == 1},
         [RenderedRow(row.label, row.chapter, row.level, row.status,
                      format_html('<tr id="s{}" class="row {} level-{}">', row.label,
-                                 row.status_class, row.level),
-                     render_to_string("documents/compare_row.html", {"row": row}))
+                                 row.status_class, row.level)
+                     + render_to_string("documents/compare_row.html", {"row": row}))
          for row in result.rows])
     cache.set(key, found, SIDE_BY_SIDE_SECONDS)
     return found
@@ -232,7 +233,7 @@ def compare_view(request: HttpRequest) -> HttpResponse:
         # Joined here rather than looped over in the template: a few hundred rows through
         # the template engine cost more than the rest of the page.
         body = "".join(
-            row.opening + row.cells + "".join(
+            row.html + "".join(
                 f'<td class="extra">{conditional_escape(values.get(row.label, ""))}</td>'
                 for _, values in extra) + "</tr>\n"
             for row in shown)
