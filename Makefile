@@ -1,10 +1,13 @@
 # Two commands on a fresh machine with Python 3.11 and make:
 #   make run   set up, migrate, load the demo organisation, serve on http://127.0.0.1:8000
+#              (make run HOST=0.0.0.0 PORT=8101 for another address)
 #   make test  set up (or refresh) and run every test
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint typecheck clean
 
@@ -19,9 +22,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/secman serve --demo
+	$(BIN)/secman serve --demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	bin/debian-packages
 	$(BIN)/ruff check secman tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -7,6 +7,7 @@ commands, so `secman migrate`, `secman shell` or `secman check --deploy` work to
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from typing import Any
 
@@ -93,14 +94,16 @@ def _print_logins(logins: list[tuple[str, str, str]], password: str) -> None:
               help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Number of gunicorn worker processes.")
-@click.option("--no-duties", is_flag=True, help="Do not run the compliance duties round "
-              "(evaluation, reminders) in this process; run `secman duties run` from cron "
+@click.option("--no-duties", is_flag=True, help="Do not start the compliance duties round "
+              "(evaluation, reminders) beside the server; run `secman duties run` from cron "
               "or a separate process instead. SECMAN_DUTIES_EVERY=0 does the same.")
 def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> None:
     """Apply migrations, then serve secman with gunicorn.
 
-    Every SECMAN_DUTIES_EVERY seconds (default 300) the gunicorn master also runs the
-    compliance duties round (`secman duties run`) in a background thread."""
+    Every SECMAN_DUTIES_EVERY seconds (default 300) a process of its own beside gunicorn
+    runs the compliance duties round (`secman duties run --every`); it stops with the
+    server."""
+    _follow_address(host, port)
     setup_django()
     _prepare_database()
     if demo:
@@ -117,11 +120,28 @@ def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> No
     from django.conf import settings
 
     duties_every = 0 if no_duties else settings.COMPLIANCE_RUN_SECONDS
-    console.print(f"secman is serving on [bold]http://{host}:{port}/[/bold] (Ctrl-C stops it)")
+    console.print(f"secman is serving on [bold]{settings.SITE_URL}/[/bold] (Ctrl-C stops it)")
     if duties_every:
-        console.print(f"Compliance duties run every {duties_every}s in this process "
-                      "(--no-duties turns that off).")
+        console.print(f"Compliance duties run every {duties_every}s in a process beside "
+                      "the server (--no-duties turns that off).")
     run_gunicorn(host, port, workers, duties_every=duties_every)
+
+
+def _follow_address(host: str, port: int) -> None:
+    """Unless the operator set them, the address in mails and links (SECMAN_SITE_URL) and
+    the host names secman answers to (SECMAN_ALLOWED_HOSTS) follow --host and --port, so
+    `make run PORT=8101` needs nothing else. A wildcard address names no host: then only
+    the loopback names are allowed until SECMAN_ALLOWED_HOSTS says more."""
+    wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 (compared with, not bound)
+    shown = "127.0.0.1" if wildcard else (f"[{host}]" if ":" in host else host)
+    os.environ.setdefault("SECMAN_SITE_URL", f"http://{shown}:{port}")
+    if "SECMAN_ALLOWED_HOSTS" not in os.environ and not wildcard:
+        os.environ["SECMAN_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(
+            ["127.0.0.1", "localhost", host]))
+    elif wildcard and "SECMAN_ALLOWED_HOSTS" not in os.environ:
+        console.print(f"[yellow]Listening on {host}: set SECMAN_ALLOWED_HOSTS to the names "
+                      "people use to reach this machine (only 127.0.0.1 and localhost are "
+                      "answered now).[/yellow]")
 
 
 def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> None:
@@ -130,28 +150,26 @@ def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> N
 
     from secman.wsgi import application
 
-    # The workers are forked from this process: none may inherit its database connection
-    # (the one the migrations used).
+    # Nothing this process opened may reach the workers it is about to fork: a SQLite file
+    # shared across fork() corrupts (the migrations' and the demo's connection are closed
+    # here, and the duties round runs in a process of its own, started by exec).
     connections.close_all()
-    duties_thread: list[Any] = []
+    _refuse_open_database_files()
+    duties: list[subprocess.Popen[bytes]] = []
 
     def when_ready(server: Any) -> None:
-        # In the master, once it listens and before it forks the workers: one duties
-        # thread per server, never one per worker (threads do not survive fork).
-        from secman.compliance.runner import DutiesThread
-
-        thread = DutiesThread(duties_every)
-        thread.start()
-        duties_thread.append(thread)
+        # Once gunicorn listens: a bind that fails leaves no duties process behind.
+        duties.append(start_duties_process(duties_every))
 
     def on_exit(server: Any) -> None:
-        for thread in duties_thread:
-            thread.stop()
+        for process in duties:
+            stop_duties_process(process)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             for key, value in {"bind": bind, "workers": workers, "accesslog": "-",
+                               "access_log_format": ACCESS_LOG_FORMAT,
                                "graceful_timeout": 10, "timeout": 60,
                                "logger_class": "secman.core.redaction.RedactingAccessLogger",
                                }.items():
@@ -164,6 +182,51 @@ def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> N
             return application
 
     Server().run()
+
+
+# gunicorn's default line with the worker's process id at the end, so an operator (and the
+# served-product test) can tell which worker answered.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(p)s'
+
+
+def _refuse_open_database_files() -> None:
+    """Stop before forking if this process still has the SQLite database (or its -wal or
+    -shm file) open: closing the connections must have closed them. Linux shows open files
+    in /proc/self/fd; elsewhere there is nothing to look at."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not os.path.isdir("/proc/self/fd"):
+        return
+    database = os.path.realpath(str(connection.settings_dict["NAME"]))
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed while listing (listdir's own descriptor)
+        if target.removesuffix(" (deleted)").startswith(database):
+            raise click.ClickException(
+                f"the database file {target} is still open before gunicorn forks its "
+                "workers; refusing to start (a SQLite file shared across fork corrupts)")
+
+
+def start_duties_process(every: int) -> subprocess.Popen[bytes]:
+    """`secman duties run --every N` as a process of its own (fork and exec: it opens its
+    own database connection and shares nothing with the workers). It stops when asked,
+    and by itself if this process disappears without asking."""
+    command = [sys.executable, "-m", "secman", "duties", "run", "--every", str(every),
+               "--served-by", str(os.getpid())]
+    return subprocess.Popen(command, close_fds=True)  # noqa: S603 (our own command line)
+
+
+def stop_duties_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()  # SIGTERM: the round under way finishes, then the loop ends
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @main.command()

@@ -76,6 +76,23 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def envzone(name: str, default: str) -> str:
+    """An IANA time zone name (Europe/Amsterdam, UTC), checked against the zone database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a time zone: use an IANA name such as UTC or "
+            "Europe/Amsterdam") from None
+    return value
+
+
 def secret_key(data_dir: Path) -> str:
     """SECMAN_SECRET_KEY(_FILE), or a key generated once and kept in the data dir (0600)."""
     configured = env("SECMAN_SECRET_KEY")

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from secman.conf import env, envbool, envchoice, envint, envlist, secret_key
+from secman.conf import env, envbool, envchoice, envint, envlist, envzone, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env("SECMAN_DATA_DIR", "var")).resolve()
@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_htmx",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -84,7 +83,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Last, so that a locked-out client is answered before any view runs.
     "axes.middleware.AxesMiddleware",
@@ -153,8 +151,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Strict CSP: nothing inline, nothing from elsewhere. htmx is told (base.html) not to
-# inject its indicator styles and not to evaluate code, so it runs under this policy.
+# Strict CSP: nothing inline, nothing from elsewhere. Pages are plain HTML forms and links
+# (no htmx, no framework): what a browser does with a download, an error page or a reload
+# is what the person gets.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -182,9 +181,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- locale -------------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
+# Times are stored in UTC and shown in this zone, always with its name: 2026-12-03 14:05 UTC.
+TIME_ZONE = envzone("SECMAN_TIME_ZONE", "UTC")
 USE_I18N = False
 USE_TZ = True
+# 24-hour, ISO-like dates and times everywhere (secman/formats replaces the locale's).
+FORMAT_MODULE_PATH = ["secman.formats"]
 
 # --- email --------------------------------------------------------------------------------
 
@@ -236,7 +238,8 @@ for _name, _address in (("SECMAN_SYSADMIN_LIST", SECMAN_SYSADMIN_LIST),
 COMPLIANCE_REVIEW_DAYS = envint("SECMAN_REVIEW_AFTER_DAYS", 365, minimum=1)
 # Duty occurrences are generated this many days ahead (calendars show them).
 COMPLIANCE_HORIZON_DAYS = envint("SECMAN_DUTY_HORIZON_DAYS", 42, minimum=1, maximum=400)
-# `secman serve` evaluates controls and sends reminders every this many seconds in-process;
+# `secman serve` evaluates controls and sends reminders every this many seconds, in a process
+# of its own beside gunicorn;
 # 0 turns that off (run `secman duties run` from cron or a separate process instead).
 COMPLIANCE_RUN_SECONDS = envint("SECMAN_DUTIES_EVERY", 300, minimum=0)
 
@@ -280,5 +283,7 @@ LOGGING = {
     "filters": {"redact": {"()": "secman.core.redaction.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": envchoice("SECMAN_LOG_LEVEL", "INFO", LOG_LEVELS)},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # A refused request (403, 404) is in the access log already; Django would also log its
+    # traceback as a warning. Server errors (500) are still logged with theirs.
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }

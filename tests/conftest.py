@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -249,16 +250,16 @@ def secman_command() -> str:
     return str(Path(sys.executable).with_name("secman"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+@contextmanager
+def database_environment(kind: str, directory: Path) -> Iterator[dict[str, str]]:
     """The environment of a process that uses a fresh, migrated database: a SQLite file in
-    a temporary SECMAN_DATA_DIR, or (when DATABASE_URL points at PostgreSQL) a temporary
-    database on that server, dropped afterwards."""
+    `directory` (its SECMAN_DATA_DIR), or (kind "postgresql", when DATABASE_URL points at
+    PostgreSQL) a temporary database on that server, dropped afterwards."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(SECMAN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="secman.settings",
+    env.update(SECMAN_DATA_DIR=str(directory), DJANGO_SETTINGS_MODULE="secman.settings",
                PYTHONPATH=str(ROOT), SECMAN_LOG_LEVEL="WARNING")
     server = name = ""
-    if request.param == "postgresql":
+    if kind == "postgresql":
         base = postgres_url()
         if not base:
             pytest.skip("DATABASE_URL does not point at PostgreSQL")
@@ -280,3 +281,9 @@ def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dic
 
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    with database_environment(request.param, tmp_path) as env:
+        yield env

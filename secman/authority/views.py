@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
 from secman.authority import services
 from secman.authority.choices import SignOffStatus
@@ -17,7 +17,7 @@ from secman.authority.forms import (
 )
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
 from secman.authority.signoff import TASK, Requirement, dual_control, four_eyes, label_for
-from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.people.choices import Role
 from secman.people.forms import ReasonForm
 
@@ -146,7 +146,7 @@ def signoff_new(request: HttpRequest) -> HttpResponse:
                                                     "title": "Request a sign-off"})
 
 
-@require_POST
+@post_only(lambda pk: reverse("authority:signoff", args=[pk]))
 def signoff_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     subject = get_object_or_404(SignOffRequest, pk=pk)
     me = actor_of(request)

@@ -21,13 +21,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from icalendar import Alarm, Calendar, Event
 
 from secman.compliance import schedules, services
 from secman.compliance.models import Attestation, CalendarFeed, Occurrence, OccurrenceStatus
 from secman.compliance.registry import Control, Kind, control, declared_controls
-from secman.core.views import actor_of, refuse_to_messages
+from secman.core.views import actor_of, post_only, refuse_to_messages
 from secman.people.choices import TeamKind
 from secman.people.models import Person
 from secman.people.selectors import is_administrator, roles_of, teams_of
@@ -237,7 +237,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     return _page(request, form)
 
 
-@require_POST
+@post_only(lambda pk: reverse("compliance:calendar"))
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     me = actor_of(request)
     mine = CalendarFeed.objects.all() if is_administrator(me) else CalendarFeed.objects.filter(

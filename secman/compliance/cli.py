@@ -3,6 +3,7 @@ separate process, instead of the one `secman serve` runs in-process)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Any
@@ -83,8 +84,11 @@ def _one_round() -> Any:
 @duties.command("run")
 @click.option("--every", type=click.IntRange(min=0), default=0, metavar="SECONDS",
               help="Repeat every SECONDS until stopped by SIGTERM or Ctrl-C (a separate "
-              "process instead of the one in `secman serve`). 0: one round, then exit.")
-def run_command(every: int) -> None:
+              "process instead of the one `secman serve` starts). 0: one round, then exit.")
+@click.option("--served-by", type=int, default=None, hidden=True, metavar="PID",
+              help="Set by `secman serve`: stop when process PID is gone, and log one line "
+              "per round instead of a table.")
+def run_command(every: int, served_by: int | None) -> None:
     """Sync duties, generate occurrences, do the Event Log's upkeep (a checkpoint when
     entries have waited; once a day a full verification and the retention purge),
     evaluate every control, record today's statuses, and mail the reminders and overdue
@@ -112,6 +116,19 @@ def run_command(every: int) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    console.print(f"Running the duties round every {every}s; SIGTERM or Ctrl-C stops.")
-    runner.run_forever(every, stop, report=_print_summary)
-    console.print("Stopped.")
+    if served_by is None:
+        console.print(f"Running the duties round every {every}s; SIGTERM or Ctrl-C stops.")
+        runner.run_forever(every, stop, report=_print_summary)
+        console.print("Stopped.")
+        return
+    # A server killed outright (SIGKILL, OOM) cannot stop its duties process: the process
+    # notices that it has been handed to another parent and stops by itself.
+    threading.Thread(target=_stop_when_orphaned, args=(served_by, stop), daemon=True,
+                     name="secman-duties-parent").start()
+    runner.run_forever(every, stop, report=runner.log_summary)
+
+
+def _stop_when_orphaned(parent: int, stop: threading.Event) -> None:
+    while not stop.wait(1):
+        if os.getppid() != parent:
+            stop.set()

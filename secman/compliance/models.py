@@ -88,7 +88,7 @@ class Occurrence(models.Model):
                                                name="one_occurrence_per_due_time")]
 
     def __str__(self) -> str:
-        return f"{self.duty.control_id} due {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.duty.control_id} due {self.due_at:%Y-%m-%d %H:%M} UTC"
 
     def get_absolute_url(self) -> str:
         return reverse("compliance:occurrence", args=[self.pk])

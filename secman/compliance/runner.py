@@ -290,30 +290,12 @@ def run_forever(every: int, stop: threading.Event,
         except Exception:
             logger.exception("compliance duties round failed; the next runs in %ss", every)
         finally:
-            # No connection kept between rounds: a round every few minutes needs none, and
-            # a gunicorn master that forks workers must not hold one.
+            # No connection kept between rounds: a round every few minutes needs none.
             connections.close_all()
         stop.wait(every)
 
 
-class DutiesThread(threading.Thread):
-    """The rounds in a daemon thread of the process that starts it (the gunicorn master,
-    not its workers: threads do not survive fork)."""
-
-    def __init__(self, every: int) -> None:
-        super().__init__(name="secman-duties", daemon=True)
-        self.every = every
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        run_forever(self.every, self.stopping, report=_log_summary)
-
-    def stop(self, timeout: float = 10) -> None:
-        self.stopping.set()
-        self.join(timeout)
-
-
-def _log_summary(summary: RunSummary) -> None:
+def log_summary(summary: RunSummary) -> None:
     if summary.skipped:
         logger.info("compliance duties: another replica holds the round; skipped")
         return

@@ -341,14 +341,31 @@ register(DUTY_SIGNOFF, "Recurring duty completed under four eyes", _duty_signed)
 
 
 def reopen_expired_signoffs() -> int:
-    """An occurrence whose four-eyes request expired or was withdrawn is open again."""
+    """An occurrence whose four-eyes request expired or was withdrawn is open again: one
+    Event Log entry each (`compliance.duty.reopen`), naming the request it leaves, so the
+    occurrence's history still tells that a first attempt waited for a second person."""
     from secman.authority.choices import SignOffStatus
 
-    stale = Occurrence.objects.filter(status=OccurrenceStatus.AWAITING_SIGNOFF).filter(
-        ~Q(signoff__status=SignOffStatus.COMPLETE)
-        & (Q(signoff__status=SignOffStatus.WITHDRAWN)
-           | Q(signoff__expires_at__lte=timezone.now())))
-    return stale.update(status=OccurrenceStatus.OPEN, signoff=None)
+    stale = Q(signoff__status=SignOffStatus.WITHDRAWN) | Q(signoff__expires_at__lte=timezone.now())
+    reopened = 0
+    with transaction.atomic():
+        for occurrence in (Occurrence.objects.select_for_update()
+                           .filter(status=OccurrenceStatus.AWAITING_SIGNOFF)
+                           .filter(~Q(signoff__status=SignOffStatus.COMPLETE) & stale)
+                           .select_related("duty", "signoff", "signoff__authority")):
+            request = occurrence.signoff
+            occurrence.status, occurrence.signoff = OccurrenceStatus.OPEN, None
+            occurrence.save(update_fields=["status", "signoff"])
+            withdrawn = request is not None and request.status == SignOffStatus.WITHDRAWN
+            record("compliance.duty.reopen", actor=None, actor_label="duties round",
+                   authority=request.authority if request is not None else "SP 1.2",
+                   subject=occurrence,
+                   details={"control": occurrence.duty.control_id,
+                            "due_at": occurrence.due_at,
+                            "signoff_request": request.pk if request is not None else None,
+                            "because": "withdrawn" if withdrawn else "expired"})
+            reopened += 1
+    return reopened
 
 
 def skip_occurrence(*, actor: Person, occurrence: Occurrence, reason: str,

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
 from secman.compliance import evaluation, selectors, services
 from secman.compliance.forms import (
@@ -21,7 +21,7 @@ from secman.compliance.forms import (
 from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence, OccurrenceStatus
 from secman.compliance.registry import TONE, Kind, Status, control
 from secman.core.errors import NotAllowed
-from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.people.models import Membership
 from secman.people.selectors import (
     person_for_user,
@@ -84,7 +84,7 @@ def control_page(request: HttpRequest, control_id: str) -> HttpResponse:
     return render(request, "compliance/control.html", context)
 
 
-@require_POST
+@post_only(lambda control_id, **_: reverse("compliance:control", args=[control_id]))
 def control_action(request: HttpRequest, control_id: str, action: str) -> HttpResponse:
     me = actor_of(request)
     declared = control(control_id)
@@ -119,7 +119,13 @@ def _need(duty: Duty | None) -> Duty:
     return duty
 
 
-@require_POST
+def _acceptance_page(pk: int) -> str:
+    control_id = Acceptance.objects.filter(pk=pk).values_list("control_id", flat=True).first()
+    return (reverse("compliance:control", args=[control_id]) if control_id
+            else reverse("compliance:dashboard"))
+
+
+@post_only(_acceptance_page)
 def acceptance_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     me = actor_of(request)
     acceptance = get_object_or_404(Acceptance, pk=pk)

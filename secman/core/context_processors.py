@@ -1,35 +1,56 @@
 """Navigation that follows the manual's chapters, so a reader always knows which part of
-the Security Policy a page serves."""
+the Security Policy a page serves. Each link is shown only to the people its page lets
+in: the same predicate the page asks (a link that answers "Not allowed" is noise)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 
-# (chapter, title, [(url name, label)]). Only chapters with something built are listed.
+# (chapter, title, [(url name, label, predicate)]). Only chapters with something built are
+# listed. A predicate is the dotted path of the services' may_* function the page itself
+# asks; None: every signed-in person may open the page. (Dotted paths, because this module
+# sits below the chapters and must not import them when it loads.)
+INVENTORY = "secman.physical.services.may_see_inventory"
 CHAPTERS = [
-    ("1", "Introduction", [("compliance:dashboard", "Compliance"),
-                           ("documents:index", "Documents"),
-                           ("authority:decisions", "Board decisions"),
-                           ("authority:cases", "Arbitration"),
-                           ("authority:signoffs", "Sign-offs")]),
-    ("2", "Physical security", [("physical:computers", "Computers"),
-                                ("physical:media", "Storage media"),
-                                ("physical:facilities", "Facility"),
-                                ("visits:visits", "Visits"),
-                                ("visits:devices", "Codes & devices")]),
-    ("3", "Logical security", [("people:lists", "Access lists"),
-                               ("people:proposals", "List proposals")]),
-    ("4", "Logging", [("eventlog:events", "Event Log")]),
-    ("9", "Administrative", [("people:teams", "Teams"),
-                             ("people:people", "People")]),
+    ("1", "Introduction", [("compliance:dashboard", "Compliance", None),
+                           ("documents:index", "Documents", None),
+                           ("authority:decisions", "Board decisions", None),
+                           ("authority:cases", "Arbitration", None),
+                           ("authority:signoffs", "Sign-offs", None)]),
+    ("2", "Physical security", [("physical:computers", "Computers", INVENTORY),
+                                ("physical:media", "Storage media", INVENTORY),
+                                ("physical:facilities", "Facility", INVENTORY),
+                                ("visits:visits", "Visits", None),
+                                ("visits:devices", "Codes & devices", None)]),
+    ("3", "Logical security", [("people:lists", "Access lists", None),
+                               ("people:proposals", "List proposals", None)]),
+    ("4", "Logging", [("eventlog:events", "Event Log", None)]),
+    ("9", "Administrative", [("people:teams", "Teams", None),
+                             ("people:people", "People", None)]),
 ]
+
+
+def chapters_for(person: Any) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The chapters and links this person may open; a chapter left empty is dropped."""
+    shown = []
+    for number, title, items in CHAPTERS:
+        links = [(url_name, label) for url_name, label, predicate in items
+                 if predicate is None or import_string(predicate)(person)]
+        if links:
+            shown.append((number, title, links))
+    return shown
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     from secman import __version__
     from secman.people.selectors import person_for_user
 
-    return {"chapters": CHAPTERS, "me": person_for_user(getattr(request, "user", None)),
+    user = getattr(request, "user", None)
+    me = person_for_user(user)
+    match = getattr(request, "resolver_match", None)
+    return {"chapters": chapters_for(me) if user is not None and user.is_authenticated else [],
+            "me": me, "current_view": match.view_name if match else "",
             "SECMAN_VERSION": __version__}

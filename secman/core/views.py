@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
 from django import forms
@@ -13,8 +14,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -110,6 +111,27 @@ def perform(
         return None
     messages.success(request, done)
     return result
+
+
+def post_only(back: Callable[..., str]) -> Callable[[Callable[..., HttpResponse]],
+                                                    Callable[..., HttpResponse]]:
+    """For a URL that only acts on POST (a button, a step's form). A refused form is shown
+    again at that URL, so a person may reload it or come back to it: a GET then leads to
+    the page the form belongs to (`back(**url kwargs)`) instead of "405 Method Not
+    Allowed". Other methods are refused as before."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                return redirect(back(**kwargs))
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(request, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 def refuse_to_messages(request: HttpRequest, action: Callable[[], T], done: str) -> T | None:

@@ -9,11 +9,11 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
 
-from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.documents import compare as comparing
 from secman.documents import services
 from secman.documents.choices import DraftStatus
@@ -60,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_POST
+@post_only(lambda pk: reverse("documents:index"))
 def delegation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     me = actor_of(request)
     delegation = get_object_or_404(EditDelegation, pk=pk)

@@ -59,3 +59,12 @@ def require_sysadmin(person: Any, what: str) -> None:
 
     if person is not None and not holds_any(person, Role.SYSTEMS_ADMINISTRATOR):
         raise NotAllowed(f"{what} is for Systems Administrators", section="SM 4.2.2")
+
+
+def history_for(obj: Any, reader: Any) -> list[Event]:
+    """The Event Log entries about one record, oldest first, each marked `.visible` for
+    this reader by the Event Log page's own rule: a record's page must not show the actor,
+    authority or details of a restricted entry that the Event Log page hides."""
+    entries = (Event.objects.filter(subject_type=obj._meta.label_lower, subject_id=str(obj.pk))
+               .select_related("actor").order_by("seq"))
+    return PayloadAccess(reader).marked(entries)

@@ -15,11 +15,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from secman.core.forms import DateInput
-from secman.core.views import actor_of
+from secman.core.views import actor_of, post_only
 from secman.eventlog import bundle, keys, services, verification
 from secman.eventlog.models import (
     Checkpoint,
@@ -133,7 +133,7 @@ def public_keys(request: HttpRequest) -> HttpResponse:
                         content_type="text/plain; charset=utf-8")
 
 
-@require_POST
+@post_only(lambda: reverse("eventlog:events"))
 def verify_now(request: HttpRequest) -> HttpResponse:
     me = actor_of(request)
     if not PayloadAccess(me).sysadmin:

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
-from secman.core.views import actor_of, perform, refuse_to_messages
+from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.people import services
 from secman.people.choices import ListKind, ProposalStatus, Role
 from secman.people.controls import staffing_findings
@@ -227,7 +227,7 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@require_POST
+@post_only(lambda pk, verdict: reverse("people:proposal", args=[pk]))
 def proposal_decide(request: HttpRequest, pk: int, verdict: str) -> HttpResponse:
     subject = get_object_or_404(ListChangeProposal, pk=pk)
     me = actor_of(request)
@@ -246,7 +246,7 @@ def proposal_decide(request: HttpRequest, pk: int, verdict: str) -> HttpResponse
     return redirect(subject)
 
 
-@require_POST
+@post_only(lambda pk: reverse("people:proposal", args=[pk]))
 def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     subject = get_object_or_404(ListChangeProposal, pk=pk)
     me = actor_of(request)

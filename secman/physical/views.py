@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from secman.core.views import actor_of, perform
-from secman.eventlog.models import Event
+from secman.eventlog.selectors import history_for
 from secman.physical import controls, csvio, services
 from secman.physical.choices import ComputerStatus, MediaStatus
 from secman.physical.forms import (
@@ -29,11 +29,6 @@ def _reader(request: HttpRequest):
         raise PermissionDenied("The inventory is for Access Engineers, Systems "
                                "Administrators, the Board and auditors (SP 2.2.1).")
     return me
-
-
-def _history(obj: object) -> object:
-    return Event.objects.filter(subject_type=obj._meta.label_lower,  # type: ignore[attr-defined]
-                                subject_id=str(obj.pk)).order_by("-seq")  # type: ignore[attr-defined]
 
 
 def computers(request: HttpRequest) -> HttpResponse:
@@ -85,7 +80,7 @@ def computer(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(result)
     return render(request, "physical/computer.html", {
         "computer": subject, "form": form, "media": subject.media.all(),
-        "missing": subject.missing_inventory(), "history": _history(subject)})
+        "missing": subject.missing_inventory(), "history": history_for(subject, me)})
 
 
 def computer_label(request: HttpRequest, pk: int) -> HttpResponse:
@@ -153,7 +148,7 @@ def media_item(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "physical/media_item.html", {
         "media": subject, "form": form,
         "reports": subject.reports.prefetch_related("present").select_related("authority"),
-        "history": _history(subject)})
+        "history": history_for(subject, me)})
 
 
 def media_csv(request: HttpRequest) -> HttpResponse:

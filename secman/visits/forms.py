@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
 
 from secman.core.forms import AuthorityField
@@ -19,8 +20,10 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 def _when(label: str, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(label=label, required=required, widget=DateTimeInput(),
-                               help_text=help_text)
+    """A date and time typed in SECMAN_TIME_ZONE (Django reads form input in the current
+    zone), which the label names."""
+    return forms.DateTimeField(label=f"{label} ({settings.TIME_ZONE})", required=required,
+                               widget=DateTimeInput(), help_text=help_text)
 
 
 def physical_staff() -> QuerySet[Person]:
@@ -40,8 +43,8 @@ def _people(label: str = "People", queryset: QuerySet[Person] | None = None
 class VisitRequestForm(forms.Form):
     purpose = forms.CharField(widget=forms.Textarea)
     systems = forms.CharField(label="Systems concerned", max_length=2000)
-    window_start = _when("From (UTC)")
-    window_end = _when("Until (UTC)")
+    window_start = _when("From")
+    window_end = _when("Until")
     logical_access = forms.BooleanField(
         required=False, initial=True, label="Logical access to critical servers",
         help_text="A Systems Administrator must then be on site (SM 2.3.2).")
@@ -56,7 +59,7 @@ class AuthoriseForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
-    at = _when("At (UTC)", required=False, help_text="Leave empty for now.")
+    at = _when("At", required=False, help_text="Leave empty for now.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,7 +67,7 @@ class CheckInForm(forms.Form):
 
 
 class CheckOutForm(forms.Form):
-    at = _when("At (UTC)", required=False, help_text="Leave empty for now.")
+    at = _when("At", required=False, help_text="Leave empty for now.")
 
     def __init__(self, *args: Any, on_site: QuerySet[Person] | None = None,
                  **kwargs: Any) -> None:
@@ -92,8 +95,8 @@ class EmergencyForm(forms.Form):
     circumstances = forms.CharField(
         widget=forms.Textarea, help_text="Why the access could not wait: this goes before "
         "the Arbitrator (SM 2.3.4).")
-    started_at = _when("Started (UTC)")
-    ended_at = _when("Ended (UTC)")
+    started_at = _when("Started")
+    ended_at = _when("Ended")
     logical_access = forms.BooleanField(required=False, initial=True,
                                         label="Logical access to critical servers")
 

@@ -8,10 +8,10 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
-from secman.core.views import actor_of, perform, refuse_to_messages
-from secman.eventlog.models import Event
+from secman.core.views import actor_of, perform, post_only, refuse_to_messages
+from secman.eventlog.selectors import history_for
 from secman.people.models import Person
 from secman.visits import controls, services
 from secman.visits.choices import VisitStatus
@@ -28,13 +28,6 @@ from secman.visits.forms import (
 )
 from secman.visits.models import Device, Holding, Visit
 from secman.visits.selectors import why_not_authorised
-
-
-def _history(subject: Any) -> Any:
-    return (Event.objects.filter(subject_type=subject._meta.label_lower,
-                                 subject_id=str(subject.pk))
-            .select_related("actor").order_by("seq"))
-
 
 # --- visits -------------------------------------------------------------------------------
 
@@ -108,7 +101,7 @@ def _detail(request: HttpRequest, visit: Visit, bound: dict[str, forms.Form] | N
     return render(request, "visits/visit.html", {
         "visit": visit, "participants": visit.participants.select_related("person"),
         "reports": reports, "forms": _visit_forms(visit, bound or {}),
-        "history": _history(visit),
+        "history": history_for(visit, actor_of(request)),
         "findings": [f for f in controls.visit_findings() + controls.emergency_findings()
                      if f.url == visit.get_absolute_url()],
         "S": VisitStatus,
@@ -133,7 +126,7 @@ STEPS = {
 }
 
 
-@require_POST
+@post_only(lambda pk, step: reverse("visits:visit", args=[pk]))
 def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     subject = get_object_or_404(Visit, pk=pk)
     me = actor_of(request)
@@ -156,7 +149,6 @@ def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             del data["at"]
         if perform(request, form, lambda: action(me, subject, data), done) is not None:
             return redirect(subject)
-    # 200, like every secman form with errors: htmx (hx-boost) swaps in only 2xx answers.
     return _detail(request, subject, {step: form})
 
 
@@ -190,7 +182,7 @@ def _device_page(request: HttpRequest, device: Device, form: IssueForm | None = 
     return render(request, "visits/device.html", {
         "device": device, "holdings": holdings, "form": form or IssueForm(),
         "may_manage": services.may_manage_register(me), "me": me,
-        "history": _history(device),
+        "history": history_for(device, me),
     }, status=status)
 
 
@@ -198,7 +190,7 @@ def device(request: HttpRequest, pk: int) -> HttpResponse:
     return _device_page(request, get_object_or_404(Device, pk=pk))
 
 
-@require_POST
+@post_only(lambda pk: reverse("visits:device", args=[pk]))
 def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
     subject = get_object_or_404(Device, pk=pk)
     me = actor_of(request)
@@ -209,7 +201,7 @@ def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
     return _device_page(request, subject, form)
 
 
-@require_POST
+@post_only(lambda pk: reverse("visits:devices"))
 def holding_return(request: HttpRequest, pk: int) -> HttpResponse:
     holding = get_object_or_404(Holding.objects.select_related("device"), pk=pk)
     me = actor_of(request)

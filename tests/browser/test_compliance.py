@@ -47,8 +47,6 @@ def test_the_demo_dashboard_and_completing_the_overdue_duty(page, live_server, t
     occurrence_url = page.url
     page.locator("#complete button[type=submit]").click()
     expect(page.locator("#complete")).to_contain_text("completed with evidence")
-    # A fresh page for the second try: filling the form while htmx still settles the
-    # refusal's swap could type into a form that is about to be replaced.
     page.goto(occurrence_url)
     evidence = tmp_path / "review-output.txt"
     evidence.write_text("logwatch: no anomalies\n")

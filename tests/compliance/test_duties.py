@@ -148,6 +148,33 @@ def test_a_four_eyes_duty_is_done_only_when_a_second_person_signs(org, duties):
     assert {s["person"] for s in entry.signoffs} == {"Sam", "Sue"}
 
 
+@pytest.mark.parametrize("how", ["expired", "withdrawn"])
+def test_a_four_eyes_occurrence_whose_request_lapsed_is_reopened_with_an_entry(
+        org, duties, how):
+    occurrence = overdue(ESCROW) or Occurrence.objects.filter(duty=duties[ESCROW]).first()
+    occurrence.period_start = timezone.now() - dt.timedelta(days=1)
+    occurrence.save()
+    waiting = services.complete_occurrence(actor=org.sam, occurrence=occurrence,
+                                           note="Envelopes seen in the safe, seals intact.")
+    request = SignOffRequest.objects.get(pk=waiting.signoff_id)
+    assert services.reopen_expired_signoffs() == 0  # still waiting: nothing to reopen
+    assert not Event.objects.filter(action="compliance.duty.reopen").exists()
+    if how == "expired":
+        SignOffRequest.objects.filter(pk=request.pk).update(
+            expires_at=timezone.now() - dt.timedelta(minutes=1))
+    else:
+        SignOffRequest.objects.filter(pk=request.pk).update(status="withdrawn")
+    assert services.reopen_expired_signoffs() == 1
+    occurrence.refresh_from_db()
+    assert occurrence.status == OccurrenceStatus.OPEN and occurrence.signoff is None
+    entry = Event.objects.get(action="compliance.duty.reopen")
+    assert entry.subject_id == str(occurrence.pk)
+    assert entry.details["signoff_request"] == request.pk
+    assert entry.details["because"] == how
+    assert services.reopen_expired_signoffs() == 0  # once
+    assert Event.objects.filter(action="compliance.duty.reopen").count() == 1
+
+
 def test_a_designated_duty_is_performed_by_the_designated_person_only(org, duties):
     duty = duties[MONITOR]
     assert any(f.subject == "designation" for f in status_of(MONITOR).findings)

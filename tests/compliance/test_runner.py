@@ -2,11 +2,14 @@
 it is overdue reach the owning team through a real SMTP server (aiosmtpd on loopback);
 a second round sends nothing; concurrent rounds in separate processes send each mail
 once, on SQLite and on PostgreSQL; the `--every` loop stops on SIGTERM; the loop that
-`secman serve` hosts survives a failing round."""
+`secman serve` starts in a process of its own survives a failing round, stops with the
+server, and holds the only database connection outside the workers."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import signal
 import subprocess
 import sys
@@ -196,23 +199,6 @@ def test_the_loop_survives_a_failing_round_and_stops_cleanly(monkeypatch, caplog
     assert "compliance duties round failed" in caplog.text
 
 
-def test_the_serve_thread_stops_when_asked(monkeypatch):
-    started = threading.Event()
-
-    def slow(now=None, progress=None):
-        started.set()
-        return runner.RunSummary(started_at=dt.datetime.now(dt.UTC))
-
-    monkeypatch.setattr(runner, "run", slow)
-    thread = runner.DutiesThread(every=3600)
-    thread.start()
-    assert started.wait(10)
-    begun = time.monotonic()
-    thread.stop(timeout=10)
-    assert not thread.is_alive()
-    assert time.monotonic() - begun < 5  # it does not sleep out its hour
-
-
 # --- separate processes against a real database (SQLite file, PostgreSQL) -----------------
 
 
@@ -319,16 +305,66 @@ def _read_until(process: subprocess.Popen[str], needle: str, seconds: float = 12
     return seen
 
 
-def test_serve_runs_the_rounds_in_its_master_and_stops_cleanly(database_env):
+def test_serve_runs_the_rounds_in_a_process_of_their_own_and_stops_cleanly(database_env):
     process = _serve(database_env)
     seen = _read_until(process, "Booting worker")
     seen += _read_until(process, "compliance duties: ")
     seen += _read_until(process, "compliance duties: ")  # a second round, a second later
     assert seen.count("compliance duties: ") == 2, seen
+    duties = _children(process.pid, "duties")
+    assert len(duties) == 1, "one duties process beside the server"
+    # The master and its workers hold no database file: nothing crossed a fork.
+    for pid in [process.pid, *_children(process.pid, "")]:
+        if pid not in duties:
+            assert not _database_files(pid, database_env), pid
     process.send_signal(signal.SIGTERM)
     _, rest = process.communicate(timeout=30)
     assert process.returncode == 0, rest
     assert "Traceback" not in seen + rest
+    assert not Path(f"/proc/{duties[0]}").exists(), "the duties process stopped with the server"
+
+
+def test_the_duties_process_stops_when_its_server_is_killed(database_env):
+    process = _serve(database_env)
+    _read_until(process, "compliance duties: ")
+    duties = _children(process.pid, "duties")
+    assert len(duties) == 1
+    workers = [pid for pid in _children(process.pid, "") if pid not in duties]
+    process.kill()  # SIGKILL: no hook runs
+    process.wait(10)
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{duties[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in workers:  # gunicorn's workers notice the lost master themselves
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    assert not Path(f"/proc/{duties[0]}").exists()
+
+
+def _children(pid: int, needle: str) -> list[int]:
+    """Process ids whose parent is pid and whose command line contains needle."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and needle in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _database_files(pid: int, env: dict[str, str]) -> list[str]:
+    opened = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if "secman.sqlite3" in target:
+                opened.append(target)
+    return opened
 
 
 def test_serve_without_duties_runs_no_round(database_env):
