@@ -8,8 +8,9 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from django.db import connection
 from django.utils import timezone
@@ -35,6 +36,7 @@ from secman.compliance.registry import (
 )
 
 ATTESTATION_WARNING = dt.timedelta(days=30)
+T = TypeVar("T")
 
 
 @dataclass
@@ -115,6 +117,24 @@ def evaluate_current() -> list[Result]:
     with _reuse_lock:
         _reused[:] = [(key, started, results)]
     return results
+
+
+_derived: dict[str, tuple[list[Result], Any]] = {}
+
+
+def per_evaluation(results: list[Result], name: str,
+                   compute: Callable[[list[Result]], T]) -> T:
+    """compute(results), kept under `name` for as long as evaluate_current() shares these
+    results: what a page makes of them (the side-by-side view's cells, Today's staffing
+    findings) is made once per evaluation, and is as fresh as the evaluation is."""
+    with _reuse_lock:
+        kept = _derived.get(name)
+        if kept is not None and kept[0] is results:
+            return cast(T, kept[1])
+    value = compute(results)
+    with _reuse_lock:
+        _derived[name] = (results, value)
+    return value
 
 
 def _apply(control: Control, findings: list[Finding], summary: str,

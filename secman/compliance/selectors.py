@@ -116,12 +116,13 @@ def my_occurrences(person: Person | None, horizon: dt.timedelta = dt.timedelta(d
 
 def compare_column(numbers: list[str]) -> dict[str, str]:
     """The third column of the documents' side-by-side view: each section's status and
-    findings, linked to their evidence (registered in apps.ready)."""
+    findings, linked to their evidence (registered in apps.ready). The cells are rendered
+    once per evaluation (every section the controls serve), not on every page."""
     from django.template.loader import render_to_string
 
-    from secman.compliance.evaluation import evaluate_current
+    from secman.compliance.evaluation import evaluate_current, per_evaluation
 
-    sections = by_section(evaluate_current())
-    return {number: render_to_string("compliance/_compare_cell.html",
-                                     {"entry": sections[number]})
-            for number in numbers if number in sections}
+    cells = per_evaluation(evaluate_current(), "documents.compare_column", lambda results: {
+        number: render_to_string("compliance/_compare_cell.html", {"entry": entry})
+        for number, entry in by_section(results).items()})
+    return {number: cells[number] for number in numbers if number in cells}

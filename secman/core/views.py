@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from secman.core.errors import Refused
@@ -143,6 +145,12 @@ def refuse_to_messages(request: HttpRequest, action: Callable[[], T], done: str)
     return result
 
 
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight of a local day: pages filter on a time range, which the index on
+    recorded_at answers, where `recorded_at__date` converts every row's time first."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
 def events_per_day(days: int = 14) -> list[dict[str, Any]]:
     """Counts for the small bar chart on the Today page, oldest day first."""
     from secman.eventlog.models import Event
@@ -150,7 +158,7 @@ def events_per_day(days: int = 14) -> list[dict[str, Any]]:
     today = timezone.localdate()
     since = today - dt.timedelta(days=days - 1)
     counts = dict(
-        Event.objects.filter(recorded_at__date__gte=since)
+        Event.objects.filter(recorded_at__gte=start_of(since))
         .annotate(day=TruncDate("recorded_at"))
         .values_list("day")
         .annotate(n=Count("id"))
@@ -172,7 +180,7 @@ def today(request: HttpRequest) -> HttpResponse:
     from secman.authority.models import SignOffRequest
     from secman.authority.services import decisions_to_confirm, slots_for
     from secman.compliance import selectors as compliance
-    from secman.compliance.evaluation import evaluate_current
+    from secman.compliance.evaluation import REUSE_SECONDS, evaluate_current, per_evaluation
     from secman.compliance.registry import Status
     from secman.eventlog.models import Event
     from secman.eventlog.selectors import PayloadAccess
@@ -181,6 +189,16 @@ def today(request: HttpRequest) -> HttpResponse:
     from secman.people.models import ListChangeProposal
     from secman.people.selectors import is_board_member, roles_of, teams_of
 
+    results = evaluate_current()
+    # The body is the reader's own and changes when something is recorded (every service
+    # records an entry, which makes evaluate_current() evaluate again) or as time passes
+    # (a duty falling due, a sign-off expiring), which it shows at most REUSE_SECONDS
+    # late, as it does the evaluation. So it is rendered once per reader and evaluation.
+    key = (f"core.today:{request.user.pk}:{id(results)}:"
+           f"{results[0].evaluated_at.timestamp() if results else ''}")
+    body = cache.get(key) if results else None
+    if body is not None:
+        return render(request, "core/today_page.html", {"body": body})
     me = person_for_user(request.user)
     # SM 4.2.2: a restricted entry's subject is payload.
     recent = PayloadAccess(me).marked(Event.objects.select_related("actor")[:12])
@@ -189,21 +207,23 @@ def today(request: HttpRequest) -> HttpResponse:
         .select_related("requested_by", "authority")
         .prefetch_related("signoffs__person")
     )
-    waiting_for_me = [r for r in pending if me and slots_for(me, r)]
+    held = roles_of(me)
+    waiting_for_me = [r for r in pending if me and slots_for(me, r, held)]
     mine = [r for r in pending if me and r.requested_by_id == me.pk]
     proposals = (
         ListChangeProposal.objects.filter(status=ProposalStatus.PENDING)
         .select_related("access_list", "person", "proposed_by")
     )
-    findings = staffing_findings()
+    # Made again whenever the evaluation is (every recorded change, at most a minute).
+    findings = per_evaluation(results, "core.today.staffing", lambda _: staffing_findings())
     today_date = timezone.localdate()
     my_duties = compliance.my_occurrences(me)
     my_teams = teams_of(me)
-    team_results = [r for r in evaluate_current() if r.control.owner in my_teams
+    team_results = [r for r in results if r.control.owner in my_teams
                     and r.control.id not in STAFFING_CONTROLS
                     and r.status in (Status.VIOLATED, Status.OVERDUE, Status.NOT_EVIDENCED)]
     context = {
-        "roles": sorted(role.label for role in roles_of(me)),
+        "roles": sorted(role.label for role in held),
         "waiting_for_me": waiting_for_me,
         "my_requests": mine,
         "proposals": proposals,
@@ -222,9 +242,12 @@ def today(request: HttpRequest) -> HttpResponse:
             ("My teams' controls failing", len(team_results), "bad" if team_results else "ok"),
             ("Proposals for the Board", len(proposals), "warn" if proposals else "ok"),
             ("Staffing and list findings", len(findings), "bad" if findings else "ok"),
-            ("Events today", Event.objects.filter(recorded_at__date=today_date).count(),
-             "info"),
+            ("Events today", Event.objects.filter(
+                recorded_at__gte=start_of(today_date),
+                recorded_at__lt=start_of(today_date + dt.timedelta(days=1))).count(), "info"),
         ],
         "chart": events_per_day(),
     }
-    return render(request, "core/today.html", context)
+    body = render_to_string("core/today.html", context, request)
+    cache.set(key, body, REUSE_SECONDS)
+    return render(request, "core/today_page.html", {"body": body})
