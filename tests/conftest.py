@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import email
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -284,6 +286,37 @@ def database_environment(kind: str, directory: Path) -> Iterator[dict[str, str]]
 
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def serving(env: dict[str, str], *args: str, log: Path | None = None,
+            seconds: float = 240) -> Iterator[str]:
+    """`secman serve ARGS` in a process of its own on a free port, as a person starts it;
+    yields its base URL once /login/ answers, and stops it with SIGTERM afterwards. Its
+    output goes to `log` (appended) or nowhere."""
+    import requests
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (log.open("ab") if log else open(os.devnull, "wb")) as output:
+        process = subprocess.Popen([secman_command(), "serve", "--port", str(port), *args],
+                                   env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            assert process.poll() is None, log.read_text() if log else "secman serve exited"
+            try:
+                if requests.get(f"{base}/login/", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, f"secman serve did not answer in {seconds} s"
+            time.sleep(0.25)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    assert process.returncode == 0, log.read_text()[-3000:] if log else process.returncode
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -22,12 +22,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from secman.compliance import report
 from secman.compliance.report import services
 from secman.compliance.report.models import JobStatus, ReportJob
 from secman.core.errors import Refused
+from secman.core.views import post_only
 from secman.people.models import Person
 from secman.people.selectors import person_for_user
 
@@ -82,7 +83,7 @@ def report_oscal(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_POST
+@post_only(lambda: reverse("compliance:report"))
 def job_create(request: HttpRequest) -> HttpResponse:
     person = _reader(request)
     try:

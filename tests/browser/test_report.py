@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from secman.demo import DEMO_PASSWORD
-from tests.conftest import ROOT, free_port, secman_command
+from tests.conftest import serving
 
 pytestmark = [pytest.mark.browser]
 
@@ -26,25 +24,8 @@ YEAR = time.gmtime().tm_year
 
 @pytest.fixture
 def server(database_env):
-    port = free_port()
-    process = subprocess.Popen(
-        [secman_command(), "serve", "--demo", "--no-duties", "--port", str(port),
-         "--workers", "1"], env=database_env, cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/login/", timeout=5)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("secman serve did not come up")
-            time.sleep(0.5)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+    with serving(database_env, "--demo", "--no-duties", "--workers", "1") as base:
+        yield base
 
 
 def _log_in(page, base: str, login: str) -> None:

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
-from tests.conftest import database_environment, free_port, secman_command
+from tests.conftest import database_environment, serving
 
 pytestmark = [pytest.mark.browser]
 
@@ -38,31 +34,11 @@ DOWNLOADS = ('a[href$=".csv"], a[href$=".tar.gz"], a[href*="/checkpoints/"][href
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
            ) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("served")
-    with database_environment(request.param, directory) as env:
-        port = free_port()
-        log = directory / "serve.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [secman_command(), "serve", "--demo", "--port", str(port)],
-                env=dict(env, SECMAN_LOGIN_FAILURE_LIMIT="3"), cwd=ROOT, stdout=output,
-                stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 240
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    if requests.get(f"{base}/login/", timeout=5).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.25)
-            yield base
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
-        assert "Traceback" not in log.read_text(), log.read_text()
+    log = directory / "serve.log"
+    with database_environment(request.param, directory) as env, serving(
+            dict(env, SECMAN_LOGIN_FAILURE_LIMIT="3"), "--demo", log=log) as base:
+        yield base
+    assert "Traceback" not in log.read_text(), log.read_text()
 
 
 def _context(chromium, **options):

@@ -73,6 +73,7 @@ def test_an_action_url_opened_without_a_form_leads_to_its_page(client, demo_org)
         (f"/people/proposals/{proposal.pk}/approve/", f"/people/proposals/{proposal.pk}/"),
         (f"/people/proposals/{proposal.pk}/withdraw/", f"/people/proposals/{proposal.pk}/"),
         ("/events/verify/", "/events/"),
+        ("/compliance/report/jobs/", "/compliance/report/"),
         ("/compliance/controls/logs.automated_review/attest/",
          "/compliance/controls/logs.automated_review/"),
     ]:
