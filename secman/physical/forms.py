@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from secman.core.forms import AuthorityField
-from secman.people.choices import Role
+from secman.core.roles import Role
 from secman.people.models import Membership, Person
 from secman.physical.choices import MediaStatus, MediaType, RetirementMethod
 from secman.physical.models import Computer

@@ -19,9 +19,9 @@ from secman.authority.services import (
 )
 from secman.authority.signoff import dual_control, four_eyes, register
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
-from secman.people.choices import Role
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator
 from secman.physical.choices import ComputerStatus, MediaStatus, MediaType, RetirementMethod

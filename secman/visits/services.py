@@ -19,8 +19,8 @@ from secman.authority.choices import CaseStatus
 from secman.authority.models import ArbitrationCase
 from secman.authority.services import AuthorityLike, file_dispute, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, TeamKind
 from secman.eventlog.services import record
-from secman.people.choices import Role, TeamKind
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_board_member, leads
 from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
