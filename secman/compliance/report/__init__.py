@@ -21,10 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from secman.compliance.report.oscal import oscal, render_oscal
 from secman.core.controls import TONE, Finding, Kind, Status, worst
-from secman.documents.selectors import default_pair
-from secman.eventlog.models import Checkpoint, Event
-from secman.eventlog.selectors import restricted_classes
-from secman.eventlog.services import root_at, tree_size, write_checkpoint
 
 if TYPE_CHECKING:
     from secman.compliance.evaluation import Result
@@ -284,6 +280,9 @@ def _head(sign: bool) -> tuple[int, str, CheckpointInfo | None]:
     """(head, root of the first `head` entries, newest checkpoint). With `sign`, the
     server signs a checkpoint of the log as it is now first (the command line's operator
     holds the database and the key already); one that covers the head is reused."""
+    from secman.eventlog.models import Checkpoint
+    from secman.eventlog.services import root_at, tree_size, write_checkpoint
+
     newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
     fresh = False
     if sign and tree_size():
@@ -303,6 +302,8 @@ def _head(sign: bool) -> tuple[int, str, CheckpointInfo | None]:
 
 def _documents() -> tuple[str, str, dict[str, tuple[str, str, str]]]:
     """(SP label, SM label, {number: (title, SP text, SM text)})."""
+    from secman.documents.selectors import default_pair
+
     sp, sm = default_pair()
     texts: dict[str, list[str]] = {}
     for index, version in enumerate((sp, sm)):
@@ -320,6 +321,8 @@ def _documents() -> tuple[str, str, dict[str, tuple[str, str, str]]]:
 
 
 def _events_query(period: Period, head: int) -> Any:
+    from secman.eventlog.models import Event
+
     return Event.objects.filter(recorded_at__gte=period.start, recorded_at__lt=period.end,
                                 seq__lte=head)
 
@@ -338,6 +341,7 @@ def build(period: Period, *, fresh_checkpoint: bool = False,
 
     from secman.compliance.evaluation import by_section, evaluate
     from secman.compliance.models import Acceptance
+    from secman.eventlog.selectors import restricted_classes
 
     now = now or timezone.now()
     head, head_root, checkpoint = _head(fresh_checkpoint)
