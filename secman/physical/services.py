@@ -155,7 +155,10 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
         if emptied:
             raise RuleViolation(f"an inventoried computer keeps its {', '.join(emptied)}",
                                 section="SM 2.2.1", field=emptied[0])
-    _check_unique_computer({**changed, "vendor": changed.get("vendor", computer.vendor)},
+    # A new vendor with the recorded serial number is a new (vendor, serial) pair too.
+    _check_unique_computer({**changed, "vendor": changed.get("vendor", computer.vendor),
+                            "serial_number": changed.get("serial_number",
+                                                         computer.serial_number)},
                            exclude=computer.pk)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
@@ -288,6 +291,12 @@ def retire_computer(*, actor: Person, computer: Computer, reason: str,
 
 # --- media (2.2.3) ------------------------------------------------------------------------
 
+# The largest value the capacity column holds on every database (PositiveIntegerField).
+MAX_CAPACITY_GB = 2_147_483_647
+# Dates end in 9999; a larger year would not fit the column on every database either.
+LAST_EXPIRY_YEAR = 9999
+REPORT_LIMITS = {"location": 200, "certificate": 200}
+
 NEXT_STATUS: dict[str, set[str]] = {
     MediaStatus.PROVISIONED: {MediaStatus.IN_USE, MediaStatus.STORED, MediaStatus.RETIRED},
     MediaStatus.IN_USE: {MediaStatus.STORED, MediaStatus.RETIRED},
@@ -322,9 +331,10 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
     if media_type not in MediaType.values:
         raise RuleViolation(f"{media_type!r} is not a media type: use one of "
                             f"{', '.join(MediaType.values)}", field="media_type")
-    if not isinstance(capacity_gb, int) or capacity_gb <= 0:
-        raise RuleViolation("capacity is a whole number of gigabytes above 0",
-                            field="capacity_gb")
+    if (not isinstance(capacity_gb, int) or isinstance(capacity_gb, bool)
+            or not 0 < capacity_gb <= MAX_CAPACITY_GB):
+        raise RuleViolation(f"capacity is a whole number of gigabytes above 0 and at most "
+                            f"{MAX_CAPACITY_GB}", field="capacity_gb")
     if not erased_and_reformatted:
         raise RuleViolation("new storage media are securely erased and reformatted before "
                             "use", section="SP 2.2.3.1", field="erased_and_reformatted")
@@ -360,6 +370,9 @@ def _check_report(present: list[Person], steps_taken: str, location: str) -> Non
     if not location.strip():
         raise RuleViolation("say where the medium is now", section="SM 2.2.3",
                             field="location")
+    if len(location.strip()) > REPORT_LIMITS["location"]:
+        raise RuleViolation(f"the location is longer than {REPORT_LIMITS['location']} "
+                            "characters", section="SM 2.2.3", field="location")
 
 
 def _validate_step(media: Media, step: dict[str, Any]) -> None:
@@ -375,7 +388,8 @@ def _validate_step(media: Media, step: dict[str, Any]) -> None:
     if to in (MediaStatus.IN_USE, MediaStatus.REUSED):
         computer = (Computer.objects.filter(pk=step["computer"]).first()
                     if step.get("computer") else None)
-        if computer is None or computer.status == ComputerStatus.RETIRED:
+        if computer is None or computer.status in (ComputerStatus.ACQUIRED,
+                                                   ComputerStatus.RETIRED):
             raise RuleViolation("name the critical system (an inventoried computer that is "
                                 "not retired) it goes into: reuse only within critical "
                                 "systems", section="SP 2.2.3.2", field="computer")
@@ -391,10 +405,16 @@ def _validate_step(media: Media, step: dict[str, Any]) -> None:
         if method == RetirementMethod.LICENSED_DISPOSAL and not step.get("certificate"):
             raise RuleViolation("give the disposal facility's certificate reference",
                                 section="SP 2.2.3.3", field="certificate")
+        if len(step.get("certificate", "")) > REPORT_LIMITS["certificate"]:
+            raise RuleViolation("the certificate reference is longer than "
+                                f"{REPORT_LIMITS['certificate']} characters",
+                                section="SP 2.2.3.3", field="certificate")
         if method == RetirementMethod.SEALED:
             year = step.get("expiry_year")
-            if not isinstance(year, int) or year < timezone.localdate().year:
-                raise RuleViolation("give the year the data expires (this year or later)",
+            if (not isinstance(year, int) or isinstance(year, bool)
+                    or not timezone.localdate().year <= year <= LAST_EXPIRY_YEAR):
+                raise RuleViolation("give the year the data expires (this year or later, "
+                                    f"up to {LAST_EXPIRY_YEAR})",
                                     section="SM 2.2.3", field="expiry_year")
             if not step.get("erased"):
                 raise RuleViolation("sealed media are securely erased first",
