@@ -49,9 +49,14 @@ def _clean(fields: dict[str, Any], limits: dict[str, int]) -> dict[str, Any]:
     cleaned = {}
     for key, value in fields.items():
         value = value.strip() if isinstance(value, str) else value
-        if isinstance(value, str) and len(value) > limits.get(key, 10_000):
-            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limits[key]} "
-                                "characters", field=key)
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL cannot store NUL characters and the Event Log refuses them.
+            raise RuleViolation(f"{key.replace('_', ' ')} contains a NUL character",
+                                field=key)
+        limit = limits.get(key, 10_000)
+        if isinstance(value, str) and len(value) > limit:
+            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limit} characters",
+                                field=key)
         cleaned[key] = value
     return cleaned
 
@@ -69,7 +74,7 @@ def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike
     if unknown:
         raise RuleViolation(f"unknown facility fields: {', '.join(sorted(unknown))}")
     fields = _clean(fields, {"hosting_provider": 200, "rating": 200})
-    name = name.strip()
+    name = _clean({"name": name}, {})["name"]
     if not name or len(name) > 120:
         raise RuleViolation("a facility needs a name of at most 120 characters", field="name")
     if not fields.get("hosting_provider") or not fields.get("contract_references"):
@@ -322,7 +327,8 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
     """Inventory new media on acquisition; it enters use only erased and reformatted
     (SP 2.2.3.1)."""
     _require_hardware_role(actor, "inventorying storage media")
-    serial_number = serial_number.strip()
+    serial_number = _clean({"serial_number": serial_number, "description": description},
+                           {})["serial_number"]
     if not serial_number or len(serial_number) > 120:
         raise RuleViolation("a medium needs its serial number", field="serial_number")
     if Media.objects.filter(serial_number=serial_number).exists():
@@ -370,6 +376,7 @@ def _check_report(present: list[Person], steps_taken: str, location: str) -> Non
     if not location.strip():
         raise RuleViolation("say where the medium is now", section="SM 2.2.3",
                             field="location")
+    _clean({"steps_taken": steps_taken, "location": location}, {})
     if len(location.strip()) > REPORT_LIMITS["location"]:
         raise RuleViolation(f"the location is longer than {REPORT_LIMITS['location']} "
                             "characters", section="SM 2.2.3", field="location")
@@ -432,6 +439,7 @@ def change_media_status(*, actor: Person, media: Media, to_status: str, present:
     _require_hardware_role(actor, "changing a medium's status")
     media = Media.objects.get(pk=media.pk)  # the caller's copy may be stale
     _check_report(present, steps_taken, location)
+    _clean({"certificate": certificate}, {})
     step = {"to_status": to_status, "present": [p.pk for p in present],
             "steps_taken": steps_taken.strip(), "location": location.strip(),
             "computer": computer.pk if computer else None, "erased": bool(erased),

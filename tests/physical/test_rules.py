@@ -20,6 +20,7 @@ test_maintenance_refused_before_anyone_is_asked_to_sign          SP 4.1
 test_maintenance_signature_refused_when_the_computer_moved_on    SP 2.2.1
 test_service_risk_means_the_computer_must_retire                 SP 2.2.2
 test_retirement_needs_a_reason_and_empty_bays                    SP 2.2.2, SP 2.2.3.3
+test_text_no_column_can_hold_is_refused                          (bad input, SP 2.2.1)
 test_media_are_inventoried_by_the_hardware_roles                 SP 2.2.3.1
 test_new_media_are_erased_and_reformatted_before_use             SP 2.2.3.1
 test_media_inventory_refuses_bad_values                          SP 2.2.3.1, SM 2.2.3
@@ -371,6 +372,31 @@ def test_retirement_needs_a_reason_and_empty_bays(org, rack):
     with no_change(RuleViolation, "this step starts from"):
         services.retire_computer(actor=org.axel, computer=rack, reason="again")
     assert controls.media_in_retired_computers() == []
+
+
+@pytest.mark.parametrize(("call", "message", "field"), [
+    ("computer", "asset tag contains a NUL character", "asset_tag"),
+    ("notes", "acquisition notes is longer than 10000 characters", "acquisition_notes"),
+    ("facility", "name contains a NUL character", "name"),
+    ("media", "serial number contains a NUL character", "serial_number"),
+    ("step", "steps taken contains a NUL character", "steps_taken"),
+    ("certificate", "certificate contains a NUL character", "certificate"),
+])
+def test_text_no_column_can_hold_is_refused(org, rack, call, message, field):
+    media = provision(org)
+    calls = {
+        "computer": lambda: acquired(org, "CA\x0009"),
+        "notes": lambda: acquired(org, "CA-0009", acquisition_notes="n" * 10_001),
+        "facility": lambda: services.record_facility(actor=org.axel, name="Ede\x00",
+                                                     authority="SP 2.1", **FACILITY),
+        "media": lambda: provision(org, "D\x002"),
+        "step": lambda: step(org, media, "stored", erased=True, steps_taken="wiped\x00"),
+        "certificate": lambda: step(org, media, "retired", method="licensed_disposal",
+                                    certificate="W\x00"),
+    }
+    with no_change(RuleViolation, message) as info:
+        calls[call]()
+    assert info.value.field == field
 
 
 # --- storage media (SP/SM 2.2.3) -----------------------------------------------------------
