@@ -25,6 +25,7 @@ test_each_report_comes_from_the_right_person_once                SP 4.2.4
 test_reports_are_filed_once_people_have_been_on_site             SP 4.2.4
 test_a_visit_closes_with_two_reports_once_everyone_left          SP 4.2.4, SM 2.3.3
 test_the_close_is_reported_to_the_sysadmin_list                  SM 2.3.3, SP 2.3.3
+test_the_controls_find_what_time_breaks                          SM 2.3.1, SP 2.3
 test_emergency_access_is_recorded_by_a_sysadmin_or_access_engineer  SP 2.3.4
 test_emergency_access_needs_its_circumstances_and_real_times     SP 2.3.4
 test_emergency_access_files_a_dispute_and_waits_for_a_ruling     SP 2.3.4, SM 2.3.4
@@ -442,6 +443,18 @@ def test_the_close_is_reported_to_the_sysadmin_list(physical, visited, settings,
     services.close_visit(actor=physical.sam, visit=visited)
     entry = Event.objects.get(action="visits.visit.close")
     assert entry.details["mailed_to"] == "sysadmins@lists.example.org"
+
+
+def test_the_controls_find_what_time_breaks(physical, authorised_visit):
+    org = physical
+    services.check_in(actor=org.axel, visit=authorised_visit, people=[org.axel, org.sam])
+    assert controls.visit_findings() == []
+    Visit.objects.filter(pk=authorised_visit.pk).update(  # the window ends, nobody left
+        window_end=timezone.now() - dt.timedelta(minutes=1))
+    assert [f.section for f in controls.visit_findings()] == ["SM 2.3.1"]
+    alone = emergency(org, people=[org.sam])  # an emergency may have one person on site
+    findings = {(f.section, f.url) for f in controls.visit_findings()}
+    assert ("SP 2.3", alone.get_absolute_url()) in findings
 
 
 # --- emergency access (SP/SM 2.3.4) ---------------------------------------------------------
