@@ -30,6 +30,7 @@ from secman.people.choices import (
     Role,
     TeamKind,
 )
+from secman.people.lifecycles import PROPOSAL
 from secman.people.models import (
     AccessList,
     ListChangeProposal,
@@ -422,10 +423,9 @@ def propose_list_change(
     return proposal
 
 
-def _pending(proposal: ListChangeProposal) -> ListChangeProposal:
+def _locked_for(proposal: ListChangeProposal, to: ProposalStatus) -> ListChangeProposal:
     locked = ListChangeProposal.objects.select_for_update().get(pk=proposal.pk)
-    if locked.status != ProposalStatus.PENDING:
-        raise RuleViolation(f"this proposal is {locked.get_status_display().lower()} already")
+    PROPOSAL.check(locked.status, to)
     return locked
 
 
@@ -448,7 +448,7 @@ def approve_proposal(
     if not is_board_member(actor):
         raise NotAllowed("only a Board member records the Board's approval", section=SECTION)
     with transaction.atomic():
-        proposal = _pending(proposal)
+        proposal = _locked_for(proposal, ProposalStatus.APPROVED)
         decision_row, authority = _board_decision(decision)
         access_list, person = proposal.access_list, proposal.person
         now = timezone.now()
@@ -486,7 +486,7 @@ def reject_proposal(
     if not is_board_member(actor):
         raise NotAllowed("only a Board member records the Board's rejection", section=SECTION)
     with transaction.atomic():
-        proposal = _pending(proposal)
+        proposal = _locked_for(proposal, ProposalStatus.REJECTED)
         decision_row, authority = _board_decision(decision, carried=False)
         proposal.status = ProposalStatus.REJECTED
         proposal.decision = decision_row
@@ -510,7 +510,7 @@ def withdraw_proposal(
     if not reason.strip():
         raise RuleViolation("say why the proposal is withdrawn", field="reason")
     with transaction.atomic():
-        proposal = _pending(proposal)
+        proposal = _locked_for(proposal, ProposalStatus.WITHDRAWN)
         proposal.status = ProposalStatus.WITHDRAWN
         proposal.decided_at = timezone.now()
         proposal.save(update_fields=["status", "decided_at"])
