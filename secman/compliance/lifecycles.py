@@ -16,7 +16,7 @@ OCCURRENCE = register(Lifecycle(
         Transition("second_signoff", (O.AWAITING_SIGNOFF,), O.DONE,
                    "a second team member signs off", "SP 1.2"),
         Transition("reopen", (O.AWAITING_SIGNOFF,), O.OPEN,
-                   "reopen: the sign-off request expired or was withdrawn", "SP 1.2"),
+                   "reopen (the sign-off request expired or was withdrawn)", "SP 1.2"),
         Transition("skip", (O.OPEN,), O.SKIPPED,
                    "skip under a Board decision or Arbitration ruling", "SP 1.2"),
     ),

@@ -99,15 +99,16 @@ class Lifecycle:
     def _refusal(self, source: str, target: str, step: str,
                  wanted: list[tuple[str, Transition]]) -> str:
         now = f"this {self.noun} is {self.label(source)}"
-        sources = _either(self.label(s) for s in self.states.values
-                          if any(s == start for start, _ in wanted))
+        one = f"{'an' if self.noun[:1] in 'aeiou' else 'a'} {self.noun}"
+        # Where the wanted move starts; a step that stays put does not "become" its state.
+        starts = {s for s, t in wanted if step or t.target is not None}
+        sources = _either(self.label(s) for s in self.states.values if s in starts)
         if step and wanted:
-            refusal = (f"{now}; “{wanted[0][1].verb}” is only for a {self.noun} that is "
-                       f"{sources}")
+            refusal = f"{now}; “{wanted[0][1].verb}” is only for {one} that is {sources}"
         else:
             refusal = f"{now}; it cannot become {self.label(target)}"
-            if wanted:
-                refusal += f": only a {self.noun} that is {sources} can"
+            if starts:
+                refusal += f": only {one} that is {sources} can"
         possible = self.moves_from(source)
         if not possible:
             return refusal + "; it does not change any more"
@@ -186,8 +187,11 @@ def main(argv: list[str]) -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secman.settings")
     django.setup()
+    # Run as `python -m`, this file is __main__; the apps register with the module itself.
+    from secman.core import lifecycle
+
     target = Path(argv[0]) if argv else DOCS
-    target.write_text(markdown(registered()), encoding="utf-8")
+    target.write_text(lifecycle.markdown(lifecycle.registered()), encoding="utf-8")
     print(f"wrote {target}")
     return 0
 

@@ -497,7 +497,7 @@ def rule(org, filed):
 
 @pytest.mark.parametrize(("path", "refused", "words"), [
     ([CaseStatus.RULED], CaseStatus.RUNNING, "this case is ruled; it cannot become running: "
-                                             "only a case that is filed or running can; "
+                                             "only a case that is filed can; "
                                              "possible now: close"),
     ([CaseStatus.RULED], CaseStatus.FILED, "this case is ruled; it cannot become filed"),
     ([CaseStatus.RULED, CaseStatus.CLOSED], CaseStatus.RUNNING,
