@@ -164,7 +164,7 @@ def authorise_visit(
     reference = _text(reference, "reference", "the authorisation reference", 200)
     with transaction.atomic():
         visit = _locked(visit)
-        VISIT.check(visit.status, VisitStatus.AUTHORISED)
+        VISIT.check(visit.status, VisitStatus.AUTHORISED, field="visit")
         authority_row = resolve_authority(authority)
         visit.status = VisitStatus.AUTHORISED
         visit.authorisation_reference = reference
@@ -191,7 +191,7 @@ def check_in(
     profiles = {person.pk: _authorised_profile(person) for person in newcomers}
     with transaction.atomic():
         visit = _locked(visit)
-        VISIT.check(visit.status, VisitStatus.ON_SITE, step="check_in")
+        VISIT.check(visit.status, VisitStatus.ON_SITE, step="check_in", field="visit")
         if not visit.window_start <= moment <= visit.window_end:
             raise RuleViolation(
                 f"the visit is authorised from {_fmt(visit.window_start)} to "
@@ -241,7 +241,7 @@ def check_out(
                    if p.checked_out_at is None and p.person_id not in leaving_ids]
         # When the last people leave, the visit has left the site.
         VISIT.check(visit.status, VisitStatus.ON_SITE if staying else VisitStatus.LEFT,
-                    step="check_out")
+                    step="check_out", field="visit")
         if actor.pk not in rows and not is_access_engineer(actor):
             raise NotAllowed("check-outs are recorded by someone on the visit or an Access "
                              "Engineer", section="SM 2.3.2")
@@ -281,7 +281,7 @@ def file_report(*, actor: Person, visit: Visit, kind: str, text: str) -> VisitRe
     text = _text(text, "text", "the report: a short description of what was done")
     with transaction.atomic():
         visit = _locked(visit)
-        VISIT.check(visit.status, visit.status, step="report")
+        VISIT.check(visit.status, visit.status, step="report", field="visit")
         mine = visit.participants.filter(person=actor).first()
         if kind == ReportKind.ACCESS_ENGINEER:
             if mine is None or mine.role != OnSiteRole.ACCESS_ENGINEER:
@@ -306,7 +306,7 @@ def close_visit(*, actor: Person, visit: Visit) -> Visit:
     why it is not mailed (the list is not configured)."""
     with transaction.atomic():
         visit = _locked(visit)
-        VISIT.check(visit.status, VisitStatus.CLOSED)
+        VISIT.check(visit.status, VisitStatus.CLOSED, field="visit")
         if not (visit.participants.filter(person=actor).exists()
                 or is_access_engineer(actor)):
             raise NotAllowed("a visit is closed by someone who was on it or an Access "
@@ -413,7 +413,7 @@ def link_ruling(*, actor: Person, visit: Visit, case: ArbitrationCase | str) -> 
     with transaction.atomic():
         visit = _locked(visit)
         # Only an emergency access starts awaiting a ruling (record_emergency).
-        VISIT.check(visit.status, VisitStatus.LEFT, step="ruling")
+        VISIT.check(visit.status, VisitStatus.LEFT, step="ruling", field="visit")
         authority_row = resolve_authority(case)
         visit.ruling = case
         visit.status = VisitStatus.LEFT
