@@ -22,13 +22,15 @@ def snapshot(*tables: type[models.Model]) -> dict[str, list[dict[str, Any]]]:
 @contextmanager
 def refused(exc_type: type[Exception], match: str, *tables: type[models.Model],
             section: str | None = None) -> Iterator[Any]:
-    """The block must raise `exc_type` with `match` in its message (and the section, when
-    given) and leave the Event Log and `tables` unchanged, row for row."""
+    """The block must raise `exc_type` with `match` in its message (and the section, or one
+    of its subsections, when given) and leave the Event Log and `tables` unchanged, row
+    for row."""
     before = snapshot(*tables)
     with pytest.raises(exc_type, match=match) as info:
         yield info
     if section is not None:
-        assert info.value.section == section, info.value
+        found = info.value.section or ""
+        assert found == section or found.startswith(section + "."), info.value
     assert snapshot(*tables) == before
 
 

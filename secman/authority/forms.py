@@ -58,7 +58,7 @@ class CaseForm(forms.Form):
 
 
 class CaseUpdateForm(forms.Form):
-    """Offers the statuses the case can move to (services.CASE_MOVES); the ruling fields
+    """Offers the statuses the case can move to (lifecycles.CASE); the ruling fields
     only while a ruling can still be recorded."""
 
     status = forms.ChoiceField(choices=CaseStatus.choices)
@@ -66,7 +66,7 @@ class CaseUpdateForm(forms.Form):
                                help_text="Only with the status 'ruled'.")
     ruling_summary = forms.CharField(widget=forms.Textarea, required=False)
 
-    def __init__(self, *args: Any, moves: frozenset[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, moves: set[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [  # type: ignore[attr-defined]
             (value, label) for value, label in CaseStatus.choices if value in moves]

@@ -12,6 +12,7 @@ from django.db.models import Exists
 from django.utils import timezone
 
 from secman.authority.choices import CaseStatus, SignOffStatus, Vote
+from secman.authority.lifecycles import CASE, SIGNOFF
 from secman.authority.models import (
     ArbitrationCase,
     Authority,
@@ -345,19 +346,6 @@ def file_dispute(*, actor: Person, title: str, circumstances: str,
     return case
 
 
-# Where a case may go from each status (staying put is a reassignment). A ruling stands:
-# a ruled case can only be closed, and a closed or withdrawn case does not change.
-CASE_MOVES: dict[str, frozenset[str]] = {
-    CaseStatus.FILED: frozenset({CaseStatus.FILED, CaseStatus.RUNNING, CaseStatus.RULED,
-                                 CaseStatus.WITHDRAWN}),
-    CaseStatus.RUNNING: frozenset({CaseStatus.RUNNING, CaseStatus.RULED,
-                                   CaseStatus.WITHDRAWN}),
-    CaseStatus.RULED: frozenset({CaseStatus.CLOSED}),
-    CaseStatus.CLOSED: frozenset(),
-    CaseStatus.WITHDRAWN: frozenset(),
-}
-
-
 def update_case(
     *,
     actor: Person,
@@ -374,13 +362,7 @@ def update_case(
         raise NotAllowed("only Arbitrators and Case Managers update Arbitration cases")
     if status not in CaseStatus.values:
         raise RuleViolation(f"{status!r} is not a case status", field="status")
-    if status not in CASE_MOVES[case.status]:
-        now = CaseStatus(case.status).label.lower()
-        allowed = " or ".join(CaseStatus(s).label.lower()
-                              for s in CaseStatus.values if s in CASE_MOVES[case.status])
-        raise RuleViolation(f"a {now} case cannot become {CaseStatus(status).label.lower()}"
-                            + (f"; it can become {allowed}" if allowed else
-                               "; it does not change any more"), field="status")
+    CASE.check(case.status, status, field="status")  # staying put is a reassignment
     _check_case_people(arbitrator, case_manager)
     if status == CaseStatus.RULED:
         if not ruled_on or not ruling_summary.strip():
@@ -476,7 +458,8 @@ def slots_for(person: Person, request: SignOffRequest, held: set[Role] | None = 
 
     A page asking about many requests passes the person's roles (`held`, from roles_of)
     and prefetches the requests' sign-offs, so asking costs no query per request."""
-    if request.status != SignOffStatus.PENDING or request.is_expired:
+    signing = any(t.name == "sign" for t in SIGNOFF.moves_from(request.status))
+    if not signing or request.is_expired:
         return []
     signed = list(request.signoffs.all())
     if any(signoff.person_id == person.pk for signoff in signed):
@@ -494,9 +477,10 @@ def sign(
     with transaction.atomic():
         # Lock the request so two last signatures cannot both complete it.
         request = SignOffRequest.objects.select_for_update().get(pk=request.pk)
-        if request.status != SignOffStatus.PENDING:
-            raise RuleViolation(f"this request is {request.get_status_display().lower()}; "
-                                "it takes no more sign-offs")
+        open_names = open_slots(request)
+        # The last signature completes the request.
+        SIGNOFF.check(request.status, SignOffStatus.COMPLETE if len(open_names) == 1
+                      else SignOffStatus.PENDING, step="sign")
         if request.is_expired:
             raise RuleViolation(
                 f"this request expired at {request.expires_at:%Y-%m-%d %H:%M} UTC; open a "
@@ -508,7 +492,6 @@ def sign(
                 section="SP 1.2",
             )
         requirement = Requirement.from_json(request.requirement)
-        open_names = open_slots(request)
         by_name = {s.name: s for s in requirement.slots}
         candidates = [slot] if slot else open_names
         held = roles_of(actor)
@@ -538,6 +521,7 @@ def sign(
 
 
 def _complete(request: SignOffRequest) -> None:
+    SIGNOFF.check(request.status, SignOffStatus.COMPLETE)
     request.status = SignOffStatus.COMPLETE
     request.completed_at = timezone.now()
     request.save(update_fields=["status", "completed_at"])
@@ -576,8 +560,7 @@ def withdraw_signoff(*, actor: Person, request: SignOffRequest, reason: str) -> 
         raise RuleViolation("say why the request is withdrawn", field="reason")
     with transaction.atomic():
         request = SignOffRequest.objects.select_for_update().get(pk=request.pk)
-        if request.status != SignOffStatus.PENDING:
-            raise RuleViolation("only a pending request can be withdrawn")
+        SIGNOFF.check(request.status, SignOffStatus.WITHDRAWN)
         request.status = SignOffStatus.WITHDRAWN
         request.save(update_fields=["status"])
         record("signoff.withdraw", actor=actor, authority=request.authority, subject=request,

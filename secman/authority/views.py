@@ -15,6 +15,7 @@ from secman.authority.forms import (
     SignForm,
     SignOffRequestForm,
 )
+from secman.authority.lifecycles import CASE, SIGNOFF
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
 from secman.authority.signoff import TASK, Requirement, dual_control, four_eyes, label_for
 from secman.core.roles import Role
@@ -78,7 +79,7 @@ def cases(request: HttpRequest) -> HttpResponse:
 def case(request: HttpRequest, number: str) -> HttpResponse:
     subject = get_object_or_404(ArbitrationCase, number=number)
     me = actor_of(request)
-    moves = services.CASE_MOVES[subject.status]
+    moves = {t.target_from(subject.status) for t in CASE.moves_from(subject.status)}
     if not moves:  # closed or withdrawn: nothing to update
         return render(request, "authority/case.html", {"case": subject, "form": None})
     form = CaseUpdateForm(request.POST or None, moves=moves, initial={
@@ -135,7 +136,7 @@ def signoff(request: HttpRequest, pk: int) -> HttpResponse:
         "request_": subject, "requirement": requirement,
         "slots": [(slot, signed.get(slot.name)) for slot in requirement.slots],
         "form": form if my_slots else None, "action_label": label_for(subject.action),
-        "may_withdraw": (subject.status == SignOffStatus.PENDING
+        "may_withdraw": (SIGNOFF.allowed(subject.status, SignOffStatus.WITHDRAWN)
                          and services.may_withdraw_signoff(me, subject)),
     })
 

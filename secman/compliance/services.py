@@ -28,6 +28,7 @@ from secman.authority.services import (
 )
 from secman.authority.signoff import four_eyes, register
 from secman.compliance import schedules
+from secman.compliance.lifecycles import OCCURRENCE
 from secman.compliance.models import (
     Acceptance,
     AcceptanceKind,
@@ -287,9 +288,9 @@ def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
     with transaction.atomic():
         occurrence = Occurrence.objects.select_for_update().select_related("duty").get(
             pk=occurrence.pk)
-        if occurrence.status != OccurrenceStatus.OPEN:
-            raise RuleViolation(f"this occurrence is {occurrence.get_status_display().lower()}"
-                                "; it cannot be completed again")
+        OCCURRENCE.check(occurrence.status, OccurrenceStatus.AWAITING_SIGNOFF
+                         if occurrence.duty.four_eyes else OccurrenceStatus.DONE,
+                         step="complete")
         if occurrence.period_start > timezone.now():
             raise RuleViolation(f"this occurrence covers the period from "
                                 f"{occurrence.period_start:%Y-%m-%d %H:%M} UTC; it cannot be "
@@ -327,8 +328,7 @@ def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
 
 def _duty_signed(request: SignOffRequest) -> None:
     occurrence = Occurrence.objects.select_for_update().get(pk=request.payload["occurrence"])
-    if occurrence.status != OccurrenceStatus.AWAITING_SIGNOFF:
-        raise RuleViolation("this occurrence no longer awaits a sign-off")
+    OCCURRENCE.check(occurrence.status, OccurrenceStatus.DONE, step="second_signoff")
     occurrence.status = OccurrenceStatus.DONE
     occurrence.save(update_fields=["status"])
     record("compliance.duty.complete", actor=None, actor_label="secman (four eyes complete)",
@@ -352,6 +352,7 @@ def reopen_expired_signoffs() -> int:
                            .filter(~Q(signoff__status=SignOffStatus.COMPLETE) & stale)
                            .select_related("duty", "signoff", "signoff__authority")):
             request = occurrence.signoff
+            OCCURRENCE.check(occurrence.status, OccurrenceStatus.OPEN, step="reopen")
             occurrence.status, occurrence.signoff = OccurrenceStatus.OPEN, None
             occurrence.save(update_fields=["status", "signoff"])
             withdrawn = request is not None and request.status == SignOffStatus.WITHDRAWN
@@ -381,9 +382,7 @@ def skip_occurrence(*, actor: Person, occurrence: Occurrence, reason: str,
             authority, kinds=[AuthorityKind.BOARD_DECISION, AuthorityKind.ARBITRATION],
             why="skipping a duty the manual demands")
         occurrence = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
-        if occurrence.status != OccurrenceStatus.OPEN:
-            raise RuleViolation(f"this occurrence is {occurrence.get_status_display().lower()}"
-                                "; only an open one can be skipped")
+        OCCURRENCE.check(occurrence.status, OccurrenceStatus.SKIPPED)
         occurrence.status = OccurrenceStatus.SKIPPED
         occurrence.skip_reason = reason.strip()
         occurrence.authority = authority_row

@@ -18,7 +18,8 @@ from secman.compliance.forms import (
     SkipForm,
     WithdrawForm,
 )
-from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence, OccurrenceStatus
+from secman.compliance.lifecycles import OCCURRENCE
+from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence
 from secman.core.accounts import person_for_user
 from secman.core.controls import TONE, Kind, Status, control
 from secman.core.errors import NotAllowed
@@ -161,13 +162,12 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
             "Recorded; it is done when a second team member signs off.")
         if done:
             return redirect(item)
+    moves = {t.name for t in OCCURRENCE.moves_from(item.status)}
     return render(request, "compliance/occurrence.html", {
         "occurrence": item, "control": declared, "form": form, "skip_form": skip_form,
         "overdue": item.is_overdue(),
-        "may_complete": (item.status == OccurrenceStatus.OPEN
-                         and services.may_perform(me, item.duty.owner)),
-        "may_skip": (item.status == OccurrenceStatus.OPEN
-                     and services.may_skip(me, item.duty.owner)),
+        "may_complete": ("complete" in moves and services.may_perform(me, item.duty.owner)),
+        "may_skip": "skip" in moves and services.may_skip(me, item.duty.owner),
     })
 
 

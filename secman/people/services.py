@@ -23,6 +23,7 @@ from secman.core.roles import CRITICAL_TEAMS, TEAM_ROLES, Role, TeamKind
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.choices import ChangeKind, ListKind, ProposalStatus
+from secman.people.lifecycles import PROPOSAL
 from secman.people.models import (
     AccessList,
     ListChangeProposal,
@@ -415,10 +416,9 @@ def propose_list_change(
     return proposal
 
 
-def _pending(proposal: ListChangeProposal) -> ListChangeProposal:
+def _locked_for(proposal: ListChangeProposal, to: ProposalStatus) -> ListChangeProposal:
     locked = ListChangeProposal.objects.select_for_update().get(pk=proposal.pk)
-    if locked.status != ProposalStatus.PENDING:
-        raise RuleViolation(f"this proposal is {locked.get_status_display().lower()} already")
+    PROPOSAL.check(locked.status, to)
     return locked
 
 
@@ -440,7 +440,7 @@ def approve_proposal(
     if not is_board_member(actor):
         raise NotAllowed("only a Board member records the Board's approval", section=SECTION)
     with transaction.atomic():
-        proposal = _pending(proposal)
+        proposal = _locked_for(proposal, ProposalStatus.APPROVED)
         decision_row, authority = _board_decision(decision)
         access_list, person = proposal.access_list, proposal.person
         now = timezone.now()
@@ -478,7 +478,7 @@ def reject_proposal(
     if not is_board_member(actor):
         raise NotAllowed("only a Board member records the Board's rejection", section=SECTION)
     with transaction.atomic():
-        proposal = _pending(proposal)
+        proposal = _locked_for(proposal, ProposalStatus.REJECTED)
         decision_row, authority = _board_decision(decision, carried=False)
         proposal.status = ProposalStatus.REJECTED
         proposal.decision = decision_row
@@ -502,7 +502,7 @@ def withdraw_proposal(
     if not reason.strip():
         raise RuleViolation("say why the proposal is withdrawn", field="reason")
     with transaction.atomic():
-        proposal = _pending(proposal)
+        proposal = _locked_for(proposal, ProposalStatus.WITHDRAWN)
         proposal.status = ProposalStatus.WITHDRAWN
         proposal.decided_at = timezone.now()
         proposal.save(update_fields=["status", "decided_at"])

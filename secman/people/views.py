@@ -23,6 +23,7 @@ from secman.people.forms import (
     ProposalForm,
     ReasonForm,
 )
+from secman.people.lifecycles import PROPOSAL
 from secman.people.models import AccessList, ListChangeProposal, Membership, Person, Team
 from secman.people.rules import LIST_RULES
 from secman.people.selectors import (
@@ -220,16 +221,17 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
     )
     me = actor_of(request)
     is_board = is_board_member(me)
-    deciding = is_board and subject.status == ProposalStatus.PENDING
+    moves = {t.name for t in PROPOSAL.moves_from(subject.status)}
     return render(request, "people/proposal.html", {
-        "proposal": subject,
+        "proposal": subject, "moves": moves,
         "approve_form": DecideProposalForm(verdict="approve", prefix="approve")
-        if deciding else None,
+        if is_board and "approve" in moves else None,
         "reject_form": DecideProposalForm(verdict="reject", prefix="reject")
-        if deciding else None,
+        if is_board and "reject" in moves else None,
         "withdraw_form": ReasonForm(),
         "is_board": is_board,
-        "may_withdraw": me.pk == subject.proposed_by_id or manages_list(me, subject.access_list),
+        "may_withdraw": "withdraw" in moves and (
+            me.pk == subject.proposed_by_id or manages_list(me, subject.access_list)),
     })
 
 

@@ -38,6 +38,18 @@ class ComputerStepForm(forms.Form):
                            "or the reason (service risk, retirement).")
     authority = AuthorityField(initial="SP 2.2.1")
 
+    def __init__(self, *args: Any, offered: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_only(self.fields["step"], offered)
+
+
+def offer_only(field: forms.Field, offered: list[str]) -> None:
+    """Show only the moves the lifecycle allows now, but accept any declared one: a move
+    posted from a page that has gone stale reaches the service, which says why not."""
+    field.widget.choices = [  # type: ignore[attr-defined]
+        (value, label) for value, label in field.choices  # type: ignore[attr-defined]
+        if value in offered]
+
 
 def present_field() -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(
@@ -83,8 +95,9 @@ class MediaStepForm(forms.Form):
     steps_taken = forms.CharField(widget=forms.Textarea)
     authority = AuthorityField(initial="SP 2.2.3")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, offered: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        offer_only(self.fields["to_status"], offered)
         self.fields["present"] = present_field()
 
 

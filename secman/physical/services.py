@@ -25,6 +25,7 @@ from secman.eventlog.services import record
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator
 from secman.physical.choices import ComputerStatus, MediaStatus, MediaType, RetirementMethod
+from secman.physical.lifecycles import COMPUTER, MEDIA
 from secman.physical.models import Computer, Facility, FacilityRevision, Media, MediaReport
 
 MAINTENANCE = "physical.computer.maintenance"
@@ -177,14 +178,13 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
     return computer
 
 
-def _move(computer: Computer, *, actor: Person | None, to: ComputerStatus,
-          allowed_from: set[ComputerStatus], authority: Any, action: str, details: dict[str, Any],
+def _move(computer: Computer, *, actor: Person | None, to: ComputerStatus, authority: Any,
+          action: str, details: dict[str, Any],
           signoffs: list[dict[str, Any]] | None = None) -> Computer:
+    """The one way a computer changes status: along the COMPUTER lifecycle, with its
+    entry."""
     computer = Computer.objects.select_for_update().get(pk=computer.pk)
-    if computer.status not in allowed_from:
-        allowed = ", ".join(ComputerStatus(s).label.lower() for s in sorted(allowed_from))
-        raise RuleViolation(f"{computer} is {computer.get_status_display().lower()}; this "
-                            f"step starts from {allowed}", section="SP 2.2.1")
+    COMPUTER.check(computer.status, to)
     before = computer.status
     computer.status = to
     for key, value in details.pop("_set", {}).items():
@@ -206,7 +206,6 @@ def inventory_computer(*, actor: Person, computer: Computer,
                             section="SM 2.2.1", field=missing[0])
     with transaction.atomic():
         return _move(computer, actor=actor, to=ComputerStatus.INVENTORIED,
-                     allowed_from={ComputerStatus.ACQUIRED},
                      authority=resolve_authority(authority),
                      action="physical.computer.inventory", details={})
 
@@ -225,7 +224,6 @@ def put_in_service(*, actor: Person, computer: Computer, legal_owner: str,
                             section="SM 2.2.1", field="legal_owner")
     with transaction.atomic():
         return _move(computer, actor=actor, to=ComputerStatus.IN_SERVICE,
-                     allowed_from={ComputerStatus.INVENTORIED, ComputerStatus.MAINTENANCE},
                      authority=resolve_authority(authority),
                      action="physical.computer.in_service",
                      details={"legal_owner": legal_owner.strip(),
@@ -239,9 +237,7 @@ def request_maintenance(*, actor: Person, computer: Computer, work: str,
     maintenance when both have signed."""
     _require_hardware_role(actor, "hardware maintenance")
     computer = Computer.objects.get(pk=computer.pk)
-    if computer.status != ComputerStatus.IN_SERVICE:
-        raise RuleViolation(f"{computer} is {computer.get_status_display().lower()}, not in "
-                            "service")
+    COMPUTER.check(computer.status, ComputerStatus.MAINTENANCE)  # before anyone signs
     if not work.strip():
         raise RuleViolation("say what maintenance is to be done", field="work")
     return request_signoff(
@@ -252,8 +248,7 @@ def request_maintenance(*, actor: Person, computer: Computer, work: str,
 
 def _maintenance_signed(request: SignOffRequest) -> None:
     computer = Computer.objects.get(pk=request.payload["computer"])
-    _move(computer, actor=None, to=ComputerStatus.MAINTENANCE,
-          allowed_from={ComputerStatus.IN_SERVICE}, authority=request.authority,
+    _move(computer, actor=None, to=ComputerStatus.MAINTENANCE, authority=request.authority,
           action="physical.computer.maintenance", signoffs=signoff_summary(request),
           details={"work": request.payload["work"], "signoff_request": request.pk})
 
@@ -269,8 +264,6 @@ def record_service_risk(*, actor: Person, computer: Computer, reason: str,
         raise RuleViolation("describe the service and its security risk", field="reason")
     with transaction.atomic():
         return _move(computer, actor=actor, to=ComputerStatus.MUST_RETIRE,
-                     allowed_from={ComputerStatus.INVENTORIED, ComputerStatus.IN_SERVICE,
-                                   ComputerStatus.MAINTENANCE},
                      authority=resolve_authority(authority),
                      action="physical.computer.service_risk",
                      details={"reason": reason.strip(),
@@ -287,7 +280,6 @@ def retire_computer(*, actor: Person, computer: Computer, reason: str,
                             "first", section="SP 2.2.3.3")
     with transaction.atomic():
         return _move(computer, actor=actor, to=ComputerStatus.RETIRED,
-                     allowed_from=set(ComputerStatus) - {ComputerStatus.RETIRED},
                      authority=resolve_authority(authority),
                      action="physical.computer.retire",
                      details={"reason": reason.strip(),
@@ -301,14 +293,6 @@ MAX_CAPACITY_GB = 2_147_483_647
 # Dates end in 9999; a larger year would not fit the column on every database either.
 LAST_EXPIRY_YEAR = 9999
 REPORT_LIMITS = {"location": 200, "certificate": 200}
-
-NEXT_STATUS: dict[str, set[str]] = {
-    MediaStatus.PROVISIONED: {MediaStatus.IN_USE, MediaStatus.STORED, MediaStatus.RETIRED},
-    MediaStatus.IN_USE: {MediaStatus.STORED, MediaStatus.RETIRED},
-    MediaStatus.STORED: {MediaStatus.REUSED, MediaStatus.RETIRED},
-    MediaStatus.REUSED: {MediaStatus.STORED, MediaStatus.RETIRED},
-    MediaStatus.RETIRED: set(),
-}
 
 
 def _people(ids: list[int]) -> list[Person]:
@@ -385,13 +369,18 @@ def _check_report(present: list[Person], steps_taken: str, location: str) -> Non
 def _validate_step(media: Media, step: dict[str, Any]) -> None:
     to = step["to_status"]
     if media.status == MediaStatus.RETIRED and to == "destroyed":
+        # Not a move: a sealed medium stays retired; its destruction is recorded on it.
         if media.retirement_method != RetirementMethod.SEALED:
             raise RuleViolation(f"{media} is retired already and not sealed")
         return
-    if to not in NEXT_STATUS.get(media.status, set()):
-        allowed = ", ".join(sorted(NEXT_STATUS[media.status])) or "nothing"
-        raise RuleViolation(f"{media} is {media.get_status_display().lower()}; it can go "
-                            f"to {allowed}", section="SP 2.2.3")
+    if to == "destroyed":
+        raise RuleViolation(
+            f"this medium is {media.get_status_display()}: only a sealed, retired medium is "
+            "destroyed later; to destroy it now, retire it with the method destroyed",
+            section="SP 2.2.3.3", field="to_status")
+    if to not in MediaStatus.values:
+        raise RuleViolation(f"{to!r} is not a status of storage media", field="to_status")
+    MEDIA.check(media.status, to)
     if to in (MediaStatus.IN_USE, MediaStatus.REUSED):
         computer = (Computer.objects.filter(pk=step["computer"]).first()
                     if step.get("computer") else None)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from secman.core.views import actor_of, perform
 from secman.eventlog.selectors import history_for
 from secman.physical import controls, csvio, services
-from secman.physical.choices import ComputerStatus, MediaStatus
+from secman.physical.choices import ComputerStatus, MediaStatus, RetirementMethod
 from secman.physical.forms import (
     ComputerForm,
     ComputerStepForm,
@@ -20,6 +20,7 @@ from secman.physical.forms import (
     MediaForm,
     MediaStepForm,
 )
+from secman.physical.lifecycles import COMPUTER, MEDIA
 from secman.physical.models import Computer, Facility, Media
 
 
@@ -59,7 +60,8 @@ def computer_new(request: HttpRequest) -> HttpResponse:
 def computer(request: HttpRequest, pk: int) -> HttpResponse:
     me = _reader(request)
     subject = get_object_or_404(Computer, pk=pk)
-    form = ComputerStepForm(request.POST or None)
+    offered = [t.name for t in COMPUTER.moves_from(subject.status)]
+    form = ComputerStepForm(request.POST or None, offered=offered)
     if request.method == "POST" and form.is_valid():
         step, note = form.cleaned_data["step"], form.cleaned_data["note"]
         authority = form.cleaned_data["authority"]
@@ -79,7 +81,7 @@ def computer(request: HttpRequest, pk: int) -> HttpResponse:
         if result is not None:
             return redirect(result)
     return render(request, "physical/computer.html", {
-        "computer": subject, "form": form, "media": subject.media.all(),
+        "computer": subject, "form": form, "offered": offered, "media": subject.media.all(),
         "missing": subject.missing_inventory(), "history": history_for(subject, me)})
 
 
@@ -135,7 +137,11 @@ def media_new(request: HttpRequest) -> HttpResponse:
 def media_item(request: HttpRequest, pk: int) -> HttpResponse:
     me = _reader(request)
     subject = get_object_or_404(Media.objects.select_related("computer"), pk=pk)
-    form = MediaStepForm(request.POST or None, initial={"location": subject.location})
+    offered = [t.target_from(subject.status) for t in MEDIA.moves_from(subject.status)]
+    if subject.retirement_method == RetirementMethod.SEALED and not subject.destroyed_at:
+        offered.append("destroyed")  # not a move: a sealed medium stays retired
+    form = MediaStepForm(request.POST or None, offered=offered,
+                         initial={"location": subject.location})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["present"] = list(data["present"])
@@ -146,7 +152,7 @@ def media_item(request: HttpRequest, pk: int) -> HttpResponse:
         if result is not None:
             return redirect(result)
     return render(request, "physical/media_item.html", {
-        "media": subject, "form": form,
+        "media": subject, "form": form, "offered": offered,
         "reports": subject.reports.prefetch_related("present").select_related("authority"),
         "history": history_for(subject, me)})
 

@@ -24,6 +24,7 @@ from secman.eventlog.services import record
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_board_member, leads
 from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
+from secman.visits.lifecycles import VISIT
 from secman.visits.models import Device, Holding, Participant, Visit, VisitReport
 from secman.visits.notifications import close_mail
 from secman.visits.selectors import is_access_engineer, profile_of, why_not_authorised
@@ -177,9 +178,7 @@ def authorise_visit(
     reference = _text(reference, "reference", "the authorisation reference", 200)
     with transaction.atomic():
         visit = _locked(visit)
-        if visit.status != VisitStatus.REQUESTED:
-            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}; only a "
-                                "requested visit is authorised", field="visit")
+        VISIT.check(visit.status, VisitStatus.AUTHORISED, field="visit")
         authority_row = resolve_authority(authority)
         visit.status = VisitStatus.AUTHORISED
         visit.authorisation_reference = reference
@@ -206,10 +205,7 @@ def check_in(
     profiles = {person.pk: _authorised_profile(person) for person in newcomers}
     with transaction.atomic():
         visit = _locked(visit)
-        if visit.status not in (VisitStatus.AUTHORISED, VisitStatus.ON_SITE):
-            raise RuleViolation(
-                f"this visit is {visit.get_status_display().lower()}: people check in to an "
-                "authorised visit only", section="SM 2.3.1", field="visit")
+        VISIT.check(visit.status, VisitStatus.ON_SITE, step="check_in", field="visit")
         if not visit.window_start <= moment <= visit.window_end:
             raise RuleViolation(
                 f"the visit is authorised from {_fmt(visit.window_start)} to "
@@ -253,10 +249,13 @@ def check_out(
     moment = _moment(at)
     with transaction.atomic():
         visit = _locked(visit)
-        if visit.status != VisitStatus.ON_SITE:
-            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}: "
-                                "nobody is on site", field="visit")
         rows = {p.person_id: p for p in visit.participants.select_related("person")}
+        leaving_ids = {person.pk for person in leaving}
+        staying = [p.role for p in rows.values()
+                   if p.checked_out_at is None and p.person_id not in leaving_ids]
+        # When the last people leave, the visit has left the site.
+        VISIT.check(visit.status, VisitStatus.ON_SITE if staying else VisitStatus.LEFT,
+                    step="check_out", field="visit")
         if actor.pk not in rows and not is_access_engineer(actor):
             raise NotAllowed("check-outs are recorded by someone on the visit or an Access "
                              "Engineer", section="SM 2.3.2")
@@ -267,9 +266,6 @@ def check_out(
             if moment < row.checked_in_at:
                 raise RuleViolation(f"{person} checked in at {_fmt(row.checked_in_at)}; "
                                     "a check-out cannot be earlier", field="at")
-        leaving_ids = {person.pk for person in leaving}
-        staying = [p.role for p in rows.values()
-                   if p.checked_out_at is None and p.person_id not in leaving_ids]
         if staying:
             try:
                 check_on_site(visit, staying)
@@ -299,10 +295,7 @@ def file_report(*, actor: Person, visit: Visit, kind: str, text: str) -> VisitRe
     text = _text(text, "text", "the report: a short description of what was done")
     with transaction.atomic():
         visit = _locked(visit)
-        if visit.status not in (VisitStatus.ON_SITE, VisitStatus.LEFT,
-                                VisitStatus.AWAITING_RULING):
-            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}: reports "
-                                "are filed once people have been on site", field="visit")
+        VISIT.check(visit.status, visit.status, step="report", field="visit")
         mine = visit.participants.filter(person=actor).first()
         if kind == ReportKind.ACCESS_ENGINEER:
             if mine is None or mine.role != OnSiteRole.ACCESS_ENGINEER:
@@ -327,16 +320,7 @@ def close_visit(*, actor: Person, visit: Visit) -> Visit:
     why it is not mailed (the list is not configured)."""
     with transaction.atomic():
         visit = _locked(visit)
-        if visit.status == VisitStatus.AWAITING_RULING:
-            raise RuleViolation("this emergency access awaits after-the-fact authorisation: "
-                                "link the Arbitrator's ruling first", section="SP 2.3.4",
-                                field="visit")
-        if visit.status == VisitStatus.ON_SITE:
-            raise RuleViolation("people are still on site: check them out first",
-                                field="visit")
-        if visit.status != VisitStatus.LEFT:
-            raise RuleViolation(f"this visit is {visit.get_status_display().lower()}; only a "
-                                "visit everyone has left is closed", field="visit")
+        VISIT.check(visit.status, VisitStatus.CLOSED, field="visit")
         if not (visit.participants.filter(person=actor).exists()
                 or is_access_engineer(actor)):
             raise NotAllowed("a visit is closed by someone who was on it or an Access "
@@ -442,9 +426,8 @@ def link_ruling(*, actor: Person, visit: Visit, case: ArbitrationCase | str) -> 
                             section="SP 2.3.4", field="case")
     with transaction.atomic():
         visit = _locked(visit)
-        if not visit.is_emergency or visit.status != VisitStatus.AWAITING_RULING:
-            raise RuleViolation("only an emergency access awaiting its ruling takes one",
-                                field="visit")
+        # Only an emergency access starts awaiting a ruling (record_emergency).
+        VISIT.check(visit.status, VisitStatus.LEFT, step="ruling", field="visit")
         authority_row = resolve_authority(case)
         visit.ruling = case
         visit.status = VisitStatus.LEFT

@@ -28,6 +28,7 @@ from secman.visits.forms import (
     RulingForm,
     VisitRequestForm,
 )
+from secman.visits.lifecycles import VISIT
 from secman.visits.models import Device, Holding, Visit
 from secman.visits.notifications import close_mail_of, close_mail_text
 from secman.visits.selectors import why_not_authorised
@@ -111,7 +112,8 @@ def _detail(request: HttpRequest, visit: Visit, bound: dict[str, forms.Form] | N
         "close_mail": close_mail_text(closed.details) if closed and closed.visible else "",
         "findings": [f for f in controls.visit_findings() + controls.emergency_findings()
                      if f.url == visit.get_absolute_url()],
-        "S": VisitStatus,
+        # The steps the page offers: only those the lifecycle allows from here.
+        "moves": {t.name for t in VISIT.moves_from(visit.status)},
     }, status=status)
 
 

@@ -314,4 +314,5 @@ def test_it_withdraws_a_request_and_takes_no_signature_after(org, api):
     assert withdrawn.json()["state"] == "withdrawn"
     refused = api(org.sam).post(url + "sign/", {}, format="json")
     assert refused.status_code == 400
-    assert refused.json()["detail"] == "this request is withdrawn; it takes no more sign-offs"
+    assert refused.json()["detail"] == ("this request is withdrawn; “sign” is only for a "
+                                        "request that is pending; it does not change any more")

@@ -497,13 +497,15 @@ def rule(org, filed):
 
 
 @pytest.mark.parametrize(("path", "refused", "words"), [
-    ([CaseStatus.RULED], CaseStatus.RUNNING, "a ruled case cannot become running; it can "
-                                             "become closed"),
-    ([CaseStatus.RULED], CaseStatus.FILED, "a ruled case cannot become filed"),
+    ([CaseStatus.RULED], CaseStatus.RUNNING, "this case is ruled; it cannot become running: "
+                                             "only a case that is filed can; "
+                                             "possible now: close"),
+    ([CaseStatus.RULED], CaseStatus.FILED, "this case is ruled; it cannot become filed"),
     ([CaseStatus.RULED, CaseStatus.CLOSED], CaseStatus.RUNNING,
-     "a closed case cannot become running; it does not change any more"),
-    ([CaseStatus.WITHDRAWN], CaseStatus.RUNNING, "a withdrawn case cannot become running"),
-    ([], CaseStatus.FILED, "a running case cannot become filed"),
+     "this case is closed; it cannot become running: .*; it does not change any more"),
+    ([CaseStatus.WITHDRAWN], CaseStatus.RUNNING,
+     "this case is withdrawn; it cannot become running"),
+    ([], CaseStatus.FILED, "this case is running; it cannot become filed"),
 ])
 def test_a_ruling_stands_and_ended_cases_do_not_move(org, path, refused, words):
     filed = case(org)
@@ -525,7 +527,7 @@ def test_a_ruling_stands_and_ended_cases_do_not_move(org, path, refused, words):
 def test_a_ruled_case_is_closed_with_its_ruling_kept(org):
     filed = case(org)
     rule(org, filed)
-    with pytest.raises(RuleViolation, match="a ruled case cannot become ruled"):
+    with pytest.raises(RuleViolation, match="this case is ruled; it cannot become ruled"):
         rule(org, filed)  # no second ruling over the first
     services.update_case(actor=org.cora, case=filed, status=CaseStatus.CLOSED,
                          arbitrator=org.arne, case_manager=org.cora)

@@ -103,7 +103,8 @@ def test_completing_with_a_note_file_and_event_records_the_evidence(org, duties,
     assert entry.details["evidence_sha256"] == done.evidence_sha256
     assert entry.details["event_seq"] == event.seq
     assert entry.authority == "SM 4.2.3"
-    with pytest.raises(RuleViolation, match="cannot be completed again"):
+    with pytest.raises(RuleViolation, match="this occurrence is done; “complete with "
+                                            "evidence” is only for an occurrence that is open"):
         services.complete_occurrence(actor=org.sue, occurrence=occurrence, note="again")
 
 

@@ -419,7 +419,9 @@ def test_it_rejects_and_withdraws_proposals(org, api):
     assert withdrawn.json()["status"] == "withdrawn"
     again = api(org.sam).post(url, {"reason": "not needed"}, format="json")
     assert again.status_code == 400
-    assert again.json()["detail"] == "this proposal is withdrawn already"
+    assert again.json()["detail"] == (
+        "this proposal is withdrawn; it cannot become withdrawn: only a proposal that is "
+        "waiting for the Board can; it does not change any more")
 
 
 def test_it_says_what_a_proposal_accepts(org, api):

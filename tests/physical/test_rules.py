@@ -228,7 +228,7 @@ def test_inventory_needs_every_sm_field(org):
 
 
 def test_inventory_happens_once_from_acquired(org, rack):
-    with no_change(RuleViolation, "this step starts from acquired", section="SP 2.2.1"):
+    with no_change(RuleViolation, "only a computer that is acquired can", section="SM 2.2.1"):
         services.inventory_computer(actor=org.axel, computer=rack)
     computer = acquired(org, **INVENTORY)
     with no_change(NotAllowed, "Access Engineers and Systems Administrators"):
@@ -251,7 +251,7 @@ def test_service_needs_inventory_and_a_legal_owner(org):
     assert entry.details == {"from": "inventoried", "to": "in_service",
                              "legal_owner": "Foundation"}
     assert reload(computer).legal_owner == "Foundation"
-    with no_change(RuleViolation, "this step starts from inventoried"):
+    with no_change(RuleViolation, "only a computer that is inventoried"):
         services.put_in_service(actor=org.abby, computer=computer, legal_owner="Foundation")
 
 
@@ -313,7 +313,7 @@ def test_maintenance_refused_before_anyone_is_asked_to_sign(org, rack):
     with no_change(NotAllowed, "Access Engineers and Systems Administrators"):
         services.request_maintenance(actor=org.bea, computer=rack, work="fan")
     computer = inventoried(org)
-    with no_change(RuleViolation, "not in service"):
+    with no_change(RuleViolation, "only a computer that is in service can"):
         services.request_maintenance(actor=org.axel, computer=computer, work="fan")
 
 
@@ -321,8 +321,8 @@ def test_maintenance_signature_refused_when_the_computer_moved_on(org, rack):
     request = services.request_maintenance(actor=org.axel, computer=rack, work="fan")
     authority_services.sign(actor=org.axel, request=request, slot="executor")
     services.record_service_risk(actor=org.axel, computer=rack, reason="vendor keeps disks")
-    with no_change(RuleViolation, "must retire .*; this step starts from in service",
-                   section="SP 2.2.1"):
+    with no_change(RuleViolation, "must retire .*only a computer that is in service can",
+                   section="SP 4.1"):
         authority_services.sign(actor=org.sam, request=request)
     assert reload(request).status == "pending"
 
@@ -331,7 +331,7 @@ def test_service_risk_means_the_computer_must_retire(org, rack):
     with no_change(RuleViolation, "describe the service and its security risk"):
         services.record_service_risk(actor=org.axel, computer=rack, reason="")
     new = acquired(org)
-    with no_change(RuleViolation, "this step starts from"):
+    with no_change(RuleViolation, "only a computer that is"):
         services.record_service_risk(actor=org.axel, computer=new, reason="risk")
     mark = last_seq()
     services.record_service_risk(actor=org.sue, computer=rack,
@@ -343,11 +343,11 @@ def test_service_risk_means_the_computer_must_retire(org, rack):
                              "reason": "vendor repair needs the disks"}
     assert [f.section for f in controls.computers_to_retire()] == ["SP 2.2.2"]
     # SP 2.2.2: it is retired, never serviced or put back into service
-    with no_change(RuleViolation, "not in service"):
+    with no_change(RuleViolation, "only a computer that is in service can"):
         services.request_maintenance(actor=org.axel, computer=rack, work="repair")
-    with no_change(RuleViolation, "this step starts from inventoried, under service"):
+    with no_change(RuleViolation, "only a computer that is inventoried or under service"):
         services.put_in_service(actor=org.axel, computer=rack, legal_owner="Foundation")
-    with no_change(RuleViolation, "this step starts from"):
+    with no_change(RuleViolation, "only a computer that is"):
         services.record_service_risk(actor=org.axel, computer=rack, reason="again")
     mark = last_seq()
     services.retire_computer(actor=org.axel, computer=rack, reason="service risk")
@@ -369,7 +369,7 @@ def test_retirement_needs_a_reason_and_empty_bays(org, rack):
     services.retire_computer(actor=org.axel, computer=rack, reason="old")
     [entry] = entries_since(mark)
     assert entry.details == {"from": "in_service", "to": "retired", "reason": "old"}
-    with no_change(RuleViolation, "this step starts from"):
+    with no_change(RuleViolation, "only a computer that is"):
         services.retire_computer(actor=org.axel, computer=rack, reason="again")
     assert controls.media_in_retired_computers() == []
 
@@ -497,7 +497,7 @@ def test_media_follow_their_lifecycle(org, rack, path, refused_to):
              "retired": {"method": "destroyed"}}
     for status in path:
         step(org, media, status, **moves[status])
-    with no_change(RuleViolation, "it can go to", section="SP 2.2.3"):
+    with no_change(RuleViolation, "cannot become", section="SP 2.2.3"):
         step(org, media, refused_to, **moves[refused_to])
 
 
@@ -619,7 +619,7 @@ def test_a_waiting_critical_step_is_checked_again_at_the_last_signature(org, rac
     for request in (retire, store):
         authority_services.sign(actor=org.sam, request=request)
     authority_services.sign(actor=org.sue, request=retire)
-    with no_change(RuleViolation, "it can go to nothing", section="SP 2.2.3"):
+    with no_change(RuleViolation, "it does not change any more", section="SP 2.2.3"):
         authority_services.sign(actor=org.sue, request=store)
     assert reload(media).status == "retired"
 
@@ -630,7 +630,8 @@ def test_only_sealed_media_are_destroyed_later_and_only_once(org):
     with no_change(RuleViolation, "retired already and not sealed"):
         step(org, destroyed, "destroyed")
     fresh = provision(org, "D-Y")
-    with no_change(RuleViolation, "it can go to"):
+    with no_change(RuleViolation, "only a sealed, retired medium is destroyed later",
+                   section="SP 2.2.3.3"):
         step(org, fresh, "destroyed")
     sealed = provision(org, "D-S")
     step(org, sealed, "retired", method="sealed", erased=True, expiry_year=THIS_YEAR)

@@ -197,7 +197,7 @@ def test_authorisation_has_a_reference_and_happens_once(physical):
                              authority=physical.decision)
     [entry] = entries_since(mark)
     assert entry.authority == physical.decision.minute_id
-    with no_change(RuleViolation, "only a requested visit is authorised"):
+    with no_change(RuleViolation, "only a visit that is requested"):
         services.authorise_visit(actor=physical.abby, visit=visit, reference="again")
 
 
@@ -271,10 +271,12 @@ def test_only_authorised_people_check_in(physical, authorised_visit, login, why)
 
 def test_check_in_only_to_an_authorised_visit_within_its_window(physical, visited):
     requested_only = requested(physical)
-    with no_change(RuleViolation, "authorised visit only", section="SM 2.3.1"):
+    with no_change(RuleViolation, "“check in” is only for a visit that is authorised",
+                   section="SM 2.3.1"):
         services.check_in(actor=physical.axel, visit=requested_only,
                           people=[physical.axel, physical.sam])
-    with no_change(RuleViolation, "authorised visit only", section="SM 2.3.1"):
+    with no_change(RuleViolation, "“check in” is only for a visit that is authorised",
+                   section="SM 2.3.1"):
         services.check_in(actor=physical.axel, visit=visited,  # everyone has left
                           people=[physical.abby, physical.sue])
     later = authorised(physical, **window(2, 4))
@@ -314,7 +316,7 @@ def test_nobody_checks_in_twice(physical, authorised_visit):
                           people=[physical.sue, physical.sam])
     services.check_out(actor=physical.axel, visit=authorised_visit,
                        people=[physical.axel, physical.sam])
-    with no_change(RuleViolation, "authorised visit only"):
+    with no_change(RuleViolation, "“check in” is only for a visit that is authorised"):
         services.check_in(actor=physical.abby, visit=authorised_visit,
                           people=[physical.abby, physical.sam])
 
@@ -340,7 +342,7 @@ def test_those_who_stay_keep_dual_control(physical, authorised_visit):
 
 def test_check_out_refusals(physical, authorised_visit):
     org = physical
-    with no_change(RuleViolation, "nobody is on site"):
+    with no_change(RuleViolation, "“check out” is only for a visit that is on site"):
         services.check_out(actor=org.axel, visit=authorised_visit, people=[org.axel])
     services.check_in(actor=org.axel, visit=authorised_visit, people=[org.axel, org.sam])
     with no_change(NotAllowed, "recorded by someone on the visit or an Access Engineer",
@@ -355,7 +357,7 @@ def test_check_out_refusals(physical, authorised_visit):
         services.check_out(actor=org.axel, visit=authorised_visit,
                            at=timezone.now() + HOUR, people=[org.axel, org.sam])
     services.check_out(actor=org.abby, visit=authorised_visit, people=[org.axel, org.sam])
-    with no_change(RuleViolation, "nobody is on site"):
+    with no_change(RuleViolation, "“check out” is only for a visit that is on site"):
         services.check_out(actor=org.axel, visit=authorised_visit, people=[org.axel])
 
 
@@ -398,7 +400,7 @@ def test_each_report_comes_from_the_right_person_once(physical, visited):
 
 
 def test_reports_are_filed_once_people_have_been_on_site(physical, authorised_visit):
-    with no_change(RuleViolation, "reports are filed once people have been on site"):
+    with no_change(RuleViolation, "“file a report” is only for a visit that is on site"):
         services.file_report(actor=physical.sam, visit=authorised_visit, kind="accessor",
                              text="nothing yet")
 
@@ -409,7 +411,7 @@ def test_a_visit_closes_with_two_reports_once_everyone_left(physical, authorised
     services.file_report(actor=org.sam, visit=authorised_visit, kind="accessor", text="a")
     services.file_report(actor=org.axel, visit=authorised_visit, kind="access_engineer",
                          text="b")
-    with no_change(RuleViolation, "people are still on site"):
+    with no_change(RuleViolation, "only a visit that is left the site"):
         services.close_visit(actor=org.sam, visit=authorised_visit)
     services.check_out(actor=org.axel, visit=authorised_visit, people=[org.axel, org.sam])
     with no_change(NotAllowed, "closed by someone who was on it or an Access Engineer",
@@ -423,10 +425,10 @@ def test_a_visit_closes_with_two_reports_once_everyone_left(physical, authorised
     assert entry.details["authorisation"] == "MoU Appendix B, 2026-07 access list"
     assert {r["kind"] for r in entry.details["reports"]} == {"accessor", "access_engineer"}
     assert [p["person"] for p in entry.details["people"]] == ["Axel", "Sam"]
-    with no_change(RuleViolation, "only a visit everyone has left is closed"):
+    with no_change(RuleViolation, "it does not change any more"):
         services.close_visit(actor=org.sam, visit=authorised_visit)
     requested_only = requested(org)
-    with no_change(RuleViolation, "only a visit everyone has left is closed"):
+    with no_change(RuleViolation, "only a visit that is left the site"):
         services.close_visit(actor=org.axel, visit=requested_only)
 
 
@@ -512,11 +514,12 @@ def test_emergency_access_files_a_dispute_and_waits_for_a_ruling(physical, setti
     assert [f.section for f in controls.emergency_findings()] == ["SP 2.3.4"]
     services.file_report(actor=org.sam, visit=visit, kind="accessor", text="Shut down.")
     services.file_report(actor=org.axel, visit=visit, kind="access_engineer", text="Seen.")
-    with no_change(RuleViolation, "link the Arbitrator's ruling first", section="SP 2.3.4"):
+    with no_change(RuleViolation, "possible now: file a report or link the Arbitrator's ruling",
+                   section="SM 2.3.3"):
         services.close_visit(actor=org.sam, visit=visit)
-    with no_change(RuleViolation, "authorised visit only"):
+    with no_change(RuleViolation, "“check in” is only for a visit that is authorised"):
         services.check_in(actor=org.axel, visit=visit, people=[org.axel, org.sue])
-    with no_change(RuleViolation, "only a requested visit is authorised"):
+    with no_change(RuleViolation, "only a visit that is requested"):
         services.authorise_visit(actor=org.abby, visit=visit, reference="after the fact")
 
 
@@ -531,7 +534,8 @@ def test_only_a_ruling_authorises_an_emergency_after_the_fact(physical):
     with no_change(NotAllowed, "linked by the Arbitration team, the Board", section="SP 2.3.4"):
         services.link_ruling(actor=org.pia, visit=visit, case=case)
     ordinary = authorised(org)
-    with no_change(RuleViolation, "only an emergency access awaiting its ruling"):
+    with no_change(RuleViolation,
+                   "is only for a visit that is awaiting after-the-fact authorisation"):
         services.link_ruling(actor=org.arne, visit=ordinary, case=case)
     mark = last_seq()
     services.link_ruling(actor=org.arne, visit=visit, case=f" {case.number.upper()} ")
@@ -542,7 +546,7 @@ def test_only_a_ruling_authorises_an_emergency_after_the_fact(physical):
     visit = reload(visit)
     assert (visit.status, visit.ruling) == ("left", case)
     assert controls.emergency_findings() == []
-    with no_change(RuleViolation, "only an emergency access awaiting its ruling"):
+    with no_change(RuleViolation, "is only for a visit that is awaiting after-the-fact authorisation"):
         services.link_ruling(actor=org.arne, visit=visit, case=case)
     services.file_report(actor=org.sam, visit=visit, kind="accessor", text="Shut down.")
     services.file_report(actor=org.axel, visit=visit, kind="access_engineer", text="Seen.")
