@@ -546,7 +546,8 @@ def test_only_a_ruling_authorises_an_emergency_after_the_fact(physical):
     visit = reload(visit)
     assert (visit.status, visit.ruling) == ("left", case)
     assert controls.emergency_findings() == []
-    with no_change(RuleViolation, "is only for a visit that is awaiting after-the-fact authorisation"):
+    with no_change(RuleViolation,
+                   "is only for a visit that is awaiting after-the-fact authorisation"):
         services.link_ruling(actor=org.arne, visit=visit, case=case)
     services.file_report(actor=org.sam, visit=visit, kind="accessor", text="Shut down.")
     services.file_report(actor=org.axel, visit=visit, kind="access_engineer", text="Seen.")
