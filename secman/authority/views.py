@@ -26,7 +26,8 @@ from secman.people.forms import ReasonForm
 
 def decisions(request: HttpRequest) -> HttpResponse:
     rows = BoardDecision.objects.select_related("confirmed_by").prefetch_related("votes")
-    return render(request, "authority/decisions.html", {"rows": rows})
+    return render(request, "authority/decisions.html", {
+        "rows": rows, "may_record": services.may_record_decision(actor_of(request))})
 
 
 def decision(request: HttpRequest, minute_id: str) -> HttpResponse:
@@ -72,7 +73,8 @@ def decision_new(request: HttpRequest) -> HttpResponse:
 
 def cases(request: HttpRequest) -> HttpResponse:
     rows = ArbitrationCase.objects.select_related("arbitrator", "case_manager")
-    return render(request, "authority/cases.html", {"rows": rows})
+    return render(request, "authority/cases.html", {
+        "rows": rows, "may_record": services.may_handle_cases(actor_of(request))})
 
 
 def case(request: HttpRequest, number: str) -> HttpResponse:
@@ -90,7 +92,10 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
                                                         **form.cleaned_data),
             "Case updated."):
         return redirect(subject)
-    return render(request, "authority/case.html", {"case": subject, "form": form})
+    # The form for those who may update the case (and a refused one, to show why).
+    shown = form if form.is_bound or services.may_handle_cases(me) else None
+    return render(request, "authority/case.html", {"case": subject, "form": shown,
+                                                   "open": True})
 
 
 def case_new(request: HttpRequest) -> HttpResponse:
@@ -116,6 +121,7 @@ def signoffs(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(status=status)
     return render(request, "authority/signoffs.html", {
         "rows": rows, "status": status, "statuses": SignOffStatus.choices,
+        "may_request": services.may_request_signoff(actor_of(request)),
     })
 
 

@@ -28,7 +28,7 @@ from secman.documents.selectors import (
     search,
 )
 from secman.people.choices import TeamKind
-from secman.people.selectors import leads, person_for_user
+from secman.people.selectors import person_for_user
 
 # Extra columns of the side-by-side view: (heading, function from the section numbers
 # shown to {number: safe HTML}). The compliance app adds its status per section here.
@@ -38,7 +38,7 @@ COMPARE_COLUMNS: list[tuple[str, Callable[[list[str]], dict[str, str]]]] = []
 def index(request: HttpRequest) -> HttpResponse:
     me = person_for_user(request.user)
     documents = Document.objects.prefetch_related("versions")
-    led = [kind for kind in TeamKind.values if leads(me, kind)]
+    led = [kind for kind in TeamKind.values if services.may_delegate(me, kind)]
     delegate_form = DelegateForm(request.POST or None, initial={"team": led[0]} if led else {})
     if request.method == "POST" and me is not None and delegate_form.is_valid():
         data = delegate_form.cleaned_data
@@ -52,8 +52,10 @@ def index(request: HttpRequest) -> HttpResponse:
         "import_form": ImportForm() if services.may_import(me) else None,
         "search_form": SearchForm(),
         "policy": policy, "manual": manual,
-        "delegations": EditDelegation.objects.filter(revoked_at__isnull=True)
-        .select_related("person", "granted_by"),
+        # Each delegation with whether this reader may end it (the End button).
+        "delegations": [(d, services.may_revoke_delegation(me, d)) for d in
+                        EditDelegation.objects.filter(revoked_at__isnull=True)
+                        .select_related("person", "granted_by")],
         "delegate_form": delegate_form if led else None,
         "drafts": Draft.objects.filter(status__in=[DraftStatus.DRAFT, DraftStatus.SUBMITTED])
         .select_related("document", "author"),
@@ -338,8 +340,8 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
     words = comparing.word_diff(base.text if base else "", subject.text)
     return render(request, "documents/draft.html", {
         "draft": subject, "edit_form": edit_form, "submit_form": submit_form,
-        "mine": subject.author_id == me.pk and subject.status == DraftStatus.DRAFT,
+        "mine": services.may_change_draft(me, subject),
+        "may_submit": services.may_submit_draft(me, subject),
         "words": words, "base": base,
-        "may_withdraw": subject.author_id == me.pk and subject.status in (
-            DraftStatus.DRAFT, DraftStatus.SUBMITTED),
+        "may_withdraw": services.may_withdraw_draft(me, subject),
     })
