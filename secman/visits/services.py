@@ -549,16 +549,29 @@ def may_manage_register(person: Person | None) -> bool:
                              or leads(person, TeamKind.SYSTEMS_ADMINISTRATION))
 
 
+def _why_not_manage(person: Person | None) -> NotAllowed | None:
+    if may_manage_register(person):
+        return None
+    return NotAllowed("the register is kept by Access Engineers, the Critical System "
+                      "Administration team leader and the Board", section="SM 2.3.5")
+
+
+def _why_not_return(person: Person | None, holding: Holding) -> NotAllowed | None:
+    """The holder records their own return; anyone else is keeping the register."""
+    if person is not None and person.pk == holding.holder_id:
+        return None
+    return _why_not_manage(person)
+
+
 def may_return_device(person: Person | None, holding: Holding) -> bool:
     """Record a return: the holder, or whoever keeps the register; once."""
-    return holding.returned_at is None and person is not None and (
-        person.pk == holding.holder_id or may_manage_register(person))
+    return holding.returned_at is None and _why_not_return(person, holding) is None
 
 
 def _check_manager(actor: Person) -> None:
-    if not may_manage_register(actor):
-        raise NotAllowed("the register is kept by Access Engineers, the Critical System "
-                         "Administration team leader and the Board", section="SM 2.3.5")
+    refusal = _why_not_manage(actor)
+    if refusal is not None:
+        raise refusal
 
 
 def _no_secret(kind: str, *texts: tuple[str, str]) -> None:
@@ -643,8 +656,9 @@ def issue_device(
 
 
 def return_device(*, actor: Person, holding: Holding) -> Holding:
-    if actor.pk != holding.holder_id:
-        _check_manager(actor)
+    refusal = _why_not_return(actor, holding)
+    if refusal is not None:
+        raise refusal
     with transaction.atomic():
         holding = Holding.objects.select_for_update().select_related(
             "device", "holder").get(pk=holding.pk)
