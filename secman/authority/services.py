@@ -374,6 +374,24 @@ CASE_MOVES: dict[str, frozenset[str]] = {
 }
 
 
+def _why_not_rule(person: Person | None, case: ArbitrationCase,
+                  arbitrator: Person | None) -> NotAllowed | None:
+    """Only the case's own Arbitrator records its ruling: the one the case was assigned to
+    before this update, staying on it. Another Arbitrator cannot take the case over and
+    rule in one step; reassignment is its own update."""
+    if (person is None or case.arbitrator_id is None or person.pk != case.arbitrator_id
+            or arbitrator is None or arbitrator.pk != case.arbitrator_id):
+        return NotAllowed("only the case's Arbitrator records its ruling (assign the case "
+                          "first)", section="SP 9.1.4")
+    return None
+
+
+def may_rule_case(person: Person | None, case: ArbitrationCase) -> bool:
+    """Record the ruling of a case that can still take one: its own Arbitrator."""
+    return (CaseStatus.RULED in CASE_MOVES[case.status] and may_handle_cases(person)
+            and _why_not_rule(person, case, case.arbitrator) is None)
+
+
 def update_case(
     *,
     actor: Person,
@@ -401,15 +419,9 @@ def update_case(
     if status == CaseStatus.RULED:
         if not ruled_on or not ruling_summary.strip():
             raise RuleViolation("a ruling needs its date and a summary", field="ruling_summary")
-        # The Arbitrator the case was assigned to before this call: another Arbitrator
-        # cannot take the case over and rule in one step. Reassignment is its own update.
-        if case.arbitrator_id is None or actor.pk != case.arbitrator_id or (
-            arbitrator is None or arbitrator.pk != case.arbitrator_id
-        ):
-            raise NotAllowed(
-                "only the case's Arbitrator records its ruling (assign the case first)",
-                section="SP 9.1.4",
-            )
+        refusal = _why_not_rule(actor, case, arbitrator)
+        if refusal is not None:
+            raise refusal
         if ruled_on < case.filed_on or ruled_on > timezone.localdate():
             raise RuleViolation("the ruling date must lie between filing and today",
                                 field="ruled_on")

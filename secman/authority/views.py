@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from secman.authority import services
-from secman.authority.choices import SignOffStatus
+from secman.authority.choices import CaseStatus, SignOffStatus
 from secman.authority.forms import (
     CaseForm,
     CaseUpdateForm,
@@ -83,6 +83,10 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
     moves = services.CASE_MOVES[subject.status]
     if not moves:  # closed or withdrawn: nothing to update
         return render(request, "authority/case.html", {"case": subject, "form": None})
+    if request.method != "POST" and not services.may_rule_case(me, subject):
+        # "Ruled" is offered to the case's own Arbitrator only (a posted form keeps every
+        # move, so the service says why a ruling is refused).
+        moves = moves - {CaseStatus.RULED}
     form = CaseUpdateForm(request.POST or None, moves=moves, initial={
         "status": subject.status if subject.status in moves else sorted(moves)[0],
         "arbitrator": subject.arbitrator, "case_manager": subject.case_manager,

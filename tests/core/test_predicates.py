@@ -148,6 +148,17 @@ def record_case(org: Org) -> Action:
                                                  title="A dispute", filed_on=day), EVERYONE)
 
 
+def rule_case(org: Org) -> Action:
+    day = timezone.localdate()
+    case = authority.file_case(actor=org.cora, number=f"a{day:%Y%m%d}.8", title="A dispute",
+                               filed_on=day, arbitrator=org.arne, case_manager=org.cora)
+    return Action(f"/authority/cases/{case.number}/", '<option value="ruled"',
+                  lambda me: authority.update_case(
+                      actor=me, case=type(case).objects.get(pk=case.pk), status="ruled",
+                      arbitrator=org.arne, case_manager=org.cora, ruled_on=day,
+                      ruling_summary="The access was needed."), [*EVERYONE, "cora"])
+
+
 def request_signoff(org: Org) -> Action:
     return Action("/authority/signoffs/", "/authority/signoffs/new/",
                   lambda me: authority.request_signoff(
@@ -262,7 +273,7 @@ def verify_log(org: Org) -> Action:
 
 
 ACTIONS = [record_person, edit_person, add_member, end_membership, propose_list_change,
-           approve_proposal, withdraw_proposal, record_decision, record_case,
+           approve_proposal, withdraw_proposal, record_decision, record_case, rule_case,
            request_signoff, attest, complete_occurrence, revoke_delegation, record_computer,
            describe_facility, request_visit, authorise_visit, check_in, return_device,
            verify_log]
