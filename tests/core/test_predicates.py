@@ -175,21 +175,35 @@ def attest(org: Org) -> Action:
                                                authority="SP 9.1.4.2"), EVERYONE)
 
 
-def complete_occurrence(org: Org) -> Action:
-    """A duty performed by its designated person: the rest of the team may not."""
+def _overdue(control_id: str) -> Occurrence:
     started = timezone.now() - dt.timedelta(days=10)
     compliance.sync_duties(now=started)
     Duty.objects.update(starts_at=started)
     compliance.generate_occurrences()
-    duty = Duty.objects.get(control_id="logs.anomaly_examination")
-    compliance.designate(actor=org.sam, duty=duty, person=org.sue, authority="SM 5.2")
-    occurrence = Occurrence.objects.filter(duty=duty, status=OccurrenceStatus.OPEN,
+    occurrence = Occurrence.objects.filter(duty__control_id=control_id,
+                                           status=OccurrenceStatus.OPEN,
                                            due_at__lte=timezone.now()).first()
     assert occurrence is not None
+    return occurrence
+
+
+def complete_occurrence(org: Org) -> Action:
+    """A duty performed by its designated person: the rest of the team may not."""
+    occurrence = _overdue("logs.anomaly_examination")
+    compliance.designate(actor=org.sam, duty=occurrence.duty, person=org.sue,
+                         authority="SM 5.2")
     return Action(f"/compliance/occurrences/{occurrence.pk}/", 'id="complete"',
                   lambda me: compliance.complete_occurrence(actor=me, occurrence=occurrence,
                                                             note="Examined, none found."),
                   [*EVERYONE, "sid"])
+
+
+def skip_occurrence(org: Org) -> Action:
+    occurrence = _overdue("logs.automated_review")
+    return Action(f"/compliance/occurrences/{occurrence.pk}/", 'value="skip"',
+                  lambda me: compliance.skip_occurrence(
+                      actor=me, occurrence=occurrence, reason="The server was moved.",
+                      authority=org.decision), EVERYONE)
 
 
 def revoke_delegation(org: Org) -> Action:
@@ -257,6 +271,47 @@ def check_in(org: Org) -> Action:
                   [*EVERYONE, "abby"])
 
 
+def _visited(org: Org) -> Any:
+    """A visit axel and sam checked in to and out of."""
+    _physical_lists(org)
+    visit = visits.authorise_visit(actor=org.axel, visit=_visit(org), reference="MoU B")
+    visits.check_in(actor=org.axel, visit=visit, people=[org.axel, org.sam])
+    visits.check_out(actor=org.axel, visit=visit, people=[org.axel, org.sam])
+    return visit
+
+
+def check_out(org: Org) -> Action:
+    _physical_lists(org)
+    visit = visits.authorise_visit(actor=org.axel, visit=_visit(org), reference="MoU B")
+    visits.check_in(actor=org.axel, visit=visit, people=[org.axel, org.sam])
+    return Action(f"/visits/{visit.pk}/", f"/visits/{visit.pk}/check_out/",
+                  lambda me: visits.check_out(actor=me, visit=visit, people=[org.axel, org.sam]),
+                  [*EVERYONE, "abby"])
+
+
+def file_report(org: Org) -> Action:
+    visit = _visited(org)
+
+    def either_report(me: Person) -> Any:
+        """Accepted if the service takes one of the two reports from this person."""
+        try:
+            return visits.file_report(actor=me, visit=visit, kind="accessor", text="Disk swapped.")
+        except NotAllowed:
+            return visits.file_report(actor=me, visit=visit, kind="access_engineer",
+                                      text="Watched the disk swap.")
+
+    return Action(f"/visits/{visit.pk}/", f"/visits/{visit.pk}/report/", either_report,
+                  [*EVERYONE, "abby"])
+
+
+def close_visit(org: Org) -> Action:
+    visit = _visited(org)
+    visits.file_report(actor=org.sam, visit=visit, kind="accessor", text="Disk swapped.")
+    visits.file_report(actor=org.axel, visit=visit, kind="access_engineer", text="Watched.")
+    return Action(f"/visits/{visit.pk}/", f"/visits/{visit.pk}/close/",
+                  lambda me: visits.close_visit(actor=me, visit=visit), [*EVERYONE, "abby"])
+
+
 def return_device(org: Org) -> Action:
     _physical_lists(org)
     device = visits.register_device(actor=org.axel, kind="rack_key", label="Rack 1 key",
@@ -274,9 +329,9 @@ def verify_log(org: Org) -> Action:
 
 ACTIONS = [record_person, edit_person, add_member, end_membership, propose_list_change,
            approve_proposal, withdraw_proposal, record_decision, record_case, rule_case,
-           request_signoff, attest, complete_occurrence, revoke_delegation, record_computer,
-           describe_facility, request_visit, authorise_visit, check_in, return_device,
-           verify_log]
+           request_signoff, attest, complete_occurrence, skip_occurrence, revoke_delegation,
+           record_computer, describe_facility, request_visit, authorise_visit, check_in,
+           check_out, file_report, close_visit, return_device, verify_log]
 
 
 @pytest.mark.parametrize("make", ACTIONS, ids=[make.__name__ for make in ACTIONS])
