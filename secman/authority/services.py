@@ -132,6 +132,11 @@ def citable_decisions(*, carried: bool = True) -> list[BoardDecision]:
 # --- Board decisions ----------------------------------------------------------------------
 
 
+def may_record_decision(person: Person | None) -> bool:
+    """Minute a Board decision: Board members, or the administrator on their behalf."""
+    return holds_any(person, Role.BOARD_MEMBER) or is_administrator(person)
+
+
 def record_board_decision(
     *,
     actor: Person,
@@ -143,7 +148,7 @@ def record_board_decision(
 ) -> BoardDecision:
     """Minute a decision with every Board member's vote (SP 9.1.5: decisions documented,
     members active in the area abstain)."""
-    if not (holds_any(actor, Role.BOARD_MEMBER) or is_administrator(actor)):
+    if not may_record_decision(actor):
         raise NotAllowed("only Board members (or the secman administrator) minute decisions")
     minute_id = (minute_id or "").strip().lower()
     if not DECISION_RE.match(minute_id):
@@ -276,8 +281,20 @@ def _check_case_people(arbitrator: Person | None, case_manager: Person | None) -
         )
 
 
-def _may_handle_cases(actor: Person) -> bool:
-    return holds_any(actor, Role.ARBITRATOR, Role.CASE_MANAGER) or is_administrator(actor)
+def may_handle_cases(person: Person | None) -> bool:
+    """Record and update Arbitration cases: Arbitrators, Case Managers (and the
+    administrator, who enters data)."""
+    return holds_any(person, Role.ARBITRATOR, Role.CASE_MANAGER) or is_administrator(person)
+
+
+def _acts_in_a_team(person: Person | None) -> bool:
+    """Holds a role in a team other than auditor (an auditor reads, and acts on nothing)."""
+    return bool(roles_of(person) - {Role.AUDITOR})
+
+
+def may_file_dispute(person: Person | None) -> bool:
+    """File a dispute (SM 2.3.4): anyone who holds a role in a team."""
+    return _acts_in_a_team(person)
 
 
 def file_case(
@@ -289,7 +306,7 @@ def file_case(
     arbitrator: Person | None = None,
     case_manager: Person | None = None,
 ) -> ArbitrationCase:
-    if not _may_handle_cases(actor):
+    if not may_handle_cases(actor):
         raise NotAllowed("only Arbitrators and Case Managers record Arbitration cases")
     number = (number or "").strip().lower()
     if not CASE_RE.match(number):
@@ -327,7 +344,7 @@ def file_dispute(*, actor: Person, title: str, circumstances: str,
                  filed_on: dt.date | None = None) -> ArbitrationCase:
     """File a dispute: anyone in a team may (SM 2.3.4, emergency access). The case gets
     the next number of the day and waits for the Case Managers to assign it."""
-    if not roles_of(actor) - {Role.AUDITOR}:
+    if not may_file_dispute(actor):
         raise NotAllowed("disputes are filed by people who hold a role in a team")
     if not title.strip() or not circumstances.strip():
         raise RuleViolation("a dispute needs a title and the circumstances", field="title")
@@ -346,6 +363,24 @@ def file_dispute(*, actor: Person, title: str, circumstances: str,
     return case
 
 
+def _why_not_rule(person: Person | None, case: ArbitrationCase,
+                  arbitrator: Person | None) -> NotAllowed | None:
+    """Only the case's own Arbitrator records its ruling: the one the case was assigned to
+    before this update, staying on it. Another Arbitrator cannot take the case over and
+    rule in one step; reassignment is its own update."""
+    if (person is None or case.arbitrator_id is None or person.pk != case.arbitrator_id
+            or arbitrator is None or arbitrator.pk != case.arbitrator_id):
+        return NotAllowed("only the case's Arbitrator records its ruling (assign the case "
+                          "first)", section="SP 9.1.4")
+    return None
+
+
+def may_rule_case(person: Person | None, case: ArbitrationCase) -> bool:
+    """Record the ruling of a case that can still take one: its own Arbitrator."""
+    return (CASE.allowed(case.status, CaseStatus.RULED) and may_handle_cases(person)
+            and _why_not_rule(person, case, case.arbitrator) is None)
+
+
 def update_case(
     *,
     actor: Person,
@@ -358,7 +393,7 @@ def update_case(
 ) -> ArbitrationCase:
     """Assign the case, move it on, or record the ruling. Only the case's own Arbitrator
     records a ruling: the Arbitrator rules, nobody else."""
-    if not _may_handle_cases(actor):
+    if not may_handle_cases(actor):
         raise NotAllowed("only Arbitrators and Case Managers update Arbitration cases")
     if status not in CaseStatus.values:
         raise RuleViolation(f"{status!r} is not a case status", field="status")
@@ -367,15 +402,9 @@ def update_case(
     if status == CaseStatus.RULED:
         if not ruled_on or not ruling_summary.strip():
             raise RuleViolation("a ruling needs its date and a summary", field="ruling_summary")
-        # The Arbitrator the case was assigned to before this call: another Arbitrator
-        # cannot take the case over and rule in one step. Reassignment is its own update.
-        if case.arbitrator_id is None or actor.pk != case.arbitrator_id or (
-            arbitrator is None or arbitrator.pk != case.arbitrator_id
-        ):
-            raise NotAllowed(
-                "only the case's Arbitrator records its ruling (assign the case first)",
-                section="SP 9.1.4",
-            )
+        refusal = _why_not_rule(actor, case, arbitrator)
+        if refusal is not None:
+            raise refusal
         if ruled_on < case.filed_on or ruled_on > timezone.localdate():
             raise RuleViolation("the ruling date must lie between filing and today",
                                 field="ruled_on")
@@ -407,6 +436,11 @@ def update_case(
 # --- sign-offs ----------------------------------------------------------------------------
 
 
+def may_request_signoff(person: Person | None) -> bool:
+    """Open a sign-off request: anyone who holds a role in a team."""
+    return _acts_in_a_team(person)
+
+
 def request_signoff(
     *,
     actor: Person,
@@ -420,7 +454,7 @@ def request_signoff(
 ) -> SignOffRequest:
     """Open an action that waits for the people its requirement names."""
     handler_for(action)  # refuses actions nobody declared
-    if not roles_of(actor) - {Role.AUDITOR}:
+    if not may_request_signoff(actor):
         raise NotAllowed("only people who hold a role in a team open sign-off requests")
     if not title.strip():
         raise RuleViolation("say what is to be done", field="title")

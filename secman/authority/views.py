@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from secman.authority import services
-from secman.authority.choices import SignOffStatus
+from secman.authority.choices import CaseStatus, SignOffStatus
 from secman.authority.forms import (
     CaseForm,
     CaseUpdateForm,
@@ -27,7 +27,8 @@ from secman.people.forms import ReasonForm
 
 def decisions(request: HttpRequest) -> HttpResponse:
     rows = BoardDecision.objects.select_related("confirmed_by").prefetch_related("votes")
-    return render(request, "authority/decisions.html", {"rows": rows})
+    return render(request, "authority/decisions.html", {
+        "rows": rows, "may_record": services.may_record_decision(actor_of(request))})
 
 
 def decision(request: HttpRequest, minute_id: str) -> HttpResponse:
@@ -73,7 +74,8 @@ def decision_new(request: HttpRequest) -> HttpResponse:
 
 def cases(request: HttpRequest) -> HttpResponse:
     rows = ArbitrationCase.objects.select_related("arbitrator", "case_manager")
-    return render(request, "authority/cases.html", {"rows": rows})
+    return render(request, "authority/cases.html", {
+        "rows": rows, "may_record": services.may_handle_cases(actor_of(request))})
 
 
 def case(request: HttpRequest, number: str) -> HttpResponse:
@@ -82,6 +84,10 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
     moves = {t.target_from(subject.status) for t in CASE.moves_from(subject.status)}
     if not moves:  # closed or withdrawn: nothing to update
         return render(request, "authority/case.html", {"case": subject, "form": None})
+    if request.method != "POST" and not services.may_rule_case(me, subject):
+        # "Ruled" is offered to the case's own Arbitrator only (a posted form keeps every
+        # move, so the service says why a ruling is refused).
+        moves = moves - {CaseStatus.RULED}
     form = CaseUpdateForm(request.POST or None, moves=moves, initial={
         "status": subject.status if subject.status in moves else sorted(moves)[0],
         "arbitrator": subject.arbitrator, "case_manager": subject.case_manager,
@@ -91,7 +97,10 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
                                                         **form.cleaned_data),
             "Case updated."):
         return redirect(subject)
-    return render(request, "authority/case.html", {"case": subject, "form": form})
+    # The form for those who may update the case (and a refused one, to show why).
+    shown = form if form.is_bound or services.may_handle_cases(me) else None
+    return render(request, "authority/case.html", {"case": subject, "form": shown,
+                                                   "open": True})
 
 
 def case_new(request: HttpRequest) -> HttpResponse:
@@ -117,6 +126,7 @@ def signoffs(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(status=status)
     return render(request, "authority/signoffs.html", {
         "rows": rows, "status": status, "statuses": SignOffStatus.choices,
+        "may_request": services.may_request_signoff(actor_of(request)),
     })
 
 

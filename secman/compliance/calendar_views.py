@@ -30,7 +30,7 @@ from secman.core.controls import Control, Kind, control, declared_controls
 from secman.core.roles import TeamKind
 from secman.core.views import actor_of, post_only, refuse_to_messages
 from secman.people.models import Person
-from secman.people.selectors import is_administrator, roles_of, teams_of
+from secman.people.selectors import roles_of, teams_of
 
 # Done and skipped occurrences stay in the feed this long, so a calendar shows that they
 # were done instead of dropping them; open ones stay however old (they are overdue).
@@ -45,9 +45,7 @@ def _allowed(feed: CalendarFeed) -> bool:
     person = feed.person
     if person.user is not None and not person.user.is_active:
         return False
-    if feed.team:
-        return feed.team in teams_of(person) or is_administrator(person)
-    return True
+    return services.may_subscribe(person, feed.team)
 
 
 # --- the feed ------------------------------------------------------------------------------
@@ -225,7 +223,7 @@ def _page(request: HttpRequest, form: FeedForm, made: tuple[CalendarFeed, str] |
 def calendar_page(request: HttpRequest) -> HttpResponse:
     """GET: my feeds. POST: make one; its URL is shown in this response only."""
     me = actor_of(request)
-    teams = (sorted(TeamKind.values) if is_administrator(me) else sorted(teams_of(me)))
+    teams = [team for team in sorted(TeamKind.values) if services.may_subscribe(me, team)]
     form = FeedForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
         made = refuse_to_messages(
@@ -240,9 +238,9 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 @post_only(lambda pk: reverse("compliance:calendar"))
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     me = actor_of(request)
-    mine = CalendarFeed.objects.all() if is_administrator(me) else CalendarFeed.objects.filter(
-        person=me)
-    found = get_object_or_404(mine, pk=pk)
+    found = get_object_or_404(CalendarFeed, pk=pk)
+    if not services.may_revoke_feed(me, found):
+        raise Http404("no such calendar feed")  # someone else's feed is not shown at all
     refuse_to_messages(request, lambda: services.revoke_calendar_feed(actor=me, feed=found),
                        "Calendar feed revoked: its address answers nothing from now on.")
     return redirect("compliance:calendar")

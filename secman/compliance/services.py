@@ -97,10 +97,48 @@ def may_accept(person: Person | None) -> bool:
                                    or is_administrator(person))
 
 
-def _require_owner(actor: Person | None, owner: str, what: str) -> Person:
-    if actor is None or not may_perform(actor, owner):
-        raise NotAllowed(f"only members of the {TeamKind(owner).label} team {what}")
-    return actor
+def _why_not_complete(person: Person | None, occurrence: Occurrence) -> NotAllowed | None:
+    """What stops this person completing the occurrence, or None: a member of the owning
+    team, and for a duty that names one person, that person."""
+    duty = occurrence.duty
+    if person is None or not may_perform(person, duty.owner):
+        return NotAllowed(f"only members of the {TeamKind(duty.owner).label} team complete "
+                          "its duties")
+    declared = control(duty.control_id)
+    if declared is not None and declared.designated and duty.assignee_id != person.pk:
+        who = duty.assignee or "nobody yet: the team leader designates them"
+        return NotAllowed(f"this duty is performed by the designated {declared.designated} "
+                          f"({who})", section=declared.sections[-1])
+    return None
+
+
+def may_complete(person: Person | None, occurrence: Occurrence) -> bool:
+    """Complete an open occurrence (see _why_not_complete)."""
+    return (occurrence.status == OccurrenceStatus.OPEN
+            and _why_not_complete(person, occurrence) is None)
+
+
+def may_see_evidence(person: Person | None, occurrence: Occurrence) -> bool:
+    """Evidence files: the owning team, the Board, auditors and the administrator."""
+    return (is_member(person, occurrence.duty.owner) or is_administrator(person)
+            or holds_any(person, Role.BOARD_MEMBER, Role.AUDITOR))
+
+
+def may_attest(person: Person | None, declared: Control) -> bool:
+    """Attest an attestation control: a holder of the role it names."""
+    return declared.role is not None and declared.role in roles_of(person)
+
+
+def may_subscribe(person: Person | None, team: str = "") -> bool:
+    """A calendar feed of my own duties: anyone; of a team's: its members (and the
+    administrator)."""
+    return person is not None and (not team or is_member(person, team)
+                                   or is_administrator(person))
+
+
+def may_revoke_feed(person: Person | None, feed: CalendarFeed) -> bool:
+    """The person who made the feed, or the administrator."""
+    return person is not None and (feed.person_id == person.pk or is_administrator(person))
 
 
 # --- duties -------------------------------------------------------------------------------
@@ -258,8 +296,7 @@ def evidence_for(*, reader: Person, occurrence: Occurrence) -> Path | None:
     """The evidence file of an occurrence, for the owning team, the Board, auditors and
     the administrator; None when it has none. (A read, but the rule lives here, so a
     second way to the files, an API say, cannot forget it.)"""
-    if not (is_member(reader, occurrence.duty.owner) or is_administrator(reader)
-            or holds_any(reader, Role.BOARD_MEMBER, Role.AUDITOR)):
+    if not may_see_evidence(reader, occurrence):
         raise NotAllowed("Evidence is for the owning team, the Board and auditors.")
     return evidence_path(occurrence) if occurrence.evidence_file else None
 
@@ -273,11 +310,9 @@ def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
     sign-off; the occurrence is done when it arrives."""
     occurrence = Occurrence.objects.select_related("duty__assignee").get(pk=occurrence.pk)
     declared = _require_control(occurrence.duty.control_id, Kind.DUTY)
-    _require_owner(actor, occurrence.duty.owner, "complete its duties")
-    if declared.designated and occurrence.duty.assignee_id != actor.pk:
-        who = occurrence.duty.assignee or "nobody yet: the team leader designates them"
-        raise NotAllowed(f"this duty is performed by the designated {declared.designated} "
-                         f"({who})", section=declared.sections[-1])
+    refusal = _why_not_complete(actor, occurrence)
+    if refusal is not None:
+        raise refusal
     note = (note or "").strip()
     if not note:
         raise RuleViolation("say what was done and what was found: a duty is completed with "
@@ -402,7 +437,7 @@ def attest(*, actor: Person, control_id: str, statement: str,
            authority: AuthorityLike) -> Attestation:
     declared = _require_control(control_id, Kind.ATTESTATION)
     assert declared.role is not None
-    if declared.role not in roles_of(actor):
+    if not may_attest(actor, declared):
         article = "an" if declared.role.label[0] in "AEIOU" else "a"
         raise NotAllowed(f"only {article} {declared.role.label} attests {control_id}",
                          section=declared.sections[0])
@@ -501,7 +536,7 @@ def create_calendar_feed(*, actor: Person, team: str = "") -> tuple[CalendarFeed
     """A private feed; returns the token, which is not stored and is shown only now."""
     if team:
         TeamKind(team)
-        if not (is_member(actor, team) or is_administrator(actor)):
+        if not may_subscribe(actor, team):
             raise NotAllowed(f"only members of the {TeamKind(team).label} team subscribe to "
                              "its calendar")
     token = secrets.token_urlsafe(32)
@@ -515,7 +550,7 @@ def create_calendar_feed(*, actor: Person, team: str = "") -> tuple[CalendarFeed
 
 
 def revoke_calendar_feed(*, actor: Person, feed: CalendarFeed) -> CalendarFeed:
-    if feed.person_id != actor.pk and not is_administrator(actor):
+    if not may_revoke_feed(actor, feed):
         raise NotAllowed("only the person who made a calendar feed revokes it")
     with transaction.atomic():
         feed = CalendarFeed.objects.select_for_update().get(pk=feed.pk)

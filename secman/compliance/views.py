@@ -25,7 +25,6 @@ from secman.core.controls import TONE, Kind, Status, control
 from secman.core.errors import NotAllowed
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.people.models import Membership
-from secman.people.selectors import roles_of
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -78,7 +77,7 @@ def control_page(request: HttpRequest, control_id: str) -> HttpResponse:
     if result.control.kind == Kind.ATTESTATION:
         context["attestations"] = Attestation.objects.filter(
             control_id=control_id).select_related("person", "authority")[:20]
-        context["may_attest"] = result.control.role in roles_of(me)
+        context["may_attest"] = services.may_attest(me, result.control)
         context["attest_form"] = AttestForm()
     return render(request, "compliance/control.html", context)
 
@@ -166,7 +165,8 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "compliance/occurrence.html", {
         "occurrence": item, "control": declared, "form": form, "skip_form": skip_form,
         "overdue": item.is_overdue(),
-        "may_complete": ("complete" in moves and services.may_perform(me, item.duty.owner)),
+        "may_complete": "complete" in moves and services.may_complete(me, item),
+        "may_see_evidence": services.may_see_evidence(me, item),
         "may_skip": "skip" in moves and services.may_skip(me, item.duty.owner),
     })
 

@@ -198,6 +198,46 @@ def may_edit(person: Person | None, document: Document, section: Section | None)
     return holds_any(person, Role.TEAM_LEADER, Role.BOARD_MEMBER)
 
 
+def may_change_draft(person: Person | None, draft: Draft) -> bool:
+    """Change a draft: its author, while it is a draft."""
+    return (person is not None and draft.author_id == person.pk
+            and draft.status == DraftStatus.DRAFT)
+
+
+def _why_not_submit(person: Person, draft: Draft, section: Section) -> NotAllowed | None:
+    if draft.author_id != person.pk:
+        return NotAllowed("only the author submits a draft")
+    if not may_edit(person, draft.document, section):
+        return NotAllowed("you may no longer edit this section", section="SP 1.4.2")
+    return None
+
+
+def may_submit_draft(person: Person | None, draft: Draft) -> bool:
+    """Submit a draft for publishing: its author, while they may still edit the section."""
+    if person is None or draft.status != DraftStatus.DRAFT or draft.author_id != person.pk:
+        return False
+    version = draft.document.current
+    section = version.sections.filter(number=draft.number).first() if version else None
+    return section is not None and _why_not_submit(person, draft, section) is None
+
+
+def may_withdraw_draft(person: Person | None, draft: Draft) -> bool:
+    """Withdraw a draft: its author, while it is a draft or waits for its sign-off."""
+    return (person is not None and draft.author_id == person.pk
+            and draft.status in (DraftStatus.DRAFT, DraftStatus.SUBMITTED))
+
+
+def may_delegate(person: Person | None, team: str) -> bool:
+    """Let a member edit the team's sections (SP 1.4.2): the team's leader."""
+    return leads(person, team)
+
+
+def may_revoke_delegation(person: Person | None, delegation: EditDelegation) -> bool:
+    """End a delegation: the team's leader, or the delegate."""
+    return person is not None and (leads(person, delegation.team)
+                                   or delegation.person_id == person.pk)
+
+
 def requirement_for(document: Document, owner: str) -> Requirement:
     """Four eyes: the editor signs as executor, a second person observes. For the policy
     the second person is a Board member."""
@@ -272,8 +312,9 @@ def submit_draft(*, actor: Person, draft: Draft, authority: str | Authority) -> 
         raise RuleViolation(f"this draft is {draft.get_status_display().lower()}")
     document = draft.document
     version, section = _section_of(document, draft.number)
-    if not may_edit(actor, document, section):
-        raise NotAllowed("you may no longer edit this section", section="SP 1.4.2")
+    refusal = _why_not_submit(actor, draft, section)
+    if refusal is not None:
+        raise refusal
     kinds = ({AuthorityKind.BOARD_DECISION} if document.kind == DocumentKind.POLICY
              else None)
     with transaction.atomic():
@@ -400,7 +441,7 @@ def delegate_editing(*, actor: Person, team: str, person: Person,
                      authority: str | Authority = "SP 1.4.2") -> EditDelegation:
     if team not in TeamKind.values:
         raise RuleViolation(f"{team!r} is not a team", field="team")
-    if not leads(actor, team):
+    if not may_delegate(actor, team):
         raise NotAllowed("only the team's leader delegates editing of its sections",
                          section="SP 1.4.2")
     if not is_member(person, team):
@@ -419,7 +460,7 @@ def delegate_editing(*, actor: Person, team: str, person: Person,
 
 
 def revoke_delegation(*, actor: Person, delegation: EditDelegation) -> EditDelegation:
-    if not leads(actor, delegation.team) and delegation.person_id != actor.pk:
+    if not may_revoke_delegation(actor, delegation):
         raise NotAllowed("only the team's leader (or the delegate) ends a delegation")
     with transaction.atomic():
         delegation = EditDelegation.objects.select_for_update().get(pk=delegation.pk)

@@ -28,13 +28,12 @@ from secman.documents.selectors import (
     resolve_reference,
     search,
 )
-from secman.people.selectors import leads
 
 
 def index(request: HttpRequest) -> HttpResponse:
     me = person_for_user(request.user)
     documents = Document.objects.prefetch_related("versions")
-    led = [kind for kind in TeamKind.values if leads(me, kind)]
+    led = [kind for kind in TeamKind.values if services.may_delegate(me, kind)]
     delegate_form = DelegateForm(request.POST or None, initial={"team": led[0]} if led else {})
     if request.method == "POST" and me is not None and delegate_form.is_valid():
         data = delegate_form.cleaned_data
@@ -48,8 +47,10 @@ def index(request: HttpRequest) -> HttpResponse:
         "import_form": ImportForm() if services.may_import(me) else None,
         "search_form": SearchForm(),
         "policy": policy, "manual": manual,
-        "delegations": EditDelegation.objects.filter(revoked_at__isnull=True)
-        .select_related("person", "granted_by"),
+        # Each delegation with whether this reader may end it (the End button).
+        "delegations": [(d, services.may_revoke_delegation(me, d)) for d in
+                        EditDelegation.objects.filter(revoked_at__isnull=True)
+                        .select_related("person", "granted_by")],
         "delegate_form": delegate_form if led else None,
         "drafts": Draft.objects.filter(status__in=[DraftStatus.DRAFT, DraftStatus.SUBMITTED])
         .select_related("document", "author"),
@@ -334,8 +335,8 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
     words = comparing.word_diff(base.text if base else "", subject.text)
     return render(request, "documents/draft.html", {
         "draft": subject, "edit_form": edit_form, "submit_form": submit_form,
-        "mine": subject.author_id == me.pk and subject.status == DraftStatus.DRAFT,
+        "mine": services.may_change_draft(me, subject),
+        "may_submit": services.may_submit_draft(me, subject),
         "words": words, "base": base,
-        "may_withdraw": subject.author_id == me.pk and subject.status in (
-            DraftStatus.DRAFT, DraftStatus.SUBMITTED),
+        "may_withdraw": services.may_withdraw_draft(me, subject),
     })

@@ -51,11 +51,16 @@ class PayloadAccess:
         return events.exclude(retention_class__in=self.restricted) if self.restricted else events
 
 
+def may_administer_log(person: Any) -> bool:
+    """SM 4.2.2: verifying on demand, signing checkpoints on demand, exporting every
+    payload and renaming the log are for Systems Administrators."""
+    return holds_any(person, Role.SYSTEMS_ADMINISTRATOR)
+
+
 def require_sysadmin(person: Any, what: str) -> None:
-    """SM 4.2.2: verifying on demand, signing checkpoints on demand and exporting every
-    payload are for Systems Administrators. `None` is the server itself (command line,
+    """Refuse unless `may_administer_log`. `None` is the server itself (command line,
     scheduler), whose operator already holds the database."""
-    if person is not None and not holds_any(person, Role.SYSTEMS_ADMINISTRATOR):
+    if person is not None and not may_administer_log(person):
         raise NotAllowed(f"{what} is for Systems Administrators", section="SM 4.2.2")
 
 

@@ -670,10 +670,25 @@ def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
 # --- retention (SM 4.2.1) -----------------------------------------------------------------
 
 
+def may_set_retention(person: Any) -> bool:
+    """SM 4.2.1: retention periods are set by the Board or Systems Administrators."""
+    return holds_any(person, Role.BOARD_MEMBER, Role.SYSTEMS_ADMINISTRATOR)
+
+
+def may_place_hold(person: Any) -> bool:
+    """SM 4.4.2: legal holds are placed by the Arbitrator or a Case Manager."""
+    return holds_any(person, Role.ARBITRATOR, Role.CASE_MANAGER)
+
+
+def may_release_hold(person: Any) -> bool:
+    """SM 4.4.2: a legal hold is released by the Arbitrator."""
+    return holds_any(person, Role.ARBITRATOR)
+
+
 def update_retention(*, actor: Any, retention_class: str, minimum_days: int | None,
                      maximum_days: int | None, rule: str, restricted: bool,
                      authority: Any) -> RetentionPolicy:
-    if not holds_any(actor, Role.BOARD_MEMBER, Role.SYSTEMS_ADMINISTRATOR):
+    if not may_set_retention(actor):
         raise NotAllowed("retention periods are set by the Board or Systems Administrators",
                          section="SM 4.2.1")
     if retention_class not in RetentionClass.values:
@@ -705,7 +720,7 @@ def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefi
                until: dt.date | None = None) -> LegalHold:
     """SM 4.4.2: the Arbitrator (or Case Manager) keeps matching entries past their
     maximum for the case."""
-    if not holds_any(actor, Role.ARBITRATOR, Role.CASE_MANAGER):
+    if not may_place_hold(actor):
         raise NotAllowed("legal holds are placed by the Arbitrator or Case Manager",
                          section="SM 4.4.2")
     if not any([retention_class, action_prefix, subject_type, since, until]):
@@ -733,7 +748,7 @@ def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefi
 
 
 def release_hold(*, actor: Any, hold: LegalHold) -> LegalHold:
-    if not holds_any(actor, Role.ARBITRATOR):
+    if not may_release_hold(actor):
         raise NotAllowed("a legal hold is released by the Arbitrator", section="SM 4.4.2")
     with transaction.atomic():
         hold = LegalHold.objects.select_for_update().get(pk=hold.pk)

@@ -70,13 +70,18 @@ def team_leader(team_kind: str) -> Person | None:
     return membership.person if membership else None
 
 
+def may_see_key_persons(person: Person | None) -> bool:
+    """The Key Persons List (SP 9.1.4.3, 10.1): the Board and the Arbitrator."""
+    return holds_any(person, Role.BOARD_MEMBER, Role.ARBITRATOR)
+
+
 def can_see_contact_details(viewer: Person | None, person: Person) -> bool:
     """Key Persons List details: the Board, the Arbitrator and the person themself."""
     if viewer is None:
         return False
     if viewer.pk == person.pk:
         return True
-    return holds_any(viewer, Role.BOARD_MEMBER, Role.ARBITRATOR)
+    return may_see_key_persons(viewer)
 
 
 def is_board_member(person: Person | None) -> bool:

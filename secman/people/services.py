@@ -49,6 +49,97 @@ from secman.people.selectors import (
 BOARD_OR_ARBITRATION = (AuthorityKind.BOARD_DECISION, AuthorityKind.ARBITRATION)
 
 
+# Who may do what, asked by the services before they act and by the pages, the API and
+# the templates to show or hide an action: one rule each. A `_why_not_*` returns the
+# refusal the service raises (or None); its `may_*` is the yes or no a page asks.
+
+
+def may_record_person(person: Person | None) -> bool:
+    """Record a person: the Board, team leaders and the administrator."""
+    return is_administrator(person) or holds_any(person, Role.BOARD_MEMBER, Role.TEAM_LEADER)
+
+
+def may_change_identity(person: Person | None) -> bool:
+    """Change anyone's name, email and member number: the Board or the administrator."""
+    return is_administrator(person) or is_board_member(person)
+
+
+def _why_not_edit_person(actor: Person | None, person: Person,
+                         fields: set[str] | None = None) -> NotAllowed | None:
+    """What stops `actor` changing `fields` of `person` (None: any field they may), or
+    None. Contact details: the person, the Board or the administrator; the rest: the
+    Board or the administrator."""
+    if may_change_identity(actor):
+        return None
+    if actor is None or actor.pk != person.pk:
+        return NotAllowed("only the person, the Board or the administrator edit a person")
+    if fields is not None and fields - set(Person.CONTACT_FIELDS):
+        return NotAllowed("your name, email and member number are changed by the Board")
+    return None
+
+
+def may_edit_person(actor: Person | None, person: Person) -> bool:
+    return _why_not_edit_person(actor, person) is None
+
+
+def may_staff_teams(person: Person | None) -> bool:
+    """Add members and designate leaders (SP 9.1.5): the Board or the administrator."""
+    return is_administrator(person) or is_board_member(person)
+
+
+def may_end_membership(person: Person | None, membership: Membership) -> bool:
+    """SP 9.1.7: the person, their team leader, the Board or the Arbitrator; only while
+    it runs."""
+    return membership.end is None and _why_not_end_membership(person, membership) is None
+
+
+def _why_not_end_membership(person: Person | None,
+                            membership: Membership) -> NotAllowed | None:
+    if person is not None and (
+        may_staff_teams(person)
+        or holds_any(person, Role.ARBITRATOR)
+        or leads(person, membership.team.kind)
+        or person.pk == membership.person_id
+    ):
+        return None
+    return NotAllowed("a membership is ended by the person, their team leader, the Board "
+                      "or the Arbitrator", section="SP 9.1.7")
+
+
+def may_propose_list_change(person: Person | None, access_list: AccessList) -> bool:
+    """SP 3.4.2: the list's manager (its team's leader) or the Board."""
+    return manages_list(person, access_list) or is_board_member(person)
+
+
+def may_decide_proposals(person: Person | None) -> bool:
+    """Record the Board's approval or rejection of list changes: a Board member."""
+    return is_board_member(person)
+
+
+def may_decide_proposal(person: Person | None, proposal: ListChangeProposal) -> bool:
+    return proposal.status == ProposalStatus.PENDING and may_decide_proposals(person)
+
+
+def _why_not_withdraw_proposal(person: Person | None,
+                               proposal: ListChangeProposal) -> NotAllowed | None:
+    if person is not None and (person.pk == proposal.proposed_by_id
+                               or manages_list(person, proposal.access_list)):
+        return None
+    return NotAllowed("only the proposer or the list's manager withdraws a proposal")
+
+
+def may_withdraw_proposal(person: Person | None, proposal: ListChangeProposal) -> bool:
+    """The proposer or the list's manager, while the proposal is pending."""
+    return (proposal.status == ProposalStatus.PENDING
+            and _why_not_withdraw_proposal(person, proposal) is None)
+
+
+def may_issue_api_token(person: Person | None) -> bool:
+    """API tokens belong to a login: anyone with an active one, for their own."""
+    user = getattr(person, "user", None)
+    return user is not None and user.is_active
+
+
 # --- people -------------------------------------------------------------------------------
 
 
@@ -98,9 +189,7 @@ def create_person(
 ) -> Person:
     """Record a person, optionally with a login. `actor=None` is the command line
     (createadmin, demo): whoever runs it already controls the server."""
-    if actor is not None and not (
-        is_administrator(actor) or holds_any(actor, Role.BOARD_MEMBER, Role.TEAM_LEADER)
-    ):
+    if actor is not None and not may_record_person(actor):
         raise NotAllowed("only the Board, team leaders and the administrator record people")
     if superuser and actor is not None:
         raise NotAllowed("administrator logins are made on the server: secman createadmin")
@@ -155,12 +244,9 @@ def update_person(
     unknown = set(changes) - allowed
     if unknown:
         raise RuleViolation(f"cannot change {', '.join(sorted(unknown))}")
-    privileged = is_administrator(actor) or is_board_member(actor)
-    if not privileged:
-        if actor.pk != person.pk:
-            raise NotAllowed("only the person, the Board or the administrator edit a person")
-        if set(changes) - set(Person.CONTACT_FIELDS):
-            raise NotAllowed("your name, email and member number are changed by the Board")
+    refusal = _why_not_edit_person(actor, person, set(changes))
+    if refusal is not None:
+        raise refusal
     fields = _clean_person_fields(changes)
     _check_unique_person(fields, exclude=person.pk)
     changed = sorted(k for k, v in fields.items() if getattr(person, k) != v)
@@ -185,10 +271,6 @@ def update_person(
 # --- teams --------------------------------------------------------------------------------
 
 
-def _may_staff_teams(actor: Person | None) -> bool:
-    return actor is None or is_administrator(actor) or is_board_member(actor)
-
-
 def add_member(
     *,
     actor: Person | None,
@@ -200,7 +282,7 @@ def add_member(
     is_leader: bool = False,
 ) -> Membership:
     """Put a person in a team (SP 9.1.3: authorised by the Board)."""
-    if not _may_staff_teams(actor):
+    if actor is not None and not may_staff_teams(actor):
         raise NotAllowed("new team members are authorised by the Board (SP 9.1.5)")
     role = role or TEAM_ROLES[team.kind][0]
     if role not in TEAM_ROLES[team.kind]:
@@ -257,14 +339,10 @@ def end_membership(
     or the team leader. A team left with fewer than two members is flagged, not refused:
     the person may leave regardless (see people.controls)."""
     team = membership.team
-    if not (
-        _may_staff_teams(actor)
-        or holds_any(actor, Role.ARBITRATOR)
-        or leads(actor, team.kind)
-        or actor.pk == membership.person_id
-    ):
-        raise NotAllowed("a membership is ended by the person, their team leader, the Board "
-                         "or the Arbitrator", section="SP 9.1.7")
+    # None is the command line, whose operator already controls the server.
+    refusal = None if actor is None else _why_not_end_membership(actor, membership)
+    if refusal is not None:
+        raise refusal
     if not reason.strip():
         raise RuleViolation("say why the membership ends (resignation, ruling, decision)",
                             field="reason")
@@ -294,7 +372,7 @@ def appoint_leader(
 ) -> Membership:
     """Designate the team leader (SP 9.1.2). The old rows end and new rows start, so the
     history shows who led when."""
-    if not _may_staff_teams(actor):
+    if actor is not None and not may_staff_teams(actor):
         raise NotAllowed("team leaders are designated by the Board")
     current = Membership.objects.active().filter(team=team, person=person).first()
     if current is None:
@@ -381,7 +459,7 @@ def propose_list_change(
     authority: AuthorityLike = SECTION,
 ) -> ListChangeProposal:
     """Propose adding or removing a person; nothing changes until the Board approves."""
-    if not (manages_list(actor, access_list) or is_board_member(actor)):
+    if not may_propose_list_change(actor, access_list):
         raise NotAllowed(
             f"changes to the {access_list} are proposed by its manager (the "
             f"{access_list.manager} team leader) or by the Board", section=SECTION,
@@ -437,7 +515,7 @@ def approve_proposal(
 ) -> ListChangeProposal:
     """The Board's approval: the change takes effect now, under the decision's authority.
     The list rules are checked again, since things may have changed since the proposal."""
-    if not is_board_member(actor):
+    if not may_decide_proposals(actor):
         raise NotAllowed("only a Board member records the Board's approval", section=SECTION)
     with transaction.atomic():
         proposal = _locked_for(proposal, ProposalStatus.APPROVED)
@@ -475,7 +553,7 @@ def reject_proposal(
 ) -> ListChangeProposal:
     """The Board's refusal: a carried decision to reject, or a motion to approve that was
     not carried (a failed vote is how a Board says no). Either must be recorded."""
-    if not is_board_member(actor):
+    if not may_decide_proposals(actor):
         raise NotAllowed("only a Board member records the Board's rejection", section=SECTION)
     with transaction.atomic():
         proposal = _locked_for(proposal, ProposalStatus.REJECTED)
@@ -497,8 +575,9 @@ def reject_proposal(
 def withdraw_proposal(
     *, actor: Person, proposal: ListChangeProposal, reason: str
 ) -> ListChangeProposal:
-    if actor.pk != proposal.proposed_by_id and not manages_list(actor, proposal.access_list):
-        raise NotAllowed("only the proposer or the list's manager withdraws a proposal")
+    refusal = _why_not_withdraw_proposal(actor, proposal)
+    if refusal is not None:
+        raise refusal
     if not reason.strip():
         raise RuleViolation("say why the proposal is withdrawn", field="reason")
     with transaction.atomic():
@@ -520,9 +599,10 @@ def issue_api_token(*, actor: Person) -> str:
     """A new API token for the actor's own login, replacing any earlier one. The key is
     returned once and never written to the Event Log (the entry says only that one was
     issued). SP 3.4.3: authentication schemes are documented, see docs/api.md."""
-    user = actor.user
-    if user is None or not user.is_active:
+    if not may_issue_api_token(actor):
         raise NotAllowed("API tokens belong to a login, and this person has no active one")
+    user = actor.user
+    assert user is not None  # may_issue_api_token
     with transaction.atomic():
         replaced, _ = Token.objects.filter(user=user).delete()
         key = Token.objects.create(user=user).key

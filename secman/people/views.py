@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from secman.core.roles import Role
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.people import services
 from secman.people.choices import ListKind, ProposalStatus
@@ -28,11 +27,8 @@ from secman.people.models import AccessList, ListChangeProposal, Membership, Per
 from secman.people.rules import LIST_RULES
 from secman.people.selectors import (
     can_see_contact_details,
-    holds_any,
-    is_administrator,
-    is_board_member,
     list_members,
-    manages_list,
+    may_see_key_persons,
     roles_of,
 )
 
@@ -49,9 +45,8 @@ def people(request: HttpRequest) -> HttpResponse:
         rows.append((person, by_person.get(person.pk, [])))
     me = actor_of(request)
     return render(request, "people/people.html", {
-        "rows": rows, "may_add": is_administrator(me) or is_board_member(me)
-        or Role.TEAM_LEADER in roles_of(me),
-        "may_see_contacts": holds_any(me, Role.BOARD_MEMBER, Role.ARBITRATOR),
+        "rows": rows, "may_add": services.may_record_person(me),
+        "may_see_contacts": may_see_key_persons(me),
     })
 
 
@@ -65,7 +60,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-start", "-id"),
         "entries": subject.list_entries.select_related("access_list").order_by("-added_at"),
         "show_contact": can_see_contact_details(me, subject),
-        "may_edit": me.pk == subject.pk or is_administrator(me) or is_board_member(me),
+        "may_edit": services.may_edit_person(me, subject),
     })
 
 
@@ -83,10 +78,9 @@ def person_new(request: HttpRequest) -> HttpResponse:
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     subject = get_object_or_404(Person, pk=pk)
     me = actor_of(request)
-    privileged = is_administrator(me) or is_board_member(me)
-    if not privileged and me.pk != subject.pk:
+    if not services.may_edit_person(me, subject):
         raise PermissionDenied("Only the person, the Board or the administrator edit a person.")
-    form_class = PersonForm if privileged else ContactDetailsForm
+    form_class = PersonForm if services.may_change_identity(me) else ContactDetailsForm
     initial = {field: getattr(subject, field) for field in form_class.base_fields
                if hasattr(subject, field)}
     form = form_class(request.POST or None, initial=initial)
@@ -150,15 +144,17 @@ def team(request: HttpRequest, kind: str) -> HttpResponse:
                     "Team leader appointed."):
                 return redirect(subject)
     url = subject.get_absolute_url()
+    active = list(Membership.objects.active().filter(team=subject).select_related(
+        "person", "authority", "team"))
     return render(request, "people/team.html", {
         "team": subject,
-        "active": Membership.objects.active().filter(team=subject).select_related(
-            "person", "authority"),
+        # Each membership with whether this reader may end it (the End button).
+        "active": [(m, services.may_end_membership(me, m)) for m in active],
         "history": subject.memberships.select_related("person", "authority", "end_authority")
         .order_by("-start", "-id"),
         "findings": [f for f in staffing_findings() if f.url == url],
         "add_form": add_form, "end_form": end_form, "leader_form": leader_form,
-        "may_staff": is_administrator(me) or is_board_member(me),
+        "may_staff": services.may_staff_teams(me),
         "managed_lists": subject.managed_lists.all(),
     })
 
@@ -198,7 +194,7 @@ def access_list(request: HttpRequest, kind: str) -> HttpResponse:
         .order_by("-added_at"),
         "proposals": subject.proposals.select_related("person", "proposed_by", "decision"),
         "form": form,
-        "may_propose": manages_list(me, subject) or is_board_member(me),
+        "may_propose": services.may_propose_list_change(me, subject),
     })
 
 
@@ -220,18 +216,17 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     me = actor_of(request)
-    is_board = is_board_member(me)
     moves = {t.name for t in PROPOSAL.moves_from(subject.status)}
+    deciding = bool(moves) and services.may_decide_proposal(me, subject)
     return render(request, "people/proposal.html", {
         "proposal": subject, "moves": moves,
         "approve_form": DecideProposalForm(verdict="approve", prefix="approve")
-        if is_board and "approve" in moves else None,
+        if deciding and "approve" in moves else None,
         "reject_form": DecideProposalForm(verdict="reject", prefix="reject")
-        if is_board and "reject" in moves else None,
+        if deciding and "reject" in moves else None,
         "withdraw_form": ReasonForm(),
-        "is_board": is_board,
-        "may_withdraw": "withdraw" in moves and (
-            me.pk == subject.proposed_by_id or manages_list(me, subject.access_list)),
+        "may_decide": deciding,
+        "may_withdraw": "withdraw" in moves and services.may_withdraw_proposal(me, subject),
     })
 
 
@@ -271,7 +266,7 @@ def key_persons(request: HttpRequest) -> HttpResponse:
     """The Key Persons List (SP 9.1.4.3, 10.1): everyone active in a team, with contact
     details. Restricted to the Board and the Arbitrator."""
     me = actor_of(request)
-    if not holds_any(me, Role.BOARD_MEMBER, Role.ARBITRATOR):
+    if not may_see_key_persons(me):
         raise PermissionDenied("The Key Persons List is shown to the Board and the "
                                "Arbitrator only.")
     active = Membership.objects.active().select_related("team", "person")

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 
 from secman.authority.models import SignOffRequest
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
-from secman.core.errors import NotAllowed
 from secman.people.api import person_field
 from secman.physical import services
 from secman.physical.choices import ComputerStatus, MediaStatus, MediaType, RetirementMethod
@@ -22,9 +21,9 @@ from secman.physical.models import Computer, Facility, FacilityRevision, Media, 
 
 class InventoryView(SecmanAPIView):
     def check_reader(self) -> None:
-        if not services.may_see_inventory(self.actor):
-            raise NotAllowed("the inventory is for Access Engineers, Systems Administrators, "
-                             "the Board and auditors", section="SP 2.2.1")
+        refusal = services.why_not_see_inventory(self.actor)
+        if refusal is not None:
+            raise refusal
 
 
 class ComputerSerializer(serializers.ModelSerializer):

@@ -40,8 +40,28 @@ def may_see_inventory(person: Person | None) -> bool:
         is_administrator(person))
 
 
+def why_not_see_inventory(person: Person | None) -> NotAllowed | None:
+    """The refusal the inventory's pages and API give a reader who may not see it."""
+    if may_see_inventory(person):
+        return None
+    return NotAllowed("the inventory is for Access Engineers, Systems Administrators, "
+                      "the Board and auditors", section="SP 2.2.1")
+
+
+def may_handle_hardware(person: Person | None) -> bool:
+    """Record, inventory, maintain and retire computers and storage media (SP 2.2.1):
+    Access Engineers and Systems Administrators."""
+    return holds_any(person, *HARDWARE_ROLES)
+
+
+def may_describe_facility(person: Person | None) -> bool:
+    """Describe a facility (SP 2.1): Access Engineers or the Board."""
+    return holds_any(person, Role.ACCESS_ENGINEER, Role.BOARD_MEMBER)
+
+
 def _require_hardware_role(actor: Person | None, what: str) -> None:
-    if actor is not None and not holds_any(actor, *HARDWARE_ROLES):
+    # None is the command line, whose operator already holds the server.
+    if actor is not None and not may_handle_hardware(actor):
         raise NotAllowed(f"{what} is done by Access Engineers and Systems Administrators",
                          section="SP 2.2.1")
 
@@ -68,7 +88,7 @@ def _clean(fields: dict[str, Any], limits: dict[str, int]) -> dict[str, Any]:
 def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike,
                     **fields: str) -> FacilityRevision:
     """Describe a facility anew; the previous description stays as history."""
-    if actor is not None and not holds_any(actor, Role.ACCESS_ENGINEER, Role.BOARD_MEMBER):
+    if actor is not None and not may_describe_facility(actor):
         raise NotAllowed("the facility is described by Access Engineers or the Board",
                          section="SP 2.1")
     unknown = set(fields) - set(FacilityRevision.FIELDS)

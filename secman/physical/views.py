@@ -26,14 +26,14 @@ from secman.physical.models import Computer, Facility, Media
 
 def _reader(request: HttpRequest):
     me = actor_of(request)
-    if not services.may_see_inventory(me):
-        raise PermissionDenied("The inventory is for Access Engineers, Systems "
-                               "Administrators, the Board and auditors (SP 2.2.1).")
+    refusal = services.why_not_see_inventory(me)
+    if refusal is not None:
+        raise PermissionDenied(str(refusal))
     return me
 
 
 def computers(request: HttpRequest) -> HttpResponse:
-    _reader(request)
+    me = _reader(request)
     status = request.GET.get("status", "")
     rows = Computer.objects.select_related("facility")
     if status in ComputerStatus.values:
@@ -43,6 +43,7 @@ def computers(request: HttpRequest) -> HttpResponse:
         "rows": rows, "status": status, "statuses": ComputerStatus.choices,
         "counts": [(label, counts[value], value) for value, label in ComputerStatus.choices],
         "findings": controls.inventory_before_service() + controls.computers_to_retire(),
+        "may_handle": services.may_handle_hardware(me),
     })
 
 
@@ -82,7 +83,8 @@ def computer(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(result)
     return render(request, "physical/computer.html", {
         "computer": subject, "form": form, "offered": offered, "media": subject.media.all(),
-        "missing": subject.missing_inventory(), "history": history_for(subject, me)})
+        "missing": subject.missing_inventory(), "history": history_for(subject, me),
+        "may_handle": services.may_handle_hardware(me)})
 
 
 def computer_label(request: HttpRequest, pk: int) -> HttpResponse:
@@ -106,7 +108,7 @@ def computers_csv(request: HttpRequest) -> HttpResponse:
 
 
 def media(request: HttpRequest) -> HttpResponse:
-    _reader(request)
+    me = _reader(request)
     status = request.GET.get("status", "")
     rows = Media.objects.select_related("computer", "holder")
     if status in MediaStatus.values:
@@ -117,6 +119,7 @@ def media(request: HttpRequest) -> HttpResponse:
         "counts": [(label, counts[value], value) for value, label in MediaStatus.choices],
         "findings": controls.sealed_media_past_expiry() + controls.media_reports_complete()
         + controls.media_in_retired_computers(),
+        "may_handle": services.may_handle_hardware(me),
     })
 
 
@@ -154,7 +157,8 @@ def media_item(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "physical/media_item.html", {
         "media": subject, "form": form, "offered": offered,
         "reports": subject.reports.prefetch_related("present").select_related("authority"),
-        "history": history_for(subject, me)})
+        "history": history_for(subject, me),
+        "may_handle": services.may_handle_hardware(me)})
 
 
 def media_csv(request: HttpRequest) -> HttpResponse:
@@ -175,7 +179,8 @@ def facilities(request: HttpRequest) -> HttpResponse:
         if created:
             return redirect(created.facility)
     return render(request, "physical/facilities.html", {
-        "facilities": Facility.objects.prefetch_related("revisions"), "form": form})
+        "facilities": Facility.objects.prefetch_related("revisions"), "form": form,
+        "may_describe": services.may_describe_facility(me)})
 
 
 def facility(request: HttpRequest, pk: int) -> HttpResponse:

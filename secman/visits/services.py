@@ -124,6 +124,117 @@ def _moment(at: dt.datetime | None, field: str = "at") -> dt.datetime:
     return moment
 
 
+# --- who may do what ------------------------------------------------------------------------
+# Asked by the services before they act and by the pages, API and templates to offer an
+# action: one rule each. A `_why_not_*` is the refusal the service raises (or None); its
+# `may_*` adds the visit's state, so a page offers only what the service would accept.
+
+
+def may_request_visit(person: Person | None) -> bool:
+    """SM 2.3.1: people on the Physical Access List or the Physical Control List."""
+    return profile_of(person) is not None
+
+
+def may_record_emergency(person: Person | None) -> bool:
+    """SP 2.3.4: Systems Administrators and Access Engineers (listed or not)."""
+    return profile_of(person) is not None or holds_any(person, Role.SYSTEMS_ADMINISTRATOR,
+                                                       Role.ACCESS_ENGINEER)
+
+
+def _why_not_authorise(person: Person | None, visit: Visit) -> NotAllowed | None:
+    if not (is_access_engineer(person) or is_board_member(person)):
+        return NotAllowed("visits are authorised by an Access Engineer on the Physical "
+                          "Control List or by the Board", section="SM 2.3.1")
+    if person is None or person.pk == visit.requested_by_id:
+        return NotAllowed("the person who requested a visit does not authorise it (four "
+                          "eyes)", section="SP 1.2")
+    return None
+
+
+def may_authorise_visit(person: Person | None, visit: Visit) -> bool:
+    return visit.status == VisitStatus.REQUESTED and _why_not_authorise(person, visit) is None
+
+
+def _why_not_check_in(person: Person | None) -> NotAllowed | None:
+    if is_access_engineer(person):
+        return None
+    return NotAllowed("check-ins are recorded by an Access Engineer on the Physical "
+                      "Control List", section="SM 2.3.2")
+
+
+def may_check_in(person: Person | None, visit: Visit) -> bool:
+    """An Access Engineer on the list, to an authorised visit (who must also be, or come,
+    on site: that depends on whom they check in, so the service alone says it)."""
+    return (visit.status in (VisitStatus.AUTHORISED, VisitStatus.ON_SITE)
+            and _why_not_check_in(person) is None)
+
+
+def _on_visit(person: Person | None, visit: Visit) -> bool:
+    return person is not None and visit.participants.filter(person=person).exists()
+
+
+def _why_not_check_out(person: Person | None, visit: Visit) -> NotAllowed | None:
+    if _on_visit(person, visit) or is_access_engineer(person):
+        return None
+    return NotAllowed("check-outs are recorded by someone on the visit or an Access "
+                      "Engineer", section="SM 2.3.2")
+
+
+def may_check_out(person: Person | None, visit: Visit) -> bool:
+    return visit.status == VisitStatus.ON_SITE and _why_not_check_out(person, visit) is None
+
+
+REPORTING_STATUSES = (VisitStatus.ON_SITE, VisitStatus.LEFT, VisitStatus.AWAITING_RULING)
+
+
+def _why_not_report(person: Person | None, visit: Visit, kind: str) -> NotAllowed | None:
+    mine = visit.participants.filter(person=person).first() if person is not None else None
+    if kind == ReportKind.ACCESS_ENGINEER:
+        if mine is None or mine.role != OnSiteRole.ACCESS_ENGINEER:
+            return NotAllowed("the Access Engineer's report is filed by an Access Engineer "
+                              "who was on this visit", section="SP 4.2.4")
+    elif mine is None or mine.role == OnSiteRole.ACCESS_ENGINEER:
+        return NotAllowed("the accessor's report is filed by someone on this visit who "
+                          "accessed the equipment, not by the Access Engineer",
+                          section="SP 4.2.4")
+    return None
+
+
+def may_file_report(person: Person | None, visit: Visit) -> bool:
+    """SP 4.2.4: a report not yet filed that this person is the one to file."""
+    if visit.status not in REPORTING_STATUSES:
+        return False
+    filed = set(visit.reports.values_list("kind", flat=True))
+    return any(kind not in filed and _why_not_report(person, visit, kind) is None
+               for kind in ReportKind.values)
+
+
+def _why_not_close(person: Person | None, visit: Visit) -> NotAllowed | None:
+    if _on_visit(person, visit) or is_access_engineer(person):
+        return None
+    return NotAllowed("a visit is closed by someone who was on it or an Access Engineer",
+                      section="SM 2.3.3")
+
+
+def may_close_visit(person: Person | None, visit: Visit) -> bool:
+    """Someone who was on it or an Access Engineer, once everyone has left (the reports
+    are checked by the service, which says which is missing)."""
+    return visit.status == VisitStatus.LEFT and _why_not_close(person, visit) is None
+
+
+def _why_not_link_ruling(person: Person | None) -> NotAllowed | None:
+    if (profile_of(person) or holds_any(person, Role.ARBITRATOR, Role.CASE_MANAGER)
+            or is_board_member(person)):
+        return None
+    return NotAllowed("a ruling is linked by the Arbitration team, the Board or someone "
+                      "on the physical access lists", section="SP 2.3.4")
+
+
+def may_link_ruling(person: Person | None, visit: Visit) -> bool:
+    return (visit.is_emergency and visit.status == VisitStatus.AWAITING_RULING
+            and _why_not_link_ruling(person) is None)
+
+
 # --- visits -------------------------------------------------------------------------------
 
 
@@ -138,7 +249,7 @@ def request_visit(
 ) -> Visit:
     """Ask for a visit (SM 2.3.1). Only people on the Physical Access List or the
     Physical Control List ask."""
-    if profile_of(actor) is None:
+    if not may_request_visit(actor):
         raise NotAllowed(f"{why_not_authorised(actor)}: only people on the Physical Access "
                          "List or the Physical Control List request visits",
                          section="SM 2.3.1")
@@ -169,12 +280,9 @@ def authorise_visit(
     """Record the authorisation (SM 2.3.1: per Appendix B of the hosting MoU as kept by the
     Boards) with its reference. Access Engineers control access; the Board may too. The
     requester does not authorise their own visit."""
-    if not (is_access_engineer(actor) or is_board_member(actor)):
-        raise NotAllowed("visits are authorised by an Access Engineer on the Physical Control "
-                         "List or by the Board", section="SM 2.3.1")
-    if actor.pk == visit.requested_by_id:
-        raise NotAllowed("the person who requested a visit does not authorise it (four eyes)",
-                         section="SP 1.2")
+    refusal = _why_not_authorise(actor, visit)
+    if refusal is not None:
+        raise refusal
     reference = _text(reference, "reference", "the authorisation reference", 200)
     with transaction.atomic():
         visit = _locked(visit)
@@ -199,9 +307,9 @@ def check_in(
     comes) on site records it (SM 2.3.2: access is only through the Access Engineers)."""
     newcomers = _distinct(people)
     moment = _moment(at)
-    if not is_access_engineer(actor):
-        raise NotAllowed("check-ins are recorded by an Access Engineer on the Physical "
-                         "Control List", section="SM 2.3.2")
+    refusal = _why_not_check_in(actor)
+    if refusal is not None:
+        raise refusal
     profiles = {person.pk: _authorised_profile(person) for person in newcomers}
     with transaction.atomic():
         visit = _locked(visit)
@@ -256,9 +364,9 @@ def check_out(
         # When the last people leave, the visit has left the site.
         VISIT.check(visit.status, VisitStatus.ON_SITE if staying else VisitStatus.LEFT,
                     step="check_out", field="visit")
-        if actor.pk not in rows and not is_access_engineer(actor):
-            raise NotAllowed("check-outs are recorded by someone on the visit or an Access "
-                             "Engineer", section="SM 2.3.2")
+        refusal = _why_not_check_out(actor, visit)
+        if refusal is not None:
+            raise refusal
         for person in leaving:
             row = rows.get(person.pk)
             if row is None or row.checked_out_at is not None:
@@ -296,15 +404,9 @@ def file_report(*, actor: Person, visit: Visit, kind: str, text: str) -> VisitRe
     with transaction.atomic():
         visit = _locked(visit)
         VISIT.check(visit.status, visit.status, step="report", field="visit")
-        mine = visit.participants.filter(person=actor).first()
-        if kind == ReportKind.ACCESS_ENGINEER:
-            if mine is None or mine.role != OnSiteRole.ACCESS_ENGINEER:
-                raise NotAllowed("the Access Engineer's report is filed by an Access Engineer "
-                                 "who was on this visit", section="SP 4.2.4")
-        elif mine is None or mine.role == OnSiteRole.ACCESS_ENGINEER:
-            raise NotAllowed("the accessor's report is filed by someone on this visit who "
-                             "accessed the equipment, not by the Access Engineer",
-                             section="SP 4.2.4")
+        refusal = _why_not_report(actor, visit, kind)
+        if refusal is not None:
+            raise refusal
         if visit.reports.filter(kind=kind).exists():
             raise RuleViolation(f"the {ReportKind(kind).label.lower()} is filed already",
                                 field="kind")
@@ -321,10 +423,9 @@ def close_visit(*, actor: Person, visit: Visit) -> Visit:
     with transaction.atomic():
         visit = _locked(visit)
         VISIT.check(visit.status, VisitStatus.CLOSED, field="visit")
-        if not (visit.participants.filter(person=actor).exists()
-                or is_access_engineer(actor)):
-            raise NotAllowed("a visit is closed by someone who was on it or an Access "
-                             "Engineer", section="SM 2.3.3")
+        refusal = _why_not_close(actor, visit)
+        if refusal is not None:
+            raise refusal
         reports = {r.kind: r for r in visit.reports.select_related("author")}
         missing = [ReportKind(k).label.lower() for k in ReportKind.values if k not in reports]
         if missing:
@@ -367,8 +468,7 @@ def record_emergency(
     observed, record it: this files a dispute with the circumstances before an
     independent Arbitrator (SM 2.3.4), and the visit awaits after-the-fact authorisation
     until the ruling is linked. Everyone who was there is named, authorised or not."""
-    if profile_of(actor) is None and not holds_any(actor, Role.SYSTEMS_ADMINISTRATOR,
-                                                   Role.ACCESS_ENGINEER):
+    if not may_record_emergency(actor):
         raise NotAllowed("an emergency access is recorded by a Systems Administrator or an "
                          "Access Engineer", section="SP 2.3.4")
     purpose = _text(purpose, "purpose", "the purpose of the access")
@@ -409,10 +509,9 @@ def record_emergency(
 
 def link_ruling(*, actor: Person, visit: Visit, case: ArbitrationCase | str) -> Visit:
     """Link the Arbitrator's ruling that authorises an emergency access after the fact."""
-    if not (profile_of(actor) or holds_any(actor, Role.ARBITRATOR, Role.CASE_MANAGER)
-            or is_board_member(actor)):
-        raise NotAllowed("a ruling is linked by the Arbitration team, the Board or someone "
-                         "on the physical access lists", section="SP 2.3.4")
+    refusal = _why_not_link_ruling(actor)
+    if refusal is not None:
+        raise refusal
     if isinstance(case, str):
         number = case.strip().lower()
         found = ArbitrationCase.objects.filter(number=number).first()
@@ -448,10 +547,29 @@ def may_manage_register(person: Person | None) -> bool:
                              or leads(person, TeamKind.SYSTEMS_ADMINISTRATION))
 
 
+def _why_not_manage(person: Person | None) -> NotAllowed | None:
+    if may_manage_register(person):
+        return None
+    return NotAllowed("the register is kept by Access Engineers, the Critical System "
+                      "Administration team leader and the Board", section="SM 2.3.5")
+
+
+def _why_not_return(person: Person | None, holding: Holding) -> NotAllowed | None:
+    """The holder records their own return; anyone else is keeping the register."""
+    if person is not None and person.pk == holding.holder_id:
+        return None
+    return _why_not_manage(person)
+
+
+def may_return_device(person: Person | None, holding: Holding) -> bool:
+    """Record a return: the holder, or whoever keeps the register; once."""
+    return holding.returned_at is None and _why_not_return(person, holding) is None
+
+
 def _check_manager(actor: Person) -> None:
-    if not may_manage_register(actor):
-        raise NotAllowed("the register is kept by Access Engineers, the Critical System "
-                         "Administration team leader and the Board", section="SM 2.3.5")
+    refusal = _why_not_manage(actor)
+    if refusal is not None:
+        raise refusal
 
 
 def _no_secret(kind: str, *texts: tuple[str, str]) -> None:
@@ -537,8 +655,9 @@ def issue_device(
 
 
 def return_device(*, actor: Person, holding: Holding) -> Holding:
-    if actor.pk != holding.holder_id:
-        _check_manager(actor)
+    refusal = _why_not_return(actor, holding)
+    if refusal is not None:
+        raise refusal
     with transaction.atomic():
         holding = Holding.objects.select_for_update().select_related(
             "device", "holder").get(pk=holding.pk)

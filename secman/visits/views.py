@@ -45,9 +45,12 @@ def visits(request: HttpRequest) -> HttpResponse:
     emergency = request.GET.get("emergency", "")
     if emergency == "yes":
         rows = rows.filter(is_emergency=True)
+    me = actor_of(request)
     return render(request, "visits/visits.html", {
         "rows": rows, "status": status, "statuses": VisitStatus.choices,
         "emergency": emergency,
+        "may_request": services.may_request_visit(me),
+        "may_record_emergency": services.may_record_emergency(me),
         "findings": controls.visit_findings() + controls.emergency_findings(),
     })
 
@@ -102,11 +105,19 @@ def _detail(request: HttpRequest, visit: Visit, bound: dict[str, forms.Form] | N
         "requested_by", "authorised_by", "authority", "case", "ruling", "closed_by").get(
         pk=visit.pk)
     reports = {r.kind: r for r in visit.reports.select_related("author")}
-    history = history_for(visit, actor_of(request))
+    me = actor_of(request)
+    history = history_for(visit, me)
     closed = next((e for e in history if e.action == "visits.visit.close"), None)
     return render(request, "visits/visit.html", {
         "visit": visit, "participants": visit.participants.select_related("person"),
         "reports": reports, "forms": _visit_forms(visit, bound or {}),
+        # The steps this reader may take now; a form refused a moment ago stays shown.
+        "may": {"authorise": services.may_authorise_visit(me, visit),
+                "check_in": services.may_check_in(me, visit),
+                "check_out": services.may_check_out(me, visit),
+                "report": services.may_file_report(me, visit),
+                "ruling": services.may_link_ruling(me, visit),
+                "close": services.may_close_visit(me, visit)},
         "history": history,
         # What the close entry says about its mail, where the reader may see its details.
         "close_mail": close_mail_text(closed.details) if closed and closed.visible else "",
@@ -188,12 +199,13 @@ def devices(request: HttpRequest) -> HttpResponse:
 def _device_page(request: HttpRequest, device: Device, form: IssueForm | None = None,
                  status: int = 200) -> HttpResponse:
     me = actor_of(request)
-    holdings = [(h, why_not_authorised(h.holder) if h.returned_at is None else "")
+    holdings = [(h, why_not_authorised(h.holder) if h.returned_at is None else "",
+                 services.may_return_device(me, h))
                 for h in device.holdings.select_related(
                     "holder", "issued_by", "returned_by", "authority")]
     return render(request, "visits/device.html", {
         "device": device, "holdings": holdings, "form": form or IssueForm(),
-        "may_manage": services.may_manage_register(me), "me": me,
+        "may_manage": services.may_manage_register(me),
         "history": history_for(device, me),
     }, status=status)
 

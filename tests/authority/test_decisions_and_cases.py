@@ -540,7 +540,13 @@ def test_the_case_page_offers_only_the_moves_left(client, org):
     filed = case(org)
     client.force_login(org.cora.user)
     page = client.get(filed.get_absolute_url()).content.decode()
+    # The Case Manager moves the case on, but only its Arbitrator is offered the ruling.
+    assert 'value="withdrawn"' in page
+    assert 'value="ruled"' not in page and 'id="id_ruling_summary"' not in page
+    client.force_login(org.arne.user)
+    page = client.get(filed.get_absolute_url()).content.decode()
     assert 'value="ruled"' in page and 'id="id_ruling_summary"' in page
+    client.force_login(org.cora.user)
     rule(org, filed)
     page = client.get(filed.get_absolute_url()).content.decode()
     assert 'value="closed"' in page
