@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from secman.compliance.report.oscal import oscal, render_oscal
 from secman.core.controls import TONE, Finding, Kind, Status, worst
 from secman.documents.selectors import default_pair
+from secman.eventlog.checkpoints import write_checkpoint
 from secman.eventlog.models import Checkpoint, Event
+from secman.eventlog.proofs import root_at, tree_size
 from secman.eventlog.selectors import restricted_classes
-from secman.eventlog.services import root_at, tree_size, write_checkpoint
 
 if TYPE_CHECKING:
     from secman.compliance.evaluation import Result
