@@ -104,10 +104,6 @@ class ChainWalk:
         self._always_careful = header is not None
         self._seen = b"\x00"  # the time and class last matched (no entry starts with NUL)
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
     def walk(self, rows: Iterable[Row]) -> bool:
         """Walk these rows; False if the walk gave up (`stop` and a problem found).
 
