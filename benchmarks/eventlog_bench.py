@@ -377,9 +377,9 @@ def main() -> None:
                     f"{hash95 * 1e6:.1f} µs ({ratio(p95, hash95)})",
                     f"{floor95 * 1000:.2f} ms ({ratio(p95, floor95)})")
 
-        from secman.eventlog import services, verification
+        from secman.eventlog import checkpoints, proofs, services, verification
 
-        total = services.tree_size()
+        total = proofs.tree_size()
         with progress_bar() as bar:
             task = bar.add_task(f"verify_log() over {total:,} entries", total=total)
             start = time.perf_counter()
@@ -406,9 +406,9 @@ def main() -> None:
             with transaction.atomic():
                 services.record("bench.tick", actor=None, authority="SM 4.2.1")
             start = time.perf_counter()
-            checkpoint = services.write_checkpoint()
+            checkpoint = checkpoints.write_checkpoint()
             checkpoint_times.append(time.perf_counter() - start)
-        assert checkpoint.tree_size == services.tree_size()
+        assert checkpoint.tree_size == proofs.tree_size()
         compact = services._frontier(services.LogHead.objects.get(pk=1))
         root_hash = timed(compact.root, 100)
         checkpoint_time = statistics.median(checkpoint_times)
@@ -417,12 +417,12 @@ def main() -> None:
                     f"{statistics.median(root_hash) * 1e6:.1f} µs root from the compact "
                     f"range ({ratio(checkpoint_time, statistics.median(root_hash))})")
 
-        size = services.tree_size()
+        size = proofs.tree_size()
         picks = random.Random(4).sample(range(1, size + 1), 200)  # noqa: S311
         proof_times = []
         for seq in picks:
             start = time.perf_counter()
-            proof = services.inclusion_proof(seq)
+            proof = proofs.inclusion_proof(seq)
             proof_times.append(time.perf_counter() - start)
         from secman.eventlog import merkle
 

@@ -78,10 +78,10 @@ django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from django.db import transaction
-from secman.eventlog import services
+from secman.eventlog import proofs, services
 from benchmarks.eventlog_bench import entry
 total = {total}
-have = services.tree_size()
+have = proofs.tree_size()
 if have not in (0, total):
     sys.exit(f"the database holds a log of {{have}} entries, not {{total}}: use another --keep")
 start = time.perf_counter()

@@ -216,7 +216,7 @@ def load() -> list[tuple[str, str, str]]:
     compliance_demo.load(people_by_login, staffing)
     # A signed checkpoint over every entry, so the demo's log is verifiable from the start
     # (appends sign one only every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or so often).
-    from secman.eventlog.services import write_checkpoint
+    from secman.eventlog.checkpoints import write_checkpoint
 
     write_checkpoint()
     return [*existing_logins(), ("admin", "secman administrator", "administrator")]

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from secman.core.api import SecmanAPIView
 from secman.core.errors import RuleViolation
-from secman.eventlog import keys, services, verification
+from secman.eventlog import checkpoints, keys, proofs, verification
 from secman.eventlog.models import Checkpoint, Event, RetentionClass, VerificationRun
 from secman.eventlog.selectors import PayloadAccess
 
@@ -145,7 +145,7 @@ class CheckpointViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def sign(self, request: Any) -> Response:
         """Sign a checkpoint of the log as it is now (Systems Administrators)."""
-        return Response(CheckpointSerializer(services.write_checkpoint(actor=self.actor)).data)
+        return Response(CheckpointSerializer(checkpoints.write_checkpoint(actor=self.actor)).data)
 
     @extend_schema(responses=CheckpointSerializer)
     @action(detail=False)
@@ -179,8 +179,8 @@ class ProofView(SecmanAPIView, APIView):
         data = query.validated_data
         try:
             if self.kind == "inclusion":
-                return Response(services.inclusion_proof(data["seq"], data.get("size")))
-            return Response(services.consistency_proof(data["first"], data.get("second")))
+                return Response(proofs.inclusion_proof(data["seq"], data.get("size")))
+            return Response(proofs.consistency_proof(data["first"], data.get("second")))
         except ValueError as exc:
             raise RuleViolation(str(exc)) from None
 
@@ -248,8 +248,8 @@ class WitnessView(SecmanAPIView, APIView):
         body = WitnessSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            witness = services.import_checkpoint(body.validated_data["note"],
-                                                 source=body.validated_data["source"])
+            witness = checkpoints.import_checkpoint(body.validated_data["note"],
+                                                    source=body.validated_data["source"])
         except ValueError as exc:
             raise RuleViolation(str(exc)) from None
         return Response({"consistent": witness.consistent, "message": witness.message,

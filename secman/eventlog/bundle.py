@@ -21,6 +21,8 @@ from django.db import transaction
 
 from secman.eventlog import keys, merkle, services
 from secman.eventlog.models import Checkpoint, Event
+from secman.eventlog.proofs import consistency_proof, node_lookup, tree_size
+from secman.eventlog.selectors import require_sysadmin
 
 FORMAT = "secman-eventlog-bundle/1"
 SEPARATOR = "\n---\n"
@@ -41,7 +43,7 @@ def seq_range(since: dt.date | None, until: dt.date | None) -> tuple[int, int]:
 
 def _prefix(first: int) -> list[str]:
     """The roots of the perfect subtrees covering entries 1..first-1."""
-    lookup = services.node_lookup()
+    lookup = node_lookup()
     hashes, start, remaining = [], 0, first - 1
     while remaining:
         width = 1 << (remaining.bit_length() - 1)
@@ -53,8 +55,6 @@ def _prefix(first: int) -> list[str]:
 
 def export(target: Path, *, since: dt.date | None = None, until: dt.date | None = None,
            actor: object | None = None) -> dict:
-    from secman.eventlog.selectors import require_sysadmin
-
     # The bundle holds every payload, restricted classes included.
     require_sysadmin(actor, "an export bundle")
     target.mkdir(parents=True, exist_ok=False)
@@ -62,7 +62,7 @@ def export(target: Path, *, since: dt.date | None = None, until: dt.date | None 
         # One consistent view: appends wait for the head lock until the export is done.
         services._locked_head()
         first, last = (seq_range(since, until) if (since or until)
-                       else (1, services.tree_size()))
+                       else (1, tree_size()))
         checkpoints = list(Checkpoint.objects.order_by("tree_size", "id"))
         newest = checkpoints[-1] if checkpoints else None
         with (target / "entries.jsonl").open("w", encoding="utf-8") as out:
@@ -78,7 +78,7 @@ def export(target: Path, *, since: dt.date | None = None, until: dt.date | None 
                                          encoding="utf-8")
         proofs: dict = {"prefix": _prefix(first) if first > 1 else []}
         if newest is not None and newest.tree_size >= last and last >= 1:
-            proofs["consistency"] = services.consistency_proof(last, newest.tree_size)
+            proofs["consistency"] = consistency_proof(last, newest.tree_size)
         (target / "proofs.json").write_text(json.dumps(proofs, indent=1), encoding="utf-8")
     files = {name: sha256((target / name).read_bytes()).hexdigest()
              for name in ("entries.jsonl", "checkpoints.txt", "keys.txt", "proofs.json")}

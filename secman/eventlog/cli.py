@@ -96,7 +96,7 @@ def export(directory: Path, since: dt.datetime | None, until: dt.datetime | None
 def checkpoint() -> None:
     """Sign a checkpoint of the log as it is now, and print it."""
     _django()
-    from secman.eventlog.services import write_checkpoint
+    from secman.eventlog.checkpoints import write_checkpoint
 
     click.echo(write_checkpoint().note, nl=False)
 
@@ -112,7 +112,7 @@ def proof() -> None:
 def inclusion(seq: int, size: int | None) -> None:
     """Prove that entry SEQ is in the tree of SIZE entries."""
     _django()
-    from secman.eventlog.services import inclusion_proof
+    from secman.eventlog.proofs import inclusion_proof
 
     try:
         click.echo(json.dumps(inclusion_proof(seq, size), indent=2))
@@ -126,7 +126,7 @@ def inclusion(seq: int, size: int | None) -> None:
 def consistency(first: int, second: int | None) -> None:
     """Prove that the tree of FIRST entries is the start of the tree of SECOND."""
     _django()
-    from secman.eventlog.services import consistency_proof
+    from secman.eventlog.proofs import consistency_proof
 
     try:
         click.echo(json.dumps(consistency_proof(first, second), indent=2))
@@ -139,7 +139,7 @@ def consistency(first: int, second: int | None) -> None:
 def import_checkpoint(file: Path) -> None:
     """Check a checkpoint kept outside secman (a witness's copy) against the log now."""
     _django()
-    from secman.eventlog.services import import_checkpoint as check
+    from secman.eventlog.checkpoints import import_checkpoint as check
 
     try:
         witness = check(file.read_text(encoding="utf-8"), source=str(file))
@@ -163,7 +163,7 @@ def purge(before: dt.datetime | None) -> None:
     from django.utils import timezone
 
     from secman.core.errors import Refused
-    from secman.eventlog.services import purge as run_purge
+    from secman.eventlog.retention import purge as run_purge
 
     cutoff = timezone.make_aware(before, dt.UTC) if before else None
     try:
@@ -195,7 +195,7 @@ def rotate() -> None:
     """Retire the current signing key and make a new one. Old checkpoints still verify
     with the retired key, which stays listed."""
     _django()
-    from secman.eventlog.services import rotate_key as run_rotate
+    from secman.eventlog.checkpoints import rotate_key as run_rotate
 
     try:
         old, new = run_rotate()
@@ -240,7 +240,7 @@ def origin_set(new: str, authority: str) -> None:
     keep verifying with their keys. If SECMAN_EVENTLOG_ORIGIN is set, it must say NEW."""
     _django(check_origin=False)
     from secman.core.errors import Refused
-    from secman.eventlog.services import change_origin
+    from secman.eventlog.checkpoints import change_origin
 
     try:
         old, checkpoint = change_origin(new, authority=authority)

@@ -7,7 +7,7 @@ the stored name signs, whatever the settings of the process that signs say. A pr
 started with another SITE_URL (a command run from a shell without the server's
 environment) therefore signs as the server does. SECMAN_EVENTLOG_ORIGIN, when set, must
 name the stored origin: otherwise nothing is signed (and system check secman.E007 stops
-every command); only services.change_origin renames the log, as an Event Log entry.
+every command); only checkpoints.change_origin renames the log, as an Event Log entry.
 
 Where the current key comes from, in order: SECMAN_EVENTLOG_KEY_FILE (a PEM file the
 operator manages, e.g. from a hardware-backed store), registered under the stored origin;

@@ -89,7 +89,7 @@ class LogHead(models.Model):
     first). Appending locks it (SELECT ... FOR UPDATE), which orders concurrent appends.
 
     `origin` is the log's name in its checkpoints and of its signing key: empty until the
-    first key is made (keys.current), then changed only by services.change_origin."""
+    first key is made (keys.current), then changed only by checkpoints.change_origin."""
 
     seq = models.BigIntegerField(default=0)
     head_hash = models.CharField(max_length=64)

@@ -1,6 +1,6 @@
 """The quick walk's worker side: one aligned range of the Event Log walked from its rows.
 
-Standard library only (with secman.eventlog.canonical and merkle), no Django: the ranges
+Standard library only (with secman.eventlog.canonical, merkle and walk), no Django: the ranges
 are walked in worker processes that are *spawned*, fresh interpreters that import this
 module and open a database connection of their own. They are not forked: a fork copies
 whatever locks the other threads of the parent hold at that moment (the duties thread in
@@ -14,14 +14,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha256
 from typing import Any
 
-from secman.eventlog import canonical, merkle
+from secman.eventlog import canonical, merkle, walk
 
 # A worker that has not answered a range for this long is taken as hung (a range of
 # 65,536 entries takes well under a second here): its pool is terminated and the
@@ -65,80 +63,21 @@ def range_query(vendor: str, part: Range) -> tuple[str, list[int]]:
             f"FROM eventlog_event WHERE {' AND '.join(where)} ORDER BY id"), params
 
 
-# After an entry's header up to its time: the rest of HEADER_RE (time and class).
-_TIME_AND_CLASS = re.compile(rb'[^"\\]+","class":"[a-z_]+",')
-_LEAF = sha256(b"\x00")
-_NODE = sha256(b"\x01")
-
-
 def walk_range(cursor: Any, vendor: str, part: Range) -> RangeResult | None:
-    """One range, or None at the first thing that is not as it should be. Standard
-    library only (it runs in worker processes with a connection of their own).
-
-    Per entry (the hot loop): SHA-256 from a copy of a hash already fed its 0x00 or 0x01
-    prefix; the header is checked as the bytes it must start with (sequence number and
-    the previous entry's leaf hash, which is 64 lowercase hex digits since it was just
-    compared with a hash's hex()), then its time and class as HEADER_RE checks them,
-    where the same time and class as the entry before (the whole batch shares them)
-    are compared as bytes instead of matched again. The range's first entry is matched
-    with HEADER_RE itself."""
+    """One range, or None at the first thing that is not as it should be: the chain
+    walker (secman.eventlog.walk) over the range's rows, from an unknown link (the parent
+    checks it against the range before) and a tree of its own (the parent joins them).
+    Standard library only (it runs in worker processes with a connection of their
+    own)."""
     sql, params = range_query(vendor, part)
     cursor.execute(sql, params)
-    header = canonical.HEADER_RE.match
-    time_and_class = _TIME_AND_CLASS.match
-    leaf_hash, node_hash = _LEAF.copy, _NODE.copy
-    sizes = set(part.sizes)
-    at_sizes: dict[int, merkle.CompactRange] = {}
-    hashes: list[bytes] = []
-    position = part.start
-    previous: bytes | None = None
-    first_link: bytes | None = None
-    seen = b"\x00"  # the time and class part last matched (no entry starts with NUL)
-    for seq, data, leaf_text in cursor:
-        position += 1
-        if seq != position:
-            return None
-        if data is None:  # purged: its stored leaf hash stands for it
-            try:
-                leaf = bytes.fromhex(leaf_text)
-            except ValueError:
-                return None
-            if leaf.hex() != leaf_text:  # 32 bytes as 64 lowercase hex digits only
-                return None
-        else:
-            digest = leaf_hash()
-            digest.update(data)
-            leaf = digest.digest()
-            if leaf.hex() != leaf_text:
-                return None
-            if previous is None:
-                found = header(data)
-                if found is None or int(found[1]) != seq:
-                    return None
-                first_link = found[2]
-            else:
-                start = b'{"v":2,"seq":%d,"prev":"%s","time":"' % (seq, previous)
-                if not data.startswith(start):
-                    return None
-                if not data.startswith(seen, len(start)):
-                    found = time_and_class(data, len(start))
-                    if found is None:
-                        return None
-                    seen = found[0]
-        previous = leaf_text.encode()
-        index, current = position - part.start - 1, leaf
-        while index & 1:
-            digest = node_hash()
-            digest.update(hashes.pop() + current)
-            current = digest.digest()
-            index >>= 1
-        hashes.append(current)
-        if position in sizes:
-            at_sizes[position] = merkle.CompactRange(position - part.start, hashes)
-    if position != part.end or previous is None:
+    chain = walk.ChainWalk(start=part.start, link=None, sizes=part.sizes, stop=True)
+    if not chain.walk(cursor):
         return None
-    return RangeResult(first_link, previous,
-                       merkle.CompactRange(part.end - part.start, hashes), at_sizes,
+    last_leaf = chain.last_leaf
+    if chain.count != part.end or last_leaf is None:
+        return None
+    return RangeResult(chain.first_link, last_leaf, chain.compact, chain.at_sizes,
                        os.getpid())
 
 
@@ -153,8 +92,8 @@ def walk_range(cursor: Any, vendor: str, part: Range) -> RangeResult | None:
 # secman writes them on SQLite), else decoded and encoded as the canonical bytes encode
 # them (PostgreSQL's jsonb keeps a text of its own). The actor column is compared with
 # the " (#id)" the label ends with, and the time as the ORM reads and prints it, both as
-# services.column_mismatch does. An entry that does not pass is named, and
-# services.column_mismatch decides and words its problem; so does an entry with a value
+# verification.column_mismatch does. An entry that does not pass is named, and
+# verification.column_mismatch decides and words its problem; so does an entry with a value
 # this cannot read (a number where text belongs, a time the ORM would read otherwise).
 
 _make_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -264,7 +203,7 @@ def _execute(cursor: Any, vendor: str, part: Range) -> None:
 
 
 def _printed_time(value: Any) -> str:
-    """recorded_at as services.column_mismatch prints the ORM's value: SQLite's text read
+    """recorded_at as verification.column_mismatch prints the ORM's value: SQLite's text read
     as Django reads it (fromisoformat, naive meaning UTC), PostgreSQL's UTC time."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

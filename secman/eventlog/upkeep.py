@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from secman.eventlog import services, verification
+from secman.eventlog import checkpoints, retention, verification
 from secman.eventlog.models import Checkpoint, VerificationRun
 
 DAILY_LABEL = "daily duty (scheduler)"
@@ -41,8 +41,8 @@ def daily_due(now: dt.datetime) -> bool:
 
 
 def run_due() -> Upkeep:
-    done = Upkeep(checkpoint=services.checkpoint_if_due())
+    done = Upkeep(checkpoint=checkpoints.checkpoint_if_due())
     if daily_due(timezone.now()):
         done.verification = verification.run(by=None, by_label=DAILY_LABEL, columns=True)
-        done.purged = sum(services.purge().purged.values())
+        done.purged = sum(retention.purge().purged.values())
     return done

@@ -6,23 +6,29 @@ if given, checkpoints kept outside secman.
 The loop reads raw rows and never parses the JSON (the canonical header is read with one
 regular expression), so a million entries verify in seconds; `columns=True` adds the
 comparison of every entry's query columns with its hashed bytes (check_columns), which
-the database does for all of them and services.column_mismatch for those it names.
+the database does for all of them and column_mismatch for those it names. Every walk of
+the chain is secman.eventlog.walk's (the offline verifier's too); this module reads the
+rows and words what it finds.
+
+verify_chain is the slow, thorough check (the JSON of every entry parsed, its header read
+from the parsed fields, every column compared): the oracle the tests hold the fast paths
+to.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from hashlib import sha256
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from secman.eventlog import canonical, merkle, note, quickwalk
-from secman.eventlog.models import Checkpoint, LogHead, SigningKey, VerificationRun
+from secman.eventlog import canonical, merkle, note, quickwalk, walk
+from secman.eventlog.models import Checkpoint, Event, LogHead, SigningKey, VerificationRun
+from secman.eventlog.selectors import require_sysadmin
 
 
 @dataclass
@@ -144,67 +150,50 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
     return report
 
 
+# What the walker finds, as the operator reads it (`secman eventlog verify`, the Event Log
+# page): `before` is the entry before `seq`.
+WORDS = {
+    walk.GAP: "entry #{seq} is missing (the next entry is #{other})",
+    walk.REPEATED: "entry #{seq} appears twice",
+    walk.HASH: "entry #{seq}: its stored bytes do not hash to its leaf hash (the entry was "
+               "changed after it was written)",
+    walk.LEAF: "entry #{seq}: its stored leaf hash is not a SHA-256 hash (64 lowercase hex "
+               "digits)",
+    walk.NOT_ENTRY: "entry #{seq}: its stored bytes are not a version 2 entry",
+    walk.MOVED: "entry #{seq}: holds the bytes of entry #{other} (entries were moved or "
+                "swapped)",
+    walk.CHAIN: "entry #{seq}: does not chain to entry #{before} (an entry before it was "
+                "changed, removed or moved)",
+    walk.ROOT: "the first {seq} entries do not match the root in the {label}: the log was "
+               "changed after it was signed",
+}
+
+
+def said(problem: walk.Problem, words: dict[str, str] = WORDS) -> str:
+    return words[problem.kind].format(seq=problem.seq, other=problem.other,
+                                      before=problem.seq - 1, label=problem.label)
+
+
 def _walk(last: int, wanted: dict[int, list[tuple[str, bytes]]], report: Report,
           progress: Callable[[int], None] | None) -> merkle.CompactRange:
-    """Every entry up to #last in order, every problem named: the exact messages."""
-    # The hot loop (a million entries a run): local names, the canonical bytes read as
-    # stored (no decode and re-encode), the header compared as bytes, the compact range
-    # kept inline; the messages are built only when something is wrong.
-    hashes: list[bytes] = []
-    size = 0
-    previous_leaf = canonical.GENESIS.encode()
-    expected = 1
-    header = canonical.HEADER_RE.match
+    """Every entry up to #last in order, every problem named: the exact messages. The
+    signed roots reached are taken out of `wanted`."""
+    chain = walk.ChainWalk(roots=wanted)
     as_bytes = ("CAST(canonical AS BLOB)" if connection.vendor == "sqlite"
                 else "convert_to(canonical, 'UTF8')")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, {as_bytes}, leaf_hash, purged_at IS NOT NULL "  # noqa: S608
-                       "FROM eventlog_event WHERE seq <= %s ORDER BY seq",
-                       [last])
+        cursor.execute(f"SELECT seq, CASE WHEN purged_at IS NULL THEN {as_bytes} END, "  # noqa: S608
+                       "leaf_hash FROM eventlog_event WHERE seq <= %s ORDER BY seq", [last])
         while rows := cursor.fetchmany(5000):
-            for seq, data, leaf_text, purged in rows:
-                if seq != expected:
-                    if seq > expected:
-                        report.add(f"entry #{expected} is missing (the next entry is #{seq})")
-                    else:
-                        report.add(f"entry #{seq} appears twice")
-                    expected = seq
-                if purged:
-                    leaf = bytes.fromhex(leaf_text)
-                else:
-                    leaf = sha256(b"\x00" + data).digest()
-                    if leaf.hex() != leaf_text:
-                        report.add(f"entry #{seq}: its stored bytes do not hash to its leaf "
-                                   "hash (the entry was changed after it was written)")
-                    found = header(data)
-                    if found is None:
-                        report.add(f"entry #{seq}: its stored bytes are not a version 2 "
-                                   "entry")
-                    else:
-                        if found[1] != b"%d" % seq:
-                            report.add(f"entry #{seq}: holds the bytes of entry "
-                                       f"#{found[1].decode()} (entries were moved or swapped)")
-                        if found[2] != previous_leaf:
-                            report.add(f"entry #{seq}: does not chain to entry #{seq - 1} "
-                                       "(an entry before it was changed, removed or moved)")
-                previous_leaf = leaf_text.encode()
-                index, current = size, leaf
-                while index & 1:
-                    current = sha256(b"\x01" + hashes.pop() + current).digest()
-                    index >>= 1
-                hashes.append(current)
-                size += 1
-                expected += 1
-                if size in wanted:
-                    root = merkle.CompactRange(size, hashes).root()
-                    for label, signed_root in wanted.pop(size):
-                        if signed_root != root:
-                            report.add(f"the first {size} entries do not match the "
-                                       f"root in the {label}: the log was changed after it "
-                                       "was signed")
+            chain.walk(rows)
+            for problem in chain.problems:
+                report.add(said(problem))
+            chain.problems.clear()  # a log broken everywhere is named 1,000 times at most
             if progress is not None:
                 progress(len(rows))
-    return merkle.CompactRange(size, hashes)
+    for size in [size for size in wanted if size <= chain.count]:
+        del wanted[size]
+    return chain.compact
 
 
 # --- the quick walk -------------------------------------------------------------------------
@@ -212,9 +201,9 @@ def _walk(last: int, wanted: dict[int, list[tuple[str, bytes]]], report: Report,
 # The log is cut into aligned ranges of CHUNK entries (CHUNK a power of two, so each full
 # range is one perfect subtree of the tree). Each range is walked on its own
 # (quickwalk.walk_range), in spawned worker processes on a large log: its rows in
-# insertion order (the table's own order, a sequential read), each leaf re-hashed and
-# compared with its stored leaf hash, its header checked (sequence number, chain link)
-# as _walk does, its subtrees built. A range answers with its compact range (one root
+# insertion order (the table's own order, a sequential read) through the same chain
+# walker as _walk's (walk.ChainWalk), from an unknown link and with a tree of its own,
+# giving up at the first problem. A range answers with its compact range (one root
 # when it is full), the compact ranges at every checkpoint size inside it, the chain
 # link its first entry names and its last leaf hash; the parent checks the links
 # between ranges and combines the roots (merkle.CompactRange.extend), so the tree is the
@@ -224,8 +213,8 @@ def _walk(last: int, wanted: dict[int, list[tuple[str, bytes]]], report: Report,
 # The quick walk only says "all is well" or "something is off": at the first difference
 # (a bad hash, a gap, a moved entry, a root that does not match a checkpoint) it gives
 # up, and _walk goes over the whole log again to name every problem with its exact
-# message. When it says all is well, _walk would have found nothing: it checks
-# everything _walk checks, and the sequence numbers more strictly.
+# message. When it says all is well, _walk would have found nothing: it is the same
+# walker, and the parent checks what joins the ranges.
 
 CHUNK = 1 << 16
 
@@ -237,7 +226,7 @@ def _default_workers(last: int) -> int:
     cpus = os.cpu_count() or 1
     if last <= CHUNK or cpus < 2 or connection.in_atomic_block:
         return 0
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
         return 0
     if connection.vendor not in ("sqlite", "postgresql"):
         return 0
@@ -306,14 +295,11 @@ def _quick_walk(last: int, wanted: dict[int, list[tuple[str, bytes]]],
 def check_columns(last: int | None = None, progress: Callable[[int], None] | None = None,
                   workers: int | None = None) -> list[str]:
     """Every entry up to #last (default: the head) whose query columns no longer say what
-    its hashed bytes say, named as services.verify_chain names it. Each range of CHUNK
+    its hashed bytes say, named as verify_chain names it. Each range of CHUNK
     entries is compared by the database, and the entries it cannot show to agree have
     their text rebuilt from their columns (quickwalk.column_suspects), in worker
     processes as the quick walk; the entries whose text does not come out the same are
-    checked one by one with services.column_mismatch, which decides and words the
-    problem."""
-    from secman.eventlog.services import column_problems
-
+    checked one by one with column_mismatch, which decides and words the problem."""
     if last is None:
         last = head_size()
     parts = [quickwalk.Range(start, min(start + CHUNK, last), None, None, [])
@@ -329,14 +315,12 @@ def _local_cursor() -> Any:
     return connection.connection.cursor()
 
 
-def run(*, by: object | None, by_label: str = "", columns: bool = False,
+def run(*, by: Any | None, by_label: str = "", columns: bool = False,
         outside: Iterable[tuple[str, str]] = (),
         progress: Callable[[int], None] | None = None,
         columns_progress: Callable[[int], None] | None = None) -> VerificationRun:
     """Verify and remember that it was done, by whom, and what was found. `progress`
     counts the entries re-hashed, `columns_progress` those whose columns were checked."""
-    from secman.eventlog.selectors import require_sysadmin
-
     require_sysadmin(by, "verification on demand")
     started = timezone.now()
     report = verify_log(outside=outside, progress=progress)
@@ -351,3 +335,151 @@ def run(*, by: object | None, by_label: str = "", columns: bool = False,
 
 def head_size() -> int:
     return LogHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+
+
+# --- the entry checks that need the whole JSON (columns against hashed bytes) ------------
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"entry #{self.seq}: {self.problem}"
+
+
+def _same_json(hashed: Any, column: Any) -> bool:
+    """The hashed value and its copy in a JSON column mean the same: equal, with the
+    same JSON types (Python's == takes true for 1). One exception: PostgreSQL's jsonb
+    keeps numbers as decimals and writes 1.5e300 out in full, which comes back as an int
+    that is not exactly the float's value; read as a float, it is the same number."""
+    kind = type(hashed)
+    if kind is type(column):
+        if kind is dict:
+            return bool(hashed.keys() == column.keys()) and all(
+                _same_json(value, column[key]) for key, value in hashed.items())
+        if kind is list:
+            return len(hashed) == len(column) and all(map(_same_json, hashed, column))
+        return bool(hashed == column)
+    if kind is float and type(column) is int:
+        try:
+            return float(column) == hashed
+        except OverflowError:
+            return False
+    return False
+
+
+def column_mismatch(event: Event, fields: dict[str, Any]) -> str:
+    """Name the first column that no longer says what the hashed bytes say."""
+    expected = {
+        "action": event.action, "authority": event.authority, "actor": event.actor_label,
+        "class": event.retention_class, "details": event.details,
+        "signoffs": event.signoffs, "prev": event.prev_hash,
+        "subject": {"type": event.subject_type, "id": event.subject_id,
+                    "label": event.subject_label},
+    }
+    for key, value in expected.items():
+        if not _same_json(fields.get(key), value):
+            return f"column {key!r} differs from the hashed entry"
+    named = canonical.ACTOR_ID_RE.search(str(fields.get("actor", "")))
+    if (int(named[1]) if named else None) != event.actor_id:
+        return "column 'actor' differs from the hashed entry"
+    if fields.get("time") != event.recorded_at.isoformat().replace("+00:00", "Z"):
+        return "column 'time' differs from the hashed entry"
+    return ""
+
+
+def column_problems(seqs: Iterable[int]) -> list[ChainProblem]:
+    """The column check of verify_chain for the entries numbered `seqs` only (those the
+    database's own comparison named, verification.check_columns)."""
+    problems: list[ChainProblem] = []
+    wanted = list(seqs)
+    for start in range(0, len(wanted), 2000):
+        for event in Event.objects.filter(seq__in=wanted[start:start + 2000],
+                                          purged_at__isnull=True).order_by("seq"):
+            try:
+                fields = canonical.decode(event.canonical.encode())
+            except ValueError:
+                fields = None
+            if not isinstance(fields, dict):
+                problems.append(ChainProblem(event.seq, "stored bytes are not valid JSON"))
+                continue
+            if mismatch := column_mismatch(event, fields):
+                problems.append(ChainProblem(event.seq, mismatch))
+    return problems
+
+
+# A column that differs from the hashed entry (verify_chain's own kind of problem; the
+# label is column_mismatch's words).
+COLUMN = "column"
+
+# What the walker finds, as verify_chain names it (the tests' words).
+CHAIN_WORDS = {
+    COLUMN: "{label}",
+    walk.GAP: "missing; next entry is #{other}",
+    walk.REPEATED: "appears twice",
+    walk.HASH: "hash does not match its stored bytes",
+    walk.LEAF: "stored leaf hash is not a SHA-256 hash",
+    walk.NOT_ENTRY: "stored bytes are not valid JSON",
+    walk.MOVED: "sequence number differs from hashed entry",
+    walk.CHAIN: "does not chain to the entry before it",
+}
+
+
+class _ParsedHeader:
+    """verify_chain's header reader: the sequence number and chain link from the entry's
+    parsed JSON (not from the canonical layout, which the quick paths read), the fields
+    kept for the column check."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] | None = None
+
+    def __call__(self, data: bytes) -> tuple[object, bytes | None] | None:
+        try:
+            fields = canonical.decode(data)
+        except ValueError:
+            fields = None
+        self.fields = fields if isinstance(fields, dict) else None
+        if self.fields is None:
+            return None
+        prev = self.fields.get("prev")
+        return self.fields.get("seq"), prev.encode() if isinstance(prev, str) else None
+
+
+def verify_chain(events: Iterable[Event] | None = None,
+                 progress: Callable[[int], None] | None = None) -> list[ChainProblem]:
+    """Entry by entry, with the JSON parsed: leaf hashes, the chain, sequence numbers and
+    the query columns. (verify_log adds the tree, checkpoints and signatures, and is the
+    fast whole-log check.) `progress` is told every 2,000 entries."""
+    if events is None:
+        events = Event.objects.order_by("seq").iterator(chunk_size=2000)
+    parsed = _ParsedHeader()
+    chain = walk.ChainWalk(header=parsed)
+    chain.walk(_checked_rows(events, parsed, chain.problems, progress))
+    problems = [ChainProblem(p.seq, said(p, CHAIN_WORDS)) for p in chain.problems]
+    last = chain.expected - 1
+    head = LogHead.objects.filter(pk=1).first()
+    if head is not None and head.seq != last:
+        problems.append(ChainProblem(
+            head.seq, f"log head says #{head.seq} but the last entry is #{last}"))
+    return problems
+
+
+def _checked_rows(events: Iterable[Event], parsed: _ParsedHeader, problems: list[walk.Problem],
+                  progress: Callable[[int], None] | None) -> Iterator[walk.Row]:
+    """verify_chain's rows for the walker; each entry's columns are compared with its
+    parsed fields once the walker has read it (it asks for the next row after it has
+    named the problems of this one, so a column problem comes after them)."""
+    walked = 0
+    for event in events:
+        walked += 1
+        if progress is not None and walked % 2000 == 0:
+            progress(2000)
+        purged = event.purged_at is not None
+        yield event.seq, None if purged else event.canonical.encode(), event.leaf_hash
+        if not purged and parsed.fields is not None and (
+                mismatch := column_mismatch(event, parsed.fields)):
+            problems.append(walk.Problem(COLUMN, event.seq, label=mismatch))
+    if progress is not None and walked % 2000:
+        progress(walked % 2000)

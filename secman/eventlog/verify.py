@@ -15,13 +15,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from hashlib import sha256
 from pathlib import Path
 
-from secman.eventlog import canonical, merkle, note
+from secman.eventlog import merkle, note, walk
 
 SEPARATOR = "\n---\n"
 FILES = ("entries.jsonl", "checkpoints.txt", "keys.txt", "proofs.json")
+
+# What the chain walker (secman.eventlog.walk) finds, as the auditor reads it.
+WORDS = {
+    walk.GAP: "entry #{seq} is missing (the next entry is #{other})",
+    walk.REPEATED: "entry #{seq} is out of order (it comes after #{other})",
+    walk.HASH: "entry #{seq}: its bytes do not hash to its leaf hash",
+    walk.LEAF: "entry #{seq}: its leaf hash is not a SHA-256 hash",
+    walk.NOT_ENTRY: "entry #{seq}: its bytes are not entry #{seq}",
+    walk.MOVED: "entry #{seq}: its bytes are not entry #{seq}",
+    walk.CHAIN: "entry #{seq}: does not chain to entry #{before}",
+    walk.ROOT: "the first {seq} entries do not match the root in the {label}",
+}
+
+
+def walk_problem(problem: walk.Problem) -> str:
+    return WORDS[problem.kind].format(seq=problem.seq, other=problem.other,
+                                      before=problem.seq - 1, label=problem.label)
 
 
 def verify_bundle(directory: Path, pinned_keys: list[str] | None = None) -> list[str]:
@@ -83,43 +101,32 @@ def verify_bundle(directory: Path, pinned_keys: list[str] | None = None) -> list
         compact = merkle.CompactRange(first - 1, prefix)
     except ValueError as exc:
         return [*problems, f"proofs.json: the prefix does not fit the range ({exc})"]
-    expected, previous_leaf = first, None
-    with (directory / "entries.jsonl").open(encoding="utf-8") as entries:
+    # The first entry of a range that does not start at #1 links to an entry the bundle
+    # does not hold: its link is not checked (the prefix and the proofs cover it).
+    chain = walk.ChainWalk(start=first - 1, prefix=compact,
+                           link=walk.GENESIS_LINK if first == 1 else None, roots=bodies)
+    unreadable = 0
+
+    def rows(entries: Iterable[str]) -> Iterator[tuple[int, bytes | None, str]]:
+        nonlocal unreadable
         for line_number, line in enumerate(entries, start=1):
             try:
                 row = json.loads(line)
                 seq, leaf_text, text = int(row["seq"]), row["leaf"], row["canonical"]
-                stored_leaf = bytes.fromhex(leaf_text)
-            except (ValueError, KeyError, TypeError):
-                problems.append(f"entries.jsonl line {line_number} cannot be read")
-                return problems
-            if seq < expected:
-                # A line moved down (or repeated) takes no place of its own in the order.
-                problems.append(f"entry #{seq} is out of order (it comes after "
-                                f"#{expected - 1})")
-                expected -= 1
-            elif seq > expected:
-                problems.append(f"entry #{expected} is missing (the next entry is #{seq})")
-                expected = seq
-            if text is None:
-                leaf = stored_leaf
-            else:
-                data = text.encode()
-                leaf = merkle.leaf_hash(data)
-                if leaf != stored_leaf:
-                    problems.append(f"entry #{seq}: its bytes do not hash to its leaf hash")
-                found = canonical.HEADER_RE.match(data)
-                if found is None or int(found[1]) != seq:
-                    problems.append(f"entry #{seq}: its bytes are not entry #{seq}")
-                elif previous_leaf is not None and found[2].decode() != previous_leaf:
-                    problems.append(f"entry #{seq}: does not chain to entry #{seq - 1}")
-            previous_leaf = leaf_text
-            compact.append(leaf)
-            for label, root in bodies.pop(compact.size, []):
-                if root != compact.root():
-                    problems.append(f"the first {compact.size} entries do not match the root "
-                                    f"in the {label}")
-            expected += 1
+                bytes.fromhex(leaf_text)
+                data = None if text is None else text.encode()
+            except (ValueError, KeyError, TypeError, AttributeError):
+                unreadable = line_number
+                return
+            yield seq, data, leaf_text
+
+    with (directory / "entries.jsonl").open(encoding="utf-8") as entries:
+        chain.walk(rows(entries))
+    problems.extend(walk_problem(problem) for problem in chain.problems)
+    if unreadable:
+        problems.append(f"entries.jsonl line {unreadable} cannot be read")
+        return problems
+    compact = chain.compact
     if compact.size != last:
         problems.append(f"the manifest says the range ends at #{last}, the entries end at "
                         f"#{compact.size}")

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from secman.core.forms import DateInput
 from secman.core.views import actor_of, post_only
-from secman.eventlog import bundle, keys, services, verification
+from secman.eventlog import bundle, keys, proofs, services, verification
 from secman.eventlog.models import (
     Checkpoint,
     Event,
@@ -85,7 +85,7 @@ def events(request: HttpRequest) -> HttpResponse:
         "checkpoint": Checkpoint.objects.select_related("key").first(),
         "verification": VerificationRun.objects.first(),
         "may_verify": may_administer_log(access.reader),
-        "size": services.tree_size(),
+        "size": proofs.tree_size(),
         # Metadata (action and time), so shown to every reader: a burst is worth a look.
         "failed_logins": Event.objects.filter(
             action="login.failed",
@@ -109,7 +109,7 @@ def event(request: HttpRequest, seq: int) -> HttpResponse:
 
 def event_proof(request: HttpRequest, seq: int) -> JsonResponse:
     get_object_or_404(Event, seq=seq)
-    proof = services.inclusion_proof(seq)
+    proof = proofs.inclusion_proof(seq)
     return JsonResponse(proof, json_dumps_params={"indent": 2})
 
 

@@ -67,7 +67,7 @@ def test_checkpoints_must_be_published_to_witnesses(org, settings):
     settings.EVENTLOG_WITNESSES = []
     assert "no witnesses are configured" in result("eventlog.published").findings[0].message
     settings.EVENTLOG_WITNESSES = ["witness@example.org"]
-    from secman.eventlog.services import write_checkpoint
+    from secman.eventlog.checkpoints import write_checkpoint
 
     checkpoint = write_checkpoint(actor=org.sam)
     # The mail goes after the commit, which this test's transaction never reaches.

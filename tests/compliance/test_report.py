@@ -226,7 +226,8 @@ def test_restricted_entries_are_counted_but_show_only_their_number_and_action(
 
 def test_evidence_counts_every_entry_up_to_the_head_and_names_what_the_checkpoint_covers(
         evidence, org):
-    from secman.eventlog.services import root_at, write_checkpoint
+    from secman.eventlog.checkpoints import write_checkpoint
+    from secman.eventlog.proofs import root_at
     from secman.people import services as people_services
 
     signed = write_checkpoint()
@@ -441,7 +442,7 @@ def test_the_board_auditors_and_team_leaders_read_the_report(evidence, client, o
 def test_the_web_report_counts_every_entry_in_the_log(evidence, client, org, report_urls):
     """A fresh demo showed "#1 to #1" beside a log of 191: the page counted only what the
     newest checkpoint covered."""
-    from secman.eventlog.services import write_checkpoint
+    from secman.eventlog.checkpoints import write_checkpoint
     from secman.people import services as people_services
 
     write_checkpoint()

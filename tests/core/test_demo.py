@@ -10,8 +10,7 @@ from secman.authority.models import ArbitrationCase, BoardDecision, SignOffReque
 from secman.core.controls import Status
 from secman.core.roles import CRITICAL_TEAMS
 from secman.eventlog.models import Checkpoint, Event
-from secman.eventlog.services import verify_chain
-from secman.eventlog.verification import verify_log
+from secman.eventlog.verification import verify_chain, verify_log
 from secman.people.choices import ProposalStatus
 from secman.people.controls import staffing_findings
 from secman.people.models import AccessList, ListChangeProposal, Membership, Person, Team

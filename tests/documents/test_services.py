@@ -10,7 +10,7 @@ from secman.documents import services
 from secman.documents.models import Document, Draft, Section, Version
 from secman.documents.selectors import find_version, search
 from secman.eventlog.models import Event
-from secman.eventlog.services import verify_chain
+from secman.eventlog.verification import verify_chain
 
 pytestmark = pytest.mark.django_db
 

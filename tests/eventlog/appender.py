@@ -90,7 +90,7 @@ def verify_ways() -> None:
     check found here, in two workers, and entry by entry (verify_chain)."""
     from django.db import connection, transaction
 
-    from secman.eventlog import services, verification
+    from secman.eventlog import checkpoints, verification
     from secman.eventlog.triggers import statements
 
     def tamper(sql: str, params: list | None = None) -> None:
@@ -138,13 +138,13 @@ def verify_ways() -> None:
         # The column check here and in two workers, and what verify_chain names.
         found["columns"] = [
             verification.check_columns(workers=0), verification.check_columns(workers=2),
-            [str(p) for p in services.verify_chain()
+            [str(p) for p in verification.verify_chain()
              if p.problem.startswith("column") or "not valid JSON" in p.problem]]
         return found
 
     steps = {"untouched": ways()}
     with transaction.atomic():
-        services.write_checkpoint()
+        checkpoints.write_checkpoint()
     steps["checkpointed"] = ways()
     now = "2026-01-01 00:00:00" if connection.vendor == "sqlite" else "2026-01-01T00:00:00Z"
     tamper("UPDATE eventlog_event SET canonical = '', details = '{}', signoffs = '[]', "

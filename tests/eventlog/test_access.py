@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
-from secman.eventlog import services
+from secman.eventlog import checkpoints, services
 from secman.eventlog.models import Event, RetentionClass, VerificationRun
 
 SECRET_DETAIL = "root login from 203.0.113.9"
@@ -185,11 +185,11 @@ def test_it_refuses_verification_checkpoints_and_export_in_the_services_too(org,
     """The pages and the API check the role first; the services check it again, so any
     future caller cannot skip it (SM 4.2.2)."""
     from secman.core.errors import NotAllowed
-    from secman.eventlog import bundle, services, verification
+    from secman.eventlog import bundle, verification
     from secman.eventlog.models import VerificationRun
 
     for call in (lambda: verification.run(by=org.bea),
-                 lambda: services.write_checkpoint(actor=org.aud),
+                 lambda: checkpoints.write_checkpoint(actor=org.aud),
                  lambda: bundle.export(tmp_path / "b", actor=org.axel)):
         with pytest.raises(NotAllowed) as refused:
             call()

@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from secman.cli import main
-from secman.eventlog import bundle, keys, note, services
+from secman.eventlog import bundle, checkpoints, keys, note
 from secman.eventlog.models import Checkpoint
 from tests.conftest import tamper
 from tests.eventlog.test_tampering import add_entries, forge
@@ -54,7 +54,7 @@ def reseal(directory: Path) -> None:
 @pytest.fixture
 def exported(org, tmp_path) -> Path:
     add_entries(4)
-    services.write_checkpoint()
+    checkpoints.write_checkpoint()
     target = tmp_path / "bundle"
     bundle.export(target)
     return target
@@ -86,7 +86,7 @@ def test_it_exports_a_date_range_that_verifies_against_the_newest_checkpoint(org
     tamper("UPDATE eventlog_event SET recorded_at = %s WHERE seq > 34",
            [today - dt.timedelta(days=1)])
     add_entries(3)
-    services.write_checkpoint()
+    checkpoints.write_checkpoint()
     yesterday = (today - dt.timedelta(days=1)).date()
     target = tmp_path / "yesterday"
     result = CliRunner().invoke(main, ["eventlog", "export", str(target),

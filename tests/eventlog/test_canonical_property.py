@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from secman.eventlog import canonical
 from secman.eventlog.models import Event
-from secman.eventlog.services import Entry, leaf_hex, record, record_batch, verify_chain
+from secman.eventlog.services import Entry, leaf_hex, record, record_batch
+from secman.eventlog.verification import verify_chain
 from tests.conftest import tamper
 
 # JSON values as services write them: text (any Unicode, including NUL, surrogates

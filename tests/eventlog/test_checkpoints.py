@@ -19,7 +19,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from secman.cli import main
-from secman.eventlog import keys, note, services
+from secman.eventlog import checkpoints, keys, note, proofs, services
 from secman.eventlog.models import Checkpoint, Event, SigningKey
 from secman.eventlog.verification import verify_log
 from tests.eventlog.test_tampering import add_entries
@@ -47,7 +47,7 @@ def test_it_signs_the_first_entry_and_then_every_n_entries(org, settings):
     settings.EVENTLOG_CHECKPOINT_EVERY = 5
     settings.EVENTLOG_CHECKPOINT_SECONDS = 3600
     assert sizes() == [1]  # the log's first entry is fixed at once
-    services.write_checkpoint()
+    checkpoints.write_checkpoint()
     for _ in range(12):
         add_entries(1)
     assert sizes() == [1, 34, 39, 44]
@@ -55,7 +55,7 @@ def test_it_signs_the_first_entry_and_then_every_n_entries(org, settings):
 
 def test_it_signs_a_batch_once_at_its_end(org, settings):
     settings.EVENTLOG_CHECKPOINT_EVERY = 5
-    services.write_checkpoint()
+    checkpoints.write_checkpoint()
     with transaction.atomic():
         services.record_batch([services.Entry(action="tests.bulk", authority="SM 4.2")
                                for _ in range(12)])
@@ -65,15 +65,15 @@ def test_it_signs_a_batch_once_at_its_end(org, settings):
 def test_it_signs_when_entries_have_waited_long_enough(org, settings):
     settings.EVENTLOG_CHECKPOINT_EVERY = 1000
     settings.EVENTLOG_CHECKPOINT_SECONDS = 60
-    last = services.write_checkpoint()
+    last = checkpoints.write_checkpoint()
     add_entries(1)
     assert sizes() == [1, 34]
-    assert services.checkpoint_if_due() is None  # 35 waits, but not for a minute yet
+    assert checkpoints.checkpoint_if_due() is None  # 35 waits, but not for a minute yet
     # A minute and a bit later, as the scheduler sees it:
     Checkpoint.objects.filter(pk=last.pk).update(time=last.time - dt.timedelta(seconds=61))
-    due = services.checkpoint_if_due()
+    due = checkpoints.checkpoint_if_due()
     assert due is not None and due.tree_size == 35
-    assert services.checkpoint_if_due() is None  # nothing new since
+    assert checkpoints.checkpoint_if_due() is None  # nothing new since
     # And the next append after the interval signs by itself:
     Checkpoint.objects.filter(pk=due.pk).update(time=due.time - dt.timedelta(seconds=61))
     add_entries(1)
@@ -81,8 +81,8 @@ def test_it_signs_when_entries_have_waited_long_enough(org, settings):
 
 
 def test_it_signs_on_demand_and_not_twice_for_the_same_size(org):
-    first = services.write_checkpoint()
-    assert services.write_checkpoint() == first
+    first = checkpoints.write_checkpoint()
+    assert checkpoints.write_checkpoint() == first
     result = CliRunner().invoke(main, ["eventlog", "checkpoint"])
     assert result.exit_code == 0
     assert result.output == first.note
@@ -103,7 +103,7 @@ def test_it_signs_each_checkpoint_and_links_it_to_the_one_before(org, settings):
         body = note.CheckpointBody.parse(signed.text)
         assert body.origin == settings.EVENTLOG_ORIGIN
         assert body.size == checkpoint.tree_size
-        assert body.root == services.root_at(checkpoint.tree_size)
+        assert body.root == proofs.root_at(checkpoint.tree_size)
         assert body.prev == (note.note_hash(previous.note) if previous else None)
         assert body.time.endswith("Z")
         previous = checkpoint
@@ -122,7 +122,7 @@ def test_it_keeps_the_key_in_the_data_dir_readable_only_by_secman(org, data_dir)
 
 
 def test_it_keeps_verifying_old_checkpoints_after_a_key_rotation(org):
-    old_checkpoint = services.write_checkpoint()
+    old_checkpoint = checkpoints.write_checkpoint()
     result = CliRunner().invoke(main, ["eventlog", "keys", "rotate"])
     assert result.exit_code == 0, result.output
     old, new = SigningKey.objects.order_by("created_at")
@@ -131,7 +131,7 @@ def test_it_keeps_verifying_old_checkpoints_after_a_key_rotation(org):
     rotated = Event.objects.get(action="eventlog.key.rotate")
     assert rotated.details["retired"] == old.key_id and rotated.details["new"] == new.key_id
     add_entries(2)
-    new_checkpoint = services.write_checkpoint()
+    new_checkpoint = checkpoints.write_checkpoint()
     assert (old_checkpoint.key, new_checkpoint.key) == (old, new)
     assert note.SignedNote.parse(new_checkpoint.note).key_ids() == [int(new.key_id, 16)]
     assert verify_log().problems == []
@@ -147,13 +147,13 @@ def test_it_signs_with_the_configured_key_file(org, settings, tmp_path):
     path.write_bytes(private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     settings.EVENTLOG_KEY_FILE = str(path)
     add_entries(1)
-    checkpoint = services.write_checkpoint()
+    checkpoint = checkpoints.write_checkpoint()
     expected = note.key_id(settings.EVENTLOG_ORIGIN, note.raw_public(private.public_key()))
     assert checkpoint.key.key_id == f"{expected:08x}"
     assert note.SignedNote.parse(checkpoint.note).verify(verifier_for(checkpoint))
     assert verify_log().problems == []
     with pytest.raises(ValueError, match="rotate it there"):
-        services.rotate_key()
+        checkpoints.rotate_key()
 
 
 def test_it_reads_verifier_keys_whose_base64_holds_a_plus(settings):
@@ -276,6 +276,6 @@ def test_a_checkpoint_of_the_empty_log_verifies_once_the_log_grows():
     from tests.conftest import ensure_reference_data
 
     ensure_reference_data()
-    assert services.write_checkpoint().tree_size == 0
+    assert checkpoints.write_checkpoint().tree_size == 0
     add_entries(1)
     assert verify_log().problems == []

@@ -1,8 +1,8 @@
 """The column check of `secman eventlog verify` (verification.check_columns): each entry's
 text is rebuilt from its query columns and compared with its hashed bytes, and
-services.column_mismatch decides for the entries that do not come out the same. Whatever
+verification.column_mismatch decides for the entries that do not come out the same. Whatever
 the columns were changed to, it names exactly what the entry-by-entry check
-(services.verify_chain) names."""
+(verification.verify_chain) names."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secman.eventlog import quickwalk, services, verification
+from secman.eventlog import proofs, quickwalk, services, verification
 from secman.eventlog.models import Event, RetentionClass
 from tests.conftest import tamper
 
@@ -45,7 +45,7 @@ def log(org):
 
 
 def head() -> int:
-    return services.tree_size()
+    return proofs.tree_size()
 
 
 def suspects() -> list[int] | None:
@@ -59,7 +59,7 @@ def suspects() -> list[int] | None:
 
 
 def chain_column_problems() -> list[str]:
-    return [str(p) for p in services.verify_chain()
+    return [str(p) for p in verification.verify_chain()
             if p.problem.startswith("column") or "not valid JSON" in p.problem]
 
 

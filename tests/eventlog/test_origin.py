@@ -19,7 +19,7 @@ from django.db import transaction
 
 from secman.cli import main
 from secman.core.errors import RuleViolation
-from secman.eventlog import keys, note, services
+from secman.eventlog import checkpoints, keys, note
 from secman.eventlog.checks import check_origin
 from secman.eventlog.models import Checkpoint, Event, LogHead, SigningKey
 from secman.eventlog.verification import verify_log
@@ -39,7 +39,7 @@ def first(org, settings) -> Checkpoint:
         SigningKey.objects.update(retired_at="2026-01-01T00:00:00Z")
     settings.EVENTLOG_ORIGIN = FIRST
     add_entries(1)
-    return services.write_checkpoint()
+    return checkpoints.write_checkpoint()
 
 
 def origin_of(checkpoint: Checkpoint) -> str:
@@ -51,7 +51,7 @@ def test_another_site_url_signs_with_the_stored_name_and_key(first, settings):
     # another derived name, and no SECMAN_EVENTLOG_ORIGIN.
     settings.EVENTLOG_ORIGIN = "127.0.0.1:9999/eventlog"
     add_entries(1)
-    later = services.write_checkpoint()
+    later = checkpoints.write_checkpoint()
     assert origin_of(later) == FIRST
     assert later.key == first.key
     assert SigningKey.objects.filter(retired_at__isnull=True).count() == 1
@@ -64,7 +64,7 @@ def test_a_disagreeing_origin_setting_is_refused_and_makes_no_key(first, setting
     key_count = SigningKey.objects.count()
     add_entries(1)
     with pytest.raises(keys.IdentityError) as refused:
-        services.write_checkpoint()
+        checkpoints.write_checkpoint()
     for words in ("'other.example/eventlog'", f"'{FIRST}'", "secman eventlog origin set"):
         assert words in str(refused.value)
     assert SigningKey.objects.count() == key_count
@@ -79,7 +79,7 @@ def test_a_disagreeing_origin_setting_is_refused_and_makes_no_key(first, setting
 def test_the_same_origin_set_explicitly_is_accepted(first, settings):
     settings.EVENTLOG_ORIGIN, settings.EVENTLOG_ORIGIN_EXPLICIT = FIRST, True
     add_entries(1)
-    assert services.write_checkpoint().key == first.key
+    assert checkpoints.write_checkpoint().key == first.key
     assert check_origin() == []
 
 
@@ -90,7 +90,7 @@ def test_the_key_file_signs_under_the_stored_name(first, settings, tmp_path):
     settings.EVENTLOG_KEY_FILE = str(path)
     settings.EVENTLOG_ORIGIN = "127.0.0.1:9999/eventlog"
     add_entries(1)
-    checkpoint = services.write_checkpoint()
+    checkpoint = checkpoints.write_checkpoint()
     assert origin_of(checkpoint) == FIRST
     assert checkpoint.key.name == FIRST
     public = note.raw_public(private.public_key())
@@ -98,25 +98,25 @@ def test_the_key_file_signs_under_the_stored_name(first, settings, tmp_path):
     settings.EVENTLOG_ORIGIN, settings.EVENTLOG_ORIGIN_EXPLICIT = "other.example/eventlog", True
     add_entries(1)
     with pytest.raises(keys.IdentityError, match=r"other.example/eventlog"):
-        services.write_checkpoint()
+        checkpoints.write_checkpoint()
 
 
 def test_a_key_whose_file_is_elsewhere_is_an_error_not_a_new_key(first, settings, tmp_path):
     settings.DATA_DIR = tmp_path / "another-data-dir"
     add_entries(1)
     with pytest.raises(keys.IdentityError, match=f"{first.key.key_id}.*SECMAN_DATA_DIR"):
-        services.write_checkpoint()
+        checkpoints.write_checkpoint()
     assert SigningKey.objects.filter(retired_at__isnull=True).count() == 1
     # The way out is explicit, and recorded: a rotation needs no old private key.
-    old, new = services.rotate_key()
+    old, new = checkpoints.rotate_key()
     assert (old, old.retired_at is not None) == (first.key, True)
-    assert services.write_checkpoint().key == new
+    assert checkpoints.write_checkpoint().key == new
 
 
 def test_renaming_records_the_old_and_new_name_and_old_checkpoints_still_verify(
         first, settings):
     before = Event.objects.count()
-    old, checkpoint = services.change_origin("ca.example.net/log", authority="SM 4.2.2")
+    old, checkpoint = checkpoints.change_origin("ca.example.net/log", authority="SM 4.2.2")
     assert old == FIRST
     changed = Event.objects.get(action="eventlog.origin.change")
     assert Event.objects.count() == before + 1
@@ -131,11 +131,11 @@ def test_renaming_records_the_old_and_new_name_and_old_checkpoints_still_verify(
     assert keys.stored_origin() == "ca.example.net/log"
     assert verify_log().problems == []
     # A witness's copy from before the rename is still this log's checkpoint.
-    assert services.import_checkpoint(first.note, source="mail").consistent
+    assert checkpoints.import_checkpoint(first.note, source="mail").consistent
     # A process configured with the new name signs; one with the old one is refused.
     settings.EVENTLOG_ORIGIN, settings.EVENTLOG_ORIGIN_EXPLICIT = "ca.example.net/log", True
     add_entries(1)
-    assert services.write_checkpoint().key == checkpoint.key
+    assert checkpoints.write_checkpoint().key == checkpoint.key
     settings.EVENTLOG_ORIGIN = FIRST
     assert [p.id for p in check_origin()] == ["secman.E007"]
 
@@ -151,7 +151,7 @@ def test_a_refused_rename_writes_nothing(first, settings, name, explicit, words)
         settings.EVENTLOG_ORIGIN, settings.EVENTLOG_ORIGIN_EXPLICIT = explicit, True
     before = (Event.objects.count(), SigningKey.objects.count(), Checkpoint.objects.count())
     with pytest.raises(RuleViolation, match=words):
-        services.change_origin(name, authority="SM 4.2.2")
+        checkpoints.change_origin(name, authority="SM 4.2.2")
     assert (Event.objects.count(), SigningKey.objects.count(),
             Checkpoint.objects.count()) == before
     assert keys.stored_origin() == FIRST

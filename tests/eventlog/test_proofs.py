@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from rest_framework.test import APIClient
 
 from secman.cli import main
-from secman.eventlog import merkle, note, services
+from secman.eventlog import merkle, note, proofs
+from secman.eventlog.checkpoints import write_checkpoint
 from secman.eventlog.models import Checkpoint, Event
 from tests.eventlog.test_tampering import add_entries
 
@@ -24,11 +25,11 @@ def data_dir(settings, tmp_path):
 @pytest.fixture
 def checkpoints(org, settings) -> dict[int, bytes]:
     """Signed roots at 1, 34, 40 and 41 entries, read from the notes themselves."""
-    services.write_checkpoint()
+    write_checkpoint()
     add_entries(6)
-    services.write_checkpoint()
+    write_checkpoint()
     add_entries(1)
-    services.write_checkpoint()
+    write_checkpoint()
     return {c.tree_size: note.CheckpointBody.parse(note.SignedNote.parse(c.note).text).root
             for c in Checkpoint.objects.all()}
 
@@ -51,7 +52,7 @@ def test_it_proves_every_entry_in_every_checkpoint(checkpoints):
     assert sorted(checkpoints) == [1, 34, 40, 41]
     for size, root in checkpoints.items():
         for seq in range(1, size + 1):
-            proof = services.inclusion_proof(seq, size)
+            proof = proofs.inclusion_proof(seq, size)
             assert proof["leaf_hash"] == Event.objects.get(seq=seq).leaf_hash
             assert included(proof, root), (seq, size)
             assert not included(proof, merkle.node_hash(root, root))
@@ -61,14 +62,14 @@ def test_it_proves_each_checkpoint_consistent_with_every_later_one(checkpoints):
     for first in checkpoints:
         for second in checkpoints:
             if first <= second:
-                proof = services.consistency_proof(first, second)
+                proof = proofs.consistency_proof(first, second)
                 assert bytes.fromhex(proof["first_root"]) == checkpoints[first]
                 assert consistent(proof, checkpoints), (first, second)
 
 
 def test_it_proves_against_the_whole_log_by_default(checkpoints):
-    assert included(services.inclusion_proof(7), checkpoints[41])
-    assert consistent(services.consistency_proof(34), checkpoints)
+    assert included(proofs.inclusion_proof(7), checkpoints[41])
+    assert consistent(proofs.consistency_proof(34), checkpoints)
 
 
 def test_it_prints_proofs_on_the_command_line(checkpoints):
@@ -144,10 +145,10 @@ def test_it_answers_400_with_the_reason_for_a_bad_proof_request(checkpoints, api
 
 def test_it_refuses_bad_proof_requests_in_the_service(checkpoints):
     with pytest.raises(ValueError, match=r"^entry #0 is not in a tree of 41 entries$"):
-        services.inclusion_proof(0)
+        proofs.inclusion_proof(0)
     with pytest.raises(ValueError, match=r"^entry #1 is not in a tree of 42 entries$"):
-        services.inclusion_proof(1, 42)
+        proofs.inclusion_proof(1, 42)
     with pytest.raises(ValueError, match=r"^no consistency proof from 2 to 1 entries"):
-        services.consistency_proof(2, 1)
+        proofs.consistency_proof(2, 1)
     with pytest.raises(ValueError, match=r"^no consistency proof from 0 to 41 entries"):
-        services.consistency_proof(0)
+        proofs.consistency_proof(0)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from secman.authority import services as authority_services
 from secman.cli import main
 from secman.core.errors import NotAllowed, RuleViolation
-from secman.eventlog import merkle, note, services
+from secman.eventlog import checkpoints, merkle, note, proofs, retention, verification
 from secman.eventlog.models import Event, RetentionClass, RetentionPolicy
 from secman.eventlog.verification import verify_log
 from tests.eventlog.test_tampering import add_entries
@@ -35,7 +35,7 @@ def mixed(org):
     for retention_class in (RetentionClass.LOGIN, RetentionClass.SIGNING_REQUESTS,
                             RetentionClass.CONFIGURATION, RetentionClass.INCIDENT):
         add_entries(2, retention_class)
-    return services.write_checkpoint()
+    return checkpoints.write_checkpoint()
 
 
 def purged_seqs() -> list[int]:
@@ -53,7 +53,7 @@ def case(org):
 
 def test_it_purges_past_the_maximum_and_keeps_every_leaf_hash(mixed):
     leaves = dict(Event.objects.values_list("seq", "leaf_hash"))
-    result = services.purge(now=later(400))  # 12 months maximum passed, 36 not
+    result = retention.purge(now=later(400))  # 12 months maximum passed, 36 not
     assert result.purged == {"application": 34, "login": 2}
     assert purged_seqs() == [*range(1, 35), 35, 36]
     gone = Event.objects.get(seq=35)
@@ -63,26 +63,26 @@ def test_it_purges_past_the_maximum_and_keeps_every_leaf_hash(mixed):
     assert all(Event.objects.get(seq=s).leaf_hash == h for s, h in leaves.items())
     # The tree, the old checkpoint and the chain still verify.
     assert verify_log().problems == []
-    assert services.verify_chain() == []
+    assert verification.verify_chain() == []
 
 
 def test_it_still_proves_the_remaining_entries_after_a_purge(mixed):
-    services.purge(now=later(400))
-    checkpoint = services.write_checkpoint()
+    retention.purge(now=later(400))
+    checkpoint = checkpoints.write_checkpoint()
     root = note.CheckpointBody.parse(note.SignedNote.parse(checkpoint.note).text).root
     for seq in (1, 34, 36, 38, 40, 42):  # purged and kept alike
-        proof = services.inclusion_proof(seq, checkpoint.tree_size)
+        proof = proofs.inclusion_proof(seq, checkpoint.tree_size)
         assert merkle.verify_inclusion(bytes.fromhex(proof["leaf_hash"]), seq - 1,
                                        checkpoint.tree_size,
                                        [bytes.fromhex(h) for h in proof["proof"]], root)
-    consistency = services.consistency_proof(mixed.tree_size, checkpoint.tree_size)
+    consistency = proofs.consistency_proof(mixed.tree_size, checkpoint.tree_size)
     assert merkle.verify_consistency(
         mixed.tree_size, checkpoint.tree_size, bytes.fromhex(mixed.root_hash), root,
         [bytes.fromhex(h) for h in consistency["proof"]])
 
 
 def test_it_records_the_purge_as_an_entry(mixed):
-    result = services.purge(now=later(400))
+    result = retention.purge(now=later(400))
     event = result.event
     assert event == Event.objects.order_by("-seq").first()
     assert (event.action, event.authority, event.retention_class) == (
@@ -93,16 +93,16 @@ def test_it_records_the_purge_as_an_entry(mixed):
                              "held": 0, "before": None}
     assert event.purged_at is None
     # Nothing more to purge: no second entry.
-    assert services.purge(now=later(400)).event is None
+    assert retention.purge(now=later(400)).event is None
 
 
 def test_it_purges_the_signing_requests_after_36_months(mixed):
-    assert services.purge(now=later(1000)).purged == {"application": 34, "login": 2}
-    assert services.purge(now=later(1100)).purged == {"signing_requests": 2}
+    assert retention.purge(now=later(1000)).purged == {"application": 34, "login": 2}
+    assert retention.purge(now=later(1100)).purged == {"signing_requests": 2}
 
 
 def test_it_never_purges_configuration_changes_or_incidents(mixed):
-    services.purge(now=later(365 * 100))
+    retention.purge(now=later(365 * 100))
     kept = set(Event.objects.filter(purged_at__isnull=True)
                .values_list("retention_class", flat=True))
     assert kept == {"configuration", "incident"}
@@ -112,7 +112,7 @@ def test_it_never_purges_configuration_changes_or_incidents(mixed):
 def test_it_refuses_to_purge_before_the_minimum_and_writes_nothing(mixed):
     count = Event.objects.count()
     with pytest.raises(RuleViolation) as refused:
-        services.purge(before=later(10), now=later(20))
+        retention.purge(before=later(10), now=later(20))
     assert refused.value.section == "SM 4.2.1"
     assert str(refused.value) == (
         f"Application events entries are kept at least 183 days: purging before "
@@ -124,7 +124,7 @@ def test_it_refuses_to_purge_before_the_minimum_and_writes_nothing(mixed):
 def test_it_refuses_to_purge_indefinite_classes_by_date(mixed):
     with pytest.raises(RuleViolation, match="Configuration changes entries are kept "
                                             "indefinitely"):
-        services.purge(before=later(1), now=later(2000))
+        retention.purge(before=later(1), now=later(2000))
     assert purged_seqs() == []
 
 
@@ -138,9 +138,9 @@ def test_it_refuses_an_early_purge_on_the_command_line(mixed):
 
 
 def test_it_keeps_entries_under_a_legal_hold(mixed, case, org):
-    hold = services.place_hold(actor=org.cora, case=case,
-                               retention_class=RetentionClass.LOGIN)
-    result = services.purge(now=later(400))
+    hold = retention.place_hold(actor=org.cora, case=case,
+                                retention_class=RetentionClass.LOGIN)
+    result = retention.purge(now=later(400))
     # The organisation's entries and the case are application events; the hold's own entry
     # is kept with the case file (incident class, indefinitely).
     assert result.purged == {"application": 35}
@@ -148,9 +148,9 @@ def test_it_keeps_entries_under_a_legal_hold(mixed, case, org):
     assert result.held == 2
     assert Event.objects.filter(retention_class="login", purged_at__isnull=True).count() == 2
     assert result.event.details["held"] == 2
-    services.release_hold(actor=org.arne, hold=hold)
+    retention.release_hold(actor=org.arne, hold=hold)
     # The two held entries go now; the release's own entry stays with the case file.
-    assert services.purge(now=later(400)).purged == {"login": 2}
+    assert retention.purge(now=later(400)).purged == {"login": 2}
     assert verify_log().problems == []
 
 
@@ -158,12 +158,12 @@ def test_it_holds_by_action_and_subject(mixed, case, org):
     person_events = Event.objects.filter(subject_type="people.person",
                                          subject_id=str(org.sid.pk)).count()
     assert person_events
-    services.place_hold(actor=org.arne, case=case, subject_type="people.person",
-                        subject_id=str(org.sid.pk))
+    retention.place_hold(actor=org.arne, case=case, subject_type="people.person",
+                         subject_id=str(org.sid.pk))
     # The hold is recorded under the case's authority.
     placed = Event.objects.get(action="eventlog.hold.place")
     assert placed.authority == case.number and placed.actor == org.arne
-    result = services.purge(now=later(400))
+    result = retention.purge(now=later(400))
     assert result.held == person_events
     assert result.purged["application"] == 35 - person_events  # with the case
 
@@ -171,17 +171,17 @@ def test_it_holds_by_action_and_subject(mixed, case, org):
 def test_it_lets_only_the_arbitrator_or_case_manager_place_a_hold(mixed, case, org):
     for person in (org.sam, org.bea, org.aud):
         with pytest.raises(NotAllowed) as refused:
-            services.place_hold(actor=person, case=case, retention_class="login")
+            retention.place_hold(actor=person, case=case, retention_class="login")
         assert refused.value.section == "SM 4.4.2"
-    hold = services.place_hold(actor=org.cora, case=case, action_prefix="tests.")
+    hold = retention.place_hold(actor=org.cora, case=case, action_prefix="tests.")
     with pytest.raises(NotAllowed, match="released by the Arbitrator"):
-        services.release_hold(actor=org.cora, hold=hold)
+        retention.release_hold(actor=org.cora, hold=hold)
     with pytest.raises(RuleViolation, match="a hold on everything is not a hold"):
-        services.place_hold(actor=org.arne, case=case)
+        retention.place_hold(actor=org.arne, case=case)
 
 
 def test_it_changes_a_retention_period_with_authority_and_role(mixed, org):
-    policy = services.update_retention(
+    policy = retention.update_retention(
         actor=org.sam, retention_class="login", minimum_days=183, maximum_days=730,
         rule="6 months minimum, 24 months maximum", restricted=True,
         authority=org.decision)
@@ -193,7 +193,7 @@ def test_it_changes_a_retention_period_with_authority_and_role(mixed, org):
     assert entry.details["after"]["maximum_days"] == 730
     assert policy.rule == "6 months minimum, 24 months maximum"
     # The new maximum is what the purge applies.
-    assert services.purge(now=later(400)).purged == {"application": 34}
+    assert retention.purge(now=later(400)).purged == {"application": 34}
 
 
 @pytest.mark.parametrize(("who", "authority", "refusal"), [
@@ -206,7 +206,7 @@ def test_it_refuses_a_retention_change_without_role_or_authority(mixed, org, who
                                                                  refusal):
     count = Event.objects.count()
     with pytest.raises(refusal):
-        services.update_retention(
+        retention.update_retention(
             actor=getattr(org, who), retention_class="login", minimum_days=1,
             maximum_days=2, rule="two days", restricted=False, authority=authority)
     assert RetentionPolicy.objects.get(retention_class="login").maximum_days == 365
@@ -215,6 +215,6 @@ def test_it_refuses_a_retention_change_without_role_or_authority(mixed, org, who
 
 def test_it_refuses_a_minimum_longer_than_the_maximum(mixed, org):
     with pytest.raises(RuleViolation, match="minimum period is longer than the maximum"):
-        services.update_retention(
+        retention.update_retention(
             actor=org.bea, retention_class="login", minimum_days=400, maximum_days=365,
             rule="x", restricted=True, authority="SM 4.2.1")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from secman.eventlog import merkle, services
+from secman.eventlog import merkle, proofs, services
 from secman.eventlog.models import Event, Node
 from tests.conftest import tamper
 
@@ -36,14 +36,14 @@ def every_subtree(size: int) -> list[tuple[int, int, bytes]]:
 def proofs_hold(size: int) -> None:
     all_leaves = leaves()
     root = merkle.root_of(all_leaves[:size])
-    assert services.root_at(size) == root
+    assert proofs.root_at(size) == root
     for seq in range(1, size + 1):
-        proof = services.inclusion_proof(seq, size)
+        proof = proofs.inclusion_proof(seq, size)
         assert proof["root_hash"] == root.hex()
         assert merkle.verify_inclusion(all_leaves[seq - 1], seq - 1, size,
                                        [bytes.fromhex(h) for h in proof["proof"]], root)
     for first in range(1, size + 1, 7):
-        proof = services.consistency_proof(first, size)
+        proof = proofs.consistency_proof(first, size)
         assert merkle.verify_consistency(
             first, size, merkle.root_of(all_leaves[:first]), root,
             [bytes.fromhex(h) for h in proof["proof"]]), first
@@ -54,7 +54,7 @@ def test_only_subtrees_of_sixteen_leaves_and_more_are_stored(db, settings, tmp_p
     append(40)
     append(1, 40)
     append(30, 41)
-    size = services.tree_size()
+    size = proofs.tree_size()
     stored = {(n.level, n.index): n.hash for n in Node.objects.all()}
     expected = {(level, index): h.hex() for level, index, h in every_subtree(size)
                 if level >= services.STORED_LEVEL}
@@ -81,7 +81,7 @@ def test_a_missing_leaf_is_named(db, settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     append(20)
     tamper("DELETE FROM eventlog_event WHERE seq = 18")
-    for lookup in (services.node_lookup(), services.prefetched_lookup(
+    for lookup in (proofs.node_lookup(), proofs.prefetched_lookup(
             lambda lk: lk(1, 8))):
         with pytest.raises(LookupError, match="the tree has no node 1/8"):
             lookup(1, 8)

@@ -14,7 +14,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from secman.cli import main
-from secman.eventlog import bundle, canonical, merkle, note, services, verify
+from secman.eventlog import (
+    bundle,
+    canonical,
+    checkpoints,
+    merkle,
+    note,
+    retention,
+    services,
+    verification,
+    verify,
+)
 from secman.eventlog.models import Checkpoint, Event, LogHead, Node, RetentionClass
 from secman.eventlog.verification import verify_log
 from tests.conftest import tamper
@@ -98,7 +108,7 @@ def squash(text: str) -> str:
 @pytest.fixture
 def signed(org) -> Checkpoint:
     """The organisation's log with a checkpoint over all of it."""
-    return services.write_checkpoint()
+    return checkpoints.write_checkpoint()
 
 
 # --- the tests ------------------------------------------------------------------------------
@@ -262,7 +272,7 @@ def test_it_refuses_checkpoints_when_the_auditor_pins_another_key(signed, settin
 
 def test_it_notices_a_purged_entrys_leaf_hash_being_altered(signed):
     # Purged entries keep only their leaf hash; changing it changes the tree.
-    result = services.purge(now=timezone.now() + timezone.timedelta(days=400))
+    result = retention.purge(now=timezone.now() + timezone.timedelta(days=400))
     assert result.purged["application"] == 34
     purged = Event.objects.get(seq=3)
     assert purged.canonical == "" and purged.purged_at is not None
@@ -300,5 +310,5 @@ def test_the_column_check_counts_every_entry_it_checks(org):
         services.record_batch([services.Entry(action="tests.bulk", authority="SM 4.2")
                                for _ in range(4500)])
     told: list[int] = []
-    assert services.verify_chain(progress=told.append) == []
+    assert verification.verify_chain(progress=told.append) == []
     assert told[:2] == [2000, 2000] and sum(told) == Event.objects.count() > 4500

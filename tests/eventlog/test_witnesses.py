@@ -10,7 +10,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from secman.cli import main
-from secman.eventlog import note, services
+from secman.eventlog import checkpoints, note
 from secman.eventlog.models import Checkpoint, Event, LogHead, WitnessCheckpoint
 from tests.conftest import free_port, tamper
 from tests.eventlog.test_tampering import add_entries, forge, rebuild_log, rewrite_authority_of
@@ -32,7 +32,7 @@ def smtp(smtp, settings):
 @pytest.fixture
 def kept(org) -> Checkpoint:
     """A checkpoint over the organisation's log, then five more entries."""
-    checkpoint = services.write_checkpoint()
+    checkpoint = checkpoints.write_checkpoint()
     add_entries(5)
     return checkpoint
 
@@ -44,7 +44,7 @@ def test_it_mails_each_checkpoint_to_the_witnesses_after_commit(
         org, smtp, django_capture_on_commit_callbacks):
     add_entries(2)
     with django_capture_on_commit_callbacks(execute=True):
-        checkpoint = services.write_checkpoint()
+        checkpoint = checkpoints.write_checkpoint()
         assert smtp.messages == []  # not before the checkpoint is committed
     assert len(smtp.messages) == 1
     recipients, message = smtp.messages[0]
@@ -58,14 +58,14 @@ def test_it_mails_each_checkpoint_to_the_witnesses_after_commit(
     # What a witness kept, as the mail brought it, checks out later.
     add_entries(1)
     start = body.index(checkpoint.note.split("\n", 1)[0])
-    witness = services.import_checkpoint(body[start:], source="mailbox of sysadmins")
+    witness = checkpoints.import_checkpoint(body[start:], source="mailbox of sysadmins")
     assert witness.consistent, witness.message
 
 
 def test_it_mails_the_checkpoints_appends_sign_on_their_own(
         org, smtp, settings, django_capture_on_commit_callbacks):
     settings.EVENTLOG_CHECKPOINT_EVERY = 3
-    services.write_checkpoint()
+    checkpoints.write_checkpoint()
     with django_capture_on_commit_callbacks(execute=True):
         add_entries(7)  # one transaction: mailed when it commits
     assert [m["Subject"] for _, m in smtp.messages] == [
@@ -77,7 +77,7 @@ def test_it_mails_nothing_for_a_checkpoint_that_was_rolled_back(
     add_entries(1)
     with (django_capture_on_commit_callbacks(execute=True) as callbacks,
           pytest.raises(RuntimeError), transaction.atomic()):
-        services.write_checkpoint()
+        checkpoints.write_checkpoint()
         raise RuntimeError("the caller fails after signing")
     assert callbacks == [] and smtp.messages == []
 
@@ -89,7 +89,7 @@ def test_it_keeps_the_checkpoint_when_the_mail_server_is_down(
     settings.EVENTLOG_WITNESSES = ["sysadmins@ca.example.org"]
     add_entries(1)
     with django_capture_on_commit_callbacks(execute=True):
-        checkpoint = services.write_checkpoint()
+        checkpoint = checkpoints.write_checkpoint()
     checkpoint.refresh_from_db()
     assert checkpoint.emailed_at is None
     assert "could not mail the checkpoint at 35 to the witnesses" in caplog.text
@@ -99,7 +99,7 @@ def test_it_keeps_the_checkpoint_when_the_mail_server_is_down(
 
 
 def test_it_finds_an_older_checkpoint_consistent(kept):
-    witness = services.import_checkpoint(kept.note, source="sysadmins mailbox")
+    witness = checkpoints.import_checkpoint(kept.note, source="sysadmins mailbox")
     assert (witness.consistent, witness.tree_size) == (True, 34)
     assert witness.message == "consistent: the log has grown from 34 to 39 entries without changing"
     assert WitnessCheckpoint.objects.get().source == "sysadmins mailbox"
@@ -107,24 +107,24 @@ def test_it_finds_an_older_checkpoint_consistent(kept):
 
 def test_it_finds_a_checkpoint_inconsistent_after_the_log_was_rebuilt(kept):
     rebuild_log(rewrite_authority_of(5, "SP 1.1"))
-    witness = services.import_checkpoint(kept.note, source="a witness")
+    witness = checkpoints.import_checkpoint(kept.note, source="a witness")
     assert not witness.consistent
     assert witness.message == ("the first 34 entries no longer hash to its root: the log "
                                "was changed after it was published")
 
 
 def test_it_finds_a_checkpoint_inconsistent_after_the_tail_was_cut(kept):
-    later = services.write_checkpoint()
+    later = checkpoints.write_checkpoint()
     tamper("DELETE FROM eventlog_event WHERE seq > 35")
     LogHead.objects.filter(pk=1).update(seq=35, head_hash=Event.objects.get(seq=35).leaf_hash)
-    witness = services.import_checkpoint(later.note, source="a witness")
+    witness = checkpoints.import_checkpoint(later.note, source="a witness")
     assert (witness.consistent, witness.message) == (
         False, "it covers 39 entries but the log has only 35: entries were removed")
 
 
 def test_it_refuses_a_forged_checkpoint(kept):
     forged = forge(kept.note, root=bytes(32))
-    witness = services.import_checkpoint(forged, source="someone")
+    witness = checkpoints.import_checkpoint(forged, source="someone")
     assert (witness.consistent, witness.message) == (
         False, "its signature does not verify with any of secman's keys")
 
@@ -134,14 +134,14 @@ def test_it_says_a_checkpoint_of_another_log_is_for_another_log(kept):
     body = note.CheckpointBody("other-ca.example.net/eventlog", 3, bytes(32),
                                "2026-01-01T00:00:00Z", None)
     other = note.sign(body.text(), "other-ca.example.net/eventlog", other_key)
-    witness = services.import_checkpoint(other, source="the wrong folder")
+    witness = checkpoints.import_checkpoint(other, source="the wrong folder")
     assert (witness.consistent, witness.message) == (
         False, "it is for another log (other-ca.example.net/eventlog)")
 
 
 def test_it_refuses_text_that_is_no_checkpoint(kept):
     with pytest.raises(ValueError, match=r"^not a checkpoint: "):
-        services.import_checkpoint("hello\n", source="x")
+        checkpoints.import_checkpoint("hello\n", source="x")
     assert not WitnessCheckpoint.objects.exists()
 
 

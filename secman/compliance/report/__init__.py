@@ -280,8 +280,9 @@ def _head(sign: bool) -> tuple[int, str, CheckpointInfo | None]:
     """(head, root of the first `head` entries, newest checkpoint). With `sign`, the
     server signs a checkpoint of the log as it is now first (the command line's operator
     holds the database and the key already); one that covers the head is reused."""
+    from secman.eventlog.checkpoints import write_checkpoint
     from secman.eventlog.models import Checkpoint
-    from secman.eventlog.services import root_at, tree_size, write_checkpoint
+    from secman.eventlog.proofs import root_at, tree_size
 
     newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
     fresh = False

@@ -1,0 +1,143 @@
+"""Checkpoints and the keys that sign them: a checkpoint on demand or when one is due
+(the scheduler), a checkpoint kept outside secman checked and remembered (witnesses), a
+new signing key, a new name for the log. The checkpoints an append makes due are signed
+by the append itself (services._append, eventlog.signing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from secman.core.authorities import resolve_authority
+from secman.core.errors import RuleViolation
+from secman.eventlog import keys, note, signing
+from secman.eventlog.models import Checkpoint, RetentionClass, SigningKey, WitnessCheckpoint
+from secman.eventlog.proofs import root_at, tree_size
+from secman.eventlog.selectors import require_sysadmin
+from secman.eventlog.services import _frontier, _locked_head, record
+
+
+def change_origin(new: str, *, authority: Any, actor: Any | None = None,
+                  actor_label: str = "secman command line") -> tuple[str, Checkpoint]:
+    """Rename the log (its origin): retire every signing key, make the key that signs as
+    `new` (the configured key file's key, or a new one), record the change with the old
+    and the new name, and sign a checkpoint under the new name at once, linked to the
+    last one under the old name. Returns (old name, that checkpoint). Old checkpoints
+    keep verifying with their keys, which keep their names (keys.verifier_keys)."""
+    require_sysadmin(actor, "renaming the Event Log")
+    try:
+        note.check_key_name(new)
+    except note.NoteError as exc:
+        raise RuleViolation(f"{new!r} cannot name the log: {exc}", field="origin") from None
+    if settings.EVENTLOG_ORIGIN_EXPLICIT and new != settings.EVENTLOG_ORIGIN:
+        raise RuleViolation(f"SECMAN_EVENTLOG_ORIGIN is {settings.EVENTLOG_ORIGIN!r}: set it "
+                            f"to {new!r} (or unset it) to rename the log to {new!r}",
+                            field="origin")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        head = _locked_head()
+        old = head.origin or settings.EVENTLOG_ORIGIN
+        if new == head.origin:
+            raise RuleViolation(f"the log is named {new!r} already", field="origin")
+        retired, key = keys.replace_key(head, new)
+        record("eventlog.origin.change", actor=actor, actor_label=actor_label,
+               authority=authority_row, subject=key,
+               retention_class=RetentionClass.CONFIGURATION,
+               details={"old": old, "new": new, "retired": [row.key_id for row in retired],
+                        "key": key.key_id, "verifier_key": keys.verifier_key(key)})
+        head = _locked_head()  # as the entry left it
+        last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if last is not None and last.tree_size == head.seq and last.key_id == key.pk:
+            return old, last  # the entry's own append signed it
+        compact = _frontier(head)
+        return old, signing.sign(head, compact.size, compact.root(), last, timezone.now())
+
+
+def rotate_key() -> tuple[SigningKey, SigningKey]:
+    """Retire the current key and make a new one under the same origin; returns (old,
+    new). Checkpoints name their key, so old checkpoints still verify with the retired
+    key's public half."""
+    if settings.EVENTLOG_KEY_FILE:
+        raise ValueError("the signing key comes from SECMAN_EVENTLOG_KEY_FILE: rotate it "
+                         "there and point the setting at the new file")
+    with transaction.atomic():
+        head = _locked_head()
+        name = keys._fixed_origin(head)
+        unretired = SigningKey.objects.filter(retired_at__isnull=True, name=name).first()
+        if unretired is None:
+            old, _ = keys.current(head)
+        else:
+            old = unretired
+        _, new = keys.replace_key(head, name)
+        # The log says when its signer changed (the checkpoints name their key ids).
+        record("eventlog.key.rotate", actor=None, actor_label="secman command line",
+               authority="SM 4.2.2", subject=new,
+               retention_class=RetentionClass.CONFIGURATION,
+               details={"retired": old.key_id, "new": new.key_id,
+                        "verifier_key": keys.verifier_key(new)})
+    old.refresh_from_db()
+    return old, new
+
+
+def write_checkpoint(actor: Any | None = None) -> Checkpoint:
+    """Sign a checkpoint of the log as it is now (on demand, or by the scheduler). If the
+    newest checkpoint already covers every entry, it is returned instead."""
+    require_sysadmin(actor, "a checkpoint on demand")
+    with transaction.atomic():
+        head = _locked_head()
+        last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if last is not None and last.tree_size == head.seq:
+            return last
+        compact = _frontier(head)
+        return signing.sign(head, compact.size, compact.root(), last, timezone.now())
+
+
+def checkpoint_if_due() -> Checkpoint | None:
+    """For the scheduler: a checkpoint when entries wait longer than the configured time."""
+    with transaction.atomic():
+        head = _locked_head()
+        before = Checkpoint.objects.count()
+        signing.sign_if_due(head, _frontier(head), timezone.now())
+        if Checkpoint.objects.count() > before:
+            return Checkpoint.objects.order_by("-tree_size", "-id").first()
+    return None
+
+
+
+# --- witnesses ----------------------------------------------------------------------------
+
+
+def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
+    """Check a checkpoint kept outside secman against the log now, and remember it."""
+    # A copy saved from the witnesses' mail has the mail's CRLF line endings.
+    note_text = note_text.replace("\r\n", "\n")
+    try:
+        signed = note.SignedNote.parse(note_text)
+        body = note.CheckpointBody.parse(signed.text)
+    except note.NoteError as exc:
+        raise ValueError(f"not a checkpoint: {exc}") from None
+    verifiers = [note.Verifier.parse(v) for v in keys.verifier_keys()]
+    # The origin first: another log's checkpoint is not a forgery of this one. A copy
+    # signed before the log was renamed carries a name the log had.
+    if body.origin not in keys.names():
+        consistent, message = False, f"it is for another log ({body.origin})"
+    elif not any(signed.verify(v) for v in verifiers):
+        consistent, message = False, "its signature does not verify with any of secman's keys"
+    elif body.size > tree_size():
+        consistent, message = False, (f"it covers {body.size} entries but the log has only "
+                                      f"{tree_size()}: entries were removed")
+    elif root_at(body.size) != body.root:
+        consistent, message = False, (f"the first {body.size} entries no longer hash to its "
+                                      "root: the log was changed after it was published")
+    else:
+        consistent, message = True, (f"consistent: the log has grown from {body.size} to "
+                                     f"{tree_size()} entries without changing")
+    with transaction.atomic():
+        return WitnessCheckpoint.objects.create(
+            note=note_text, tree_size=body.size, root_hash=body.root.hex(),
+            source=source[:200], consistent=consistent, message=message)
+
