@@ -15,6 +15,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from secman.core import channel
+
 console = Console(stderr=True)
 
 
@@ -70,9 +72,13 @@ class SecmanGroup(click.Group):
 @click.group(cls=SecmanGroup, epilog="Every Django management command works as well: "
              "secman migrate, secman shell, secman check --deploy, ...")
 @click.version_option(package_name="secman")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """secman: a Certificate Authority's Security Policy and Security Manual as
     running software."""
+    # Whatever a command does is done through the command line by this operating-system
+    # user: every Event Log entry says so (details "via"), whoever --as names.
+    ctx.with_resource(channel.using(channel.command_line()))
 
 
 def _prepare_database() -> None:
@@ -322,6 +328,15 @@ def _add_eventlog_group() -> None:
 
 
 _add_eventlog_group()
+
+
+def _add_signoff_group() -> None:
+    from secman.authority.cli import signoff
+
+    main.add_command(signoff)
+
+
+_add_signoff_group()
 
 
 def _add_physical_group() -> None:
