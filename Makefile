@@ -27,11 +27,13 @@ run: $(STAMP)
 test: $(STAMP)
 	bin/debian-packages
 	$(BIN)/ruff check secman tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check secman tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -12,32 +12,10 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from secman.core import channel
-
-console = Console(stderr=True)
-
-
-def setup_django(*, check_origin: bool = True) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secman.settings")
-    import django
-    from django.core.exceptions import ImproperlyConfigured
-
-    try:
-        django.setup()
-    except ImproperlyConfigured as exc:
-        # The settings' own message names the variable and what it accepts; a traceback
-        # would only bury it.
-        raise click.ClickException(f"configuration error: {exc}") from None
-    if check_origin:
-        # System check secman.E007 for secman's own commands (Django's run it themselves):
-        # a command must not sign the Event Log under another name than the server does.
-        from secman.eventlog.keys import configuration_problem
-
-        if problem := configuration_problem():
-            raise click.ClickException(f"secman.E007: {problem}")
+from secman.core.cli import console, prepare_database, setup_django
 
 
 class SecmanGroup(click.Group):
@@ -81,14 +59,6 @@ def main(ctx: click.Context) -> None:
     ctx.with_resource(channel.using(channel.command_line()))
 
 
-def _prepare_database() -> None:
-    from django.core.management import call_command
-
-    call_command("check", fail_level="ERROR")
-    with console.status("Applying database migrations..."):
-        call_command("migrate", interactive=False, verbosity=0)
-
-
 def _print_logins(logins: list[tuple[str, str, str]], password: str) -> None:
     table = Table(title=f"Demo logins (password for all: {password})")
     table.add_column("login")
@@ -118,7 +88,7 @@ def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> No
     server."""
     _follow_address(host, port)
     setup_django()
-    _prepare_database()
+    prepare_database()
     if demo:
         from secman import demo as demo_data
 
@@ -246,7 +216,7 @@ def stop_duties_process(process: subprocess.Popen[bytes], timeout: float = 30) -
 def demo() -> None:
     """Load the fictional demo organisation into an empty database."""
     setup_django()
-    _prepare_database()
+    prepare_database()
     from secman import demo as demo_data
 
     if not demo_data.database_is_empty():
@@ -276,7 +246,7 @@ def createadmin(username: str, name: str, email: str, password_stdin: bool) -> N
     """Create the secman administrator: a login that records people, teams and Board
     minutes on the Board's behalf, and that approves and signs nothing."""
     setup_django()
-    _prepare_database()
+    prepare_database()
     from secman.core.errors import Refused
     from secman.people.services import create_person
 

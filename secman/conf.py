@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,8 +79,6 @@ def envlist(name: str, default: list[str]) -> list[str]:
 
 def envzone(name: str, default: str) -> str:
     """An IANA time zone name (Europe/Amsterdam, UTC), checked against the zone database."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default

@@ -13,8 +13,9 @@ from django.utils import timezone
 from secman.authority import services as authority
 from secman.authority.signoff import TASK, dual_control, four_eyes
 from secman.core import channel
+from secman.core.roles import Role, TeamKind
 from secman.people import services as people
-from secman.people.choices import ListKind, Role, TeamKind
+from secman.people.choices import ListKind
 from secman.people.models import AccessList, Person, Team
 from secman.people.selectors import roles_of, team_leader
 

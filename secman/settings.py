@@ -5,6 +5,7 @@ lists them all."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "secman.visits",
     "secman.physical",
     "secman.compliance",
+    "secman.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -104,7 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "secman.core.context_processors.navigation",
+                "secman.dashboard.context_processors.navigation",
             ],
         },
     },
@@ -220,8 +222,6 @@ SITE_URL = env("SECMAN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 EVENTLOG_ORIGIN = env("SECMAN_EVENTLOG_ORIGIN", "")
 EVENTLOG_ORIGIN_EXPLICIT = bool(EVENTLOG_ORIGIN)
 if not EVENTLOG_ORIGIN:
-    from urllib.parse import urlsplit
-
     EVENTLOG_ORIGIN = f"{urlsplit(SITE_URL).netloc or 'secman'}/eventlog"
 elif any(c.isspace() or c == "+" for c in EVENTLOG_ORIGIN):
     raise ImproperlyConfigured(f"SECMAN_EVENTLOG_ORIGIN={EVENTLOG_ORIGIN!r} is not a log "

@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+from secman.dashboard.views import today
+from secman.people import signin
 
 urlpatterns = [
-    path("", include("secman.core.urls")),
+    path("", today, name="today"),
+    path("login/", signin.LoginView.as_view(), name="login"),
+    path("logout/", signin.LogoutView.as_view(), name="logout"),
+    path("password/", signin.password_change, name="password_change"),
+    # Browsers ask for /favicon.ico whatever the page says; before signing in too.
+    path("favicon.ico", login_not_required(RedirectView.as_view(
+        url=static("secman/favicon.svg"), permanent=True))),
     path("people/", include("secman.people.urls")),
     path("authority/", include("secman.authority.urls")),
     path("events/", include("secman.eventlog.urls")),

@@ -24,8 +24,8 @@ from hypothesis import settings as hypothesis_settings
 
 from secman.authority import services as authority_services
 from secman.authority.models import BoardDecision
+from secman.core.roles import Role, TeamKind
 from secman.people import services as people_services
-from secman.people.choices import Role, TeamKind
 from secman.people.models import AccessList, Person, Team
 
 PASSWORD = "test-password-for-secman"

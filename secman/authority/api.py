@@ -39,10 +39,10 @@ from secman.core.api import (
     accepted,
     bad_input,
     choice_field,
-    person_field,
     valid_data,
 )
-from secman.people.choices import Role
+from secman.core.roles import Role
+from secman.people.api import person_field
 
 # Identifiers such as m20100222.1 and a20090525.1 contain a dot, which DRF's default
 # lookup pattern would cut off.

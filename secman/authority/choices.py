@@ -3,17 +3,6 @@ from __future__ import annotations
 from django.db import models
 
 
-class AuthorityKind(models.TextChoices):
-    SECTION = "section", "Section of the Security Policy or Manual"
-    ARBITRATION = "arbitration", "Arbitration case"
-    BOARD_DECISION = "board_decision", "Board decision"
-
-
-class Document(models.TextChoices):
-    SP = "SP", "Security Policy"
-    SM = "SM", "Security Manual"
-
-
 class CaseStatus(models.TextChoices):
     FILED = "filed", "Filed"
     RUNNING = "running", "Running"

@@ -6,7 +6,7 @@ from django import forms
 
 from secman.authority.choices import CaseStatus, Vote
 from secman.core.forms import AuthorityField, DateInput
-from secman.people.choices import Role
+from secman.core.roles import Role
 from secman.people.models import Membership, Person
 
 NOT_VOTING = ""

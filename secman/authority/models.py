@@ -5,14 +5,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from secman.authority.choices import (
-    AuthorityKind,
-    CaseStatus,
-    Document,
-    SignOffStatus,
-    Vote,
-)
-from secman.people.choices import Role
+from secman.authority.choices import CaseStatus, SignOffStatus, Vote
+from secman.core.authorities import AuthorityKind, Document
+from secman.core.roles import Role
 
 
 class ArbitrationCase(models.Model):

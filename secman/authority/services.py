@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Exists
 from django.utils import timezone
 
-from secman.authority.choices import AuthorityKind, CaseStatus, SignOffStatus, Vote
+from secman.authority.choices import CaseStatus, SignOffStatus, Vote
 from secman.authority.models import (
     ArbitrationCase,
     Authority,
@@ -20,17 +20,18 @@ from secman.authority.models import (
     SignOff,
     SignOffRequest,
 )
-from secman.authority.references import (
+from secman.authority.signoff import Requirement, handler_for
+from secman.core import channel
+from secman.core.authorities import (
     CASE_RE,
     DECISION_RE,
+    AuthorityKind,
     identifier_date,
     parse_reference,
 )
-from secman.authority.signoff import Requirement, handler_for
-from secman.core import channel
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role
 from secman.eventlog.services import record
-from secman.people.choices import Role
 from secman.people.models import Membership, Person
 from secman.people.selectors import holds_any, is_administrator, leads, roles_of, teams_of
 

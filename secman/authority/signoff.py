@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from secman.people.choices import Role
+from secman.core.roles import Role
 
 if TYPE_CHECKING:
     from secman.authority.models import SignOffRequest

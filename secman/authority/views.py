@@ -17,8 +17,8 @@ from secman.authority.forms import (
 )
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
 from secman.authority.signoff import TASK, Requirement, dual_control, four_eyes, label_for
+from secman.core.roles import Role
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
-from secman.people.choices import Role
 from secman.people.forms import ReasonForm
 
 # --- Board decisions ----------------------------------------------------------------------

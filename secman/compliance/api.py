@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -17,8 +18,8 @@ from rest_framework.views import APIView
 
 from secman.compliance import evaluation, services
 from secman.compliance.models import AcceptanceKind, Occurrence, OccurrenceStatus
-from secman.compliance.registry import control, declared_controls
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
+from secman.core.controls import control, declared_controls
 
 
 class FindingSerializer(serializers.Serializer):
@@ -136,8 +137,6 @@ class OccurrenceViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
         if params.get("status") in OccurrenceStatus.values:
             queryset = queryset.filter(status=params["status"])
         if params.get("overdue") == "1":
-            from django.utils import timezone
-
             queryset = queryset.filter(due_at__lte=timezone.now(), status__in=[
                 OccurrenceStatus.OPEN, OccurrenceStatus.AWAITING_SIGNOFF])
         return queryset

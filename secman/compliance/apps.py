@@ -11,8 +11,7 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from secman.compliance import services  # noqa: F401  (registers sign-off handlers)
         from secman.compliance.selectors import compare_column
-        from secman.documents.views import COMPARE_COLUMNS
+        from secman.documents import compare
 
         # The third column of the side-by-side view (SP | SM | status).
-        if not any(provider is compare_column for _heading, provider in COMPARE_COLUMNS):
-            COMPARE_COLUMNS.append(("Compliance", compare_column))
+        compare.add_column("Compliance", compare_column)

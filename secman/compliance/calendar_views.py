@@ -26,9 +26,9 @@ from icalendar import Alarm, Calendar, Event
 
 from secman.compliance import schedules, services
 from secman.compliance.models import Attestation, CalendarFeed, Occurrence, OccurrenceStatus
-from secman.compliance.registry import Control, Kind, control, declared_controls
+from secman.core.controls import Control, Kind, control, declared_controls
+from secman.core.roles import TeamKind
 from secman.core.views import actor_of, post_only, refuse_to_messages
-from secman.people.choices import TeamKind
 from secman.people.models import Person
 from secman.people.selectors import is_administrator, roles_of, teams_of
 

@@ -17,7 +17,7 @@ console = Console(stderr=True)
 
 
 def _django() -> None:
-    from secman.cli import setup_django
+    from secman.core.cli import setup_django
 
     setup_django()
 

@@ -3,8 +3,8 @@ come with the later chapters' apps, declared in their own controls.py."""
 
 from __future__ import annotations
 
-from secman.compliance.registry import Control, Kind
-from secman.people.choices import Role, TeamKind
+from secman.core.controls import Control, Kind
+from secman.core.roles import Role, TeamKind
 
 CONTROLS = [
     Control("logs.automated_review", ("SM 4.2.3",),

@@ -24,7 +24,7 @@ from secman.compliance.models import (
     Occurrence,
     OccurrenceStatus,
 )
-from secman.compliance.registry import (
+from secman.core.controls import (
     RANK,
     TONE,
     Control,
@@ -34,6 +34,7 @@ from secman.compliance.registry import (
     declared_controls,
     worst,
 )
+from secman.eventlog.models import LogHead
 
 ATTESTATION_WARNING = dt.timedelta(days=30)
 T = TypeVar("T")
@@ -88,8 +89,6 @@ _reused: list[tuple[tuple[object, ...], float, list[Result]]] = []
 
 
 def _log_state() -> tuple[int, str]:
-    from secman.eventlog.models import LogHead
-
     row = LogHead.objects.filter(pk=1).values_list("seq", "head_hash").first()
     return row or (0, "")
 

@@ -108,7 +108,7 @@ def audit(first: dt.date, last: dt.date, format_: str, output: Path | None,
     elif format_ == "pdf" and sys.stdout.isatty():
         raise click.UsageError("a PDF is not written to a terminal: give --output FILE")
 
-    from secman.cli import setup_django
+    from secman.core.cli import setup_django
 
     setup_django()
     from secman.compliance import report as audit_report
@@ -159,7 +159,7 @@ def run_job(job_id: int) -> None:
     """Make the report a web page asked for (report job JOB_ID) and store its file under
     SECMAN_DATA_DIR/reports/; also deletes jobs older than 7 days. The web starts this
     in a process of its own; run it by hand only to retry a job that is still queued."""
-    from secman.cli import setup_django
+    from secman.core.cli import setup_django
 
     setup_django()
     from secman.compliance.report import services

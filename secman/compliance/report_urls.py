@@ -25,12 +25,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from secman.compliance import report
+from secman.compliance.models import JobStatus, ReportJob
 from secman.compliance.report import services
-from secman.compliance.report.models import JobStatus, ReportJob
+from secman.core.accounts import person_for_user
 from secman.core.errors import Refused
 from secman.core.views import post_only
 from secman.people.models import Person
-from secman.people.selectors import person_for_user
 
 REFUSED = "The audit report is for the Board, auditors and team leaders."
 

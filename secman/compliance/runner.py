@@ -33,13 +33,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection
+from django.db import connection, connections
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from secman.compliance import evaluation, schedules, services
 from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
-from secman.compliance.registry import control
+from secman.core.controls import control
+from secman.eventlog import upkeep
 from secman.people.models import Membership
 from secman.people.selectors import is_member
 
@@ -145,8 +146,6 @@ def run(now: dt.datetime | None = None,
 def _log_upkeep(summary: RunSummary) -> None:
     """A failure here (a database role without UPDATE for the purge, a verification
     that cannot read) is logged and must not stop the reminders and notices."""
-    from secman.eventlog import upkeep
-
     try:
         done = upkeep.run_due()
     except Exception:
@@ -280,8 +279,6 @@ def run_forever(every: int, stop: threading.Event,
     """Run a round, then one every `every` seconds, until `stop` is set. A failed round
     (database away, a bug in one control) is logged and the next one runs as planned:
     nothing here may end the process that hosts the loop."""
-    from django.db import connections
-
     while not stop.is_set():
         try:
             summary = run()

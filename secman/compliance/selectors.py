@@ -9,11 +9,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from secman.compliance.evaluation import Result, SectionStatus, by_section, chapter_of, counts
+from secman.compliance.evaluation import (
+    Result,
+    SectionStatus,
+    by_section,
+    chapter_of,
+    counts,
+    evaluate_current,
+    per_evaluation,
+)
 from secman.compliance.models import Acceptance, Occurrence, OccurrenceStatus, StatusRecord
-from secman.compliance.registry import RANK, TONE, Status, declared_controls, worst
+from secman.core.controls import RANK, TONE, Status, declared_controls, worst
+from secman.documents.selectors import default_pair
 from secman.people.models import Person
 from secman.people.selectors import teams_of
 
@@ -36,8 +46,6 @@ class Chapter:
 
 def section_titles() -> dict[str, str]:
     """Titles by number from the current SM, filled in from the SP."""
-    from secman.documents.selectors import default_pair
-
     titles: dict[str, str] = {}
     for version in default_pair():
         if version is not None:
@@ -118,10 +126,6 @@ def compare_column(numbers: list[str]) -> dict[str, str]:
     """The third column of the documents' side-by-side view: each section's status and
     findings, linked to their evidence (registered in apps.ready). The cells are rendered
     once per evaluation (every section the controls serve), not on every page."""
-    from django.template.loader import render_to_string
-
-    from secman.compliance.evaluation import evaluate_current, per_evaluation
-
     cells = per_evaluation(evaluate_current(), "documents.compare_column", lambda results: {
         number: render_to_string("compliance/_compare_cell.html", {"entry": entry})
         for number, entry in by_section(results).items()})

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from secman.authority.choices import AuthorityKind
+from secman.authority.choices import SignOffStatus
 from secman.authority.models import SignOffRequest
 from secman.authority.services import (
     AuthorityLike,
@@ -38,11 +38,14 @@ from secman.compliance.models import (
     OccurrenceStatus,
     StatusRecord,
 )
-from secman.compliance.registry import Control, Kind, control, declared_controls
+from secman.core.authorities import AuthorityKind
+from secman.core.controls import Control, Kind, control, declared_controls
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import TEAM_ROLES, Role, TeamKind
+from secman.documents.choices import DocumentKind
+from secman.documents.models import Section
 from secman.eventlog.models import Event
 from secman.eventlog.services import record
-from secman.people.choices import TEAM_ROLES, Role, TeamKind
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator, is_member, leads, roles_of
 
@@ -117,9 +120,6 @@ def sync_duties(now: dt.datetime | None = None) -> list[Duty]:
 def _procedure(control: Control) -> tuple[str, str]:
     """The current text of the section a duty's procedure is in, from the published
     version of the Security Manual (or procedure document) that has it."""
-    from secman.documents.choices import DocumentKind
-    from secman.documents.models import Section
-
     if not control.procedure:
         return "", ""
     document, _, number = control.procedure.partition(" ")
@@ -344,8 +344,6 @@ def reopen_expired_signoffs() -> int:
     """An occurrence whose four-eyes request expired or was withdrawn is open again: one
     Event Log entry each (`compliance.duty.reopen`), naming the request it leaves, so the
     occurrence's history still tells that a first attempt waited for a second person."""
-    from secman.authority.choices import SignOffStatus
-
     stale = Q(signoff__status=SignOffStatus.WITHDRAWN) | Q(signoff__expires_at__lte=timezone.now())
     reopened = 0
     with transaction.atomic():

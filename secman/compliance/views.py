@@ -19,14 +19,12 @@ from secman.compliance.forms import (
     WithdrawForm,
 )
 from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence, OccurrenceStatus
-from secman.compliance.registry import TONE, Kind, Status, control
+from secman.core.accounts import person_for_user
+from secman.core.controls import TONE, Kind, Status, control
 from secman.core.errors import NotAllowed
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.people.models import Membership
-from secman.people.selectors import (
-    person_for_user,
-    roles_of,
-)
+from secman.people.selectors import roles_of
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:

@@ -14,7 +14,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from secman.authority.references import ACCEPTED as ACCEPTED_AUTHORITIES
+from secman.core.accounts import person_for_user
+from secman.core.authorities import ACCEPTED as ACCEPTED_AUTHORITIES
 from secman.core.errors import NotAllowed, Refused
 
 
@@ -32,8 +33,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def actor_of(request: Any) -> Any:
     """The Person behind an API request; a login without one may read nothing."""
-    from secman.people.selectors import person_for_user
-
     person = person_for_user(request.user)
     if person is None:
         raise NotAllowed("this login is not linked to a person in secman")
@@ -50,8 +49,6 @@ class PersonRequired(BasePermission):
     message = "this login is not linked to a person in secman"
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        from secman.people.selectors import person_for_user
-
         return person_for_user(request.user) is not None
 
 
@@ -91,23 +88,6 @@ def choice_field(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
         "invalid_choice", f'"{{input}}" is not accepted: use one of {accepted(values)}'
     )
     return serializers.ChoiceField(choices=choices, **kwargs)
-
-
-def person_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
-    """A person given by id, with a refusal that says where ids come from."""
-    from secman.people.models import Person
-
-    kwargs.setdefault("queryset", Person.objects.all())
-    kwargs.setdefault("help_text", "The id of a person recorded in secman (see /api/people/).")
-    return serializers.PrimaryKeyRelatedField(
-        error_messages={
-            "does_not_exist": 'no person has the id "{pk_value}": give the id of a person '
-                              "recorded in secman (see /api/people/)",
-            "incorrect_type": "a person is given by their numeric id (see /api/people/), "
-                              "not {data_type}",
-        },
-        **kwargs,
-    )
 
 
 @extend_schema_field(OpenApiTypes.STR)

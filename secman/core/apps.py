@@ -9,4 +9,4 @@ class CoreConfig(AppConfig):
     verbose_name = "secman core"
 
     def ready(self) -> None:
-        from secman.core import checks, notifications  # noqa: F401  (they register themselves)
+        from secman.core import checks  # noqa: F401  (it registers itself)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.password_validation import password_validators_help_texts
 
 AUTHORITY_HELP = (
     "What authorises this: a section (SP 3.4.2, SM 2.2.3), an Arbitration case "
@@ -37,8 +38,6 @@ class PasswordChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from django.contrib.auth.password_validation import password_validators_help_texts
-
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
 

@@ -38,7 +38,7 @@ def load(source: str, format: str | None = None) -> tuple[Document, str]:
             raise click.ClickException(f"{path.name}: {exc}") from None
     if path.suffix and "@" not in source:
         raise click.ClickException(f"{source}: no such file")
-    from secman.cli import setup_django
+    from secman.core.cli import setup_django
 
     setup_django()
     from secman.documents.selectors import find_version
@@ -83,10 +83,10 @@ def import_(file: str, name: str, kind: str, label: str, format_: str | None,
             authority: str | None) -> None:
     """Store FILE as the next version of a document. Nothing is written if the file
     cannot be read; the import is recorded in the Event Log."""
-    from secman.cli import _prepare_database, setup_django
+    from secman.core.cli import prepare_database, setup_django
 
     setup_django()
-    _prepare_database()
+    prepare_database()
     from secman.core.errors import Refused
     from secman.documents.services import import_document
 
@@ -106,7 +106,7 @@ def import_(file: str, name: str, kind: str, label: str, format_: str | None,
 @docs.command("list")
 def list_() -> None:
     """The documents stored in secman, with their versions."""
-    from secman.cli import setup_django
+    from secman.core.cli import setup_django
 
     setup_django()
     from secman.documents.models import Document as StoredDocument

@@ -11,10 +11,25 @@ import json
 import re
 import shutil
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 
 from secman.documents.tree import Document, Number, Section, format_number, normalise_space
+
+# Extra columns of the side-by-side view (SP | SM | ...): (heading, function from the
+# section numbers shown to {number: safe HTML}). Apps above documents add theirs from
+# their AppConfig.ready (compliance adds its status per section), so documents need not
+# know them.
+ColumnProvider = Callable[[list[str]], dict[str, str]]
+COLUMNS: list[tuple[str, ColumnProvider]] = []
+
+
+def add_column(heading: str, provider: ColumnProvider) -> None:
+    """Add a column once (ready() may run more than once in tests)."""
+    if not any(existing is provider for _heading, existing in COLUMNS):
+        COLUMNS.append((heading, provider))
+
 
 BOTH = "both"
 TITLE_DIFFERS = "title differs"

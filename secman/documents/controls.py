@@ -12,11 +12,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from secman.compliance.registry import Control, Finding, Status
+from secman.core.controls import Control, Finding, Status
+from secman.core.roles import TeamKind
 from secman.documents.choices import DocumentKind, MarkerKind
 from secman.documents.models import Marker, Section, Version
 from secman.documents.selectors import default_pair
-from secman.people.choices import TeamKind
 
 REVIEW_WARNING = dt.timedelta(days=30)
 

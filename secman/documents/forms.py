@@ -3,9 +3,9 @@ from __future__ import annotations
 from django import forms
 
 from secman.core.forms import AuthorityField
+from secman.core.roles import TeamKind
 from secman.documents.choices import DocumentKind
 from secman.documents.importers import FORMATS
-from secman.people.choices import TeamKind
 from secman.people.models import Person
 
 

@@ -4,8 +4,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from secman.core.roles import TeamKind
 from secman.documents.choices import DocumentKind, DraftStatus, MarkerKind
-from secman.people.choices import TeamKind
 
 
 class Document(models.Model):

@@ -8,6 +8,7 @@ from html import escape
 
 from django.db import connection
 from django.db.models import Q
+from django.urls import reverse
 
 from secman.documents.choices import DocumentKind
 from secman.documents.models import Document, Section, Version
@@ -86,8 +87,6 @@ def search(query: str, limit: int = 50) -> list[Hit]:
 
 def compare_link(section: Section) -> str:
     """The side-by-side view with this section's version on its side, at its anchor."""
-    from django.urls import reverse
-
     version = section.version
     policy, manual = default_pair()
     if version.document.kind == DocumentKind.POLICY:
@@ -102,8 +101,6 @@ def compare_link(section: Section) -> str:
 def resolve_reference(version: Version, target_document: str, number: str,
                       own_number: str) -> str:
     """A link for a cross-reference to a section secman holds, or ""."""
-    from django.urls import reverse
-
     if target_document in ("CPS", "DRC"):
         return ""
     if target_document in ("SP", "SM"):

@@ -12,11 +12,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from secman.authority.choices import AuthorityKind
 from secman.authority.models import Authority, SignOffRequest
-from secman.authority.services import request_signoff, resolve_authority, sign, signoff_summary
+from secman.authority.services import (
+    request_signoff,
+    resolve_authority,
+    sign,
+    signoff_summary,
+    withdraw_signoff,
+)
 from secman.authority.signoff import Requirement, four_eyes, register
+from secman.core.authorities import AuthorityKind
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import TEAM_ROLES, Role, TeamKind
 from secman.documents import tree
 from secman.documents.choices import GOVERNING_SECTION, DocumentKind, DraftStatus
 from secman.documents.importers import parse
@@ -31,7 +38,6 @@ from secman.documents.models import (
     Version,
 )
 from secman.eventlog.services import record
-from secman.people.choices import TEAM_ROLES, Role, TeamKind
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator, is_member, leads
 
@@ -300,8 +306,6 @@ def withdraw_draft(*, actor: Person, draft: Draft) -> Draft:
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft.pk)
         if draft.signoff is not None and draft.status == DraftStatus.SUBMITTED:
-            from secman.authority.services import withdraw_signoff
-
             withdraw_signoff(actor=actor, request=draft.signoff, reason="draft withdrawn")
         draft.status = DraftStatus.WITHDRAWN
         draft.save(update_fields=["status"])

@@ -89,7 +89,7 @@ class Section:
     notes: list[Block] = field(default_factory=list)
     markers: list[tuple[str, str]] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
-    owner: str = ""  # a people.choices.TeamKind value, or ""
+    owner: str = ""  # a core.roles.TeamKind value, or ""
     owner_text: str = ""
 
     @property

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -13,6 +12,8 @@ from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from secman.core.accounts import person_for_user
+from secman.core.roles import TeamKind
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.documents import compare as comparing
 from secman.documents import services
@@ -27,12 +28,7 @@ from secman.documents.selectors import (
     resolve_reference,
     search,
 )
-from secman.people.choices import TeamKind
-from secman.people.selectors import leads, person_for_user
-
-# Extra columns of the side-by-side view: (heading, function from the section numbers
-# shown to {number: safe HTML}). The compliance app adds its status per section here.
-COMPARE_COLUMNS: list[tuple[str, Callable[[list[str]], dict[str, str]]]] = []
+from secman.people.selectors import leads
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -226,7 +222,7 @@ def compare_view(request: HttpRequest) -> HttpResponse:
     rows = [r for r in result.rows if (not chosen or r.status in chosen)
             and (not chapter or str(r.chapter) == chapter)]
     extra = [(heading, provider([r.label for r in rows])) for heading, provider
-             in COMPARE_COLUMNS]
+             in comparing.COLUMNS]
     groups = []
     for number, items in itertools.groupby(rows, key=lambda r: r.chapter):
         shown = list(items)

@@ -9,4 +9,4 @@ class EventLogConfig(AppConfig):
     verbose_name = "Event Log"
 
     def ready(self) -> None:
-        from secman.eventlog import checks  # noqa: F401  (it registers itself)
+        from secman.eventlog import checks, notifications  # noqa: F401  (they register themselves)

@@ -1,7 +1,7 @@
 """The Event Log's configuration problem as a Django system check with a stable id
 (docs/configuration.md lists it): SECMAN_EVENTLOG_ORIGIN set to another name than the
 one the log signs as. `secman serve` refuses to start on it, Django's commands stop on
-it, and secman's own commands refuse too (secman.cli.setup_django)."""
+it, and secman's own commands refuse too (secman.core.cli.setup_django)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ console = Console(stderr=True)
 
 
 def _django(*, check_origin: bool = True) -> None:
-    from secman.cli import setup_django
+    from secman.core.cli import setup_django
 
     setup_django(check_origin=check_origin)
 
@@ -195,7 +195,7 @@ def rotate() -> None:
     """Retire the current signing key and make a new one. Old checkpoints still verify
     with the retired key, which stays listed."""
     _django()
-    from secman.eventlog.keys import rotate as run_rotate
+    from secman.eventlog.services import rotate_key as run_rotate
 
     try:
         old, new = run_rotate()

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from secman.compliance.registry import Control, Finding, Status
+from secman.core.controls import Control, Finding, Status
+from secman.core.roles import TeamKind
 from secman.eventlog.models import Checkpoint, Event, VerificationRun
-from secman.people.choices import TeamKind
 
 VERIFIED_WITHIN = dt.timedelta(hours=24)
 

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from secman.eventlog import note
@@ -77,8 +77,6 @@ def configuration_problem() -> str:
     that it opened: the caller may fork afterwards (gunicorn's master)."""
     if not settings.EVENTLOG_ORIGIN_EXPLICIT:
         return ""
-    from django.db import DatabaseError
-
     was_open = connection.connection is not None
     try:
         if connection.in_atomic_block:
@@ -184,35 +182,6 @@ def replace_key(head: LogHead, name: str) -> tuple[list[SigningKey], SigningKey]
     for row in retired:
         row.refresh_from_db()
     return retired, new
-
-
-def rotate() -> tuple[SigningKey, SigningKey]:
-    """Retire the current key and make a new one under the same origin; returns (old,
-    new). Checkpoints name their key, so old checkpoints still verify with the retired
-    key's public half."""
-    if settings.EVENTLOG_KEY_FILE:
-        raise ValueError("the signing key comes from SECMAN_EVENTLOG_KEY_FILE: rotate it "
-                         "there and point the setting at the new file")
-    from secman.eventlog.models import RetentionClass
-    from secman.eventlog.services import _locked_head, record
-
-    with transaction.atomic():
-        head = _locked_head()
-        name = _fixed_origin(head)
-        unretired = SigningKey.objects.filter(retired_at__isnull=True, name=name).first()
-        if unretired is None:
-            old, _ = current(head)
-        else:
-            old = unretired
-        _, new = replace_key(head, name)
-        # The log says when its signer changed (the checkpoints name their key ids).
-        record("eventlog.key.rotate", actor=None, actor_label="secman command line",
-               authority="SM 4.2.2", subject=new,
-               retention_class=RetentionClass.CONFIGURATION,
-               details={"retired": old.key_id, "new": new.key_id,
-                        "verifier_key": verifier_key(new)})
-    old.refresh_from_db()
-    return old, new
 
 
 def verifier_key(row: SigningKey) -> str:

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from secman.core.errors import NotAllowed
+from secman.core.roles import Role, holds_any
 from secman.eventlog.models import Event, RetentionPolicy
-from secman.people.choices import Role
-from secman.people.selectors import holds_any
 
 
 def restricted_classes() -> set[str]:
@@ -55,8 +55,6 @@ def require_sysadmin(person: Any, what: str) -> None:
     """SM 4.2.2: verifying on demand, signing checkpoints on demand and exporting every
     payload are for Systems Administrators. `None` is the server itself (command line,
     scheduler), whose operator already holds the database."""
-    from secman.core.errors import NotAllowed
-
     if person is not None and not holds_any(person, Role.SYSTEMS_ADMINISTRATOR):
         raise NotAllowed(f"{what} is for Systems Administrators", section="SM 4.2.2")
 

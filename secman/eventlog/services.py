@@ -14,18 +14,23 @@ import base64
 import contextlib
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from secman.core import channel
+from secman.core.authorities import resolve_authority
+from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, holds_any
 from secman.eventlog import canonical, keys, merkle, note
 from secman.eventlog.models import (
     Checkpoint,
@@ -35,6 +40,7 @@ from secman.eventlog.models import (
     Node,
     RetentionClass,
     RetentionPolicy,
+    SigningKey,
     WitnessCheckpoint,
 )
 
@@ -406,8 +412,6 @@ def change_origin(new: str, *, authority: Any, actor: Any | None = None,
     and the new name, and sign a checkpoint under the new name at once, linked to the
     last one under the old name. Returns (old name, that checkpoint). Old checkpoints
     keep verifying with their keys, which keep their names (keys.verifier_keys)."""
-    from secman.authority.services import resolve_authority
-    from secman.core.errors import RuleViolation
     from secman.eventlog.selectors import require_sysadmin
 
     require_sysadmin(actor, "renaming the Event Log")
@@ -439,6 +443,32 @@ def change_origin(new: str, *, authority: Any, actor: Any | None = None,
         return old, _sign_checkpoint(head, compact.size, compact.root(), last, timezone.now())
 
 
+def rotate_key() -> tuple[SigningKey, SigningKey]:
+    """Retire the current key and make a new one under the same origin; returns (old,
+    new). Checkpoints name their key, so old checkpoints still verify with the retired
+    key's public half."""
+    if settings.EVENTLOG_KEY_FILE:
+        raise ValueError("the signing key comes from SECMAN_EVENTLOG_KEY_FILE: rotate it "
+                         "there and point the setting at the new file")
+    with transaction.atomic():
+        head = _locked_head()
+        name = keys._fixed_origin(head)
+        unretired = SigningKey.objects.filter(retired_at__isnull=True, name=name).first()
+        if unretired is None:
+            old, _ = keys.current(head)
+        else:
+            old = unretired
+        _, new = keys.replace_key(head, name)
+        # The log says when its signer changed (the checkpoints name their key ids).
+        record("eventlog.key.rotate", actor=None, actor_label="secman command line",
+               authority="SM 4.2.2", subject=new,
+               retention_class=RetentionClass.CONFIGURATION,
+               details={"retired": old.key_id, "new": new.key_id,
+                        "verifier_key": keys.verifier_key(new)})
+    old.refresh_from_db()
+    return old, new
+
+
 def write_checkpoint(actor: Any | None = None) -> Checkpoint:
     """Sign a checkpoint of the log as it is now (on demand, or by the scheduler). If the
     newest checkpoint already covers every entry, it is returned instead."""
@@ -466,10 +496,6 @@ def checkpoint_if_due() -> Checkpoint | None:
 
 
 def _email_checkpoint(checkpoint_pk: int) -> None:
-    import logging
-
-    from django.core.mail import send_mail
-
     checkpoint = Checkpoint.objects.get(pk=checkpoint_pk)
     try:
         send_mail(
@@ -662,11 +688,6 @@ def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
 def update_retention(*, actor: Any, retention_class: str, minimum_days: int | None,
                      maximum_days: int | None, rule: str, restricted: bool,
                      authority: Any) -> RetentionPolicy:
-    from secman.authority.services import resolve_authority
-    from secman.core.errors import NotAllowed, RuleViolation
-    from secman.people.choices import Role
-    from secman.people.selectors import holds_any
-
     if not holds_any(actor, Role.BOARD_MEMBER, Role.SYSTEMS_ADMINISTRATOR):
         raise NotAllowed("retention periods are set by the Board or Systems Administrators",
                          section="SM 4.2.1")
@@ -699,11 +720,6 @@ def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefi
                until: dt.date | None = None) -> LegalHold:
     """SM 4.4.2: the Arbitrator (or Case Manager) keeps matching entries past their
     maximum for the case."""
-    from secman.authority.services import resolve_authority
-    from secman.core.errors import NotAllowed, RuleViolation
-    from secman.people.choices import Role
-    from secman.people.selectors import holds_any
-
     if not holds_any(actor, Role.ARBITRATOR, Role.CASE_MANAGER):
         raise NotAllowed("legal holds are placed by the Arbitrator or Case Manager",
                          section="SM 4.4.2")
@@ -732,10 +748,6 @@ def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefi
 
 
 def release_hold(*, actor: Any, hold: LegalHold) -> LegalHold:
-    from secman.core.errors import NotAllowed, RuleViolation
-    from secman.people.choices import Role
-    from secman.people.selectors import holds_any
-
     if not holds_any(actor, Role.ARBITRATOR):
         raise NotAllowed("a legal hold is released by the Arbitrator", section="SM 4.4.2")
     with transaction.atomic():
@@ -783,8 +795,6 @@ def purge(*, actor: Any | None = None, before: dt.datetime | None = None,
     """Empty the entries past their class's maximum (or, with `before`, older than that
     date, which must still respect every class's minimum), keeping their leaf hashes.
     Held entries stay. The purge is itself an entry."""
-    from secman.core.errors import RuleViolation
-
     now = now or timezone.now()
     policies = {p.retention_class: p for p in RetentionPolicy.objects.all()}
     cutoffs: dict[str, dt.datetime] = {}

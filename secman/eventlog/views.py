@@ -31,14 +31,17 @@ from secman.eventlog.models import (
     WitnessCheckpoint,
 )
 from secman.eventlog.selectors import PayloadAccess
-from secman.people.models import Person
 
 
 class EventFilter(forms.Form):
     action = forms.ChoiceField(required=False)
     retention_class = forms.ChoiceField(
         required=False, label="Class", choices=[("", "all"), *RetentionClass.choices])
-    actor = forms.ModelChoiceField(queryset=Person.objects.all(), required=False)
+    # The actor is a person (people app, above the Event Log): reached through the
+    # relation rather than an import.
+    actor = forms.ModelChoiceField(
+        queryset=Event._meta.get_field("actor").related_model._default_manager.all(),
+        required=False)
     since = forms.DateField(required=False, widget=DateInput)
     until = forms.DateField(required=False, widget=DateInput)
     authority = forms.CharField(required=False, max_length=40)

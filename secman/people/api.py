@@ -30,11 +30,11 @@ from secman.core.api import (
     accepted,
     bad_input,
     choice_field,
-    person_field,
     valid_data,
 )
+from secman.core.roles import TEAM_ROLES, Role
 from secman.people import services
-from secman.people.choices import TEAM_ROLES, ChangeKind, ListKind, ProposalStatus, Role
+from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 from secman.people.models import (
     AccessList,
     ListChangeProposal,
@@ -47,6 +47,22 @@ from secman.people.rules import LIST_RULES, SECTION
 from secman.people.selectors import can_see_contact_details, is_administrator, roles_of
 
 ROLE_HELP = f"Role values: {accepted(Role.values)}."
+
+
+# Used by every API that names people (authority, physical, visits).
+def person_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+    """A person given by id, with a refusal that says where ids come from."""
+    kwargs.setdefault("queryset", Person.objects.all())
+    kwargs.setdefault("help_text", "The id of a person recorded in secman (see /api/people/).")
+    return serializers.PrimaryKeyRelatedField(
+        error_messages={
+            "does_not_exist": 'no person has the id "{pk_value}": give the id of a person '
+                              "recorded in secman (see /api/people/)",
+            "incorrect_type": "a person is given by their numeric id (see /api/people/), "
+                              "not {data_type}",
+        },
+        **kwargs,
+    )
 
 
 @extend_schema_field(OpenApiTypes.STR)

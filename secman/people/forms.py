@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from secman.core.authorities import citable_decisions
 from secman.core.forms import AuthorityField, DateInput
-from secman.people.choices import TEAM_ROLES, ChangeKind, Role
+from secman.core.roles import TEAM_ROLES, Role
+from secman.people.choices import ChangeKind
 from secman.people.models import Membership, Person
 
 
@@ -92,8 +94,6 @@ class DecideProposalForm(forms.Form):
     decision = forms.ChoiceField(label="Board decision")
 
     def __init__(self, *args: object, verdict: str, **kwargs: object) -> None:
-        from secman.authority.services import citable_decisions
-
         super().__init__(*args, **kwargs)
         approving = verdict == "approve"
         field = self.fields["decision"]

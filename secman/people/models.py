@@ -8,14 +8,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from secman.people.choices import (
-    TEAM_ROLES,
-    ChangeKind,
-    ListKind,
-    ProposalStatus,
-    Role,
-    TeamKind,
-)
+from secman.core.roles import TEAM_ROLES, Role, TeamKind
+from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 
 
 def today() -> dt.date:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from secman.people.choices import ListKind, Role, TeamKind
+from secman.core.roles import Role, TeamKind
+from secman.people.choices import ListKind
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from secman.people.choices import ListKind, Role
+from secman.core.roles import Role
+from secman.people.choices import ListKind
 from secman.people.models import AccessList, ListEntry, Membership, Person
 from secman.people.rules import LIST_RULES
 
@@ -95,12 +95,6 @@ def lists_of(person: Person) -> set[str]:
             "access_list__kind", flat=True
         )
     )
-
-
-def person_for_user(user: Any) -> Person | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Person.objects.filter(user=user).first()
 
 
 def list_members(access_list: AccessList) -> list[tuple[Person, str]]:

@@ -15,21 +15,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
-from secman.authority.choices import AuthorityKind
-from secman.authority.models import Authority, BoardDecision
-from secman.authority.services import AuthorityLike, resolve_authority
+from secman.core.authorities import AuthorityKind, AuthorityLike, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import CRITICAL_TEAMS, TEAM_ROLES, Role, TeamKind
+from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
-from secman.people.choices import (
-    CRITICAL_TEAMS,
-    TEAM_ROLES,
-    ChangeKind,
-    ListKind,
-    ProposalStatus,
-    Role,
-    TeamKind,
-)
+from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 from secman.people.models import (
     AccessList,
     ListChangeProposal,
@@ -429,11 +422,10 @@ def _pending(proposal: ListChangeProposal) -> ListChangeProposal:
     return locked
 
 
-def _board_decision(decision: BoardDecision | str, *, carried: bool = True
-                    ) -> tuple[BoardDecision, Authority]:
-    reference = decision.minute_id if isinstance(decision, BoardDecision) else decision
+def _board_decision(decision: AuthorityLike, *, carried: bool = True) -> tuple[Any, Any]:
+    """(the BoardDecision row, its Authority row) for a decision or its minute id."""
     authority = resolve_authority(
-        reference, kinds=[AuthorityKind.BOARD_DECISION], carried=carried,
+        decision, kinds=[AuthorityKind.BOARD_DECISION], carried=carried,
         why="SP 3.4.2: changes of personnel to the lists are subject to Board approval",
     )
     assert authority.decision is not None
@@ -441,7 +433,7 @@ def _board_decision(decision: BoardDecision | str, *, carried: bool = True
 
 
 def approve_proposal(
-    *, actor: Person, proposal: ListChangeProposal, decision: BoardDecision | str
+    *, actor: Person, proposal: ListChangeProposal, decision: AuthorityLike
 ) -> ListChangeProposal:
     """The Board's approval: the change takes effect now, under the decision's authority.
     The list rules are checked again, since things may have changed since the proposal."""
@@ -479,7 +471,7 @@ def approve_proposal(
 
 
 def reject_proposal(
-    *, actor: Person, proposal: ListChangeProposal, decision: BoardDecision | str
+    *, actor: Person, proposal: ListChangeProposal, decision: AuthorityLike
 ) -> ListChangeProposal:
     """The Board's refusal: a carried decision to reject, or a motion to approve that was
     not carried (a failed vote is how a Board says no). Either must be recorded."""
@@ -528,8 +520,6 @@ def issue_api_token(*, actor: Person) -> str:
     """A new API token for the actor's own login, replacing any earlier one. The key is
     returned once and never written to the Event Log (the entry says only that one was
     issued). SP 3.4.3: authentication schemes are documented, see docs/api.md."""
-    from rest_framework.authtoken.models import Token
-
     user = actor.user
     if user is None or not user.is_active:
         raise NotAllowed("API tokens belong to a login, and this person has no active one")
@@ -555,8 +545,6 @@ def _login_entry(action: str, *, by: Any | None, account: Any | None,
                  details: dict[str, Any], by_label: str = "visitor (not logged in)") -> None:
     """`by`: the login that acted (None: someone without one, named by `by_label`);
     `account`: the login the entry is about."""
-    from secman.eventlog.models import RetentionClass
-
     def person_of(user: Any | None) -> Person | None:
         return Person.objects.filter(user=user).first() if user is not None else None
 

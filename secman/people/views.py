@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from secman.core.roles import Role
 from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.people import services
-from secman.people.choices import ListKind, ProposalStatus, Role
+from secman.people.choices import ListKind, ProposalStatus
 from secman.people.controls import staffing_findings
 from secman.people.forms import (
     AddMemberForm,

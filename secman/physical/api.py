@@ -12,15 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from secman.authority.models import SignOffRequest
-from secman.core.api import (
-    REFUSALS,
-    AuthorityField,
-    SecmanAPIView,
-    choice_field,
-    person_field,
-    valid_data,
-)
+from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
 from secman.core.errors import NotAllowed
+from secman.people.api import person_field
 from secman.physical import services
 from secman.physical.choices import ComputerStatus, MediaStatus, MediaType, RetirementMethod
 from secman.physical.models import Computer, Facility, FacilityRevision, Media, MediaReport

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
 
-from secman.compliance.registry import Control, Finding
-from secman.people.choices import TeamKind
+from secman.core.controls import Control, Finding
+from secman.core.roles import TeamKind
 from secman.physical.choices import ComputerStatus, MediaStatus
 from secman.physical.models import Computer, Media, MediaReport
 from secman.physical.services import sealed_past_expiry

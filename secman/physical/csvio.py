@@ -142,7 +142,10 @@ def import_media(data: bytes, *, actor: Person | None, present: list[Person],
         if row["media_type"] not in MediaType.values:
             report.errors.append(f"line {line}: media_type {row['media_type']!r} is not one "
                                  f"of {', '.join(MediaType.values)}")
-        if not row["capacity_gb"].strip().isdigit() or int(row["capacity_gb"]) <= 0:
+        capacity = row["capacity_gb"].strip()
+        # isdigit() alone accepts digits int() cannot read, such as "²".
+        if (not (capacity.isascii() and capacity.isdigit())
+                or not 0 < int(capacity) <= services.MAX_CAPACITY_GB):
             report.errors.append(f"line {line}: capacity_gb {row['capacity_gb']!r} is not a "
                                  "whole number above 0")
         if row["critical_data"].strip().lower() not in ("yes", "no", "true", "false", "1", "0"):

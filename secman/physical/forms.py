@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from secman.core.forms import AuthorityField
-from secman.people.choices import Role
+from secman.core.roles import Role
 from secman.people.models import Membership, Person
 from secman.physical.choices import MediaStatus, MediaType, RetirementMethod
 from secman.physical.models import Computer
@@ -69,7 +69,8 @@ class MediaStepForm(forms.Form):
     to_status = forms.ChoiceField(choices=[*((s.value, s.label) for s in MediaStatus
                                              if s != MediaStatus.PROVISIONED),
                                            ("destroyed", "Destroyed (a sealed medium)")])
-    computer = forms.ModelChoiceField(queryset=Computer.objects.exclude(status="retired"),
+    computer = forms.ModelChoiceField(queryset=Computer.objects.exclude(
+                                          status__in=["acquired", "retired"]),
                                       required=False, help_text="For in use or reused.")
     location = forms.CharField(max_length=200)
     erased = forms.BooleanField(required=False, label="Securely erased in this step")

@@ -19,9 +19,9 @@ from secman.authority.services import (
 )
 from secman.authority.signoff import dual_control, four_eyes, register
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
-from secman.people.choices import Role
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator
 from secman.physical.choices import ComputerStatus, MediaStatus, MediaType, RetirementMethod
@@ -49,9 +49,14 @@ def _clean(fields: dict[str, Any], limits: dict[str, int]) -> dict[str, Any]:
     cleaned = {}
     for key, value in fields.items():
         value = value.strip() if isinstance(value, str) else value
-        if isinstance(value, str) and len(value) > limits.get(key, 10_000):
-            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limits[key]} "
-                                "characters", field=key)
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL cannot store NUL characters and the Event Log refuses them.
+            raise RuleViolation(f"{key.replace('_', ' ')} contains a NUL character",
+                                field=key)
+        limit = limits.get(key, 10_000)
+        if isinstance(value, str) and len(value) > limit:
+            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limit} characters",
+                                field=key)
         cleaned[key] = value
     return cleaned
 
@@ -69,7 +74,7 @@ def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike
     if unknown:
         raise RuleViolation(f"unknown facility fields: {', '.join(sorted(unknown))}")
     fields = _clean(fields, {"hosting_provider": 200, "rating": 200})
-    name = name.strip()
+    name = _clean({"name": name}, {})["name"]
     if not name or len(name) > 120:
         raise RuleViolation("a facility needs a name of at most 120 characters", field="name")
     if not fields.get("hosting_provider") or not fields.get("contract_references"):
@@ -155,7 +160,10 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
         if emptied:
             raise RuleViolation(f"an inventoried computer keeps its {', '.join(emptied)}",
                                 section="SM 2.2.1", field=emptied[0])
-    _check_unique_computer({**changed, "vendor": changed.get("vendor", computer.vendor)},
+    # A new vendor with the recorded serial number is a new (vendor, serial) pair too.
+    _check_unique_computer({**changed, "vendor": changed.get("vendor", computer.vendor),
+                            "serial_number": changed.get("serial_number",
+                                                         computer.serial_number)},
                            exclude=computer.pk)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
@@ -288,6 +296,12 @@ def retire_computer(*, actor: Person, computer: Computer, reason: str,
 
 # --- media (2.2.3) ------------------------------------------------------------------------
 
+# The largest value the capacity column holds on every database (PositiveIntegerField).
+MAX_CAPACITY_GB = 2_147_483_647
+# Dates end in 9999; a larger year would not fit the column on every database either.
+LAST_EXPIRY_YEAR = 9999
+REPORT_LIMITS = {"location": 200, "certificate": 200}
+
 NEXT_STATUS: dict[str, set[str]] = {
     MediaStatus.PROVISIONED: {MediaStatus.IN_USE, MediaStatus.STORED, MediaStatus.RETIRED},
     MediaStatus.IN_USE: {MediaStatus.STORED, MediaStatus.RETIRED},
@@ -313,7 +327,8 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
     """Inventory new media on acquisition; it enters use only erased and reformatted
     (SP 2.2.3.1)."""
     _require_hardware_role(actor, "inventorying storage media")
-    serial_number = serial_number.strip()
+    serial_number = _clean({"serial_number": serial_number, "description": description},
+                           {})["serial_number"]
     if not serial_number or len(serial_number) > 120:
         raise RuleViolation("a medium needs its serial number", field="serial_number")
     if Media.objects.filter(serial_number=serial_number).exists():
@@ -322,9 +337,10 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
     if media_type not in MediaType.values:
         raise RuleViolation(f"{media_type!r} is not a media type: use one of "
                             f"{', '.join(MediaType.values)}", field="media_type")
-    if not isinstance(capacity_gb, int) or capacity_gb <= 0:
-        raise RuleViolation("capacity is a whole number of gigabytes above 0",
-                            field="capacity_gb")
+    if (not isinstance(capacity_gb, int) or isinstance(capacity_gb, bool)
+            or not 0 < capacity_gb <= MAX_CAPACITY_GB):
+        raise RuleViolation(f"capacity is a whole number of gigabytes above 0 and at most "
+                            f"{MAX_CAPACITY_GB}", field="capacity_gb")
     if not erased_and_reformatted:
         raise RuleViolation("new storage media are securely erased and reformatted before "
                             "use", section="SP 2.2.3.1", field="erased_and_reformatted")
@@ -360,6 +376,10 @@ def _check_report(present: list[Person], steps_taken: str, location: str) -> Non
     if not location.strip():
         raise RuleViolation("say where the medium is now", section="SM 2.2.3",
                             field="location")
+    _clean({"steps_taken": steps_taken, "location": location}, {})
+    if len(location.strip()) > REPORT_LIMITS["location"]:
+        raise RuleViolation(f"the location is longer than {REPORT_LIMITS['location']} "
+                            "characters", section="SM 2.2.3", field="location")
 
 
 def _validate_step(media: Media, step: dict[str, Any]) -> None:
@@ -375,7 +395,8 @@ def _validate_step(media: Media, step: dict[str, Any]) -> None:
     if to in (MediaStatus.IN_USE, MediaStatus.REUSED):
         computer = (Computer.objects.filter(pk=step["computer"]).first()
                     if step.get("computer") else None)
-        if computer is None or computer.status == ComputerStatus.RETIRED:
+        if computer is None or computer.status in (ComputerStatus.ACQUIRED,
+                                                   ComputerStatus.RETIRED):
             raise RuleViolation("name the critical system (an inventoried computer that is "
                                 "not retired) it goes into: reuse only within critical "
                                 "systems", section="SP 2.2.3.2", field="computer")
@@ -391,10 +412,16 @@ def _validate_step(media: Media, step: dict[str, Any]) -> None:
         if method == RetirementMethod.LICENSED_DISPOSAL and not step.get("certificate"):
             raise RuleViolation("give the disposal facility's certificate reference",
                                 section="SP 2.2.3.3", field="certificate")
+        if len(step.get("certificate", "")) > REPORT_LIMITS["certificate"]:
+            raise RuleViolation("the certificate reference is longer than "
+                                f"{REPORT_LIMITS['certificate']} characters",
+                                section="SP 2.2.3.3", field="certificate")
         if method == RetirementMethod.SEALED:
             year = step.get("expiry_year")
-            if not isinstance(year, int) or year < timezone.localdate().year:
-                raise RuleViolation("give the year the data expires (this year or later)",
+            if (not isinstance(year, int) or isinstance(year, bool)
+                    or not timezone.localdate().year <= year <= LAST_EXPIRY_YEAR):
+                raise RuleViolation("give the year the data expires (this year or later, "
+                                    f"up to {LAST_EXPIRY_YEAR})",
                                     section="SM 2.2.3", field="expiry_year")
             if not step.get("erased"):
                 raise RuleViolation("sealed media are securely erased first",
@@ -412,6 +439,7 @@ def change_media_status(*, actor: Person, media: Media, to_status: str, present:
     _require_hardware_role(actor, "changing a medium's status")
     media = Media.objects.get(pk=media.pk)  # the caller's copy may be stale
     _check_report(present, steps_taken, location)
+    _clean({"certificate": certificate}, {})
     step = {"to_status": to_status, "present": [p.pk for p in present],
             "steps_taken": steps_taken.strip(), "location": location.strip(),
             "computer": computer.pk if computer else None, "erased": bool(erased),

@@ -20,15 +20,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from secman.core.api import (
-    REFUSALS,
-    AuthorityField,
-    SecmanAPIView,
-    accepted,
-    bad_input,
-    person_field,
-    valid_data,
-)
+from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, accepted, bad_input, valid_data
+from secman.people.api import person_field
 from secman.visits import services
 from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
 from secman.visits.models import Device, Holding, Participant, Visit, VisitReport

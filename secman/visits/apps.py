@@ -9,5 +9,5 @@ class VisitsConfig(AppConfig):
     verbose_name = "Physical visits, codes and devices"
 
     def ready(self) -> None:
-        # Registers the visit notifications with secman.core.notifications.
+        # Registers the visit notifications with secman.eventlog.notifications.
         from secman.visits import notifications  # noqa: F401

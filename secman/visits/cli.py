@@ -20,7 +20,7 @@ as_option = click.option("--as", "login", required=True, metavar="LOGIN",
 
 
 def _django() -> None:
-    from secman.cli import setup_django
+    from secman.core.cli import setup_django
 
     setup_django()
 

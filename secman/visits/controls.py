@@ -12,8 +12,8 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from secman.compliance.registry import Control, Finding
-from secman.people.choices import TeamKind
+from secman.core.controls import Control, Finding
+from secman.core.roles import TeamKind
 from secman.visits.choices import ReportKind, VisitStatus
 from secman.visits.models import Holding, Participant, Visit, VisitReport
 from secman.visits.selectors import why_not_authorised

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from secman.core.forms import AuthorityField
-from secman.people.choices import TeamKind
+from secman.core.roles import TeamKind
 from secman.people.models import Membership, Person
 from secman.visits.choices import DeviceKind, ReportKind
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
-from secman.core.notifications import notify_on
 from secman.eventlog.models import Event
+from secman.eventlog.notifications import notify_on
 
 
 @notify_on("visits.visit.close")

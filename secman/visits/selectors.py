@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from secman.people.choices import ListKind, Role
+from secman.core.roles import Role
+from secman.people.choices import ListKind
 from secman.people.models import Person
 from secman.people.selectors import lists_of, roles_of
 from secman.visits.choices import OnSiteRole

@@ -19,8 +19,8 @@ from secman.authority.choices import CaseStatus
 from secman.authority.models import ArbitrationCase
 from secman.authority.services import AuthorityLike, file_dispute, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, TeamKind
 from secman.eventlog.services import record
-from secman.people.choices import Role, TeamKind
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_board_member, leads
 from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
@@ -43,9 +43,23 @@ def _text(value: str | None, field: str, what: str, limit: int = 0) -> str:
     text = (value or "").strip()
     if not text:
         raise RuleViolation(f"give {what}", field=field)
+    _no_nul(text, field)
     if limit and len(text) > limit:
         raise RuleViolation(f"{what} is longer than {limit} characters", field=field)
     return text
+
+
+def _no_nul(text: str, field: str) -> None:
+    # PostgreSQL cannot store NUL characters and the Event Log refuses them (ValueError):
+    # say so as a refusal instead of failing halfway.
+    if "\x00" in text:
+        raise RuleViolation("the text contains a NUL character", field=field)
+
+
+def _aware(moment: dt.datetime, field: str) -> dt.datetime:
+    if timezone.is_naive(moment):
+        raise RuleViolation("give the time with its time zone", field=field)
+    return moment
 
 
 def _locked(visit: Visit) -> Visit:
@@ -103,9 +117,7 @@ def _distinct(people: Iterable[Person]) -> list[Person]:
 
 
 def _moment(at: dt.datetime | None, field: str = "at") -> dt.datetime:
-    moment = at or _now()
-    if timezone.is_naive(moment):
-        raise RuleViolation("give the time with its time zone", field=field)
+    moment = _aware(at or _now(), field)
     if moment > _now() + CLOCK_SKEW:
         raise RuleViolation("a time on site cannot lie in the future", field=field)
     return moment
@@ -131,6 +143,8 @@ def request_visit(
                          section="SM 2.3.1")
     purpose = _text(purpose, "purpose", "the purpose of the visit")
     systems = _text(systems, "systems", "the systems concerned")
+    window_start = _aware(window_start, "window_start")
+    window_end = _aware(window_end, "window_end")
     if window_end <= window_start:
         raise RuleViolation("the time window must end after it starts", field="window_end")
     if window_end <= _now():
@@ -485,6 +499,7 @@ def register_device(
     controlling_party = _text(controlling_party, "controlling_party",
                               "the controlling party", 200)
     notes = (notes or "").strip()
+    _no_nul(notes, "notes")
     _no_secret(kind, ("label", label), ("notes", notes))
     if kind == DeviceKind.RACK_KEY and copies_permitted:
         raise RuleViolation("rack lock keys are registered and not permitted to be copied",

@@ -9,13 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from secman.authority import services
-from secman.authority.choices import AuthorityKind, CaseStatus
+from secman.authority.choices import CaseStatus
 from secman.authority.models import ArbitrationCase, Authority, BoardDecision, BoardVote
 from secman.authority.signoff import TASK, four_eyes
+from secman.core.authorities import AuthorityKind
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, TeamKind
 from secman.eventlog.models import Event
 from secman.people import services as people_services
-from secman.people.choices import Role, TeamKind
 from secman.people.models import Membership
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from secman.authority.choices import AuthorityKind
-from secman.authority.references import ACCEPTED, Reference, parse_reference
+from secman.core.authorities import ACCEPTED, AuthorityKind, Reference, parse_reference
 from secman.core.errors import RuleViolation
 
 

@@ -13,8 +13,8 @@ from secman.authority.choices import SignOffStatus
 from secman.authority.models import Authority, SignOff, SignOffRequest
 from secman.authority.signoff import TASK, Requirement, dual_control, four_eyes
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role
 from secman.eventlog.models import Event
-from secman.people.choices import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from icalendar import Calendar
 
 from secman.compliance import services
 from secman.compliance.models import CalendarFeed, Duty, Occurrence
+from secman.core.roles import TeamKind
 from secman.eventlog.models import Event
-from secman.people.choices import TeamKind
 
 FEED_URL = re.compile(r"http://[^\s<\"]+/compliance/calendar/([A-Za-z0-9_-]{20,})\.ics")
 

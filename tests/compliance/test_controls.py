@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from secman.compliance import evaluation, services
 from secman.compliance.models import Acceptance, Attestation
-from secman.compliance.registry import Control, Kind, Status, control, declared_controls
+from secman.core.controls import Control, Kind, Status, control, declared_controls
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import TeamKind
 from secman.eventlog import verification
 from secman.eventlog.models import Checkpoint, Event, VerificationRun
-from secman.people.choices import ListKind, TeamKind
+from secman.people.choices import ListKind
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from secman.authority.models import SignOffRequest
 from secman.authority.services import sign
 from secman.compliance import evaluation, schedules, services
 from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
-from secman.compliance.registry import Status, control
+from secman.core.controls import Status, control
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.models import Event
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from secman.cli import main
 from secman.compliance import report, services
 from secman.compliance.models import Occurrence, OccurrenceStatus
-from secman.compliance.registry import declared_controls
+from secman.core.controls import declared_controls
 from secman.eventlog.models import Checkpoint, Event
 
 SP_TEXT = b"""# Security Policy

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secman import conf, demo
-from secman.core.context_processors import CHAPTERS
+from secman.dashboard.context_processors import CHAPTERS
 
 INVENTORY_PAGES = ["/physical/computers/", "/physical/media/", "/physical/facilities/"]
 

@@ -16,9 +16,9 @@ from secman.authority.models import SignOff
 from secman.authority.signoff import TASK, dual_control
 from secman.cli import main
 from secman.core import channel
+from secman.core.roles import Role
 from secman.eventlog import bundle, services, verify
 from secman.eventlog.models import Event
-from secman.people.choices import Role
 from secman.physical import services as physical
 from tests.conftest import PASSWORD
 

@@ -7,11 +7,12 @@ import pytest
 from secman import demo
 from secman.authority.choices import SignOffStatus
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
-from secman.compliance.registry import Status
+from secman.core.controls import Status
+from secman.core.roles import CRITICAL_TEAMS
 from secman.eventlog.models import Checkpoint, Event
 from secman.eventlog.services import verify_chain
 from secman.eventlog.verification import verify_log
-from secman.people.choices import CRITICAL_TEAMS, ProposalStatus
+from secman.people.choices import ProposalStatus
 from secman.people.controls import staffing_findings
 from secman.people.models import AccessList, ListChangeProposal, Membership, Person, Team
 from secman.people.selectors import team_leader

@@ -7,8 +7,8 @@ from django.db import transaction
 
 from secman.authority import services as authority_services
 from secman.authority.signoff import TASK, dual_control
+from secman.core.roles import Role
 from secman.people import services as people_services
-from secman.people.choices import Role
 from tests.conftest import free_port
 
 

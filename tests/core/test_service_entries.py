@@ -34,16 +34,16 @@ from secman.authority.signoff import TASK, dual_control
 from secman.compliance import evaluation
 from secman.compliance import services as compliance
 from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
-from secman.compliance.registry import control
 from secman.compliance.report import Period
 from secman.compliance.report import services as report_jobs
+from secman.core.controls import control
 from secman.core.errors import Refused
+from secman.core.roles import Role, TeamKind
 from secman.documents import services as documents
 from secman.documents.models import Document
 from secman.eventlog import services as eventlog
 from secman.eventlog.models import Event
 from secman.people import services as people
-from secman.people.choices import Role, TeamKind
 from secman.people.models import Membership, Person
 from secman.physical import services as physical
 from secman.visits import services as visits
@@ -415,6 +415,9 @@ TABLE: list[Row] = [
     Row(eventlog.change_origin, ("eventlog.origin.change",),
         lambda o: {"new": "ca.example.net/log", "authority": "SM 4.2.2", "actor": o.sam},
         lambda o: {"new": "ca.example.net/log", "authority": "SM 4.2.2", "actor": o.axel}),
+    Row(eventlog.rotate_key, ("eventlog.key.rotate",), lambda o: {}, None,
+        because="the operator's command (secman eventlog keys rotate), as nobody; its one "
+                "refusal is configuration (SECMAN_EVENTLOG_KEY_FILE), see tests/eventlog"),
     Row(eventlog.write_checkpoint, (),
         lambda o: {"actor": o.sam}, lambda o: {"actor": o.axel},
         because="a checkpoint signs the log's head; an entry for it would move the head it "
@@ -686,15 +689,17 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
         "check_on_site", "may_manage_register")},
 }
 
-WATCHED_APPS = {"auth", "authtoken", "people", "authority", "eventlog", "compliance",
-                "documents", "physical", "visits"}
+def watched(model: Any) -> bool:
+    """secman's own tables, and the logins and API tokens its services change."""
+    config = model._meta.app_config
+    return config.name.startswith("secman.") or config.label in {"auth", "authtoken"}
 
 
 def every_row() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table secman (and its logins) keeps, to compare before and
     after a refusal: a refusal changes nothing, not only the tables it is about."""
     return {model._meta.label: list(model._default_manager.order_by("pk").values_list())
-            for model in apps.get_models() if model._meta.app_label in WATCHED_APPS}
+            for model in apps.get_models() if watched(model)}
 
 
 def appended_since(seq: int) -> list[Event]:

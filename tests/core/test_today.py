@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from secman.authority.services import request_signoff
 from secman.authority.signoff import TASK, dual_control
 from secman.compliance import evaluation
+from secman.core.roles import Role
 from secman.eventlog.services import record
-from secman.people.choices import Role
 
 
 def ask_systems_administrators(org, title: str):

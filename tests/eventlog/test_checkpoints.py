@@ -153,7 +153,7 @@ def test_it_signs_with_the_configured_key_file(org, settings, tmp_path):
     assert note.SignedNote.parse(checkpoint.note).verify(verifier_for(checkpoint))
     assert verify_log().problems == []
     with pytest.raises(ValueError, match="rotate it there"):
-        keys.rotate()
+        services.rotate_key()
 
 
 def test_it_reads_verifier_keys_whose_base64_holds_a_plus(settings):

@@ -11,10 +11,11 @@ from django.db import transaction
 
 from secman.authority import services as authority_services
 from secman.authority.signoff import TASK, dual_control
+from secman.core.roles import Role
 from secman.eventlog.models import AppendOnly, Event, LogHead
 from secman.eventlog.services import GENESIS_HASH, leaf_hex, record, verify_chain
 from secman.people import services as people_services
-from secman.people.choices import ListKind, Role
+from secman.people.choices import ListKind
 from secman.people.models import ListChangeProposal, Person
 from tests.conftest import tamper
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from secman.authority import services as authority_services
 from secman.authority.services import resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, TeamKind
 from secman.eventlog.models import Event
 from secman.people import services
-from secman.people.choices import ListKind, ProposalStatus, Role, TeamKind
+from secman.people.choices import ListKind, ProposalStatus
 from secman.people.models import ListChangeProposal, ListEntry, Membership
 from secman.people.selectors import lists_of
 

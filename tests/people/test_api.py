@@ -8,9 +8,10 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from secman.authority import services as authority_services
+from secman.core.roles import TeamKind
 from secman.eventlog.models import Event
 from secman.people import services as people_services
-from secman.people.choices import ListKind, TeamKind
+from secman.people.choices import ListKind
 from secman.people.models import ListChangeProposal, ListEntry, Membership, Person
 
 

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 
 from secman.authority.services import resolve_authority
-from secman.compliance.registry import Status
+from secman.core.controls import Status
+from secman.core.roles import Role, TeamKind
 from secman.people import services
-from secman.people.choices import ListKind, Role, TeamKind
+from secman.people.choices import ListKind
 from secman.people.controls import list_findings, staffing_findings
 from secman.people.models import Membership
 
@@ -129,7 +130,7 @@ def decision(org, number: int, bea_votes: str):
 
 
 def test_a_board_member_active_in_the_area_should_abstain(org):
-    from secman.people.controls import abstention_findings
+    from secman.authority.controls import abstention_findings
 
     assert abstention_findings() == []
     board_member_in_systems_administration(org)
@@ -157,7 +158,7 @@ def test_a_board_member_active_in_the_area_should_abstain(org):
 
 
 def test_votes_before_joining_the_area_are_not_found(org):
-    from secman.people.controls import abstention_findings
+    from secman.authority.controls import abstention_findings
 
     voted = decision(org, 2, "aye")
     proposal = services.propose_list_change(actor=org.sam, access_list=org.lists["ssh_access"],

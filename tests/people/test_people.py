@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from secman.core.accounts import person_for_user
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.models import Event
 from secman.people import services
 from secman.people.models import Person
-from secman.people.selectors import can_see_contact_details, is_administrator, person_for_user
+from secman.people.selectors import can_see_contact_details, is_administrator
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from secman.authority import services as authority_services
 from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, TeamKind
 from secman.eventlog.models import Event
 from secman.people import services
-from secman.people.choices import Role, TeamKind
 from secman.people.controls import staffing_findings
 from secman.people.models import Membership
 from secman.people.selectors import leads, roles_of, team_leader

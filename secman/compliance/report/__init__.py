@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secman.compliance.registry import TONE, Finding, Kind, Status, worst
 from secman.compliance.report.oscal import oscal, render_oscal
+from secman.core.controls import TONE, Finding, Kind, Status, worst
 
 if TYPE_CHECKING:
     from secman.compliance.evaluation import Result

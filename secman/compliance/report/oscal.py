@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from secman.compliance.registry import Status
+from secman.core.controls import Status
 
 if TYPE_CHECKING:
     from secman.compliance.report import AuditReport

@@ -28,9 +28,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from secman.compliance import report
-from secman.compliance.report.models import JobStatus, ReportJob
+from secman.compliance.models import JobStatus, ReportJob
 from secman.core.errors import NotAllowed, RuleViolation
-from secman.people.choices import Role
+from secman.core.roles import Role
+from secman.people.selectors import holds_any, is_administrator
 
 READER_ROLES = (Role.BOARD_MEMBER, Role.AUDITOR, Role.TEAM_LEADER)
 # A person has at most this many reports being made at once: each is a WeasyPrint
@@ -51,8 +52,6 @@ CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
 def may_read_report(person: Any) -> bool:
     """The Board, auditors and team leaders read the audit report (and the secman
     administrator, who enters data on the Board's behalf)."""
-    from secman.people.selectors import holds_any, is_administrator
-
     return person is not None and (holds_any(person, *READER_ROLES) or is_administrator(person))
 
 

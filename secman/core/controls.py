@@ -20,7 +20,7 @@ from functools import cache
 from django.apps import apps
 from django.db import models
 
-from secman.people.choices import Role, TeamKind
+from secman.core.roles import Role, TeamKind
 
 
 class Kind(models.TextChoices):

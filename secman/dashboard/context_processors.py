@@ -9,6 +9,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from secman import __version__
+from secman.core.accounts import person_for_user
+
 # (chapter, title, [(url name, label, predicate)]). Only chapters with something built are
 # listed. A predicate is the dotted path of the services' may_* function the page itself
 # asks; None: every signed-in person may open the page. (Dotted paths, because this module
@@ -45,9 +48,6 @@ def chapters_for(person: Any) -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    from secman import __version__
-    from secman.people.selectors import person_for_user
-
     user = getattr(request, "user", None)
     me = person_for_user(user)
     match = getattr(request, "resolver_match", None)

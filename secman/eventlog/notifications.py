@@ -1,6 +1,9 @@
 """Email notifications: a registry of Event Log actions, each bound to whom it concerns
 and to one template (`templates/notifications/<action>.txt`, subject on the first line).
 
+Each app registers the actions it mails about in its own notifications.py (imported by
+its AppConfig.ready): the app knows whom an action concerns; this module only sends.
+
 Mail is sent after the transaction commits, so nobody is told about an action that was
 rolled back; a mail server that is down is logged and never undoes the action.
 """
@@ -30,43 +33,6 @@ def notify_on(action: str) -> Callable[[Recipients], Recipients]:
         return recipients
 
     return register
-
-
-def _emails_of_role(role: str, *, exclude: int | None = None) -> list[str]:
-    from secman.people.models import Membership
-
-    people = Membership.objects.active().filter(role=role)
-    if exclude is not None:
-        people = people.exclude(person_id=exclude)
-    return sorted(set(people.values_list("person__email", flat=True)))
-
-
-@notify_on("people.list.propose")
-def _board_for_proposals(event: Event) -> list[str]:
-    from secman.people.choices import Role
-
-    return _emails_of_role(Role.BOARD_MEMBER)
-
-
-@notify_on("people.list.approve")
-@notify_on("people.list.reject")
-def _proposer(event: Event) -> list[str]:
-    from secman.people.models import ListChangeProposal
-
-    proposal = ListChangeProposal.objects.select_related("proposed_by").get(pk=event.subject_id)
-    return [proposal.proposed_by.email]
-
-
-@notify_on("signoff.request")
-def _possible_signers(event: Event) -> list[str]:
-    from secman.authority.models import SignOffRequest
-    from secman.authority.signoff import Requirement
-
-    request = SignOffRequest.objects.get(pk=event.subject_id)
-    roles = {role for slot in Requirement.from_json(request.requirement).slots
-             for role in slot.roles}
-    return sorted({email for role in roles
-                   for email in _emails_of_role(role, exclude=request.requested_by_id)})
 
 
 def send(event: Event) -> None:
