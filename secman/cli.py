@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from secman.core import channel
 from secman.core.cli import console, prepare_database, setup_django
 
 
@@ -49,9 +50,13 @@ class SecmanGroup(click.Group):
 @click.group(cls=SecmanGroup, epilog="Every Django management command works as well: "
              "secman migrate, secman shell, secman check --deploy, ...")
 @click.version_option(package_name="secman")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """secman: a Certificate Authority's Security Policy and Security Manual as
     running software."""
+    # Whatever a command does is done through the command line by this operating-system
+    # user: every Event Log entry says so (details "via"), whoever --as names.
+    ctx.with_resource(channel.using(channel.command_line()))
 
 
 def _print_logins(logins: list[tuple[str, str, str]], password: str) -> None:
@@ -293,6 +298,15 @@ def _add_eventlog_group() -> None:
 
 
 _add_eventlog_group()
+
+
+def _add_signoff_group() -> None:
+    from secman.authority.cli import signoff
+
+    main.add_command(signoff)
+
+
+_add_signoff_group()
 
 
 def _add_physical_group() -> None:

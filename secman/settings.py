@@ -76,6 +76,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every entry a request makes (sign-ins and refused sign-ins included)
+    # says it came through the web pages or the API.
+    "secman.core.middleware.ChannelMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

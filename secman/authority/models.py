@@ -199,6 +199,12 @@ class SignOff(models.Model):
     role = models.CharField(max_length=40, choices=Role.choices)
     signed_at = models.DateTimeField(default=timezone.now)
     comment = models.CharField(max_length=500, blank=True)
+    # How the signature came (core.channel): "web", "api" or "cli", and for "cli" the
+    # operating-system user who ran the command. `--as` lets the server's operator sign
+    # as anyone; this lets sign() refuse one operator filling two slots of a request.
+    # Empty on signatures made before it was kept, or by a service called directly.
+    channel = models.CharField(max_length=10, blank=True)
+    os_user = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["signed_at", "id"]

@@ -22,6 +22,7 @@ from secman.authority.models import (
     SignOffRequest,
 )
 from secman.authority.signoff import Requirement, handler_for
+from secman.core import channel
 from secman.core.authorities import (
     CASE_RE,
     DECISION_RE,
@@ -541,9 +542,12 @@ def sign(
             raise NotAllowed(
                 f"you hold none of the roles the open slots need: {needed}", section="SP 1.2"
             )
+        via = channel.current()
+        _refuse_one_operator_twice(request, via)
         role = sorted(chosen.roles & held)[0]
         signoff = SignOff.objects.create(
-            request=request, slot=chosen.name, person=actor, role=role, comment=comment.strip()
+            request=request, slot=chosen.name, person=actor, role=role, comment=comment.strip(),
+            channel=via.name if via else "", os_user=via.os_user if via else "",
         )
         record(
             "signoff.sign", actor=actor, authority=request.authority, subject=request,
@@ -552,6 +556,22 @@ def sign(
         if len(open_names) == 1:
             _complete(request)
     return signoff
+
+
+def _refuse_one_operator_twice(request: SignOffRequest, via: channel.Channel | None) -> None:
+    """SP 1.2 names distinct people; on the command line `--as` names anyone, so the
+    person is not enough there: one operating-system user signs at most one slot of a
+    request through the command line, whoever they sign as. (Signatures through the web
+    or the API are each made by a logged-in person, checked above.)"""
+    if via is None or via.name != channel.CLI:
+        return
+    if request.signoffs.filter(channel=channel.CLI, os_user=via.os_user).exists():
+        raise NotAllowed(
+            f"the operating-system user {via.os_user!r} has signed a slot of this request "
+            "through the command line already: the other slots need other people, each "
+            "signing as themselves (in the web pages, the API, or the command line as "
+            "another operating-system user)", section="SP 1.2",
+        )
 
 
 def _complete(request: SignOffRequest) -> None:

@@ -27,6 +27,7 @@ from django.db import connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from secman.core import channel
 from secman.eventlog import canonical, merkle, signing
 from secman.eventlog.models import Event, LogHead, RetentionClass
 
@@ -112,6 +113,14 @@ def _subject_fields(subject: models.Model | None) -> tuple[str, str, str]:
     return subject._meta.label_lower, str(subject.pk), str(subject)[:300]
 
 
+# How the action came (core.channel: web, api, or cli with the operating-system user),
+# kept under this key of the details. In the details rather than in columns of its own:
+# the details are hashed into the entry's canonical bytes, so the channel is as
+# tamper-evident as the actor, and the canonical format (version 2), the chain of old
+# entries and the offline verifier stay as they are (docs/eventlog.md, "Channel").
+VIA = "via"
+
+
 @dataclass
 class Entry:
     """What a service asks to append; `record()` builds one, `record_batch()` takes many."""
@@ -136,7 +145,13 @@ class Entry:
             raise ValueError("every Event Log entry names its authority")
         if self.retention_class not in _CLASSES:
             raise ValueError(f"unknown retention class {self.retention_class!r}")
-        details_text = _SORTED_ENCODE(self.details or {})
+        details = self.details or {}
+        if VIA in details:
+            raise ValueError(f"details[{VIA!r}] is the channel's, set by the Event Log itself")
+        via = channel.current()
+        if via is not None:
+            details = {**details, VIA: via.as_details()}
+        details_text = _SORTED_ENCODE(details)
         signoffs = self.signoffs
         signoffs_text = _SORTED_ENCODE(signoffs if isinstance(signoffs, list | tuple)
                                        else list(signoffs))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 import sys
@@ -151,7 +152,9 @@ def test_the_operator_resets_a_password_and_the_log_says_so_without_it(runner, o
     assert org.sam.user.check_password(new)
     [entry] = Event.objects.filter(action="login.password_reset")
     assert entry.actor is None and entry.actor_label == "secman changepassword (operator)"
-    assert entry.subject_id == str(org.sam.pk) and entry.details == {"login": "sam"}
+    # ...and which operating-system user ran the command (docs/eventlog.md, "Channel").
+    assert entry.subject_id == str(org.sam.pk) and entry.details == {
+        "login": "sam", "via": {"channel": "cli", "os_user": getpass.getuser()}}
     assert new not in entry.canonical
 
 

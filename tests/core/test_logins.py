@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from secman.eventlog.models import Event, RetentionClass
 from tests.conftest import PASSWORD
 
+WEB = {"channel": "web"}  # the channel of an entry made through the pages (core.channel)
+
 
 def login_entries() -> list[Event]:
     return list(Event.objects.filter(retention_class=RetentionClass.LOGIN).order_by("seq"))
@@ -26,7 +28,8 @@ def test_a_sign_in_is_recorded_with_who_and_from_where(client, org):
     [entry] = login_entries()
     assert entry.action == "login.succeeded" and entry.authority == "SM 4.2.1"
     assert entry.actor == org.sam and entry.subject_id == str(org.sam.pk)
-    assert entry.details == {"login": org.sam.user.username, "address": "127.0.0.1"}
+    assert entry.details == {"login": org.sam.user.username, "address": "127.0.0.1",
+                             "via": WEB}
 
 
 def test_a_wrong_password_is_recorded_against_the_account_by_nobody_known(client, org):
@@ -35,7 +38,8 @@ def test_a_wrong_password_is_recorded_against_the_account_by_nobody_known(client
     assert entry.action == "login.failed"
     assert entry.actor is None and entry.actor_label == "visitor (not logged in)"
     assert entry.subject_id == str(org.sam.pk)
-    assert entry.details == {"login": org.sam.user.username, "address": "127.0.0.1"}
+    assert entry.details == {"login": org.sam.user.username, "address": "127.0.0.1",
+                             "via": WEB}
     assert "_auth_user_id" not in client.session
 
 
@@ -43,7 +47,8 @@ def test_an_unknown_name_is_not_kept(client, org):
     typed = "correct horse battery staple"  # a password typed into the name field
     assert sign_in(client, typed, "x") == 200
     [entry] = login_entries()
-    assert entry.details == {"login": None, "address": "127.0.0.1", "unknown_login": True}
+    assert entry.details == {"login": None, "address": "127.0.0.1", "unknown_login": True,
+                             "via": WEB}
     assert entry.subject_id == ""
     assert not Event.objects.filter(canonical__contains="horse").exists()
 
@@ -89,7 +94,7 @@ def test_any_typed_name_gets_the_form_again_and_one_entry(client, org, typed, pa
     assert entry.actor_label == "visitor (not logged in)"
     if entry.details["login"] is None:  # not a login: what was typed is nowhere in it
         assert entry.details == {"login": None, "address": "127.0.0.1",
-                                 "unknown_login": True}
+                                 "unknown_login": True, "via": WEB}
         assert entry.subject_label == "" and entry.subject_id == ""
     else:
         assert entry.details["login"] == typed
@@ -132,7 +137,7 @@ def test_a_password_change_keeps_me_signed_in_and_is_recorded_without_the_passwo
     assert client.get("/").status_code == 200  # still signed in
     [entry] = Event.objects.filter(action="login.password_change")
     assert entry.actor == org.sam and entry.retention_class == RetentionClass.LOGIN
-    assert entry.details == {"login": org.sam.user.username}
+    assert entry.details == {"login": org.sam.user.username, "via": WEB}
     assert NEW_PASSWORD not in entry.canonical and PASSWORD not in entry.canonical
     fresh = Client()
     assert sign_in(fresh, org.sam.user.username, PASSWORD) == 200

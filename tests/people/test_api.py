@@ -66,7 +66,8 @@ def test_it_accepts_a_token_it_issued_and_keeps_the_token_out_of_the_event_log(o
     event = Event.objects.get(action="people.api_token.issue")
     assert event.actor == org.sue
     assert key not in event.canonical
-    assert event.details == {"login": "sue", "replaced_earlier_one": False}
+    assert event.details == {"login": "sue", "replaced_earlier_one": False,
+                             "via": {"channel": "api"}}
 
 
 def test_it_stops_accepting_a_token_once_a_new_one_is_issued(org, api):

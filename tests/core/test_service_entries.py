@@ -1,0 +1,799 @@
+"""Every state change writes its entry (issue 12, item 4): one table, one row per public
+state-changing function of every app's services module, checked by generic tests.
+
+Each row says how to call the service so that it succeeds (a builder that makes what the
+call needs from the test organisation and returns the keyword arguments), the Event Log
+actions a success appends (exactly those, counted), and how to call it so that it is
+refused (the wrong person or bad input). The checks are the same for every row, as in
+NetBox's generic view test cases: a success appends exactly its entries, naming the
+actor; a refusal raises, appends nothing and changes no row of any table.
+
+A meta-test finds every public function of every services module and fails when one is
+neither in the table nor in NOT_A_STATE_CHANGE (with the reason), so a new service
+cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import pkgutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+import secman
+from secman.authority import services as authority
+from secman.authority.signoff import TASK, dual_control
+from secman.compliance import evaluation
+from secman.compliance import services as compliance
+from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
+from secman.compliance.report import Period
+from secman.compliance.report import services as report_jobs
+from secman.core.controls import control
+from secman.core.errors import Refused
+from secman.core.roles import Role, TeamKind
+from secman.documents import services as documents
+from secman.documents.models import Document
+from secman.eventlog import checkpoints, retention
+from secman.eventlog.models import Event
+from secman.people import services as people
+from secman.people.models import Membership, Person
+from secman.physical import services as physical
+from secman.visits import services as visits
+from tests.conftest import PASSWORD, Org
+
+pytestmark = pytest.mark.django_db
+
+Kwargs = dict[str, Any]
+Builder = Callable[[Org], Kwargs]
+
+
+@dataclass(frozen=True)
+class Row:
+    service: Callable[..., Any]
+    writes: tuple[str, ...]  # the actions one successful call appends, each counted
+    ok: Builder  # makes what the call needs; returns the call's keyword arguments
+    refused: Builder | None  # a call the service must refuse (None: see `because`)
+    case: str = ""  # tells several rows of one service apart
+    # Why a row writes no entry, or has no refusal: required for either.
+    because: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.service.__module__}.{self.service.__name__}"
+
+    @property
+    def id(self) -> str:
+        short = self.name.removeprefix("secman.").replace(".services.", ".")
+        return f"{short}[{self.case}]" if self.case else short
+
+
+# --- what the calls need -------------------------------------------------------------------
+
+NOW = timezone.now
+REVIEW = "logs.automated_review"  # daily duty, Systems Administration
+MONITOR = "logs.anomaly_examination"  # weekly, designated
+ESCROW = "keys.escrow_check"  # quarterly, four eyes
+MANUAL = (b"# Security Manual\n\n## 4. Logical Security\n\nThis section is managed by the "
+          b"Critical System Administration team.\n\n### 4.2 Logging\n\nLogs are kept.\n\n"
+          b"#### 4.2.3 Automated logs\n\nLogs are reviewed daily.\n")
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def approve(org: Org, kind: str, person: Person) -> None:
+    proposal = people.propose_list_change(actor=org.bea, access_list=org.lists[kind],
+                                          person=person, change="add", reason="test")
+    people.approve_proposal(actor=org.tom, proposal=proposal, decision=org.decision)
+
+
+def proposal(org: Org) -> Any:
+    return people.propose_list_change(actor=org.bea, access_list=org.lists["ssh_access"],
+                                      person=org.sid, change="add", reason="on call")
+
+
+def case(org: Org, *, ruled: bool = False) -> Any:
+    filed = authority.file_case(actor=org.cora, number=f"a{today():%Y%m%d}.1", title="A case",
+                                filed_on=today(), arbitrator=org.arne, case_manager=org.cora)
+    return rule(org, filed) if ruled else filed
+
+
+def rule(org: Org, filed: Any) -> Any:
+    return authority.update_case(actor=org.arne, case=filed, status="ruled",
+                                 arbitrator=org.arne, case_manager=org.cora,
+                                 ruled_on=today(), ruling_summary="Allowed.")
+
+
+def task(org: Org) -> Any:
+    return authority.request_signoff(actor=org.sam, action=TASK, title="Replace a disk",
+                                     requirement=dual_control(Role.SYSTEMS_ADMINISTRATOR),
+                                     authority="SP 1.2")
+
+
+def duties() -> dict[str, Duty]:
+    started = NOW() - dt.timedelta(days=10)
+    compliance.sync_duties(now=started)
+    Duty.objects.update(starts_at=started)
+    compliance.generate_occurrences()
+    return {duty.control_id: duty for duty in Duty.objects.all()}
+
+
+def overdue(control_id: str) -> Occurrence:
+    duties()
+    return Occurrence.objects.filter(duty__control_id=control_id, due_at__lte=NOW(),
+                                     status=OccurrenceStatus.OPEN).order_by("due_at").first()
+
+
+def escrow_occurrence() -> Occurrence:
+    duties()
+    occurrence = Occurrence.objects.filter(duty__control_id=ESCROW).order_by("due_at").first()
+    occurrence.period_start = NOW() - dt.timedelta(days=1)
+    occurrence.save()
+    return occurrence
+
+
+def escrow_waiting(org: Org) -> Occurrence:
+    return compliance.complete_occurrence(actor=org.sam, occurrence=escrow_occurrence(),
+                                          note="Envelopes seen, seals intact.")
+
+
+def acceptance(org: Org) -> Any:
+    return compliance.accept(actor=org.bea, control_id=REVIEW, kind="exception",
+                             reason="server moved", authority=org.decision,
+                             expires_on=today() + dt.timedelta(days=30))
+
+
+def manual(org: Org) -> Document:
+    documents.import_document(actor=None, data=MANUAL, filename="sm.md",
+                              name="Security Manual", kind="manual")
+    return Document.objects.get(name="Security Manual")
+
+
+def draft(org: Org) -> Any:
+    return documents.save_draft(actor=org.sam, document=manual(org), number="4.2.3",
+                                title="Automated logs", text="Logs are reviewed twice a day.")
+
+
+def submitted(org: Org) -> Any:
+    drafted = draft(org)
+    return drafted, documents.submit_draft(actor=org.sam, draft=drafted, authority="SP 1.4.2")
+
+
+def computer(org: Org, tag: str = "CA-0001", *, status: str = "in_service") -> Any:
+    made = physical.create_computer(
+        actor=org.axel, authority="SP 2.2.1.1", asset_tag=tag, nickname=f"n-{tag}",
+        vendor="Acme", model="R1", serial_number=f"SN-{tag}",
+        maintenance_contact="Acme support", rack_location="Rack 3, U12",
+        intended_use="signing server", acquisition_notes="Sealed box from stock.")
+    if status == "acquired":
+        return made
+    physical.inventory_computer(actor=org.axel, computer=made)
+    if status == "inventoried":
+        return made
+    return physical.put_in_service(actor=org.axel, computer=made, legal_owner="Hosting Fdn")
+
+
+def maintenance(org: Org) -> Any:
+    request = physical.request_maintenance(actor=org.axel, computer=computer(org),
+                                           work="replace a fan")
+    authority.sign(actor=org.axel, request=request, slot="executor")
+    return request
+
+
+def media(org: Org, *, critical: bool) -> Any:
+    return physical.register_media(
+        actor=org.sam, serial_number="M-1", media_type="ssd", capacity_gb=500,
+        location="safe", present=[org.sam, org.sue], steps_taken="erased, reformatted",
+        erased_and_reformatted=True, critical_data=critical)
+
+
+def store_step(org: Org, medium: Any, **changes: Any) -> Kwargs:
+    return {"actor": org.sam, "media": medium, "to_status": "stored",
+            "present": [org.sam, org.sue], "steps_taken": "erased and bagged",
+            "location": "safe", "erased": True, **changes}
+
+
+def media_signing(org: Org) -> Any:
+    request = physical.change_media_status(**store_step(org, media(org, critical=True)))
+    authority.sign(actor=org.sam, request=request)
+    return request
+
+
+def lists(org: Org) -> Org:
+    """The physical lists: axel and abby control access, sam and sue may access."""
+    for login in ("axel", "abby"):
+        approve(org, "physical_control", org.people[login])
+    for login in ("sam", "sue"):
+        approve(org, "physical_access", org.people[login])
+    return org
+
+
+def visit(org: Org, *, stage: str = "authorised") -> Any:
+    lists(org)
+    requested = visits.request_visit(actor=org.sam, purpose="Replace a disk",
+                                     systems="signer1",
+                                     window_start=NOW() - dt.timedelta(hours=1),
+                                     window_end=NOW() + dt.timedelta(hours=3))
+    if stage == "requested":
+        return requested
+    authorised = visits.authorise_visit(actor=org.axel, visit=requested, reference="MoU B")
+    if stage == "authorised":
+        return authorised
+    visits.check_in(actor=org.axel, visit=authorised, people=[org.axel, org.sam])
+    if stage == "on_site":
+        return authorised
+    visits.check_out(actor=org.axel, visit=authorised, people=[org.axel, org.sam])
+    if stage == "left":
+        return authorised
+    visits.file_report(actor=org.sam, visit=authorised, kind="accessor", text="Disk done.")
+    if stage == "one_report":
+        return authorised
+    visits.file_report(actor=org.axel, visit=authorised, kind="access_engineer",
+                       text="Watched the disk swap.")
+    return authorised
+
+
+def emergency(org: Org) -> Kwargs:
+    lists(org)
+    return {"actor": org.sam, "purpose": "Power failure", "systems": "signer1",
+            "circumstances": "The signer was down and could not wait.",
+            "started_at": NOW() - dt.timedelta(hours=2),
+            "ended_at": NOW() - dt.timedelta(hours=1), "people": [org.sam, org.axel]}
+
+
+def linking(org: Org, *, ruled: bool) -> Kwargs:
+    """An emergency access, its dispute assigned to the Arbitrator, ruled or not yet."""
+    made = visits.record_emergency(**emergency(org))
+    dispute = authority.update_case(actor=org.cora, case=made.case, status="running",
+                                    arbitrator=org.arne, case_manager=org.cora)
+    return {"actor": org.arne, "visit": made, "case": rule(org, dispute) if ruled else dispute}
+
+
+def device(org: Org) -> Any:
+    lists(org)
+    return visits.register_device(actor=org.axel, kind="rack_key", label="Rack key 1",
+                                  controlling_party="Hosting Fdn")
+
+
+def holding(org: Org) -> Any:
+    return visits.issue_device(actor=org.axel, device=device(org), holder=org.sam,
+                               reference="MoU B")
+
+
+def decision_kwargs(org: Org, actor: Person) -> Kwargs:
+    return {"actor": actor, "minute_id": f"m{today():%Y%m%d}.7", "decided_on": today(),
+            "title": "Hosting", "text": "The Board approves the hosting contract.",
+            "votes": {org.bea: "aye", org.tom: "aye"}}
+
+
+def report_job(org: Org) -> Any:
+    return report_jobs.request_job(actor=org.bea, period=Period(today(), today()),
+                                   format="oscal")
+
+
+def synced() -> Kwargs:
+    compliance.sync_duties(now=NOW() - dt.timedelta(days=10))
+    return {}
+
+
+def with_duties() -> Kwargs:
+    duties()
+    return {}
+
+
+def lapsed(org: Org) -> Kwargs:
+    """A four-eyes occurrence whose request expired before the second person signed."""
+    request = escrow_waiting(org).signoff
+    type(request).objects.filter(pk=request.pk).update(
+        expires_at=NOW() - dt.timedelta(minutes=1))
+    return {}
+
+
+def sign_first(org: Org, request: Any) -> Any:
+    authority.sign(actor=org.sam, request=request)
+    return request
+
+
+# --- the table -----------------------------------------------------------------------------
+
+NO_ONE_TO_REFUSE = "it records what happened (a sign-in); there is no one to refuse"
+ROUND = "run by the duties round, as nobody; there is no one to refuse"
+
+TABLE: list[Row] = [
+    # people
+    Row(people.create_person, ("people.person.create",),
+        lambda o: {"actor": o.bea, "authority": "SP 9.1.3", "name": "Neu",
+                   "email": "neu@example.org"},
+        lambda o: {"actor": o.sue, "authority": "SP 9.1.3", "name": "Neu",
+                   "email": "neu@example.org"}),
+    Row(people.update_person, ("people.person.update",),
+        lambda o: {"actor": o.bea, "person": o.sue, "authority": "SP 9.1.3",
+                   "name": "Susanne"},
+        lambda o: {"actor": o.sid, "person": o.sue, "authority": "SP 9.1.3", "name": "X"}),
+    Row(people.add_member, ("people.team.join",),
+        lambda o: {"actor": o.bea, "team": o.teams[TeamKind.SUPPORT], "person": o.nobody,
+                   "authority": o.decision},
+        lambda o: {"actor": o.sam, "team": o.teams[TeamKind.SUPPORT], "person": o.nobody,
+                   "authority": o.decision}),
+    Row(people.end_membership, ("people.team.leave",),
+        lambda o: {"actor": o.bea, "membership": Membership.objects.active().get(person=o.pim),
+                   "authority": o.decision, "reason": "resigned"},
+        lambda o: {"actor": o.sid, "membership": Membership.objects.active().get(person=o.pim),
+                   "authority": o.decision, "reason": "resigned"}),
+    Row(people.appoint_leader, ("people.team.appoint_leader",),
+        lambda o: {"actor": o.bea, "team": o.teams[TeamKind.SUPPORT], "person": o.pim,
+                   "authority": o.decision},
+        lambda o: {"actor": o.pia, "team": o.teams[TeamKind.SUPPORT], "person": o.pim,
+                   "authority": o.decision}),
+    Row(people.propose_list_change, ("people.list.propose",),
+        lambda o: {"actor": o.bea, "access_list": o.lists["ssh_access"], "person": o.sid,
+                   "change": "add", "reason": "on call"},
+        lambda o: {"actor": o.sue, "access_list": o.lists["ssh_access"], "person": o.sid,
+                   "change": "add", "reason": "on call"}),
+    Row(people.approve_proposal, ("people.list.approve",),
+        lambda o: {"actor": o.tom, "proposal": proposal(o), "decision": o.decision},
+        lambda o: {"actor": o.sam, "proposal": proposal(o), "decision": o.decision}),
+    Row(people.reject_proposal, ("people.list.reject",),
+        lambda o: {"actor": o.tom, "proposal": proposal(o), "decision": o.decision},
+        lambda o: {"actor": o.sam, "proposal": proposal(o), "decision": o.decision}),
+    Row(people.withdraw_proposal, ("people.list.withdraw",),
+        lambda o: {"actor": o.bea, "proposal": proposal(o), "reason": "not needed"},
+        lambda o: {"actor": o.sue, "proposal": proposal(o), "reason": "not needed"}),
+    Row(people.issue_api_token, ("people.api_token.issue",),
+        lambda o: {"actor": o.sue},
+        lambda o: {"actor": people.create_person(actor=None, authority="SP 9.1.3",
+                                                 name="No Login", email="nl@example.org")}),
+    Row(people.record_login, ("login.succeeded",),
+        lambda o: {"user": o.sue.user, "address": "127.0.0.1"}, None,
+        because=NO_ONE_TO_REFUSE),
+    Row(people.record_failed_login, ("login.failed",),
+        lambda o: {"typed": "sue", "address": "127.0.0.1"}, None,
+        because="it records a refused sign-in; there is no one to refuse"),
+    Row(people.record_logout, ("logout",),
+        lambda o: {"user": o.sue.user, "address": "127.0.0.1"}, None,
+        because=NO_ONE_TO_REFUSE),
+    Row(people.change_own_password, ("login.password_change",),
+        lambda o: {"user": o.sue.user, "current": PASSWORD, "new": "a-new-long-phrase-2026"},
+        lambda o: {"user": o.sue.user, "current": "not it", "new": "a-new-long-phrase-2026"}),
+    Row(people.reset_password, ("login.password_reset",),
+        lambda o: {"login": "sue", "new": "a-new-long-phrase-2026", "by_label": "operator"},
+        lambda o: {"login": "nosuch", "new": "a-new-long-phrase-2026", "by_label": "x"}),
+    # authority
+    Row(authority.record_board_decision, ("authority.decision.record",),
+        lambda o: decision_kwargs(o, o.bea), lambda o: decision_kwargs(o, o.sam)),
+    Row(authority.confirm_board_decision, ("authority.decision.confirm",),
+        lambda o: {"actor": o.tom,
+                   "decision": authority.record_board_decision(**decision_kwargs(o, o.bea))},
+        lambda o: {"actor": o.bea,
+                   "decision": authority.record_board_decision(**decision_kwargs(o, o.bea))}),
+    Row(authority.file_case, ("authority.case.file",),
+        lambda o: {"actor": o.cora, "number": f"a{today():%Y%m%d}.1", "title": "A case",
+                   "filed_on": today(), "arbitrator": o.arne, "case_manager": o.cora},
+        lambda o: {"actor": o.sam, "number": f"a{today():%Y%m%d}.1", "title": "A case",
+                   "filed_on": today()}),
+    Row(authority.file_dispute, ("authority.case.file",),
+        lambda o: {"actor": o.sam, "title": "A dispute", "circumstances": "what happened"},
+        lambda o: {"actor": o.aud, "title": "A dispute", "circumstances": "what happened"}),
+    Row(authority.update_case, ("authority.case.rule",),
+        lambda o: {"actor": o.arne, "case": case(o), "status": "ruled", "arbitrator": o.arne,
+                   "case_manager": o.cora, "ruled_on": today(), "ruling_summary": "Allowed."},
+        lambda o: {"actor": o.cora, "case": case(o), "status": "ruled", "arbitrator": o.arne,
+                   "case_manager": o.cora, "ruled_on": today(), "ruling_summary": "Allowed."},
+        case="rule"),
+    Row(authority.update_case, ("authority.case.update",),
+        lambda o: {"actor": o.cora, "case": case(o), "status": "withdrawn",
+                   "arbitrator": o.arne, "case_manager": o.cora},
+        lambda o: {"actor": o.cora, "case": case(o, ruled=True), "status": "withdrawn",
+                   "arbitrator": o.arne, "case_manager": o.cora},
+        case="move"),
+    Row(authority.request_signoff, ("signoff.request",),
+        lambda o: {"actor": o.sam, "action": TASK, "title": "Replace a disk",
+                   "requirement": dual_control(Role.SYSTEMS_ADMINISTRATOR),
+                   "authority": "SP 1.2"},
+        lambda o: {"actor": o.aud, "action": TASK, "title": "Replace a disk",
+                   "requirement": dual_control(Role.SYSTEMS_ADMINISTRATOR),
+                   "authority": "SP 1.2"}),
+    Row(authority.sign, ("signoff.sign",),
+        lambda o: {"actor": o.sam, "request": task(o)},
+        lambda o: {"actor": o.axel, "request": task(o)}, case="first slot"),
+    Row(authority.sign, ("signoff.sign", "signoff.complete"),
+        lambda o: {"actor": o.sue, "request": sign_first(o, task(o))},
+        lambda o: {"actor": o.sam, "request": sign_first(o, task(o))}, case="last slot"),
+    Row(authority.withdraw_signoff, ("signoff.withdraw",),
+        lambda o: {"actor": o.sam, "request": task(o), "reason": "done otherwise"},
+        lambda o: {"actor": o.axel, "request": task(o), "reason": "done otherwise"}),
+    # eventlog
+    Row(checkpoints.change_origin, ("eventlog.origin.change",),
+        lambda o: {"new": "ca.example.net/log", "authority": "SM 4.2.2", "actor": o.sam},
+        lambda o: {"new": "ca.example.net/log", "authority": "SM 4.2.2", "actor": o.axel}),
+    Row(checkpoints.rotate_key, ("eventlog.key.rotate",), lambda o: {}, None,
+        because="the operator's command (secman eventlog keys rotate), as nobody; its one "
+                "refusal is configuration (SECMAN_EVENTLOG_KEY_FILE), see tests/eventlog"),
+    Row(checkpoints.write_checkpoint, (),
+        lambda o: {"actor": o.sam}, lambda o: {"actor": o.axel},
+        because="a checkpoint signs the log's head; an entry for it would move the head it "
+                "signs (checkpoints are listed, verified and mailed on their own)"),
+    Row(checkpoints.checkpoint_if_due, (), lambda o: {}, None,
+        because="the scheduler's checkpoint (see write_checkpoint); " + ROUND),
+    Row(checkpoints.import_checkpoint, (),
+        lambda o: {"note_text": checkpoints.write_checkpoint().note, "source": "mail"},
+        lambda o: {"note_text": "not a checkpoint", "source": "mail"},
+        because="a witness's copy checked against the log; the result is kept with it, "
+                "and the log is not changed by reading it"),
+    Row(retention.update_retention, ("eventlog.retention.update",),
+        lambda o: {"actor": o.sam, "retention_class": "login", "minimum_days": 180,
+                   "maximum_days": 365, "rule": "6 to 12 months", "restricted": True,
+                   "authority": "SM 4.2.1"},
+        lambda o: {"actor": o.axel, "retention_class": "login", "minimum_days": 180,
+                   "maximum_days": 365, "rule": "6 to 12 months", "restricted": True,
+                   "authority": "SM 4.2.1"}),
+    Row(retention.place_hold, ("eventlog.hold.place",),
+        lambda o: {"actor": o.arne, "case": case(o), "action_prefix": "visits."},
+        lambda o: {"actor": o.sam, "case": case(o), "action_prefix": "visits."}),
+    Row(retention.release_hold, ("eventlog.hold.release",),
+        lambda o: {"actor": o.arne, "hold": retention.place_hold(actor=o.arne, case=case(o),
+                                                                action_prefix="visits.")},
+        lambda o: {"actor": o.cora, "hold": retention.place_hold(actor=o.arne, case=case(o),
+                                                                action_prefix="visits.")}),
+    Row(retention.purge, ("eventlog.purge",),
+        lambda o: {"now": NOW() + dt.timedelta(days=3 * 366)},
+        lambda o: {"before": NOW()}),
+    # compliance
+    Row(compliance.sync_duties, (), lambda o: {}, None,
+        because="Duty rows mirror the duties declared in code; a change of schedule or "
+                "performer is set_schedule or designate, with an entry. " + ROUND),
+    Row(compliance.generate_occurrences, (), lambda o: synced(), None,
+        because="occurrences follow from a duty's recorded schedule; completing, skipping "
+                "and reopening them are entries. " + ROUND),
+    Row(compliance.refresh_procedures, (), lambda o: with_duties(), None,
+        because="copies the published manual text (published with an entry) into "
+                "occurrences not yet due. " + ROUND),
+    Row(compliance.set_schedule, ("compliance.duty.schedule",),
+        lambda o: {"actor": o.sam, "duty": duties()[REVIEW], "schedule": "weekly",
+                   "authority": "SM 4.2.3"},
+        lambda o: {"actor": o.sue, "duty": duties()[REVIEW], "schedule": "weekly",
+                   "authority": "SM 4.2.3"}),
+    Row(compliance.designate, ("compliance.duty.designate",),
+        lambda o: {"actor": o.sam, "duty": duties()[MONITOR], "person": o.sue,
+                   "authority": "SM 5.2"},
+        lambda o: {"actor": o.sue, "duty": duties()[MONITOR], "person": o.sue,
+                   "authority": "SM 5.2"}),
+    Row(compliance.complete_occurrence, ("compliance.duty.complete",),
+        lambda o: {"actor": o.sam, "occurrence": overdue(REVIEW), "note": "all reviewed"},
+        lambda o: {"actor": o.sam, "occurrence": overdue(REVIEW), "note": "  "},
+        case="one person"),
+    Row(compliance.complete_occurrence,
+        ("signoff.request", "compliance.duty.perform", "signoff.sign"),
+        lambda o: {"actor": o.sam, "occurrence": escrow_occurrence(), "note": "seals intact"},
+        lambda o: {"actor": o.axel, "occurrence": escrow_occurrence(), "note": "seals intact"},
+        case="four eyes"),
+    Row(authority.sign, ("signoff.sign", "compliance.duty.complete", "signoff.complete"),
+        lambda o: {"actor": o.sue, "request": escrow_waiting(o).signoff},
+        lambda o: {"actor": o.axel, "request": escrow_waiting(o).signoff},
+        case="completes a four-eyes duty"),
+    Row(compliance.reopen_expired_signoffs, ("compliance.duty.reopen",),
+        lambda o: lapsed(o), None, because=ROUND),
+    Row(compliance.skip_occurrence, ("compliance.duty.skip",),
+        lambda o: {"actor": o.sam, "occurrence": overdue(REVIEW), "reason": "server moved",
+                   "authority": o.decision},
+        lambda o: {"actor": o.sam, "occurrence": overdue(REVIEW), "reason": "server moved",
+                   "authority": "SM 4.2.3"}),
+    Row(compliance.attest, ("compliance.attest",),
+        lambda o: {"actor": o.arne, "control_id": "staffing.background_checks",
+                   "statement": "files reviewed", "authority": "SP 9.1.4"},
+        lambda o: {"actor": o.bea, "control_id": "staffing.background_checks",
+                   "statement": "files reviewed", "authority": "SP 9.1.4"}),
+    Row(compliance.accept, ("compliance.accept",),
+        lambda o: {"actor": o.bea, "control_id": REVIEW, "kind": "exception",
+                   "reason": "server moved", "authority": o.decision,
+                   "expires_on": today() + dt.timedelta(days=30)},
+        lambda o: {"actor": o.sam, "control_id": REVIEW, "kind": "exception",
+                   "reason": "server moved", "authority": o.decision,
+                   "expires_on": today() + dt.timedelta(days=30)}),
+    Row(compliance.withdraw_acceptance, ("compliance.accept.withdraw",),
+        lambda o: {"actor": o.bea, "acceptance": acceptance(o), "authority": o.decision},
+        lambda o: {"actor": o.sam, "acceptance": acceptance(o), "authority": o.decision}),
+    Row(compliance.record_statuses, (),
+        lambda o: {"results": evaluation.evaluate([control(REVIEW)])}, None,
+        because="the day's status of each control, derived from records that are entries "
+                "(kept for the trends). " + ROUND),
+    Row(compliance.create_calendar_feed, ("compliance.calendar.create",),
+        lambda o: {"actor": o.sam, "team": TeamKind.SYSTEMS_ADMINISTRATION},
+        lambda o: {"actor": o.axel, "team": TeamKind.SYSTEMS_ADMINISTRATION}),
+    Row(compliance.revoke_calendar_feed, ("compliance.calendar.revoke",),
+        lambda o: {"actor": o.sam, "feed": compliance.create_calendar_feed(actor=o.sam)[0]},
+        lambda o: {"actor": o.sue, "feed": compliance.create_calendar_feed(actor=o.sam)[0]}),
+    # compliance: report jobs
+    Row(report_jobs.request_job, (),
+        lambda o: {"actor": o.bea, "period": Period(today(), today()), "format": "oscal"},
+        lambda o: {"actor": o.sid, "period": Period(today(), today()), "format": "oscal"},
+        because="a report is a read; its job row is a work queue item, deleted after a "
+                "while (report_jobs.KEEP), not a record of the organisation"),
+    Row(report_jobs.run_job, (),
+        lambda o: {"job_id": report_job(o).pk},
+        lambda o: {"job_id": report_job(o).pk + 1000},
+        because="makes the file of a queued read (see request_job)"),
+    Row(report_jobs.clean, (),
+        lambda o: {"now": NOW() + report_jobs.KEEP + dt.timedelta(days=1)}
+        if report_job(o) else {}, None,
+        because="deletes old report jobs (see request_job). " + ROUND),
+    # documents
+    Row(documents.import_document, ("documents.import",),
+        lambda o: {"actor": o.sam, "data": MANUAL, "filename": "sm.md",
+                   "name": "Security Manual", "kind": "manual"},
+        lambda o: {"actor": o.sue, "data": MANUAL, "filename": "sm.md",
+                   "name": "Security Manual", "kind": "manual"}),
+    Row(documents.save_draft, ("documents.draft.save",),
+        lambda o: {"actor": o.sam, "document": manual(o), "number": "4.2.3",
+                   "title": "Automated logs", "text": "Twice a day."},
+        lambda o: {"actor": o.axel, "document": manual(o), "number": "4.2.3",
+                   "title": "Automated logs", "text": "Twice a day."}),
+    Row(documents.submit_draft, ("signoff.request", "documents.draft.submit", "signoff.sign"),
+        lambda o: {"actor": o.sam, "draft": draft(o), "authority": "SP 1.4.2"},
+        lambda o: {"actor": o.sue, "draft": draft(o), "authority": "SP 1.4.2"}),
+    Row(authority.sign, ("signoff.sign", "documents.publish", "signoff.complete"),
+        lambda o: {"actor": o.sue, "request": submitted(o)[1]},
+        lambda o: {"actor": o.pim, "request": submitted(o)[1]},
+        case="publishes a draft"),
+    Row(documents.withdraw_draft, ("signoff.withdraw", "documents.draft.withdraw"),
+        lambda o: {"actor": o.sam, "draft": submitted(o)[0]},
+        lambda o: {"actor": o.sue, "draft": submitted(o)[0]}),
+    Row(documents.delegate_editing, ("documents.delegate",),
+        lambda o: {"actor": o.sam, "team": TeamKind.SYSTEMS_ADMINISTRATION, "person": o.sue},
+        lambda o: {"actor": o.sue, "team": TeamKind.SYSTEMS_ADMINISTRATION, "person": o.sue}),
+    Row(documents.revoke_delegation, ("documents.delegate.revoke",),
+        lambda o: {"actor": o.sam, "delegation": documents.delegate_editing(
+            actor=o.sam, team=TeamKind.SYSTEMS_ADMINISTRATION, person=o.sue)},
+        lambda o: {"actor": o.sid, "delegation": documents.delegate_editing(
+            actor=o.sam, team=TeamKind.SYSTEMS_ADMINISTRATION, person=o.sue)}),
+    # physical
+    Row(physical.record_facility, ("physical.facility.record",),
+        lambda o: {"actor": o.axel, "name": "Main site", "authority": "SP 2.1",
+                   "hosting_provider": "HostCo", "contract_references": "MoU 2026"},
+        lambda o: {"actor": o.sue, "name": "Main site", "authority": "SP 2.1",
+                   "hosting_provider": "HostCo", "contract_references": "MoU 2026"}),
+    Row(physical.create_computer, ("physical.computer.acquire",),
+        lambda o: {"actor": o.axel, "authority": "SP 2.2.1.1", "asset_tag": "CA-0002"},
+        lambda o: {"actor": o.bea, "authority": "SP 2.2.1.1", "asset_tag": "CA-0002"}),
+    Row(physical.update_computer, ("physical.computer.update",),
+        lambda o: {"actor": o.axel, "computer": computer(o), "authority": "SM 2.2.1",
+                   "nickname": "renamed"},
+        lambda o: {"actor": o.bea, "computer": computer(o), "authority": "SM 2.2.1",
+                   "nickname": "renamed"}),
+    Row(physical.inventory_computer, ("physical.computer.inventory",),
+        lambda o: {"actor": o.axel, "computer": computer(o, status="acquired")},
+        lambda o: {"actor": o.bea, "computer": computer(o, status="acquired")}),
+    Row(physical.put_in_service, ("physical.computer.in_service",),
+        lambda o: {"actor": o.axel, "computer": computer(o, status="inventoried"),
+                   "legal_owner": "Hosting Fdn"},
+        lambda o: {"actor": o.axel, "computer": computer(o, status="inventoried"),
+                   "legal_owner": " "}),
+    Row(physical.request_maintenance, ("signoff.request",),
+        lambda o: {"actor": o.axel, "computer": computer(o), "work": "replace a fan"},
+        lambda o: {"actor": o.axel, "computer": computer(o), "work": ""}),
+    Row(authority.sign, ("signoff.sign", "physical.computer.maintenance", "signoff.complete"),
+        lambda o: {"actor": o.sam, "request": maintenance(o)},
+        lambda o: {"actor": o.bea, "request": maintenance(o)},
+        case="starts maintenance"),
+    Row(physical.record_service_risk, ("physical.computer.service_risk",),
+        lambda o: {"actor": o.axel, "computer": computer(o), "reason": "remote service"},
+        lambda o: {"actor": o.axel, "computer": computer(o), "reason": ""}),
+    Row(physical.retire_computer, ("physical.computer.retire",),
+        lambda o: {"actor": o.axel, "computer": computer(o), "reason": "end of life"},
+        lambda o: {"actor": o.bea, "computer": computer(o), "reason": "end of life"}),
+    Row(physical.register_media, ("physical.media.provision",),
+        lambda o: {"actor": o.sam, "serial_number": "M-1", "media_type": "ssd",
+                   "capacity_gb": 500, "location": "safe", "present": [o.sam, o.sue],
+                   "steps_taken": "erased", "erased_and_reformatted": True},
+        lambda o: {"actor": o.sam, "serial_number": "M-1", "media_type": "ssd",
+                   "capacity_gb": 500, "location": "safe", "present": [o.sam, o.sue],
+                   "steps_taken": "erased", "erased_and_reformatted": False}),
+    Row(physical.change_media_status, ("physical.media.step",),
+        lambda o: store_step(o, media(o, critical=False)),
+        lambda o: store_step(o, media(o, critical=False), erased=False),
+        case="no critical data"),
+    Row(physical.change_media_status, ("signoff.request",),
+        lambda o: store_step(o, media(o, critical=True)),
+        lambda o: store_step(o, media(o, critical=True), actor=o.bea),
+        case="critical data"),
+    Row(authority.sign, ("signoff.sign", "physical.media.step", "signoff.complete"),
+        lambda o: {"actor": o.sue, "request": media_signing(o)},
+        lambda o: {"actor": o.axel, "request": media_signing(o)},
+        case="completes a media step"),
+    # visits
+    Row(visits.request_visit, ("visits.visit.request",),
+        lambda o: {"actor": lists(o).sam, "purpose": "Replace a disk", "systems": "signer1",
+                   "window_start": NOW(), "window_end": NOW() + dt.timedelta(hours=2)},
+        lambda o: {"actor": lists(o).sid, "purpose": "Replace a disk", "systems": "signer1",
+                   "window_start": NOW(), "window_end": NOW() + dt.timedelta(hours=2)}),
+    Row(visits.authorise_visit, ("visits.visit.authorise",),
+        lambda o: {"actor": o.axel, "visit": visit(o, stage="requested"), "reference": "B"},
+        lambda o: {"actor": o.sam, "visit": visit(o, stage="requested"), "reference": "B"}),
+    Row(visits.check_in, ("visits.visit.check_in",),
+        lambda o: {"actor": o.axel, "visit": visit(o), "people": [o.axel, o.sam]},
+        lambda o: {"actor": o.axel, "visit": visit(o), "people": [o.axel]}),
+    Row(visits.check_out, ("visits.visit.check_out",),
+        lambda o: {"actor": o.axel, "visit": visit(o, stage="on_site"),
+                   "people": [o.axel, o.sam]},
+        lambda o: {"actor": o.axel, "visit": visit(o, stage="on_site"), "people": [o.axel]}),
+    Row(visits.file_report, ("visits.visit.report",),
+        lambda o: {"actor": o.sam, "visit": visit(o, stage="left"), "kind": "accessor",
+                   "text": "Disk done."},
+        lambda o: {"actor": o.axel, "visit": visit(o, stage="left"), "kind": "accessor",
+                   "text": "Disk done."}),
+    Row(visits.close_visit, ("visits.visit.close",),
+        lambda o: {"actor": o.axel, "visit": visit(o, stage="reported")},
+        lambda o: {"actor": o.axel, "visit": visit(o, stage="one_report")}),
+    Row(visits.record_emergency, ("authority.case.file", "visits.visit.emergency"),
+        emergency, lambda o: {**emergency(o), "actor": o.pia}),
+    Row(visits.link_ruling, ("visits.visit.link_ruling",),
+        lambda o: linking(o, ruled=True), lambda o: linking(o, ruled=False)),
+    Row(visits.register_device, ("visits.device.register",),
+        lambda o: {"actor": lists(o).axel, "kind": "rack_key", "label": "Rack key 1",
+                   "controlling_party": "Hosting Fdn"},
+        lambda o: {"actor": lists(o).sue, "kind": "rack_key", "label": "Rack key 1",
+                   "controlling_party": "Hosting Fdn"}),
+    Row(visits.issue_device, ("visits.device.issue",),
+        lambda o: {"actor": o.axel, "device": device(o), "holder": o.sam, "reference": "B"},
+        lambda o: {"actor": o.axel, "device": device(o), "holder": o.sid, "reference": "B"}),
+    Row(visits.return_device, ("visits.device.return",),
+        lambda o: {"actor": o.axel, "holding": holding(o)},
+        lambda o: {"actor": o.sid, "holding": holding(o)}),
+]
+
+# Public functions of the services modules that are not in the table, each with why it is
+# not a state change of its own. Reads and predicates answer without writing; a step
+# changes state only inside a service of the table, whose row covers its entry.
+NOT_A_STATE_CHANGE: dict[str, str] = {
+    **{f"secman.authority.services.{name}": "a read or a predicate" for name in (
+        "citable_decisions", "may_confirm_decision", "decisions_to_confirm", "open_slots",
+        "slots_for", "signoff_summary", "may_withdraw_signoff")},
+    "secman.authority.services.resolve_authority":
+        "a step: makes the Authority row of a reference on its first citation, inside the "
+        "citing service's transaction, whose entry names the reference",
+    **{f"secman.compliance.services.{name}": "a read or a predicate" for name in (
+        "may_perform", "may_plan", "may_skip", "may_accept", "evidence_path", "evidence_for",
+        "feed_for_token")},
+    **{f"secman.compliance.report.services.{name}": "a read or a predicate" for name in (
+        "may_read_report", "may_see_job", "download_name", "job_file", "stalled")},
+    "secman.compliance.report.services.reports_dir":
+        "makes the reports directory if missing; no database row",
+    "secman.compliance.report.services.start":
+        "a step of request_job (run when it commits): starts run_job's process",
+    **{f"secman.documents.services.{name}": "a read or a predicate" for name in (
+        "may_import", "effective_owner", "is_delegate", "may_edit", "requirement_for",
+        "section_to_tree", "version_to_tree")},
+    "secman.documents.services.store_sections":
+        "a step of import_document and of publishing (authority.sign), whose entries "
+        "cover the sections it writes",
+    "secman.eventlog.services.record": "writes the entry itself: what every row checks",
+    "secman.eventlog.services.record_batch": "writes entries themselves, like record",
+    "secman.eventlog.services.leaf_hex": "a hash",
+    **{f"secman.eventlog.retention.{name}": "a predicate" for name in (
+        "may_set_retention", "may_place_hold", "may_release_hold")},
+    **{f"secman.people.services.{name}": "a read or a check" for name in (
+        "on_list", "check_can_join")},
+    **{f"secman.physical.services.{name}": "a read or a predicate" for name in (
+        "may_see_inventory", "sealed_past_expiry")},
+    **{f"secman.visits.services.{name}": "a read or a check" for name in (
+        "check_on_site", "may_manage_register")},
+}
+
+def watched(model: Any) -> bool:
+    """secman's own tables, and the logins and API tokens its services change."""
+    config = model._meta.app_config
+    return config.name.startswith("secman.") or config.label in {"auth", "authtoken"}
+
+
+def every_row() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table secman (and its logins) keeps, to compare before and
+    after a refusal: a refusal changes nothing, not only the tables it is about."""
+    return {model._meta.label: list(model._default_manager.order_by("pk").values_list())
+            for model in apps.get_models() if watched(model)}
+
+
+def appended_since(seq: int) -> list[Event]:
+    return list(Event.objects.filter(seq__gt=seq).order_by("seq"))
+
+
+def last_seq() -> int:
+    return Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+# --- the generic checks ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[row.id for row in TABLE])
+def test_a_success_writes_exactly_its_entries(org, row):
+    kwargs = row.ok(org)
+    before = last_seq()
+    row.service(**kwargs)
+    written = appended_since(before)
+    assert Counter(e.action for e in written) == Counter(row.writes), row.id
+    actor = kwargs.get("actor")
+    if isinstance(actor, Person) and written:
+        # The person who asked is named: at least by the entry of their own step.
+        assert actor.pk in {e.actor_id for e in written}, row.id
+
+
+@pytest.mark.parametrize("row", [r for r in TABLE if r.refused],
+                         ids=[r.id for r in TABLE if r.refused])
+def test_a_refusal_writes_nothing_and_changes_nothing(org, row):
+    assert row.refused is not None
+    kwargs = row.refused(org)
+    before = every_row()
+    # Refused: the services' own refusal; ValueError: a witness's note that is no note.
+    with pytest.raises((Refused, ValueError)):
+        row.service(**kwargs)
+    after = every_row()
+    assert after["eventlog.Event"] == before["eventlog.Event"], f"{row.id} wrote an entry"
+    changed = sorted(label for label in before if before[label] != after[label])
+    assert not changed, f"{row.id} was refused but changed {changed}"
+
+
+def test_every_row_that_writes_nothing_or_refuses_nothing_says_why():
+    for row in TABLE:
+        if not row.writes or row.refused is None:
+            assert row.because.strip(), f"{row.id}: say why (because=...)"
+        else:
+            assert not row.because, f"{row.id}: `because` is for rows without entries or " \
+                                    "refusals"
+
+
+# --- the meta-test: no service forgotten ---------------------------------------------------
+
+
+# The Event Log's state changes other than appending, split out of its services.py by size
+# (checkpoints and keys; retention, holds and purge).
+SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention"}
+
+
+def services_modules() -> list[Any]:
+    """Every module called `services` in secman, found by walking the package."""
+    found = []
+    for info in pkgutil.walk_packages(secman.__path__, prefix="secman."):
+        if info.name.rsplit(".", 1)[-1] == "services" or info.name in SPLIT_SERVICES:
+            found.append(importlib.import_module(info.name))
+    return found
+
+
+def public_functions() -> set[str]:
+    names = set()
+    for module in services_modules():
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            # Only the module's own functions: an imported one is counted where it is made.
+            if not name.startswith("_") and function.__module__ == module.__name__:
+                names.add(f"{module.__name__}.{name}")
+    return names
+
+
+def test_the_services_modules_are_the_ones_expected():
+    """The walk finds every app's services (a broken walk would pass everything)."""
+    assert {m.__name__ for m in services_modules()} >= {
+        f"secman.{app}.services" for app in ("people", "authority", "eventlog", "compliance",
+                                             "documents", "physical", "visits")
+    } | {"secman.compliance.report.services"} | SPLIT_SERVICES
+
+
+def test_every_public_service_is_in_the_table_or_said_not_to_change_state():
+    in_table = {row.name for row in TABLE}
+    public = public_functions()
+    # Predicates (may_*, why_not_*: one per rule, asked by services and pages) read only.
+    forgotten = sorted(name for name in public - in_table - set(NOT_A_STATE_CHANGE)
+                       if not name.rsplit(".", 1)[-1].startswith(("may_", "why_not_")))
+    assert not forgotten, (
+        "services neither in TABLE nor in NOT_A_STATE_CHANGE (add a row: how to call it, "
+        f"the entries it writes, how it is refused): {forgotten}")
+    both = sorted(in_table & set(NOT_A_STATE_CHANGE))
+    assert not both, f"in the table and said not to change state: {both}"
+    stale = sorted((in_table | set(NOT_A_STATE_CHANGE)) - public)
+    assert not stale, f"no longer public services: {stale}"
