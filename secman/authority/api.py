@@ -43,6 +43,7 @@ from secman.core.api import (
 )
 from secman.core.roles import Role
 from secman.people.api import person_field
+from secman.people.models import Person
 
 # Identifiers such as m20100222.1 and a20090525.1 contain a dot, which DRF's default
 # lookup pattern would cut off.
@@ -77,11 +78,13 @@ class BoardDecisionSerializer(serializers.ModelSerializer):
     tally = serializers.SerializerMethodField()
     carried = serializers.BooleanField(read_only=True,
                                        help_text="Only a carried decision authorises.")
-    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    recorded_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
     confirmed = serializers.BooleanField(
         read_only=True, help_text="Only confirmed minutes authorise: a second Board member, "
         "not the one who recorded them, confirms them (SP 1.2).")
-    confirmed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    confirmed_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
 
     class Meta:
         model = BoardDecision
@@ -210,7 +213,8 @@ class ArbitrationCaseViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.Upda
                                                  **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        case: ArbitrationCase = serializer.instance
+        case = serializer.instance
+        assert isinstance(case, ArbitrationCase)  # a PATCH updates the case of its URL
         data = serializer.validated_data
         status = data.get("status", case.status)
         # What the PATCH leaves out stays as recorded; a ruling is carried along only
@@ -243,7 +247,8 @@ class RoleListField(serializers.ListField):
         kwargs.setdefault("help_text", ROLE_HELP)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: Any) -> frozenset[Role]:
+    # A set, not ListField's list: Requirement holds the roles as a frozenset.
+    def to_internal_value(self, data: Any) -> frozenset[Role]:  # type: ignore[override]
         values = super().to_internal_value(data)
         unknown = [value for value in values if value not in Role.values]
         if unknown:
@@ -267,7 +272,7 @@ class RequirementSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> Requirement:
         if attrs["principle"] == "dual control":
-            stray = [name for name in ("executor", "observer") if name in attrs]
+            stray: list[str] = [name for name in ("executor", "observer") if name in attrs]
             if stray or "roles" not in attrs:
                 raise serializers.ValidationError(
                     'dual control takes "roles" (and optionally "count"), e.g. '
@@ -314,7 +319,8 @@ class SignOffRequestSerializer(serializers.ModelSerializer):
     my_open_slots = serializers.SerializerMethodField(
         help_text="The open slots you could sign now.")
     signoffs = SignatureSerializer(many=True, read_only=True)
-    requested_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    requested_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
 
     class Meta:
         model = SignOffRequest

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -20,7 +20,7 @@ class DecisionForm(forms.Form):
     title = forms.CharField(max_length=300)
     text = forms.CharField(widget=forms.Textarea)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         board = Person.objects.filter(
             memberships__in=Membership.objects.active().filter(role=Role.BOARD_MEMBER)
@@ -51,7 +51,7 @@ class CaseForm(forms.Form):
     title = forms.CharField(max_length=300)
     filed_on = forms.DateField(widget=DateInput)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["arbitrator"] = _people_with(Role.ARBITRATOR)
         self.fields["case_manager"] = _people_with(Role.CASE_MANAGER)
@@ -68,7 +68,7 @@ class CaseUpdateForm(forms.Form):
 
     def __init__(self, *args: Any, moves: frozenset[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             (value, label) for value, label in CaseStatus.choices if value in moves]
         if CaseStatus.RULED not in moves:
             del self.fields["ruled_on"], self.fields["ruling_summary"]
@@ -101,6 +101,7 @@ class SignForm(forms.Form):
     slot = forms.ChoiceField(choices=[])
     comment = forms.CharField(max_length=500, required=False)
 
-    def __init__(self, *args: object, slots: list[str], **kwargs: object) -> None:
+    def __init__(self, *args: Any, slots: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["slot"].choices = [(s, s) for s in slots]
+        slot = cast(forms.ChoiceField, self.fields["slot"])
+        slot.choices = [(s, s) for s in slots]

@@ -88,7 +88,7 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and perform(
             request, form, lambda: services.update_case(actor=me, case=subject,
                                                         **form.cleaned_data),
-            "Case updated."):
+            "Case updated.") is not None:
         return redirect(subject)
     return render(request, "authority/case.html", {"case": subject, "form": form})
 
@@ -129,7 +129,7 @@ def signoff(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignForm(request.POST or None, slots=my_slots)
     if request.method == "POST" and form.is_valid() and perform(
             request, form, lambda: services.sign(actor=me, request=subject,
-                                                 **form.cleaned_data), "Signed."):
+                                                 **form.cleaned_data), "Signed.") is not None:
         return redirect(subject)
     return render(request, "authority/signoff.html", {
         "request_": subject, "requirement": requirement,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from secman.core.forms import AuthorityField
@@ -30,7 +32,7 @@ class DraftForm(forms.Form):
 class SubmitForm(forms.Form):
     authority = AuthorityField()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["authority"].help_text = (
             "Manual sections: a section (SP 1.4.2) or a decision; policy sections: a "

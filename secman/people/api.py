@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -159,9 +159,11 @@ class PersonViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMi
         )
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        person = serializer.instance
+        assert isinstance(person, Person)  # a PATCH updates the person of its URL
         data = dict(serializer.validated_data)
         serializer.instance = services.update_person(
-            actor=self.actor, person=serializer.instance, authority=data.pop("authority"),
+            actor=self.actor, person=person, authority=data.pop("authority"),
             **data,
         )
 
@@ -371,10 +373,13 @@ class ProposalSerializer(serializers.ModelSerializer):
     change = choice_field(ChangeKind.choices)
     authority = AuthorityField(required=False, default=SECTION)
     status = serializers.ChoiceField(choices=ProposalStatus.choices, read_only=True)
-    proposed_by = serializers.PrimaryKeyRelatedField(read_only=True)
-    decision = serializers.SlugRelatedField(slug_field="minute_id", read_only=True,
-                                            help_text="The Board decision that decided it.")
-    decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    proposed_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
+    # A Board decision: its model is in the authority app, which sits above people.
+    decision: serializers.SlugRelatedField[Model] = serializers.SlugRelatedField(
+        slug_field="minute_id", read_only=True, help_text="The Board decision that decided it.")
+    decided_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
 
     class Meta:
         model = ListChangeProposal

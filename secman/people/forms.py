@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from secman.core.authorities import citable_decisions
 from secman.core.forms import AuthorityField, DateInput
 from secman.core.roles import TEAM_ROLES, Role
 from secman.people.choices import ChangeKind
-from secman.people.models import Membership, Person
+from secman.people.models import Membership, Person, Team
 
 
 class PersonForm(forms.Form):
@@ -45,9 +47,10 @@ class AddMemberForm(forms.Form):
                             help_text="Empty means today.")
     authority = AuthorityField()
 
-    def __init__(self, *args: object, team_kind: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, team_kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, Role(r).label) for r in TEAM_ROLES[team_kind]]
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = [(r.value, Role(r).label) for r in TEAM_ROLES[team_kind]]
         self.fields["authority"].help_text = (
             "A Board decision (m20100222.1) or an Arbitration case: SP 9.1.5, the Board "
             "authorises new individuals."
@@ -62,18 +65,20 @@ class EndMembershipForm(forms.Form):
                              "leader decision (SP 9.1.7).")
     authority = AuthorityField(initial="SP 9.1.7")
 
-    def __init__(self, *args: object, team: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["membership"].queryset = Membership.objects.active().filter(team=team)
+        membership = cast(forms.ModelChoiceField, self.fields["membership"])
+        membership.queryset = Membership.objects.active().filter(team=team)
 
 
 class AppointLeaderForm(forms.Form):
     person = forms.ModelChoiceField(queryset=Person.objects.none(), label="New team leader")
     authority = AuthorityField()
 
-    def __init__(self, *args: object, team: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = Person.objects.filter(
+        person = cast(forms.ModelChoiceField, self.fields["person"])
+        person.queryset = Person.objects.filter(
             memberships__in=Membership.objects.active().filter(team=team, is_leader=False)
         ).distinct()
 
@@ -93,13 +98,13 @@ class DecideProposalForm(forms.Form):
 
     decision = forms.ChoiceField(label="Board decision")
 
-    def __init__(self, *args: object, verdict: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, verdict: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         approving = verdict == "approve"
-        field = self.fields["decision"]
+        field = cast(forms.ChoiceField, self.fields["decision"])
         self.offered = citable_decisions(carried=approving)
         # No decision preselected: the Board member names the one that decided.
-        field.choices = [("", "choose the decision"),  # type: ignore[attr-defined]
+        field.choices = [("", "choose the decision"),
                          *((d.minute_id, f"{d.minute_id} {d.title}") for d in self.offered)]
         field.error_messages["required"] = "Choose the Board decision."
         field.error_messages["invalid_choice"] = (

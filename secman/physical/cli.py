@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:  # the modules need Django set up, which each command does first
+    from secman.people.models import Person
+    from secman.physical.csvio import ImportReport
+
 console = Console(stderr=True)
+T = TypeVar("T")
 
 
 def _django() -> None:
@@ -23,16 +30,16 @@ def physical() -> None:
     """Computers and storage media (SP/SM 2.2): list, import and export as CSV."""
 
 
-def _print_report(report: object) -> None:
-    errors = report.errors  # type: ignore[attr-defined]
+def _print_report(report: ImportReport) -> None:
+    errors = report.errors
     if errors:
         for error in errors:
             console.print(f"[red]✗[/red] {error}")
         console.print(f"[red]Nothing was written[/red]: {len(errors)} problem(s) in "
-                      f"{report.rows} rows.")  # type: ignore[attr-defined]
+                      f"{report.rows} rows.")
         raise SystemExit(1)
-    verb = "would be created (dry run)" if report.dry_run else "created"  # type: ignore[attr-defined]
-    console.print(f"[green]✓[/green] {report.created} {verb}.")  # type: ignore[attr-defined]
+    verb = "would be created (dry run)" if report.dry_run else "created"
+    console.print(f"[green]✓[/green] {report.created} {verb}.")
 
 
 @physical.command("import-computers")
@@ -109,7 +116,7 @@ def list_inventory() -> None:
     Console().print(table)
 
 
-def _person(login: str) -> object:
+def _person(login: str) -> Person:
     from secman.people.models import Person
 
     person = Person.objects.filter(user__username=login).first()
@@ -118,11 +125,11 @@ def _person(login: str) -> object:
     return person
 
 
-def _refusals_as_errors(action: object) -> object:
+def _refusals_as_errors(action: Callable[[], T]) -> T:
     from secman.core.errors import Refused
 
     try:
-        return action()  # type: ignore[operator]
+        return action()
     except Refused as exc:
         raise click.ClickException(str(exc)) from None
 

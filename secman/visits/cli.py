@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 from rich.console import Console
@@ -23,6 +23,12 @@ def _django() -> None:
     from secman.core.cli import setup_django
 
     setup_django()
+
+
+@overload
+def _utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -231,6 +237,7 @@ def emergency(login: str, purpose: str, systems: str, circumstances: str,
         actor=_person(login), purpose=purpose, systems=systems, circumstances=circumstances,
         started_at=_utc(started), ended_at=_utc(ended), people=[_person(p) for p in people],
         logical_access=logical_access), "Emergency access recorded; dispute filed.")
+    assert visit.case is not None  # an emergency access always files its dispute
     click.echo(f"{visit.pk} {visit.case.number}")
 
 
