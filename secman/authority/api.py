@@ -110,6 +110,8 @@ class BoardDecisionSerializer(serializers.ModelSerializer):
         return votes
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: BoardDecisionSerializer, **REFUSALS}))
 class BoardDecisionViewSet(SecmanAPIView, mixins.CreateModelMixin,
                            viewsets.ReadOnlyModelViewSet):
     """Board decisions as minuted, with their votes. A decision authorises nothing until
@@ -120,10 +122,6 @@ class BoardDecisionViewSet(SecmanAPIView, mixins.CreateModelMixin,
     serializer_class = BoardDecisionSerializer
     lookup_field = "minute_id"
     lookup_value_regex = DOTTED_LOOKUP
-
-    @extend_schema(responses={201: BoardDecisionSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
@@ -189,6 +187,9 @@ class ArbitrationCaseSerializer(serializers.ModelSerializer):
         return attrs
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: ArbitrationCaseSerializer, **REFUSALS}),
+    partial_update=extend_schema(responses={200: ArbitrationCaseSerializer, **REFUSALS}))
 class ArbitrationCaseViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                              viewsets.ReadOnlyModelViewSet):
     """Arbitration cases (Dispute Resolution Policy). Recorded and moved on by
@@ -199,14 +200,6 @@ class ArbitrationCaseViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.Upda
     lookup_field = "number"
     lookup_value_regex = DOTTED_LOOKUP
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    @extend_schema(responses={201: ArbitrationCaseSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
-
-    @extend_schema(responses={200: ArbitrationCaseSerializer, **REFUSALS})
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().partial_update(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.file_case(actor=self.actor,
@@ -373,7 +366,7 @@ class WithdrawSerializer(serializers.Serializer):
 @extend_schema_view(list=extend_schema(parameters=[
     OpenApiParameter("status", enum=[value for value, _ in STATES],
                      description="Only requests in this state."),
-]))
+]), create=extend_schema(responses={201: SignOffRequestSerializer, **REFUSALS}))
 class SignOffRequestViewSet(SecmanAPIView, mixins.CreateModelMixin,
                             viewsets.ReadOnlyModelViewSet):
     """Tasks that need two people (SP 1.2: dual control, four eyes). The API opens the
@@ -397,10 +390,6 @@ class SignOffRequestViewSet(SecmanAPIView, mixins.CreateModelMixin,
             return queryset.filter(status=state)
         raise bad_input("status", f'"{state}" is not accepted: use one of '
                         f"{accepted(value for value, _ in STATES)}")
-
-    @extend_schema(responses={201: SignOffRequestSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data

@@ -135,6 +135,9 @@ class PersonSerializer(serializers.ModelSerializer):
         return data
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: PersonSerializer, **REFUSALS}),
+    partial_update=extend_schema(responses={200: PersonSerializer, **REFUSALS}))
 class PersonViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                     viewsets.ReadOnlyModelViewSet):
     """People (SP 1.1.1, 9.1). Recorded by the Board, team leaders or the administrator;
@@ -143,14 +146,6 @@ class PersonViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMi
     queryset = Person.objects.all()
     serializer_class = PersonSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    @extend_schema(responses={201: PersonSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
-
-    @extend_schema(responses={200: PersonSerializer, **REFUSALS})
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().partial_update(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
@@ -408,7 +403,7 @@ class ReasonSerializer(serializers.Serializer):
                      "this state."),
     OpenApiParameter("list", enum=ListKind.values, description="Only proposals for this "
                      "list."),
-]))
+]), create=extend_schema(responses={201: ProposalSerializer, **REFUSALS}))
 class ProposalViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Changes of personnel on the access lists: proposed by the list's manager or the
     Board, effective only when the Board approves (SP 3.4.2)."""
@@ -431,10 +426,6 @@ class ProposalViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyM
         if list_value := self.request.query_params.get("list"):
             queryset = queryset.filter(access_list__kind=list_value)
         return queryset
-
-    @extend_schema(responses={201: ProposalSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.propose_list_change(

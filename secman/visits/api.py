@@ -263,6 +263,8 @@ class ReturnSerializer(serializers.Serializer):
     holder = person_field(help_text="The person returning it.")
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: DeviceSerializer, **REFUSALS}))
 class DeviceViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The register of physical security codes and devices (SP/SM 2.3.5). A code's value
     is never stored."""
@@ -270,10 +272,6 @@ class DeviceViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyMod
     queryset = Device.objects.select_related("authority").prefetch_related(
         "holdings__holder", "holdings__authority")
     serializer_class = DeviceSerializer
-
-    @extend_schema(responses={201: DeviceSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.register_device(actor=self.actor,
