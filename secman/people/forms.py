@@ -3,28 +3,31 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from secman.core.authorities import citable_decisions
 from secman.core.forms import AuthorityField, DateInput
 from secman.core.roles import TEAM_ROLES, Role
+from secman.core.validation import max_length
 from secman.people.choices import ChangeKind
 from secman.people.models import Membership, Person, Team
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=max_length(Person, "name"))
     email = forms.EmailField()
-    member_number = forms.CharField(max_length=40, required=False)
-    phone = forms.CharField(max_length=60, required=False,
+    member_number = forms.CharField(max_length=max_length(Person, "member_number"), required=False)
+    phone = forms.CharField(max_length=max_length(Person, "phone"), required=False,
                             help_text="Key Persons List: seen only by the Board, the "
                             "Arbitrator and the person.")
-    chat_handle = forms.CharField(max_length=120, required=False)
+    chat_handle = forms.CharField(max_length=max_length(Person, "chat_handle"), required=False)
     emergency_contact = forms.CharField(widget=forms.Textarea, required=False)
     authority = AuthorityField(initial="SP 9.1.3")
 
 
 class NewPersonForm(PersonForm):
-    username = forms.CharField(max_length=150, required=False, label="Login name",
+    username = forms.CharField(max_length=max_length(get_user_model(), "username"),
+                               required=False, label="Login name",
                                help_text="Leave empty for a person without a login.")
     password = forms.CharField(widget=forms.PasswordInput, required=False,
                                help_text="At least 12 characters; not a common password.")
@@ -33,8 +36,8 @@ class NewPersonForm(PersonForm):
 class ContactDetailsForm(forms.Form):
     """What a person may change about themself."""
 
-    phone = forms.CharField(max_length=60, required=False)
-    chat_handle = forms.CharField(max_length=120, required=False)
+    phone = forms.CharField(max_length=max_length(Person, "phone"), required=False)
+    chat_handle = forms.CharField(max_length=max_length(Person, "chat_handle"), required=False)
     emergency_contact = forms.CharField(widget=forms.Textarea, required=False)
     authority = AuthorityField(initial="SP 9.1.4.3")
 

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from secman.authority.models import SignOffRequest
@@ -20,6 +21,7 @@ from secman.authority.services import (
 from secman.authority.signoff import dual_control, four_eyes, register
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
+from secman.core.validation import Refusal, check_lengths, check_unique, max_length, with_changes
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.models import Person
@@ -45,14 +47,15 @@ def _require_hardware_role(actor: Person | None, what: str) -> None:
                          section="SP 2.2.1")
 
 
-def _clean(fields: dict[str, Any], limits: dict[str, int]) -> dict[str, Any]:
-    cleaned = {}
-    for key, value in fields.items():
-        value = value.strip() if isinstance(value, str) else value
-        if isinstance(value, str) and len(value) > limits.get(key, 10_000):
-            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limits[key]} "
-                                "characters", field=key)
-        cleaned[key] = value
+# Free text (a TextField) has no length in the model; a few pages of it are enough.
+TEXT_LIMIT = 10_000
+
+
+def _clean(model: type[Model], fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields stripped, each within the length its column of `model` allows."""
+    cleaned = {key: value.strip() if isinstance(value, str) else value
+               for key, value in fields.items()}
+    check_lengths(model, cleaned, text_limit=TEXT_LIMIT)
     return cleaned
 
 
@@ -68,10 +71,11 @@ def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike
     unknown = set(fields) - set(FacilityRevision.FIELDS)
     if unknown:
         raise RuleViolation(f"unknown facility fields: {', '.join(sorted(unknown))}")
-    fields = _clean(fields, {"hosting_provider": 200, "rating": 200})
+    fields = _clean(FacilityRevision, fields)
     name = name.strip()
-    if not name or len(name) > 120:
-        raise RuleViolation("a facility needs a name of at most 120 characters", field="name")
+    if not name or len(name) > max_length(Facility, "name"):
+        raise RuleViolation("a facility needs a name of at most "
+                            f"{max_length(Facility, 'name')} characters", field="name")
     if not fields.get("hosting_provider") or not fields.get("contract_references"):
         raise RuleViolation("name the hosting provider and the contract references (MoU, "
                             "hosting contract)", section="SP 2.1", field="hosting_provider")
@@ -95,24 +99,18 @@ def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike
 
 # --- computers (2.2.1, 2.2.2) -------------------------------------------------------------
 
-COMPUTER_LIMITS = {"asset_tag": 40, "nickname": 60, "vendor": 120, "model": 120,
-                   "serial_number": 120, "maintenance_contact": 200, "rack_location": 120,
-                   "intended_use": 300, "legal_owner": 200}
 EDITABLE = (*Computer.INVENTORY_FIELDS, "asset_tag", "legal_owner", "acquisition_notes")
 
 
-def _check_unique_computer(fields: dict[str, Any], exclude: int | None = None) -> None:
-    others = Computer.objects.exclude(pk=exclude) if exclude else Computer.objects.all()
-    if "asset_tag" in fields and others.filter(asset_tag=fields["asset_tag"]).exists():
-        raise RuleViolation(f"asset tag {fields['asset_tag']} is already used: each unit is "
-                            "uniquely identified", section="SP 2.2.1", field="asset_tag")
-    if fields.get("nickname") and others.filter(nickname=fields["nickname"]).exists():
-        raise RuleViolation(f"nickname {fields['nickname']} is already used",
-                            section="SP 2.2.1", field="nickname")
-    if fields.get("serial_number") and others.filter(
-            vendor=fields.get("vendor", ""), serial_number=fields["serial_number"]).exists():
-        raise RuleViolation(f"serial number {fields['serial_number']} is already in the "
-                            "inventory", section="SM 2.2.1", field="serial_number")
+# What Computer declares unique (SP 2.2.1: each unit is uniquely identified).
+COMPUTER_CLASHES = {
+    "asset_tag": Refusal("asset tag {asset_tag} is already used: each unit is uniquely "
+                         "identified", section="SP 2.2.1"),
+    "computer_nickname_unique": Refusal("nickname {nickname} is already used",
+                                        section="SP 2.2.1"),
+    "computer_serial_unique": Refusal("serial number {serial_number} is already in the "
+                                      "inventory", section="SM 2.2.1"),
+}
 
 
 def create_computer(*, actor: Person | None, authority: AuthorityLike, asset_tag: str,
@@ -123,11 +121,11 @@ def create_computer(*, actor: Person | None, authority: AuthorityLike, asset_tag
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise RuleViolation(f"unknown computer fields: {', '.join(sorted(unknown))}")
-    fields = _clean({"asset_tag": asset_tag, **fields}, COMPUTER_LIMITS)
+    fields = _clean(Computer, {"asset_tag": asset_tag, **fields})
     if not fields["asset_tag"]:
         raise RuleViolation("a computer needs an asset tag", section="SP 2.2.1",
                             field="asset_tag")
-    _check_unique_computer(fields)
+    check_unique(Computer(**fields), COMPUTER_CLASHES)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
         computer = Computer.objects.create(facility=facility, **fields)
@@ -146,7 +144,7 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
         raise RuleViolation(f"cannot change {', '.join(sorted(unknown))}")
     if computer.status == ComputerStatus.RETIRED:
         raise RuleViolation("a retired computer's record is kept as it was")
-    changes = _clean(changes, COMPUTER_LIMITS)
+    changes = _clean(Computer, changes)
     changed = {k: v for k, v in changes.items() if getattr(computer, k) != v}
     if not changed:
         raise RuleViolation("nothing to change: the values are the ones recorded")
@@ -155,8 +153,7 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
         if emptied:
             raise RuleViolation(f"an inventoried computer keeps its {', '.join(emptied)}",
                                 section="SM 2.2.1", field=emptied[0])
-    _check_unique_computer({**changed, "vendor": changed.get("vendor", computer.vendor)},
-                           exclude=computer.pk)
+    check_unique(with_changes(computer, changed), COMPUTER_CLASHES)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
         before = {k: getattr(computer, k) for k in changed}
@@ -314,11 +311,11 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
     (SP 2.2.3.1)."""
     _require_hardware_role(actor, "inventorying storage media")
     serial_number = serial_number.strip()
-    if not serial_number or len(serial_number) > 120:
+    if not serial_number:
         raise RuleViolation("a medium needs its serial number", field="serial_number")
-    if Media.objects.filter(serial_number=serial_number).exists():
-        raise RuleViolation(f"serial number {serial_number} is already in the inventory",
-                            section="SP 2.2.3.1", field="serial_number")
+    check_lengths(Media, {"serial_number": serial_number})
+    check_unique(Media(serial_number=serial_number), {"serial_number": Refusal(
+        "serial number {serial_number} is already in the inventory", section="SP 2.2.3.1")})
     if media_type not in MediaType.values:
         raise RuleViolation(f"{media_type!r} is not a media type: use one of "
                             f"{', '.join(MediaType.values)}", field="media_type")
