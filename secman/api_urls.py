@@ -85,6 +85,8 @@ class DocsView(SecmanAPIView, SpectacularSwaggerSplitView):
 # A page for browsers: an anonymous visitor is sent to the login page, as elsewhere on
 # the site, rather than answered with JSON.
 docs_view = DocsView.as_view(url_name="api:schema")
+# An attribute Django's LoginRequiredMiddleware reads on the view function, which the
+# stubs do not declare.
 docs_view.login_required = True  # type: ignore[attr-defined]
 
 urlpatterns = [

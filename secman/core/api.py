@@ -77,6 +77,7 @@ class SecmanAPIView:
         return actor_of(self.request)
 
     def get_serializer_context(self) -> dict[str, Any]:
+        # A mixin: the GenericAPIView it is mixed into has the method; object does not.
         context = super().get_serializer_context()  # type: ignore[misc]
         # Schema generation runs without a real user; serializers then show everything.
         fake = getattr(self, "swagger_fake_view", False)

@@ -108,6 +108,7 @@ def create_person(
         if user_model.objects.filter(username__iexact=username).exists():
             raise RuleViolation(f"the login name {username!r} is taken", field="username")
         try:
+            # AbstractUser's; the stubs type get_user_model() as AbstractBaseUser.
             user_model.username_validator(username)  # type: ignore[attr-defined]
         except ValidationError as exc:
             raise RuleViolation(" ".join(exc.messages), field="username") from None
