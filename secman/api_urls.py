@@ -85,6 +85,8 @@ class DocsView(SecmanAPIView, SpectacularSwaggerSplitView):
 # A page for browsers: an anonymous visitor is sent to the login page, as elsewhere on
 # the site, rather than answered with JSON.
 docs_view = DocsView.as_view(url_name="api:schema")
+# An attribute Django's LoginRequiredMiddleware reads on the view function, which the
+# stubs do not declare.
 docs_view.login_required = True  # type: ignore[attr-defined]
 
 urlpatterns = [
@@ -110,5 +112,5 @@ urlpatterns = [
 # DRF marks its views login_not_required since 3.16; doing it here as well keeps the API
 # answering 401 JSON with any DRF version pyproject allows.
 for pattern in urlpatterns:
-    if pattern.callback is not docs_view:
+    if pattern.callback is not None and pattern.callback is not docs_view:
         login_not_required(pattern.callback)

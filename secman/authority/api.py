@@ -43,6 +43,7 @@ from secman.core.api import (
 )
 from secman.core.roles import Role
 from secman.people.api import person_field
+from secman.people.models import Person
 
 # Identifiers such as m20100222.1 and a20090525.1 contain a dot, which DRF's default
 # lookup pattern would cut off.
@@ -77,11 +78,13 @@ class BoardDecisionSerializer(serializers.ModelSerializer):
     tally = serializers.SerializerMethodField()
     carried = serializers.BooleanField(read_only=True,
                                        help_text="Only a carried decision authorises.")
-    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    recorded_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
     confirmed = serializers.BooleanField(
         read_only=True, help_text="Only confirmed minutes authorise: a second Board member, "
         "not the one who recorded them, confirms them (SP 1.2).")
-    confirmed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    confirmed_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
 
     class Meta:
         model = BoardDecision
@@ -107,6 +110,8 @@ class BoardDecisionSerializer(serializers.ModelSerializer):
         return votes
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: BoardDecisionSerializer, **REFUSALS}))
 class BoardDecisionViewSet(SecmanAPIView, mixins.CreateModelMixin,
                            viewsets.ReadOnlyModelViewSet):
     """Board decisions as minuted, with their votes. A decision authorises nothing until
@@ -117,10 +122,6 @@ class BoardDecisionViewSet(SecmanAPIView, mixins.CreateModelMixin,
     serializer_class = BoardDecisionSerializer
     lookup_field = "minute_id"
     lookup_value_regex = DOTTED_LOOKUP
-
-    @extend_schema(responses={201: BoardDecisionSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
@@ -186,6 +187,9 @@ class ArbitrationCaseSerializer(serializers.ModelSerializer):
         return attrs
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: ArbitrationCaseSerializer, **REFUSALS}),
+    partial_update=extend_schema(responses={200: ArbitrationCaseSerializer, **REFUSALS}))
 class ArbitrationCaseViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                              viewsets.ReadOnlyModelViewSet):
     """Arbitration cases (Dispute Resolution Policy). Recorded and moved on by
@@ -197,20 +201,13 @@ class ArbitrationCaseViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.Upda
     lookup_value_regex = DOTTED_LOOKUP
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    @extend_schema(responses={201: ArbitrationCaseSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
-
-    @extend_schema(responses={200: ArbitrationCaseSerializer, **REFUSALS})
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().partial_update(request, *args, **kwargs)
-
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.file_case(actor=self.actor,
                                                  **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        case: ArbitrationCase = serializer.instance
+        case = serializer.instance
+        assert isinstance(case, ArbitrationCase)  # a PATCH updates the case of its URL
         data = serializer.validated_data
         status = data.get("status", case.status)
         # What the PATCH leaves out stays as recorded; a ruling is carried along only
@@ -243,7 +240,8 @@ class RoleListField(serializers.ListField):
         kwargs.setdefault("help_text", ROLE_HELP)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: Any) -> frozenset[Role]:
+    # A set, not ListField's list: Requirement holds the roles as a frozenset.
+    def to_internal_value(self, data: Any) -> frozenset[Role]:  # type: ignore[override]
         values = super().to_internal_value(data)
         unknown = [value for value in values if value not in Role.values]
         if unknown:
@@ -267,7 +265,7 @@ class RequirementSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> Requirement:
         if attrs["principle"] == "dual control":
-            stray = [name for name in ("executor", "observer") if name in attrs]
+            stray: list[str] = [name for name in ("executor", "observer") if name in attrs]
             if stray or "roles" not in attrs:
                 raise serializers.ValidationError(
                     'dual control takes "roles" (and optionally "count"), e.g. '
@@ -314,7 +312,8 @@ class SignOffRequestSerializer(serializers.ModelSerializer):
     my_open_slots = serializers.SerializerMethodField(
         help_text="The open slots you could sign now.")
     signoffs = SignatureSerializer(many=True, read_only=True)
-    requested_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    requested_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
 
     class Meta:
         model = SignOffRequest
@@ -367,7 +366,7 @@ class WithdrawSerializer(serializers.Serializer):
 @extend_schema_view(list=extend_schema(parameters=[
     OpenApiParameter("status", enum=[value for value, _ in STATES],
                      description="Only requests in this state."),
-]))
+]), create=extend_schema(responses={201: SignOffRequestSerializer, **REFUSALS}))
 class SignOffRequestViewSet(SecmanAPIView, mixins.CreateModelMixin,
                             viewsets.ReadOnlyModelViewSet):
     """Tasks that need two people (SP 1.2: dual control, four eyes). The API opens the
@@ -391,10 +390,6 @@ class SignOffRequestViewSet(SecmanAPIView, mixins.CreateModelMixin,
             return queryset.filter(status=state)
         raise bad_input("status", f'"{state}" is not accepted: use one of '
                         f"{accepted(value for value, _ in STATES)}")
-
-    @extend_schema(responses={201: SignOffRequestSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = serializer.validated_data

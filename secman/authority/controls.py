@@ -27,6 +27,7 @@ def abstention_findings() -> list[Finding]:
                                                    decision__isnull=False)
                  .select_related("access_list", "person"))
     for proposal in proposals:
+        assert proposal.decision_id is not None  # the query asks for a decision
         what = (f"adding {proposal.person} to" if proposal.change == ChangeKind.ADD
                 else f"removing {proposal.person} from")
         approvals.append((proposal.decision_id,
@@ -35,6 +36,7 @@ def abstention_findings() -> list[Finding]:
     joined = (Membership.objects.filter(authority__decision__isnull=False)
               .select_related("team", "person", "authority"))
     for membership in joined:
+        assert membership.authority.decision_id is not None  # the query asks for a decision
         approvals.append((membership.authority.decision_id, membership.team.kind,
                           f"{membership.person} joining {membership.team}",
                           membership.team.get_absolute_url()))

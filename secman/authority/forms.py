@@ -1,26 +1,29 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
 from secman.authority.choices import CaseStatus, Vote
+from secman.authority.models import ArbitrationCase, BoardDecision, SignOff, SignOffRequest
 from secman.core.forms import AuthorityField, DateInput
 from secman.core.roles import Role
+from secman.core.validation import max_length
 from secman.people.models import Membership, Person
 
 NOT_VOTING = ""
 
 
 class DecisionForm(forms.Form):
-    minute_id = forms.CharField(max_length=20, label="Minute id",
+    minute_id = forms.CharField(max_length=max_length(BoardDecision, "minute_id"),
+                                label="Minute id",
                                 help_text="m, the date as YYYYMMDD, a dot, a number: "
                                 "m20100222.1")
     decided_on = forms.DateField(widget=DateInput)
-    title = forms.CharField(max_length=300)
+    title = forms.CharField(max_length=max_length(BoardDecision, "title"))
     text = forms.CharField(widget=forms.Textarea)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         board = Person.objects.filter(
             memberships__in=Membership.objects.active().filter(role=Role.BOARD_MEMBER)
@@ -46,12 +49,12 @@ def _people_with(role: Role) -> forms.ModelChoiceField:
 
 
 class CaseForm(forms.Form):
-    number = forms.CharField(max_length=20, label="Case number",
+    number = forms.CharField(max_length=max_length(ArbitrationCase, "number"), label="Case number",
                              help_text="a, the date as YYYYMMDD, a dot, a number: a20090525.1")
-    title = forms.CharField(max_length=300)
+    title = forms.CharField(max_length=max_length(ArbitrationCase, "title"))
     filed_on = forms.DateField(widget=DateInput)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["arbitrator"] = _people_with(Role.ARBITRATOR)
         self.fields["case_manager"] = _people_with(Role.CASE_MANAGER)
@@ -68,7 +71,7 @@ class CaseUpdateForm(forms.Form):
 
     def __init__(self, *args: Any, moves: set[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             (value, label) for value, label in CaseStatus.choices if value in moves]
         if CaseStatus.RULED not in moves:
             del self.fields["ruled_on"], self.fields["ruling_summary"]
@@ -80,7 +83,8 @@ ROLE_CHOICES = [(r.value, r.label) for r in Role if r != Role.AUDITOR]
 
 
 class SignOffRequestForm(forms.Form):
-    title = forms.CharField(max_length=300, label="What is to be done")
+    title = forms.CharField(max_length=max_length(SignOffRequest, "title"),
+                            label="What is to be done")
     description = forms.CharField(widget=forms.Textarea, required=False)
     principle = forms.ChoiceField(
         choices=[("four eyes", "Four eyes: one executes, another observes"),
@@ -99,8 +103,9 @@ class SignOffRequestForm(forms.Form):
 
 class SignForm(forms.Form):
     slot = forms.ChoiceField(choices=[])
-    comment = forms.CharField(max_length=500, required=False)
+    comment = forms.CharField(max_length=max_length(SignOff, "comment"), required=False)
 
-    def __init__(self, *args: object, slots: list[str], **kwargs: object) -> None:
+    def __init__(self, *args: Any, slots: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["slot"].choices = [(s, s) for s in slots]
+        slot = cast(forms.ChoiceField, self.fields["slot"])
+        slot.choices = [(s, s) for s in slots]

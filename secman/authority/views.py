@@ -95,7 +95,7 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and perform(
             request, form, lambda: services.update_case(actor=me, case=subject,
                                                         **form.cleaned_data),
-            "Case updated."):
+            "Case updated.") is not None:
         return redirect(subject)
     # The form for those who may update the case (and a refused one, to show why).
     shown = form if form.is_bound or services.may_handle_cases(me) else None
@@ -140,7 +140,7 @@ def signoff(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignForm(request.POST or None, slots=my_slots)
     if request.method == "POST" and form.is_valid() and perform(
             request, form, lambda: services.sign(actor=me, request=subject,
-                                                 **form.cleaned_data), "Signed."):
+                                                 **form.cleaned_data), "Signed.") is not None:
         return redirect(subject)
     return render(request, "authority/signoff.html", {
         "request_": subject, "requirement": requirement,

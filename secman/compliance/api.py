@@ -16,10 +16,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from secman.authority.models import Authority
 from secman.compliance import evaluation, services
 from secman.compliance.models import AcceptanceKind, Occurrence, OccurrenceStatus
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
 from secman.core.controls import control, declared_controls
+from secman.people.models import Person
 
 
 class FindingSerializer(serializers.Serializer):
@@ -100,8 +102,8 @@ class AcceptView(SecmanAPIView, APIView):
 
 class OccurrenceSerializer(serializers.ModelSerializer):
     control = serializers.CharField(source="duty.control_id", read_only=True)
-    completed_by = serializers.StringRelatedField()
-    authority = serializers.StringRelatedField()
+    completed_by: serializers.StringRelatedField[Person] = serializers.StringRelatedField()
+    authority: serializers.StringRelatedField[Authority] = serializers.StringRelatedField()
 
     class Meta:
         model = Occurrence

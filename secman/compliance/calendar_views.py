@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
@@ -198,9 +199,9 @@ class FeedForm(forms.Form):
                              help_text="Your own duties (and attestations you can give), or "
                              "all the duties of one of your teams.")
 
-    def __init__(self, *args: object, teams: list[str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["team"].choices = [("", "My duties")] + [  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, teams: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["team"]).choices = [("", "My duties")] + [
             (kind, f"{TeamKind(kind).label} team") for kind in teams]
 
 

@@ -13,13 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from secman.core.cli import setup_django
+
 console = Console(stderr=True)
-
-
-def _django() -> None:
-    from secman.core.cli import setup_django
-
-    setup_django()
 
 
 @click.group()
@@ -98,7 +94,7 @@ def run_command(every: int, served_by: int | None) -> None:
     mail is claimed by a conditional UPDATE before it is sent. Exits 1 when a mail could
     not be sent (it is retried by the next round), when the Event Log upkeep failed, or
     when the daily verification found the log changed."""
-    _django()
+    setup_django()
     if not every:
         summary = _one_round()
         _print_summary(summary)

@@ -187,14 +187,15 @@ def recipients(duty: Duty, kind: str) -> list[str]:
     leader must know a duty was missed, to designate someone else or to do it with the
     team."""
     declared = control(duty.control_id)
-    designated = (bool(declared and declared.designated) and duty.assignee is not None
-                  and is_member(duty.assignee, duty.owner))
-    if kind == REMINDER and designated:
-        return [duty.assignee.email] if duty.assignee.email else []  # type: ignore[union-attr]
+    assignee = duty.assignee
+    designee = (assignee if declared and declared.designated and assignee is not None
+                and is_member(assignee, duty.owner) else None)
+    if kind == REMINDER and designee is not None:
+        return [designee.email] if designee.email else []
     team = set(Membership.objects.active().filter(team__kind=duty.owner)
                .exclude(person__email="").values_list("person__email", flat=True))
-    if designated and duty.assignee.email:  # type: ignore[union-attr]
-        team.add(duty.assignee.email)  # type: ignore[union-attr]
+    if designee is not None and designee.email:
+        team.add(designee.email)
     return sorted(team)
 
 

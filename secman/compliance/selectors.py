@@ -94,10 +94,10 @@ def trend_by_chapter(days: int = TREND_DAYS) -> dict[str, list[dict[str, Any]]]:
         strips[chapter] = []
         for i in range(days):
             day = since + dt.timedelta(days=i)
-            status = worst_of.get((chapter, day))
+            worst = worst_of.get((chapter, day))
             # Labels made here: 90 cells per chapter through template filters cost ~50 ms.
-            strips[chapter].append({"x": i * 3, "status": status,
-                                    "title": f"{day}: {status.label if status else 'no record'}"})
+            strips[chapter].append({"x": i * 3, "status": worst,
+                                    "title": f"{day}: {worst.label if worst else 'no record'}"})
     return strips
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.forms import ModelChoiceField
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -70,7 +72,9 @@ def control_page(request: HttpRequest, control_id: str) -> HttpResponse:
         context["schedule_form"] = ScheduleForm(initial={"schedule": duty.schedule})
         if result.control.designated:
             form = DesignateForm(initial={"person": duty.assignee_id})
-            form.fields["person"].queryset = form.fields["person"].queryset.filter(
+            person = cast(ModelChoiceField, form.fields["person"])
+            assert person.queryset is not None  # DesignateForm declares one
+            person.queryset = person.queryset.filter(
                 pk__in=Membership.objects.active().filter(team__kind=duty.owner)
                 .values("person_id"))
             context["designate_form"] = form
@@ -95,7 +99,7 @@ def control_action(request: HttpRequest, control_id: str, action: str) -> HttpRe
         raise Http404("no such action")
     form = forms[action](request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{name}: {' '.join(errors)}"
+        messages.error(request, "; ".join(f"{name}: {' '.join(str(e) for e in errors)}"
                                           for name, errors in form.errors.items()))
         return redirect("compliance:control", control_id)
     data = form.cleaned_data
@@ -171,7 +175,7 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence(request: HttpRequest, pk: int) -> FileResponse:
     """Evidence files are for the owning team, the Board and auditors."""
     item = get_object_or_404(Occurrence.objects.select_related("duty"), pk=pk)
     try:

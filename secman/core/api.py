@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import BasePermission
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+)
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -58,10 +63,13 @@ class SecmanAPIView:
     from the first class) instead of a bare 403; session logins work as before, with
     DRF's CSRF check on writes."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [PersonRequired]
+    # Typed as DRF's APIView types them, so that the mixin and the view agree.
+    authentication_classes: Sequence[type[BaseAuthentication]] = [
+        TokenAuthentication, SessionAuthentication]
+    permission_classes: Sequence[type[BasePermission] | OperandHolder | SingleOperandHolder] = [
+        PersonRequired]
     # JSON in, JSON out: one request format to document and to test.
-    parser_classes = [JSONParser]
+    parser_classes: Sequence[type[BaseParser]] = [JSONParser]
     request: Any
 
     @cached_property
@@ -69,6 +77,7 @@ class SecmanAPIView:
         return actor_of(self.request)
 
     def get_serializer_context(self) -> dict[str, Any]:
+        # A mixin: the GenericAPIView it is mixed into has the method; object does not.
         context = super().get_serializer_context()  # type: ignore[misc]
         # Schema generation runs without a real user; serializers then show everything.
         fake = getattr(self, "swagger_fake_view", False)

@@ -1,15 +1,21 @@
 """What every `secman` command group shares: starting Django, preparing the database,
-the console that shows progress. The groups live in each app's cli.py; `secman.cli`
-puts them together."""
+the console that shows progress, a service's refusal as the command's error. (Naming a
+person is people.cli_helpers.person: core does not know the people app.) The groups
+live in each app's cli.py; `secman.cli` puts them together."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from rich.console import Console
 
+from secman.core.errors import Refused
+
 console = Console(stderr=True)
+T = TypeVar("T")
 
 
 def setup_django(*, check_origin: bool = True) -> None:
@@ -39,3 +45,12 @@ def prepare_database() -> None:
     call_command("check", fail_level="ERROR")
     with console.status("Applying database migrations..."):
         call_command("migrate", interactive=False, verbosity=0)
+
+
+def refusals_as_errors(action: Callable[[], T]) -> T:
+    """Run a service call for a command. A refusal (nothing was written) becomes the
+    command's error: its message on standard error and exit status 1."""
+    try:
+        return action()
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None

@@ -18,7 +18,7 @@ def redact(text: str) -> str:
     return SECRET_IN_PATH.sub(REDACTED, text)
 
 
-class RedactingAccessLogger(Logger):  # type: ignore[misc]
+class RedactingAccessLogger(Logger):  # type: ignore[misc]  # gunicorn has no types: Logger is Any
     """gunicorn's logger with the secrets taken out of each access-log line's atoms."""
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any

@@ -17,7 +17,7 @@ from secman.core.accounts import person_for_user
 # asks; None: every signed-in person may open the page. (Dotted paths, because this module
 # sits below the chapters and must not import them when it loads.)
 INVENTORY = "secman.physical.services.may_see_inventory"
-CHAPTERS = [
+CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
     ("1", "Introduction", [("compliance:dashboard", "Compliance", None),
                            ("documents:index", "Documents", None),
                            ("authority:decisions", "Board decisions", None),

@@ -83,20 +83,16 @@ def import_(file: str, name: str, kind: str, label: str, format_: str | None,
             authority: str | None) -> None:
     """Store FILE as the next version of a document. Nothing is written if the file
     cannot be read; the import is recorded in the Event Log."""
-    from secman.core.cli import prepare_database, setup_django
+    from secman.core.cli import prepare_database, refusals_as_errors, setup_django
 
     setup_django()
     prepare_database()
-    from secman.core.errors import Refused
     from secman.documents.services import import_document
 
     path = Path(file)
-    try:
-        version = import_document(actor=None, data=path.read_bytes(), filename=path.name,
-                                  name=name, kind=kind, label=label, format=format_,
-                                  authority=authority)
-    except Refused as exc:
-        raise click.ClickException(str(exc)) from None
+    version = refusals_as_errors(lambda: import_document(
+        actor=None, data=path.read_bytes(), filename=path.name, name=name, kind=kind,
+        label=label, format=format_, authority=authority))
     for warning in version.warnings[:50]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{version.document.name} {version.label}: {version.section_count} sections "

@@ -24,6 +24,7 @@ from secman.authority.signoff import Requirement, four_eyes, register
 from secman.core.authorities import AuthorityKind
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import TEAM_ROLES, Role, TeamKind
+from secman.core.validation import check_lengths
 from secman.documents import tree
 from secman.documents.choices import GOVERNING_SECTION, DocumentKind, DraftStatus
 from secman.documents.importers import parse
@@ -84,9 +85,8 @@ def import_document(
     if not name:
         raise RuleViolation("a document needs a name, e.g. 'Security Manual'", field="name")
     label = " ".join((label or "").split())
-    if len(name) > 200 or len(label) > 60:
-        raise RuleViolation("the name (200) or version label (60 characters) is too long",
-                            field="name")
+    check_lengths(Document, {"name": name})
+    check_lengths(Version, {"label": label})
     try:
         parsed = parse(data, filename=filename, format=format)
     except tree.DocumentError as exc:
@@ -280,7 +280,8 @@ def save_draft(
     if not title:
         raise RuleViolation("a section keeps a title", field="title")
     text = _check_text((text or "").replace("\r\n", "\n").strip(), "text")
-    if len(text) > MAX_TEXT or len(title) > 500:
+    check_lengths(Draft, {"title": title})
+    if len(text) > MAX_TEXT:
         raise RuleViolation(f"a section's text is limited to {MAX_TEXT} characters",
                             field="text")
     with transaction.atomic():

@@ -318,7 +318,7 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
         if action == "save" and edit_form.is_valid() and perform(
                 request, edit_form, lambda: services.save_draft(
                     actor=me, document=subject.document, number=subject.number,
-                    draft=subject, **edit_form.cleaned_data), "Draft saved."):
+                    draft=subject, **edit_form.cleaned_data), "Draft saved.") is not None:
             return redirect(subject)
         if action == "submit" and submit_form.is_valid():
             signoff = perform(request, submit_form, lambda: services.submit_draft(

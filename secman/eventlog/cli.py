@@ -16,13 +16,9 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
+from secman.core.cli import refusals_as_errors, setup_django
+
 console = Console(stderr=True)
-
-
-def _django(*, check_origin: bool = True) -> None:
-    from secman.core.cli import setup_django
-
-    setup_django(check_origin=check_origin)
 
 
 @click.group()
@@ -43,7 +39,7 @@ def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
 
     Exits 0 when the log is intact, 1 otherwise. The run is recorded (the Event Log page
     shows when the log was last verified, and by whom)."""
-    _django()
+    setup_django()
     from secman.eventlog import verification
 
     outside = [(str(path), path.read_text(encoding="utf-8")) for path in checkpoints]
@@ -78,7 +74,7 @@ def export(directory: Path, since: dt.datetime | None, until: dt.datetime | None
     """Write a self-contained bundle to DIRECTORY (which must not exist): entries,
     checkpoints, public keys and proofs. An auditor verifies it offline with
     `python -m secman.eventlog.verify DIRECTORY`."""
-    _django()
+    setup_django()
     from secman.eventlog import bundle
 
     if directory.exists():
@@ -95,7 +91,7 @@ def export(directory: Path, since: dt.datetime | None, until: dt.datetime | None
 @eventlog.command()
 def checkpoint() -> None:
     """Sign a checkpoint of the log as it is now, and print it."""
-    _django()
+    setup_django()
     from secman.eventlog.checkpoints import write_checkpoint
 
     click.echo(write_checkpoint().note, nl=False)
@@ -111,7 +107,7 @@ def proof() -> None:
 @click.option("--size", type=click.IntRange(min=1), help="Tree size (default: all entries).")
 def inclusion(seq: int, size: int | None) -> None:
     """Prove that entry SEQ is in the tree of SIZE entries."""
-    _django()
+    setup_django()
     from secman.eventlog.proofs import inclusion_proof
 
     try:
@@ -125,7 +121,7 @@ def inclusion(seq: int, size: int | None) -> None:
 @click.argument("second", type=click.IntRange(min=1), required=False)
 def consistency(first: int, second: int | None) -> None:
     """Prove that the tree of FIRST entries is the start of the tree of SECOND."""
-    _django()
+    setup_django()
     from secman.eventlog.proofs import consistency_proof
 
     try:
@@ -138,7 +134,7 @@ def consistency(first: int, second: int | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_checkpoint(file: Path) -> None:
     """Check a checkpoint kept outside secman (a witness's copy) against the log now."""
-    _django()
+    setup_django()
     from secman.eventlog.checkpoints import import_checkpoint as check
 
     try:
@@ -159,17 +155,13 @@ def purge(before: dt.datetime | None) -> None:
     """Remove the payload of entries past their retention maximum (SM 4.2.1), keeping
     their leaf hashes so the tree and all proofs stay valid. Entries under a legal hold
     stay. The purge is itself an entry."""
-    _django()
+    setup_django()
     from django.utils import timezone
 
-    from secman.core.errors import Refused
     from secman.eventlog.retention import purge as run_purge
 
     cutoff = timezone.make_aware(before, dt.UTC) if before else None
-    try:
-        result = run_purge(before=cutoff)
-    except Refused as exc:
-        raise click.ClickException(str(exc)) from None
+    result = refusals_as_errors(lambda: run_purge(before=cutoff))
     total = sum(result.purged.values())
     console.print(f"Purged {total} entries {dict(result.purged) or ''}; "
                   f"{result.held} kept by legal holds.")
@@ -183,7 +175,7 @@ def keys() -> None:
 @keys.command("export")
 def keys_export() -> None:
     """Print every verifier key that ever signed a checkpoint (name+id+key)."""
-    _django()
+    setup_django()
     from secman.eventlog.keys import verifier_keys
 
     for line in verifier_keys():
@@ -194,7 +186,7 @@ def keys_export() -> None:
 def rotate() -> None:
     """Retire the current signing key and make a new one. Old checkpoints still verify
     with the retired key, which stays listed."""
-    _django()
+    setup_django()
     from secman.eventlog.checkpoints import rotate_key as run_rotate
 
     try:
@@ -214,7 +206,7 @@ def origin() -> None:
 @origin.command("show")
 def origin_show() -> None:
     """Print the name the log signs as."""
-    _django(check_origin=False)
+    setup_django(check_origin=False)
     from secman.eventlog import keys
 
     stored = keys.stored_origin()
@@ -238,7 +230,7 @@ def origin_set(new: str, authority: str) -> None:
     SECMAN_EVENTLOG_KEY_FILE key under NEW), record an Event Log entry with the old and
     the new name, and sign a checkpoint as NEW linked to the last one. Old checkpoints
     keep verifying with their keys. If SECMAN_EVENTLOG_ORIGIN is set, it must say NEW."""
-    _django(check_origin=False)
+    setup_django(check_origin=False)
     from secman.core.errors import Refused
     from secman.eventlog.checkpoints import change_origin
 
@@ -260,7 +252,7 @@ def scheduler(interval: int, once: bool) -> None:
     verification (SM 4.2.3: automated logs reviewed daily) and the retention purge.
     Every duties round (`secman serve`, `secman duties run`) does the same; this is for
     a deployment that runs neither."""
-    _django()
+    setup_django()
     from secman.eventlog import upkeep
 
     stopping = False

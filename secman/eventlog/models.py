@@ -61,6 +61,9 @@ class Event(models.Model):
     prev_hash = models.CharField(max_length=64)
     leaf_hash = models.CharField(max_length=64)
     purged_at = models.DateTimeField(null=True, blank=True)
+    # Not a column: whether the reader at hand may see the actor, authority and details,
+    # set on the entries a page lists by selectors.PayloadAccess.marked.
+    visible: bool
 
     objects = EventQuerySet.as_manager()
 

@@ -42,7 +42,7 @@ class PayloadAccess:
         """The events, each with `.visible` set for the templates that list them."""
         listed = list(events)
         for event in listed:
-            event.visible = self.visible(event)  # type: ignore[attr-defined]
+            event.visible = self.visible(event)
         return listed
 
     def searchable(self, events: QuerySet[Event]) -> QuerySet[Event]:

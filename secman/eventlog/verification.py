@@ -21,7 +21,7 @@ import base64
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection
 from django.utils import timezone
@@ -29,6 +29,9 @@ from django.utils import timezone
 from secman.eventlog import canonical, merkle, note, quickwalk, walk
 from secman.eventlog.models import Checkpoint, Event, LogHead, SigningKey, VerificationRun
 from secman.eventlog.selectors import require_sysadmin
+
+if TYPE_CHECKING:
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 
 
 @dataclass
@@ -226,7 +229,8 @@ def _default_workers(last: int) -> int:
     cpus = os.cpu_count() or 1
     if last <= CHUNK or cpus < 2 or connection.in_atomic_block:
         return 0
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
+    # is_in_memory_db is SQLite's own; the vendor check comes first.
+    if connection.vendor == "sqlite" and cast("SQLiteWrapper", connection).is_in_memory_db():
         return 0
     if connection.vendor not in ("sqlite", "postgresql"):
         return 0
@@ -315,12 +319,14 @@ def _local_cursor() -> Any:
     return connection.connection.cursor()
 
 
-def run(*, by: Any | None, by_label: str = "", columns: bool = False,
+def run(*, by: Any, by_label: str = "", columns: bool = False,
         outside: Iterable[tuple[str, str]] = (),
         progress: Callable[[int], None] | None = None,
         columns_progress: Callable[[int], None] | None = None) -> VerificationRun:
     """Verify and remember that it was done, by whom, and what was found. `progress`
-    counts the entries re-hashed, `columns_progress` those whose columns were checked."""
+    counts the entries re-hashed, `columns_progress` those whose columns were checked.
+    `by` is the people.Person asking (people sits above the Event Log), or None for the
+    server itself."""
     require_sysadmin(by, "verification on demand")
     started = timezone.now()
     report = verify_log(outside=outside, progress=progress)

@@ -8,11 +8,13 @@ import io
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,16 +49,17 @@ class EventFilter(forms.Form):
     authority = forms.CharField(required=False, max_length=40)
     subject = forms.CharField(required=False, max_length=120, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         actions = Event.objects.order_by("action").values_list("action", flat=True).distinct()
-        self.fields["action"].choices = [("", "all"), *((a, a) for a in actions)]  # type: ignore[attr-defined]
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = [("", "all"), *((a, a) for a in actions)]
 
 
 def events(request: HttpRequest) -> HttpResponse:
     access = PayloadAccess(actor_of(request))
     form = EventFilter(request.GET or None)
-    rows = Event.objects.select_related("actor")
+    rows: QuerySet[Event] = Event.objects.select_related("actor")
     if form.is_valid():
         data = form.cleaned_data
         if data["action"]:

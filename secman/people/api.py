@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -135,6 +135,9 @@ class PersonSerializer(serializers.ModelSerializer):
         return data
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: PersonSerializer, **REFUSALS}),
+    partial_update=extend_schema(responses={200: PersonSerializer, **REFUSALS}))
 class PersonViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                     viewsets.ReadOnlyModelViewSet):
     """People (SP 1.1.1, 9.1). Recorded by the Board, team leaders or the administrator;
@@ -144,14 +147,6 @@ class PersonViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMi
     serializer_class = PersonSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    @extend_schema(responses={201: PersonSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
-
-    @extend_schema(responses={200: PersonSerializer, **REFUSALS})
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().partial_update(request, *args, **kwargs)
-
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         serializer.instance = services.create_person(
@@ -159,9 +154,11 @@ class PersonViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.UpdateModelMi
         )
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        person = serializer.instance
+        assert isinstance(person, Person)  # a PATCH updates the person of its URL
         data = dict(serializer.validated_data)
         serializer.instance = services.update_person(
-            actor=self.actor, person=serializer.instance, authority=data.pop("authority"),
+            actor=self.actor, person=person, authority=data.pop("authority"),
             **data,
         )
 
@@ -371,10 +368,13 @@ class ProposalSerializer(serializers.ModelSerializer):
     change = choice_field(ChangeKind.choices)
     authority = AuthorityField(required=False, default=SECTION)
     status = serializers.ChoiceField(choices=ProposalStatus.choices, read_only=True)
-    proposed_by = serializers.PrimaryKeyRelatedField(read_only=True)
-    decision = serializers.SlugRelatedField(slug_field="minute_id", read_only=True,
-                                            help_text="The Board decision that decided it.")
-    decided_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    proposed_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
+    # A Board decision: its model is in the authority app, which sits above people.
+    decision: serializers.SlugRelatedField[Model] = serializers.SlugRelatedField(
+        slug_field="minute_id", read_only=True, help_text="The Board decision that decided it.")
+    decided_by: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True)
 
     class Meta:
         model = ListChangeProposal
@@ -403,7 +403,7 @@ class ReasonSerializer(serializers.Serializer):
                      "this state."),
     OpenApiParameter("list", enum=ListKind.values, description="Only proposals for this "
                      "list."),
-]))
+]), create=extend_schema(responses={201: ProposalSerializer, **REFUSALS}))
 class ProposalViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Changes of personnel on the access lists: proposed by the list's manager or the
     Board, effective only when the Board approves (SP 3.4.2)."""
@@ -426,10 +426,6 @@ class ProposalViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyM
         if list_value := self.request.query_params.get("list"):
             queryset = queryset.filter(access_list__kind=list_value)
         return queryset
-
-    @extend_schema(responses={201: ProposalSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.propose_list_change(

@@ -1,28 +1,33 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
+from django.contrib.auth import get_user_model
 
 from secman.core.authorities import citable_decisions
 from secman.core.forms import AuthorityField, DateInput
 from secman.core.roles import TEAM_ROLES, Role
+from secman.core.validation import max_length
 from secman.people.choices import ChangeKind
-from secman.people.models import Membership, Person
+from secman.people.models import Membership, Person, Team
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=max_length(Person, "name"))
     email = forms.EmailField()
-    member_number = forms.CharField(max_length=40, required=False)
-    phone = forms.CharField(max_length=60, required=False,
+    member_number = forms.CharField(max_length=max_length(Person, "member_number"), required=False)
+    phone = forms.CharField(max_length=max_length(Person, "phone"), required=False,
                             help_text="Key Persons List: seen only by the Board, the "
                             "Arbitrator and the person.")
-    chat_handle = forms.CharField(max_length=120, required=False)
+    chat_handle = forms.CharField(max_length=max_length(Person, "chat_handle"), required=False)
     emergency_contact = forms.CharField(widget=forms.Textarea, required=False)
     authority = AuthorityField(initial="SP 9.1.3")
 
 
 class NewPersonForm(PersonForm):
-    username = forms.CharField(max_length=150, required=False, label="Login name",
+    username = forms.CharField(max_length=max_length(get_user_model(), "username"),
+                               required=False, label="Login name",
                                help_text="Leave empty for a person without a login.")
     password = forms.CharField(widget=forms.PasswordInput, required=False,
                                help_text="At least 12 characters; not a common password.")
@@ -31,8 +36,8 @@ class NewPersonForm(PersonForm):
 class ContactDetailsForm(forms.Form):
     """What a person may change about themself."""
 
-    phone = forms.CharField(max_length=60, required=False)
-    chat_handle = forms.CharField(max_length=120, required=False)
+    phone = forms.CharField(max_length=max_length(Person, "phone"), required=False)
+    chat_handle = forms.CharField(max_length=max_length(Person, "chat_handle"), required=False)
     emergency_contact = forms.CharField(widget=forms.Textarea, required=False)
     authority = AuthorityField(initial="SP 9.1.4.3")
 
@@ -45,9 +50,10 @@ class AddMemberForm(forms.Form):
                             help_text="Empty means today.")
     authority = AuthorityField()
 
-    def __init__(self, *args: object, team_kind: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, team_kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, Role(r).label) for r in TEAM_ROLES[team_kind]]
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = [(r.value, Role(r).label) for r in TEAM_ROLES[team_kind]]
         self.fields["authority"].help_text = (
             "A Board decision (m20100222.1) or an Arbitration case: SP 9.1.5, the Board "
             "authorises new individuals."
@@ -62,18 +68,20 @@ class EndMembershipForm(forms.Form):
                              "leader decision (SP 9.1.7).")
     authority = AuthorityField(initial="SP 9.1.7")
 
-    def __init__(self, *args: object, team: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["membership"].queryset = Membership.objects.active().filter(team=team)
+        membership = cast(forms.ModelChoiceField, self.fields["membership"])
+        membership.queryset = Membership.objects.active().filter(team=team)
 
 
 class AppointLeaderForm(forms.Form):
     person = forms.ModelChoiceField(queryset=Person.objects.none(), label="New team leader")
     authority = AuthorityField()
 
-    def __init__(self, *args: object, team: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = Person.objects.filter(
+        person = cast(forms.ModelChoiceField, self.fields["person"])
+        person.queryset = Person.objects.filter(
             memberships__in=Membership.objects.active().filter(team=team, is_leader=False)
         ).distinct()
 
@@ -93,13 +101,13 @@ class DecideProposalForm(forms.Form):
 
     decision = forms.ChoiceField(label="Board decision")
 
-    def __init__(self, *args: object, verdict: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, verdict: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         approving = verdict == "approve"
-        field = self.fields["decision"]
+        field = cast(forms.ChoiceField, self.fields["decision"])
         self.offered = citable_decisions(carried=approving)
         # No decision preselected: the Board member names the one that decided.
-        field.choices = [("", "choose the decision"),  # type: ignore[attr-defined]
+        field.choices = [("", "choose the decision"),
                          *((d.minute_id, f"{d.minute_id} {d.title}") for d in self.offered)]
         field.error_messages["required"] = "Choose the Board decision."
         field.error_messages["invalid_choice"] = (

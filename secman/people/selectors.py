@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
+
+from secman.core.errors import RuleViolation
 from secman.core.roles import Role
 from secman.people.choices import ListKind
 from secman.people.models import AccessList, ListEntry, Membership, Person
@@ -114,3 +117,18 @@ def list_members(access_list: AccessList) -> list[tuple[Person, str]]:
             members.append((entry.person, f"by default, via the {entry.access_list}"))
             seen.add(entry.person_id)
     return sorted(members, key=lambda pair: pair[0].name)
+
+
+def person_by_login_or_email(ref: str) -> Person:
+    """The person a command names: by their login (exactly) or their email (in any case).
+    Refused when nobody has it, or when it names more than one person (one's login may be
+    another's email, and emails are unique only as written)."""
+    found = list(Person.objects.filter(Q(user__username=ref) | Q(email__iexact=ref))
+                 .distinct().order_by("name"))
+    if not found:
+        raise RuleViolation(f"no person has the login or email {ref!r}", field="person")
+    if len(found) > 1:
+        names = ", ".join(person.name for person in found)
+        raise RuleViolation(f"{ref!r} names more than one person ({names}): give a login or "
+                            "email that only one of them has", field="person")
+    return found[0]

@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from secman.core.authorities import AuthorityKind, AuthorityLike, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import CRITICAL_TEAMS, TEAM_ROLES, Role, TeamKind
+from secman.core.validation import Refusal, check_lengths, check_unique, with_changes
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.choices import ChangeKind, ListKind, ProposalStatus
@@ -154,23 +155,16 @@ def _clean_person_fields(fields: dict[str, Any]) -> dict[str, Any]:
         except ValidationError:
             raise RuleViolation(f"{cleaned['email']!r} is not an email address",
                                 field="email") from None
-    for key, limit in (("name", 200), ("member_number", 40), ("phone", 60),
-                       ("chat_handle", 120)):
-        if len(cleaned.get(key, "")) > limit:
-            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limit} characters",
-                                field=key)
+    check_lengths(Person, cleaned)
     return cleaned
 
 
-def _check_unique_person(fields: dict[str, Any], exclude: int | None = None) -> None:
-    others = Person.objects.exclude(pk=exclude) if exclude else Person.objects.all()
-    if "email" in fields and others.filter(email=fields["email"]).exists():
-        raise RuleViolation(f"another person already has the email {fields['email']}",
-                            field="email")
-    number = fields.get("member_number")
-    if number and others.filter(member_number=number).exists():
-        raise RuleViolation(f"another person already has member number {number}",
-                            field="member_number")
+# What Person declares unique, in the words of the people pages.
+PERSON_CLASHES = {
+    "email": Refusal("another person already has the email {email}"),
+    "person_member_number_unique": Refusal("another person already has member number "
+                                           "{member_number}"),
+}
 
 
 def create_person(
@@ -197,13 +191,14 @@ def create_person(
         {"name": name, "email": email, "member_number": member_number, "phone": phone,
          "chat_handle": chat_handle, "emergency_contact": emergency_contact}
     )
-    _check_unique_person(fields)
+    check_unique(Person(**fields), PERSON_CLASHES)
     user_model = get_user_model()
     username = (username or "").strip()
     if username:
         if user_model.objects.filter(username__iexact=username).exists():
             raise RuleViolation(f"the login name {username!r} is taken", field="username")
         try:
+            # AbstractUser's; the stubs type get_user_model() as AbstractBaseUser.
             user_model.username_validator(username)  # type: ignore[attr-defined]
         except ValidationError as exc:
             raise RuleViolation(" ".join(exc.messages), field="username") from None
@@ -248,7 +243,7 @@ def update_person(
     if refusal is not None:
         raise refusal
     fields = _clean_person_fields(changes)
-    _check_unique_person(fields, exclude=person.pk)
+    check_unique(with_changes(person, fields), PERSON_CLASHES)
     changed = sorted(k for k, v in fields.items() if getattr(person, k) != v)
     if not changed:
         raise RuleViolation("nothing to change: the values are the ones already recorded")

@@ -126,12 +126,12 @@ def team(request: HttpRequest, kind: str) -> HttpResponse:
         if action == "add":
             add_form = AddMemberForm(request.POST, team_kind=subject.kind, prefix="add")
             if add_form.is_valid() and perform(request, add_form, lambda: services.add_member(
-                    actor=me, team=subject, **add_form.cleaned_data), "Member added."):
+                    actor=me, team=subject, **add_form.cleaned_data), "Member added.") is not None:
                 return redirect(subject)
         elif action == "end":
             end_form = EndMembershipForm(request.POST, team=subject, prefix="end")
             if end_form.is_valid() and perform(request, end_form, lambda: services.end_membership(
-                    actor=me, **end_form.cleaned_data), "Membership ended."):
+                    actor=me, **end_form.cleaned_data), "Membership ended.") is not None:
                 return redirect(subject)
             if end_form.errors:
                 messages.error(request, "; ".join(
@@ -141,7 +141,7 @@ def team(request: HttpRequest, kind: str) -> HttpResponse:
             if leader_form.is_valid() and perform(
                     request, leader_form, lambda: services.appoint_leader(
                         actor=me, team=subject, **leader_form.cleaned_data),
-                    "Team leader appointed."):
+                    "Team leader appointed.") is not None:
                 return redirect(subject)
     url = subject.get_absolute_url()
     active = list(Membership.objects.active().filter(team=subject).select_related(
@@ -236,7 +236,7 @@ def proposal_decide(request: HttpRequest, pk: int, verdict: str) -> HttpResponse
     me = actor_of(request)
     form = DecideProposalForm(request.POST, verdict=verdict, prefix=verdict)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("decision", [])))
+        messages.error(request, " ".join(str(e) for e in form.errors.get("decision", [])))
         return redirect(subject)
     decision = form.cleaned_data["decision"]
     if verdict == "approve":

@@ -11,9 +11,10 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from secman.authority.models import SignOffRequest
+from secman.authority.models import Authority, SignOffRequest
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
 from secman.people.api import person_field
+from secman.people.models import Person
 from secman.physical import services
 from secman.physical.choices import ComputerStatus, MediaStatus, MediaType, RetirementMethod
 from secman.physical.models import Computer, Facility, FacilityRevision, Media, MediaReport
@@ -95,8 +96,8 @@ class ComputerViewSet(InventoryView, mixins.CreateModelMixin, viewsets.ReadOnlyM
 
 
 class MediaReportSerializer(serializers.ModelSerializer):
-    present = serializers.StringRelatedField(many=True)
-    authority = serializers.StringRelatedField()
+    present: serializers.StringRelatedField[Person] = serializers.StringRelatedField(many=True)
+    authority: serializers.StringRelatedField[Authority] = serializers.StringRelatedField()
 
     class Meta:
         model = MediaReport
@@ -180,7 +181,7 @@ class MediaViewSet(InventoryView, viewsets.ReadOnlyModelViewSet):
 
 
 class FacilityRevisionSerializer(serializers.ModelSerializer):
-    authority = serializers.StringRelatedField()
+    authority: serializers.StringRelatedField[Authority] = serializers.StringRelatedField()
 
     class Meta:
         model = FacilityRevision

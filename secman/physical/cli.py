@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from secman.core.cli import refusals_as_errors, setup_django
+from secman.people.cli_helpers import person
+
+if TYPE_CHECKING:  # the module needs Django set up, which each command does first
+    from secman.physical.csvio import ImportReport
+
 console = Console(stderr=True)
-
-
-def _django() -> None:
-    from secman.core.cli import setup_django
-
-    setup_django()
 
 
 @click.group()
@@ -23,16 +24,16 @@ def physical() -> None:
     """Computers and storage media (SP/SM 2.2): list, import and export as CSV."""
 
 
-def _print_report(report: object) -> None:
-    errors = report.errors  # type: ignore[attr-defined]
+def _print_report(report: ImportReport) -> None:
+    errors = report.errors
     if errors:
         for error in errors:
             console.print(f"[red]✗[/red] {error}")
         console.print(f"[red]Nothing was written[/red]: {len(errors)} problem(s) in "
-                      f"{report.rows} rows.")  # type: ignore[attr-defined]
+                      f"{report.rows} rows.")
         raise SystemExit(1)
-    verb = "would be created (dry run)" if report.dry_run else "created"  # type: ignore[attr-defined]
-    console.print(f"[green]✓[/green] {report.created} {verb}.")  # type: ignore[attr-defined]
+    verb = "would be created (dry run)" if report.dry_run else "created"
+    console.print(f"[green]✓[/green] {report.created} {verb}.")
 
 
 @physical.command("import-computers")
@@ -43,7 +44,7 @@ def _print_report(report: object) -> None:
 def import_computers(file: Path, authority: str, dry_run: bool) -> None:
     """Import computers (as acquired) from a CSV file with the columns of
     `export-computers` minus status. Any bad row: nothing is written."""
-    _django()
+    setup_django()
     from secman.physical import csvio
 
     _print_report(csvio.import_computers(file.read_bytes(), actor=None, authority=authority,
@@ -53,19 +54,17 @@ def import_computers(file: Path, authority: str, dry_run: bool) -> None:
 @physical.command("import-media")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--present", "present", multiple=True, required=True,
-              help="Login of a Systems Administrator present at provisioning; repeatable.")
+              help="Login or email of a Systems Administrator present at provisioning; "
+              "repeatable.")
 @click.option("--authority", default="SP 2.2.3.1", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
 def import_media(file: Path, present: tuple[str, ...], authority: str, dry_run: bool) -> None:
     """Import provisioned (securely erased and reformatted) media from a CSV file with the
     columns serial_number, media_type, capacity_gb, description, location, critical_data."""
-    _django()
-    from secman.people.models import Person
+    setup_django()
     from secman.physical import csvio
 
-    people = list(Person.objects.filter(user__username__in=present))
-    if len(people) != len(set(present)):
-        raise click.ClickException("every --present must be the login of a recorded person")
+    people = list(dict.fromkeys(person(ref) for ref in present))
     _print_report(csvio.import_media(file.read_bytes(), actor=None, present=people,
                                      authority=authority, dry_run=dry_run))
 
@@ -73,7 +72,7 @@ def import_media(file: Path, present: tuple[str, ...], authority: str, dry_run: 
 @physical.command("export-computers")
 def export_computers() -> None:
     """Write the computer inventory as CSV to standard output."""
-    _django()
+    setup_django()
     from secman.physical import csvio
 
     csvio.export_computers(sys.stdout)
@@ -82,7 +81,7 @@ def export_computers() -> None:
 @physical.command("export-media")
 def export_media() -> None:
     """Write the media inventory as CSV to standard output."""
-    _django()
+    setup_django()
     from secman.physical import csvio
 
     csvio.export_media(sys.stdout)
@@ -91,7 +90,7 @@ def export_media() -> None:
 @physical.command("list")
 def list_inventory() -> None:
     """Show computers and media with their status."""
-    _django()
+    setup_django()
     from secman.physical.models import Computer, Media
 
     table = Table(title="Computers")
@@ -109,44 +108,27 @@ def list_inventory() -> None:
     Console().print(table)
 
 
-def _person(login: str) -> object:
-    from secman.people.models import Person
-
-    person = Person.objects.filter(user__username=login).first()
-    if person is None:
-        raise click.ClickException(f"no person has the login {login!r}")
-    return person
-
-
-def _refusals_as_errors(action: object) -> object:
-    from secman.core.errors import Refused
-
-    try:
-        return action()  # type: ignore[operator]
-    except Refused as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 @physical.command("computer-step")
 @click.argument("asset_tag")
 @click.argument("step", type=click.Choice(["inventory", "in_service", "maintenance",
                                            "service_risk", "retire"]))
 @click.option("--as", "login", required=True, metavar="LOGIN",
-              help="The login of the Access Engineer or Systems Administrator acting.")
+              help="The login or email of the Access Engineer or Systems Administrator "
+              "acting.")
 @click.option("--note", default="", help="Legal owner (in_service), the work "
               "(maintenance), or the reason (service_risk, retire).")
 @click.option("--authority", default="SP 2.2.1", show_default=True)
 def computer_step(asset_tag: str, step: str, login: str, note: str, authority: str) -> None:
     """Move computer ASSET_TAG on in its life (SP 2.2.1, 2.2.2). Maintenance opens a
     four-eyes sign-off request (sign it in the web UI or the API)."""
-    _django()
+    setup_django()
     from secman.physical import services
     from secman.physical.models import Computer
 
     computer = Computer.objects.filter(asset_tag=asset_tag).first()
     if computer is None:
         raise click.ClickException(f"no computer has the asset tag {asset_tag!r}")
-    actor = _person(login)
+    actor = person(login)
     actions = {
         "inventory": lambda: services.inventory_computer(
             actor=actor, computer=computer, authority=authority),
@@ -159,7 +141,7 @@ def computer_step(asset_tag: str, step: str, login: str, note: str, authority: s
         "retire": lambda: services.retire_computer(
             actor=actor, computer=computer, reason=note, authority=authority),
     }
-    result = _refusals_as_errors(actions[step])
+    result = refusals_as_errors(actions[step])
     console.print(f"[green]✓[/green] {result}")
 
 
@@ -167,9 +149,10 @@ def computer_step(asset_tag: str, step: str, login: str, note: str, authority: s
 @click.argument("serial_number")
 @click.argument("to_status", type=click.Choice(["in_use", "stored", "reused", "retired",
                                                 "destroyed"]))
-@click.option("--as", "login", required=True, metavar="LOGIN", help="Who reports.")
+@click.option("--as", "login", required=True, metavar="LOGIN",
+              help="Who reports: a login or email.")
 @click.option("--present", "present", multiple=True, required=True,
-              help="Login of someone present; repeatable.")
+              help="Login or email of someone present; repeatable.")
 @click.option("--steps", "steps_taken", required=True, help="The steps taken.")
 @click.option("--location", required=True, help="Where the medium is now.")
 @click.option("--computer", "asset_tag", default="", help="Asset tag (in_use, reused).")
@@ -184,7 +167,7 @@ def media_step(serial_number: str, to_status: str, login: str, present: tuple[st
                certificate: str, expiry_year: int | None, authority: str) -> None:
     """Report a change of status of medium SERIAL_NUMBER (SM 2.2.3). For media with
     critical data this opens a request for two Systems Administrators (SP 2.2.3.3)."""
-    _django()
+    setup_django()
     from secman.physical import services
     from secman.physical.models import Computer, Media
 
@@ -194,9 +177,9 @@ def media_step(serial_number: str, to_status: str, login: str, present: tuple[st
     computer = Computer.objects.filter(asset_tag=asset_tag).first() if asset_tag else None
     if asset_tag and computer is None:
         raise click.ClickException(f"no computer has the asset tag {asset_tag!r}")
-    result = _refusals_as_errors(lambda: services.change_media_status(
-        actor=_person(login), media=media, to_status=to_status,
-        present=[_person(p) for p in present], steps_taken=steps_taken, location=location,
+    result = refusals_as_errors(lambda: services.change_media_status(
+        actor=person(login), media=media, to_status=to_status,
+        present=[person(p) for p in present], steps_taken=steps_taken, location=location,
         computer=computer, erased=erased, method=method, certificate=certificate,
         expiry_year=expiry_year, authority=authority))
     console.print(f"[green]✓[/green] {result}")

@@ -111,16 +111,16 @@ def import_computers(data: bytes, *, actor: Person | None, authority: str,
                      dry_run: bool = False) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     rows = _read(data, IMPORT_COMPUTER, report)
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     for row in rows:
         line = row["_line"]
         for key in ("asset_tag", "nickname", "serial_number"):
             value = row[key].strip()
             if value and (key, value) in seen:
                 report.errors.append(f"line {line}: {key} {value!r} also on line "
-                                     f"{seen[(key, value)]}")  # type: ignore[index]
+                                     f"{seen[(key, value)]}")
             elif value:
-                seen[(key, value)] = line  # type: ignore[index]
+                seen[(key, value)] = line
     return _write(rows, report, lambda row: services.create_computer(
         actor=actor, authority=authority,
         **{k: row[k] for k in IMPORT_COMPUTER}))

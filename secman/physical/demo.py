@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from secman.authority.models import SignOffRequest
 from secman.authority.services import sign
 from secman.people.models import Person
 from secman.physical import services
+from secman.physical.models import Computer, Media
 
 
 def load(people: dict[str, Person]) -> None:
@@ -24,7 +26,7 @@ def load(people: dict[str, Person]) -> None:
         catastrophic_event_mitigation="12 m above sea level; gas fire suppression.",
         rating="BORG class 4 (fictional)")
 
-    def computer(tag: str, nickname: str, use: str, serial: str) -> object:
+    def computer(tag: str, nickname: str, use: str, serial: str) -> Computer:
         return services.create_computer(
             actor=samir, authority="SP 2.2.1.1", asset_tag=tag, nickname=nickname,
             vendor="Example Systems", model="ES-200", serial_number=serial,
@@ -53,7 +55,7 @@ def load(people: dict[str, Person]) -> None:
                                            work="replace a failed fan")
     sign(actor=jonas, request=request, slot="executor")
 
-    def medium(serial: str, critical: bool = False) -> object:
+    def medium(serial: str, critical: bool = False) -> Media:
         return services.register_media(
             actor=samir, serial_number=serial, media_type="ssd", capacity_gb=960,
             location="Safe 1, shelf 2", present=[samir, lena],
@@ -93,4 +95,6 @@ def load(people: dict[str, Person]) -> None:
         actor=samir, media=critical, to_status="in_use", present=[samir],
         steps_taken="install in the signer's mirror", location="Cage 2, rack A",
         computer=signer)
+    # Media with critical data move only under two Systems Administrators: a request.
+    assert isinstance(waiting, SignOffRequest)
     sign(actor=samir, request=waiting)  # the second Systems Administrator has not yet signed

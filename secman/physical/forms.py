@@ -6,20 +6,24 @@ from django import forms
 
 from secman.core.forms import AuthorityField
 from secman.core.roles import Role
+from secman.core.validation import max_length
 from secman.people.models import Membership, Person
 from secman.physical.choices import MediaStatus, MediaType, RetirementMethod
-from secman.physical.models import Computer
+from secman.physical.models import Computer, Facility, FacilityRevision, Media
 
 
 class ComputerForm(forms.Form):
-    asset_tag = forms.CharField(max_length=40)
-    nickname = forms.CharField(max_length=60, required=False)
-    vendor = forms.CharField(max_length=120, required=False)
-    model = forms.CharField(max_length=120, required=False)
-    serial_number = forms.CharField(max_length=120, required=False)
-    maintenance_contact = forms.CharField(max_length=200, required=False)
-    rack_location = forms.CharField(max_length=120, required=False)
-    intended_use = forms.CharField(max_length=300, required=False)
+    asset_tag = forms.CharField(max_length=max_length(Computer, "asset_tag"))
+    nickname = forms.CharField(max_length=max_length(Computer, "nickname"), required=False)
+    vendor = forms.CharField(max_length=max_length(Computer, "vendor"), required=False)
+    model = forms.CharField(max_length=max_length(Computer, "model"), required=False)
+    serial_number = forms.CharField(max_length=max_length(Computer, "serial_number"),
+                                    required=False)
+    maintenance_contact = forms.CharField(max_length=max_length(Computer, "maintenance_contact"),
+                                          required=False)
+    rack_location = forms.CharField(max_length=max_length(Computer, "rack_location"),
+                                    required=False)
+    intended_use = forms.CharField(max_length=max_length(Computer, "intended_use"), required=False)
     acquisition_notes = forms.CharField(widget=forms.Textarea, required=False,
                                         help_text="How pre-acquisition security risks were "
                                         "reduced (SP 2.2.1.1).")
@@ -59,11 +63,11 @@ def present_field() -> forms.ModelMultipleChoiceField:
 
 
 class MediaForm(forms.Form):
-    serial_number = forms.CharField(max_length=120)
+    serial_number = forms.CharField(max_length=max_length(Media, "serial_number"))
     media_type = forms.ChoiceField(choices=MediaType.choices)
     capacity_gb = forms.IntegerField(min_value=1, label="Capacity (GB)")
-    description = forms.CharField(max_length=200, required=False)
-    location = forms.CharField(max_length=200)
+    description = forms.CharField(max_length=max_length(Media, "description"), required=False)
+    location = forms.CharField(max_length=max_length(Media, "location"))
     critical_data = forms.BooleanField(required=False, initial=True,
                                        help_text="Will hold critical data: every later step "
                                        "needs two Systems Administrators (SP 2.2.3.3).")
@@ -102,14 +106,14 @@ class MediaStepForm(forms.Form):
 
 
 class FacilityForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    hosting_provider = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=max_length(Facility, "name"))
+    hosting_provider = forms.CharField(max_length=max_length(FacilityRevision, "hosting_provider"))
     contract_references = forms.CharField(widget=forms.Textarea)
     location_construction = forms.CharField(widget=forms.Textarea, required=False)
     power = forms.CharField(widget=forms.Textarea, required=False)
     network_connectivity = forms.CharField(widget=forms.Textarea, required=False)
     catastrophic_event_mitigation = forms.CharField(widget=forms.Textarea, required=False)
-    rating = forms.CharField(max_length=200, required=False)
+    rating = forms.CharField(max_length=max_length(FacilityRevision, "rating"), required=False)
     authority = AuthorityField(initial="SP 2.1")
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from secman.authority.models import SignOffRequest
@@ -20,6 +21,7 @@ from secman.authority.services import (
 from secman.authority.signoff import dual_control, four_eyes, register
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
+from secman.core.validation import Refusal, check_lengths, check_unique, max_length, with_changes
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.models import Person
@@ -66,19 +68,24 @@ def _require_hardware_role(actor: Person | None, what: str) -> None:
                          section="SP 2.2.1")
 
 
-def _clean(fields: dict[str, Any], limits: dict[str, int]) -> dict[str, Any]:
-    cleaned = {}
+# Free text (a TextField) has no length in the model; a few pages of it are enough.
+TEXT_LIMIT = 10_000
+
+
+def _refuse_nul(fields: dict[str, Any]) -> None:
+    # PostgreSQL cannot store NUL characters and the Event Log refuses them.
     for key, value in fields.items():
-        value = value.strip() if isinstance(value, str) else value
         if isinstance(value, str) and "\x00" in value:
-            # PostgreSQL cannot store NUL characters and the Event Log refuses them.
             raise RuleViolation(f"{key.replace('_', ' ')} contains a NUL character",
                                 field=key)
-        limit = limits.get(key, 10_000)
-        if isinstance(value, str) and len(value) > limit:
-            raise RuleViolation(f"{key.replace('_', ' ')} is longer than {limit} characters",
-                                field=key)
-        cleaned[key] = value
+
+
+def _clean(model: type[Model], fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields stripped, each within the length its column of `model` allows."""
+    cleaned = {key: value.strip() if isinstance(value, str) else value
+               for key, value in fields.items()}
+    _refuse_nul(cleaned)
+    check_lengths(model, cleaned, text_limit=TEXT_LIMIT)
     return cleaned
 
 
@@ -94,10 +101,12 @@ def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike
     unknown = set(fields) - set(FacilityRevision.FIELDS)
     if unknown:
         raise RuleViolation(f"unknown facility fields: {', '.join(sorted(unknown))}")
-    fields = _clean(fields, {"hosting_provider": 200, "rating": 200})
-    name = _clean({"name": name}, {})["name"]
-    if not name or len(name) > 120:
-        raise RuleViolation("a facility needs a name of at most 120 characters", field="name")
+    fields = _clean(FacilityRevision, fields)
+    name = name.strip()
+    _refuse_nul({"name": name})
+    if not name or len(name) > max_length(Facility, "name"):
+        raise RuleViolation("a facility needs a name of at most "
+                            f"{max_length(Facility, 'name')} characters", field="name")
     if not fields.get("hosting_provider") or not fields.get("contract_references"):
         raise RuleViolation("name the hosting provider and the contract references (MoU, "
                             "hosting contract)", section="SP 2.1", field="hosting_provider")
@@ -121,24 +130,18 @@ def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike
 
 # --- computers (2.2.1, 2.2.2) -------------------------------------------------------------
 
-COMPUTER_LIMITS = {"asset_tag": 40, "nickname": 60, "vendor": 120, "model": 120,
-                   "serial_number": 120, "maintenance_contact": 200, "rack_location": 120,
-                   "intended_use": 300, "legal_owner": 200}
 EDITABLE = (*Computer.INVENTORY_FIELDS, "asset_tag", "legal_owner", "acquisition_notes")
 
 
-def _check_unique_computer(fields: dict[str, Any], exclude: int | None = None) -> None:
-    others = Computer.objects.exclude(pk=exclude) if exclude else Computer.objects.all()
-    if "asset_tag" in fields and others.filter(asset_tag=fields["asset_tag"]).exists():
-        raise RuleViolation(f"asset tag {fields['asset_tag']} is already used: each unit is "
-                            "uniquely identified", section="SP 2.2.1", field="asset_tag")
-    if fields.get("nickname") and others.filter(nickname=fields["nickname"]).exists():
-        raise RuleViolation(f"nickname {fields['nickname']} is already used",
-                            section="SP 2.2.1", field="nickname")
-    if fields.get("serial_number") and others.filter(
-            vendor=fields.get("vendor", ""), serial_number=fields["serial_number"]).exists():
-        raise RuleViolation(f"serial number {fields['serial_number']} is already in the "
-                            "inventory", section="SM 2.2.1", field="serial_number")
+# What Computer declares unique (SP 2.2.1: each unit is uniquely identified).
+COMPUTER_CLASHES = {
+    "asset_tag": Refusal("asset tag {asset_tag} is already used: each unit is uniquely "
+                         "identified", section="SP 2.2.1"),
+    "computer_nickname_unique": Refusal("nickname {nickname} is already used",
+                                        section="SP 2.2.1"),
+    "computer_serial_unique": Refusal("serial number {serial_number} is already in the "
+                                      "inventory", section="SM 2.2.1"),
+}
 
 
 def create_computer(*, actor: Person | None, authority: AuthorityLike, asset_tag: str,
@@ -149,11 +152,11 @@ def create_computer(*, actor: Person | None, authority: AuthorityLike, asset_tag
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise RuleViolation(f"unknown computer fields: {', '.join(sorted(unknown))}")
-    fields = _clean({"asset_tag": asset_tag, **fields}, COMPUTER_LIMITS)
+    fields = _clean(Computer, {"asset_tag": asset_tag, **fields})
     if not fields["asset_tag"]:
         raise RuleViolation("a computer needs an asset tag", section="SP 2.2.1",
                             field="asset_tag")
-    _check_unique_computer(fields)
+    check_unique(Computer(**fields), COMPUTER_CLASHES)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
         computer = Computer.objects.create(facility=facility, **fields)
@@ -172,7 +175,7 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
         raise RuleViolation(f"cannot change {', '.join(sorted(unknown))}")
     if computer.status == ComputerStatus.RETIRED:
         raise RuleViolation("a retired computer's record is kept as it was")
-    changes = _clean(changes, COMPUTER_LIMITS)
+    changes = _clean(Computer, changes)
     changed = {k: v for k, v in changes.items() if getattr(computer, k) != v}
     if not changed:
         raise RuleViolation("nothing to change: the values are the ones recorded")
@@ -181,11 +184,7 @@ def update_computer(*, actor: Person, computer: Computer, authority: AuthorityLi
         if emptied:
             raise RuleViolation(f"an inventoried computer keeps its {', '.join(emptied)}",
                                 section="SM 2.2.1", field=emptied[0])
-    # A new vendor with the recorded serial number is a new (vendor, serial) pair too.
-    _check_unique_computer({**changed, "vendor": changed.get("vendor", computer.vendor),
-                            "serial_number": changed.get("serial_number",
-                                                         computer.serial_number)},
-                           exclude=computer.pk)
+    check_unique(with_changes(computer, changed), COMPUTER_CLASHES)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
         before = {k: getattr(computer, k) for k in changed}
@@ -312,7 +311,8 @@ def retire_computer(*, actor: Person, computer: Computer, reason: str,
 MAX_CAPACITY_GB = 2_147_483_647
 # Dates end in 9999; a larger year would not fit the column on every database either.
 LAST_EXPIRY_YEAR = 9999
-REPORT_LIMITS = {"location": 200, "certificate": 200}
+REPORT_LIMITS = {"location": max_length(MediaReport, "location"),
+                 "certificate": max_length(Media, "disposal_certificate")}
 
 
 def _people(ids: list[int]) -> list[Person]:
@@ -331,13 +331,13 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
     """Inventory new media on acquisition; it enters use only erased and reformatted
     (SP 2.2.3.1)."""
     _require_hardware_role(actor, "inventorying storage media")
-    serial_number = _clean({"serial_number": serial_number, "description": description},
-                           {})["serial_number"]
-    if not serial_number or len(serial_number) > 120:
+    serial_number = serial_number.strip()
+    _refuse_nul({"serial_number": serial_number})
+    if not serial_number:
         raise RuleViolation("a medium needs its serial number", field="serial_number")
-    if Media.objects.filter(serial_number=serial_number).exists():
-        raise RuleViolation(f"serial number {serial_number} is already in the inventory",
-                            section="SP 2.2.3.1", field="serial_number")
+    check_lengths(Media, {"serial_number": serial_number})
+    check_unique(Media(serial_number=serial_number), {"serial_number": Refusal(
+        "serial number {serial_number} is already in the inventory", section="SP 2.2.3.1")})
     if media_type not in MediaType.values:
         raise RuleViolation(f"{media_type!r} is not a media type: use one of "
                             f"{', '.join(MediaType.values)}", field="media_type")
@@ -380,10 +380,10 @@ def _check_report(present: list[Person], steps_taken: str, location: str) -> Non
     if not location.strip():
         raise RuleViolation("say where the medium is now", section="SM 2.2.3",
                             field="location")
-    _clean({"steps_taken": steps_taken, "location": location}, {})
     if len(location.strip()) > REPORT_LIMITS["location"]:
         raise RuleViolation(f"the location is longer than {REPORT_LIMITS['location']} "
                             "characters", section="SM 2.2.3", field="location")
+    _clean(MediaReport, {"steps_taken": steps_taken, "location": location})
 
 
 def _validate_step(media: Media, step: dict[str, Any]) -> None:
@@ -448,7 +448,7 @@ def change_media_status(*, actor: Person, media: Media, to_status: str, present:
     _require_hardware_role(actor, "changing a medium's status")
     media = Media.objects.get(pk=media.pk)  # the caller's copy may be stale
     _check_report(present, steps_taken, location)
-    _clean({"certificate": certificate}, {})
+    _refuse_nul({"certificate": certificate})
     step = {"to_status": to_status, "present": [p.pk for p in present],
             "steps_taken": steps_taken.strip(), "location": location.strip(),
             "computer": computer.pk if computer else None, "erased": bool(erased),

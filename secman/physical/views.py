@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import segno
 from django.core.exceptions import PermissionDenied
@@ -8,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from secman.authority.models import SignOffRequest
 from secman.core.views import actor_of, perform
 from secman.eventlog.selectors import history_for
 from secman.physical import controls, csvio, services
@@ -66,7 +68,7 @@ def computer(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         step, note = form.cleaned_data["step"], form.cleaned_data["note"]
         authority = form.cleaned_data["authority"]
-        actions = {
+        actions: dict[str, Callable[[], Computer | SignOffRequest]] = {
             "inventory": lambda: services.inventory_computer(actor=me, computer=subject,
                                                              authority=authority),
             "in_service": lambda: services.put_in_service(actor=me, computer=subject,

@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from secman.authority.models import ArbitrationCase, Authority
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, accepted, bad_input, valid_data
 from secman.people.api import person_field
 from secman.visits import services
@@ -64,11 +65,12 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class VisitSerializer(serializers.ModelSerializer):
-    authority = serializers.StringRelatedField()
-    case = serializers.SlugRelatedField(slug_field="number", read_only=True,
-                                        help_text="The dispute filed for an emergency access.")
-    ruling = serializers.SlugRelatedField(slug_field="number", read_only=True,
-                                          help_text="The ruling linked after the fact.")
+    authority: serializers.StringRelatedField[Authority] = serializers.StringRelatedField()
+    case: serializers.SlugRelatedField[ArbitrationCase] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True,
+        help_text="The dispute filed for an emergency access.")
+    ruling: serializers.SlugRelatedField[ArbitrationCase] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, help_text="The ruling linked after the fact.")
     participants = ParticipantSerializer(many=True, read_only=True)
     reports = ReportSerializer(many=True, read_only=True)
 
@@ -223,7 +225,7 @@ class VisitViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
 
 class HoldingSerializer(serializers.ModelSerializer):
     holder_name = serializers.CharField(source="holder.name", read_only=True)
-    authority = serializers.StringRelatedField()
+    authority: serializers.StringRelatedField[Authority] = serializers.StringRelatedField()
     not_authorised = serializers.SerializerMethodField(
         help_text="Why the holder is not authorised now (SP 2.3.5); empty if they are.")
 
@@ -247,7 +249,7 @@ class DeviceSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "label", "controlling_party", "copies_permitted", "notes",
                   "registered_at", "authority", "holdings"]
         read_only_fields = ["registered_at"]
-        extra_kwargs = {"label": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"label": {"validators": []}}
         validators: list = []
 
 
@@ -261,6 +263,8 @@ class ReturnSerializer(serializers.Serializer):
     holder = person_field(help_text="The person returning it.")
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: DeviceSerializer, **REFUSALS}))
 class DeviceViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The register of physical security codes and devices (SP/SM 2.3.5). A code's value
     is never stored."""
@@ -268,10 +272,6 @@ class DeviceViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyMod
     queryset = Device.objects.select_related("authority").prefetch_related(
         "holdings__holder", "holdings__authority")
     serializer_class = DeviceSerializer
-
-    @extend_schema(responses={201: DeviceSerializer, **REFUSALS})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.register_device(actor=self.actor,

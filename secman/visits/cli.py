@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 from rich.console import Console
 from rich.table import Table
+
+from secman.core.cli import refusals_as_errors, setup_django
+from secman.people.cli_helpers import person
 
 console = Console()
 T = TypeVar("T")
@@ -19,25 +22,14 @@ as_option = click.option("--as", "login", required=True, metavar="LOGIN",
                          help="The login (or email) of the person acting.")
 
 
-def _django() -> None:
-    from secman.core.cli import setup_django
-
-    setup_django()
+@overload
+def _utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value else None
-
-
-def _person(ref: str) -> Any:
-    from django.db.models import Q
-
-    from secman.people.models import Person
-
-    person = Person.objects.filter(Q(user__username=ref) | Q(email__iexact=ref)).first()
-    if person is None:
-        raise click.ClickException(f"no person has the login or email {ref!r}")
-    return person
 
 
 def _visit(pk: int) -> Any:
@@ -59,12 +51,7 @@ def _device(label: str) -> Any:
 
 
 def _run(action: Callable[[], T], done: str) -> T:
-    from secman.core.errors import Refused
-
-    try:
-        result = action()
-    except Refused as exc:
-        raise click.ClickException(str(exc)) from None
+    result = refusals_as_errors(action)
     console.print(f"[green]{done}[/green]")
     return result
 
@@ -78,7 +65,7 @@ def visits() -> None:
 @click.option("--status", default=None, help="Only visits in this state.")
 def list_(status: str | None) -> None:
     """List visits, newest first."""
-    _django()
+    setup_django()
     from secman.visits.models import Visit
 
     rows = Visit.objects.prefetch_related("participants__person")
@@ -100,7 +87,7 @@ def list_(status: str | None) -> None:
 @click.argument("visit_id", type=int)
 def show(visit_id: int) -> None:
     """Show one visit: authorisation, people on site, reports."""
-    _django()
+    setup_django()
     visit = _visit(visit_id)
     console.print(f"[bold]{visit}[/bold]: {visit.get_status_display()}")
     console.print(f"Purpose: {visit.purpose}\nSystems: {visit.systems}")
@@ -130,11 +117,11 @@ def show(visit_id: int) -> None:
 def request(login: str, purpose: str, systems: str, start: dt.datetime, end: dt.datetime,
             logical_access: bool) -> None:
     """Request a visit (SM 2.3.1)."""
-    _django()
+    setup_django()
     from secman.visits import services
 
     visit = _run(lambda: services.request_visit(
-        actor=_person(login), purpose=purpose, systems=systems, window_start=_utc(start),
+        actor=person(login), purpose=purpose, systems=systems, window_start=_utc(start),
         window_end=_utc(end), logical_access=logical_access), "Visit requested.")
     click.echo(visit.pk)
 
@@ -146,10 +133,10 @@ def request(login: str, purpose: str, systems: str, start: dt.datetime, end: dt.
 @click.option("--authority", default="SM 2.3.1", show_default=True)
 def authorise(visit_id: int, login: str, reference: str, authority: str) -> None:
     """Record a visit's authorisation (SM 2.3.1)."""
-    _django()
+    setup_django()
     from secman.visits import services
 
-    _run(lambda: services.authorise_visit(actor=_person(login), visit=_visit(visit_id),
+    _run(lambda: services.authorise_visit(actor=person(login), visit=_visit(visit_id),
                                           reference=reference, authority=authority),
          "Visit authorised.")
 
@@ -158,16 +145,16 @@ def _people_step(name: str, done: str) -> click.Command:
     @click.argument("visit_id", type=int)
     @as_option
     @click.option("--person", "people", multiple=True, required=True, metavar="LOGIN",
-                  help="Repeat for each person.")
+                  help="A login or email; repeat for each person.")
     @click.option("--at", type=WHEN, default=None, help="UTC; default now.")
     def command(visit_id: int, login: str, people: tuple[str, ...],
                 at: dt.datetime | None) -> None:
-        _django()
+        setup_django()
         from secman.visits import services
 
         step = services.check_in if name == "check-in" else services.check_out
-        _run(lambda: step(actor=_person(login), visit=_visit(visit_id),
-                          people=[_person(p) for p in people], at=_utc(at)), done)
+        _run(lambda: step(actor=person(login), visit=_visit(visit_id),
+                          people=[person(p) for p in people], at=_utc(at)), done)
 
     command.__doc__ = ("Check people in; afterwards at least two authorised persons are on "
                        "site, an Access Engineer among them (SP 2.3)." if name == "check-in"
@@ -186,10 +173,10 @@ _people_step("check-out", "Checked out.")
 @click.option("--text", required=True, help="A short description of what was done.")
 def report(visit_id: int, login: str, kind: str, text: str) -> None:
     """File the accessor's or the Access Engineer's report (SP 4.2.4)."""
-    _django()
+    setup_django()
     from secman.visits import services
 
-    _run(lambda: services.file_report(actor=_person(login), visit=_visit(visit_id),
+    _run(lambda: services.file_report(actor=person(login), visit=_visit(visit_id),
                                       kind=kind, text=text), "Report filed.")
 
 
@@ -199,14 +186,14 @@ def report(visit_id: int, login: str, kind: str, text: str) -> None:
 def close(visit_id: int, login: str) -> None:
     """Close a visit with both reports; it is mailed to the systems administration list
     (SECMAN_SYSADMIN_LIST) if one is set."""
-    _django()
+    setup_django()
     from django.db import transaction
 
     from secman.visits import services
     from secman.visits.notifications import close_mail_of
 
     with transaction.atomic():  # the mail leaves when this commits
-        visit = _run(lambda: services.close_visit(actor=_person(login),
+        visit = _run(lambda: services.close_visit(actor=person(login),
                                                   visit=_visit(visit_id)), "Visit closed.")
     console.print(f"The close is {close_mail_of(visit)}.")
 
@@ -218,19 +205,21 @@ def close(visit_id: int, login: str) -> None:
 @click.option("--circumstances", required=True, help="Why the access could not wait.")
 @click.option("--started", type=WHEN, required=True, help="UTC.")
 @click.option("--ended", type=WHEN, required=True, help="UTC.")
-@click.option("--person", "people", multiple=True, required=True, metavar="LOGIN")
+@click.option("--person", "people", multiple=True, required=True, metavar="LOGIN",
+              help="A login or email; repeat for each person.")
 @click.option("--logical-access/--no-logical-access", default=True, show_default=True)
 def emergency(login: str, purpose: str, systems: str, circumstances: str,
               started: dt.datetime, ended: dt.datetime, people: tuple[str, ...],
               logical_access: bool) -> None:
     """Record an emergency access (SP 2.3.4): files a dispute for the Arbitrator."""
-    _django()
+    setup_django()
     from secman.visits import services
 
     visit = _run(lambda: services.record_emergency(
-        actor=_person(login), purpose=purpose, systems=systems, circumstances=circumstances,
-        started_at=_utc(started), ended_at=_utc(ended), people=[_person(p) for p in people],
+        actor=person(login), purpose=purpose, systems=systems, circumstances=circumstances,
+        started_at=_utc(started), ended_at=_utc(ended), people=[person(p) for p in people],
         logical_access=logical_access), "Emergency access recorded; dispute filed.")
+    assert visit.case is not None  # an emergency access always files its dispute
     click.echo(f"{visit.pk} {visit.case.number}")
 
 
@@ -240,10 +229,10 @@ def emergency(login: str, purpose: str, systems: str, circumstances: str,
 @click.option("--case", required=True, help="The ruled case, e.g. a20090525.1.")
 def link_ruling(visit_id: int, login: str, case: str) -> None:
     """Link the ruling that authorises an emergency access after the fact."""
-    _django()
+    setup_django()
     from secman.visits import services
 
-    _run(lambda: services.link_ruling(actor=_person(login), visit=_visit(visit_id),
+    _run(lambda: services.link_ruling(actor=person(login), visit=_visit(visit_id),
                                       case=case), "Ruling linked.")
 
 
@@ -258,7 +247,7 @@ def devices() -> None:
 @devices.command("list")
 def devices_list() -> None:
     """Every device with its current holders; unauthorised holders are flagged."""
-    _django()
+    setup_django()
     from secman.visits.models import Device
     from secman.visits.selectors import why_not_authorised
 
@@ -286,42 +275,42 @@ def devices_list() -> None:
 def devices_add(login: str, kind: str, label: str, controlling_party: str,
                 copies_permitted: bool, notes: str, authority: str) -> None:
     """Register a code or device."""
-    _django()
+    setup_django()
     from secman.visits import services
 
     _run(lambda: services.register_device(
-        actor=_person(login), kind=kind, label=label, controlling_party=controlling_party,
+        actor=person(login), kind=kind, label=label, controlling_party=controlling_party,
         copies_permitted=copies_permitted, notes=notes, authority=authority), "Registered.")
 
 
 @devices.command("issue")
 @click.argument("label")
 @as_option
-@click.option("--holder", required=True, metavar="LOGIN")
+@click.option("--holder", required=True, metavar="LOGIN", help="A login or email.")
 @click.option("--reference", required=True, help="Where the authorisation is kept.")
 @click.option("--authority", default="SM 2.3.5", show_default=True)
 def devices_issue(label: str, login: str, holder: str, reference: str,
                   authority: str) -> None:
     """Issue a device (or tell a code) to an authorised person."""
-    _django()
+    setup_django()
     from secman.visits import services
 
-    _run(lambda: services.issue_device(actor=_person(login), device=_device(label),
-                                       holder=_person(holder), reference=reference,
+    _run(lambda: services.issue_device(actor=person(login), device=_device(label),
+                                       holder=person(holder), reference=reference,
                                        authority=authority), "Issued.")
 
 
 @devices.command("return")
 @click.argument("label")
 @as_option
-@click.option("--holder", required=True, metavar="LOGIN")
+@click.option("--holder", required=True, metavar="LOGIN", help="A login or email.")
 def devices_return(label: str, login: str, holder: str) -> None:
     """Record that a holder returned a device."""
-    _django()
+    setup_django()
     from secman.visits import services
 
-    device, person = _device(label), _person(holder)
-    holding = device.holdings.current().filter(holder=person).first()
+    device, returning = _device(label), person(holder)
+    holding = device.holdings.current().filter(holder=returning).first()
     if holding is None:
-        raise click.ClickException(f"{person} does not hold {device}")
-    _run(lambda: services.return_device(actor=_person(login), holding=holding), "Returned.")
+        raise click.ClickException(f"{returning} does not hold {device}")
+    _run(lambda: services.return_device(actor=person(login), holding=holding), "Returned.")

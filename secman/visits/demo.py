@@ -17,12 +17,12 @@ HOSTING = "BIT (hosting company)"
 def load(people: dict[str, Any]) -> None:
     ana, jonas, samir, lena = (people[login] for login in ("ana", "jonas", "samir", "lena"))
     now = timezone.now()
-    window = {"window_start": now - dt.timedelta(hours=3),
-              "window_end": now + dt.timedelta(hours=2)}
+    window_start, window_end = now - dt.timedelta(hours=3), now + dt.timedelta(hours=2)
 
     closed = services.request_visit(
         actor=samir, purpose="Replace the failed disk in the signing server",
-        systems="signer1 (critical), disk 2 of the mirror", **window)
+        systems="signer1 (critical), disk 2 of the mirror", window_start=window_start,
+        window_end=window_end)
     services.authorise_visit(actor=ana, visit=closed,
                              reference="MoU Appendix B, access list as of the last Board "
                              "update; ticket BIT-4711")
@@ -40,7 +40,7 @@ def load(people: dict[str, Any]) -> None:
 
     on_site = services.request_visit(
         actor=lena, purpose="Check the HSM's battery status", systems="hsm1",
-        logical_access=False, **window)
+        logical_access=False, window_start=window_start, window_end=window_end)
     services.authorise_visit(actor=jonas, visit=on_site, reference="ticket BIT-4720")
     services.check_in(actor=jonas, visit=on_site, people=[jonas, lena])
 

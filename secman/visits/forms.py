@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -123,4 +123,4 @@ class IssueForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["holder"].queryset = physical_staff()  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["holder"]).queryset = physical_staff()

@@ -220,7 +220,7 @@ def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
     me = actor_of(request)
     form = IssueForm(request.POST)
     if form.is_valid() and perform(request, form, lambda: services.issue_device(
-            actor=me, device=subject, **form.cleaned_data), "Issued."):
+            actor=me, device=subject, **form.cleaned_data), "Issued.") is not None:
         return redirect(subject)
     return _device_page(request, subject, form)
 

@@ -433,7 +433,7 @@ def test_new_media_are_erased_and_reformatted_before_use(org):
 
 @pytest.mark.parametrize(("change", "message", "field"), [
     ({"serial_number": " "}, "needs its serial number", "serial_number"),
-    ({"serial_number": "S" * 121}, "needs its serial number", "serial_number"),
+    ({"serial_number": "S" * 121}, "is longer than 120 characters", "serial_number"),
     ({"media_type": "floppy"}, "'floppy' is not a media type", "media_type"),
     ({"capacity_gb": 0}, "whole number of gigabytes above 0", "capacity_gb"),
     ({"capacity_gb": "12"}, "whole number of gigabytes above 0", "capacity_gb"),
@@ -881,7 +881,7 @@ def test_cli_media_import_names_only_recorded_people(org, tmp_path):
     path.write_bytes(media_rows("M-1,hdd,100,,safe,yes"))
     before = snapshot(*TABLES)
     result = cli("import-media", str(path), "--present", "sam", "--present", "ghost")
-    assert result.exit_code == 1 and "login of a recorded person" in result.output
+    assert result.exit_code == 1 and "no person has the login or email 'ghost'" in result.output
     result = cli("import-media", str(path), "--present", "sam", "--authority", "whim")
     assert result.exit_code == 1 and "Nothing was written" in result.output
     assert snapshot(*TABLES) == before

@@ -12,6 +12,7 @@ def render(text: str) -> str:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark")
+    # markdown-it types the renderer as a protocol without the rules its RendererHTML has.
     default = md.renderer.rules.get("heading_open")  # type: ignore[attr-defined]
 
     def heading_open(renderer: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
