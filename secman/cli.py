@@ -270,7 +270,7 @@ def changepassword(login: str, password_stdin: bool) -> None:
     would leave no entry.)"""
     setup_django()
     from secman.core.errors import Refused
-    from secman.people.services import reset_password
+    from secman.people.accounts import reset_password
 
     password = _read_password("New password", password_stdin)
     try:

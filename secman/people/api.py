@@ -33,7 +33,7 @@ from secman.core.api import (
     valid_data,
 )
 from secman.core.roles import TEAM_ROLES, Role
-from secman.people import services
+from secman.people import accounts, services
 from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 from secman.people.models import (
     AccessList,
@@ -495,5 +495,5 @@ class TokenView(SecmanAPIView, APIView):
 
     @extend_schema(request=None, responses={201: TokenSerializer, **REFUSALS})
     def post(self, request: Request) -> Response:
-        key = services.issue_api_token(actor=self.actor)
+        key = accounts.issue_api_token(actor=self.actor)
         return Response({"token": key}, status=status.HTTP_201_CREATED)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from secman.core.addresses import client_address
 from secman.core.forms import PasswordChangeForm
 from secman.core.views import perform
-from secman.people import services as people_services
+from secman.people import accounts
 
 
 class LoginView(auth_views.LoginView):
@@ -27,13 +27,13 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        people_services.record_login(form.get_user(), address=client_address(self.request))
+        accounts.record_login(form.get_user(), address=client_address(self.request))
         return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
         typed = str(form.data.get("username", ""))
         if typed or form.data.get("password"):  # an empty form is not an attempt
-            people_services.record_failed_login(
+            accounts.record_failed_login(
                 typed, address=client_address(self.request),
                 locked_out=bool(getattr(self.request, "axes_locked_out", False)))
         return super().form_invalid(form)
@@ -44,7 +44,7 @@ class LogoutView(auth_views.LogoutView):
         user = request.user if request.user.is_authenticated else None
         response = super().post(request, *args, **kwargs)
         if user is not None:
-            people_services.record_logout(user, address=client_address(request))
+            accounts.record_logout(user, address=client_address(request))
         return response
 
 
@@ -59,7 +59,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         return get_lockout_response(request, credentials=credentials)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = perform(request, form, lambda: people_services.change_own_password(
+        user = perform(request, form, lambda: accounts.change_own_password(
             user=request.user, current=data["old_password"], new=data["new_password1"]),
             "Your password was changed.")
         if user is not None:
