@@ -17,7 +17,7 @@ from secman.authority.signoff import TASK, dual_control
 from secman.cli import main
 from secman.core import channel
 from secman.core.roles import Role
-from secman.eventlog import bundle, services, verify
+from secman.eventlog import bundle, services, verification, verify
 from secman.eventlog.models import Event
 from secman.physical import services as physical
 from tests.conftest import PASSWORD
@@ -88,7 +88,7 @@ def test_no_service_can_write_the_channel_itself(org):
 def test_entries_with_a_channel_verify_online_and_offline(org, acquired, tmp_path):
     CliRunner().invoke(main, ["physical", "computer-step", "CA-0001", "inventory",
                               "--as", "axel"])
-    assert services.verify_chain() == []
+    assert verification.verify_chain() == []
     bundle.export(tmp_path / "bundle")
     assert verify.main([str(tmp_path / "bundle")]) == 0
 
