@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from secman.authority.models import ArbitrationCase, Authority
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, accepted, bad_input, valid_data
 from secman.people.api import person_field
-from secman.visits import services
+from secman.visits import devices, services
 from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
 from secman.visits.models import Device, Holding, Participant, Visit, VisitReport
 from secman.visits.selectors import why_not_authorised
@@ -274,7 +274,7 @@ class DeviceViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyMod
     serializer_class = DeviceSerializer
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = services.register_device(actor=self.actor,
+        serializer.instance = devices.register_device(actor=self.actor,
                                                        **serializer.validated_data)
 
     def _answer(self, device: Device) -> Response:
@@ -285,7 +285,7 @@ class DeviceViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyMod
     def issue(self, request: Request, pk: str) -> Response:
         """Issue the device (or tell the code) to an authorised person."""
         device = self.get_object()
-        services.issue_device(actor=self.actor, device=device,
+        devices.issue_device(actor=self.actor, device=device,
                               **valid_data(IssueSerializer, request))
         return self._answer(device)
 
@@ -298,5 +298,5 @@ class DeviceViewSet(SecmanAPIView, mixins.CreateModelMixin, viewsets.ReadOnlyMod
         holding = device.holdings.current().filter(holder=holder).first()
         if holding is None:
             raise bad_input("holder", f"{holder} does not hold {device}")
-        services.return_device(actor=self.actor, holding=holding)
+        devices.return_device(actor=self.actor, holding=holding)
         return self._answer(device)

@@ -276,9 +276,9 @@ def devices_add(login: str, kind: str, label: str, controlling_party: str,
                 copies_permitted: bool, notes: str, authority: str) -> None:
     """Register a code or device."""
     setup_django()
-    from secman.visits import services
+    from secman.visits.devices import register_device
 
-    _run(lambda: services.register_device(
+    _run(lambda: register_device(
         actor=person(login), kind=kind, label=label, controlling_party=controlling_party,
         copies_permitted=copies_permitted, notes=notes, authority=authority), "Registered.")
 
@@ -293,9 +293,9 @@ def devices_issue(label: str, login: str, holder: str, reference: str,
                   authority: str) -> None:
     """Issue a device (or tell a code) to an authorised person."""
     setup_django()
-    from secman.visits import services
+    from secman.visits.devices import issue_device
 
-    _run(lambda: services.issue_device(actor=person(login), device=_device(label),
+    _run(lambda: issue_device(actor=person(login), device=_device(label),
                                        holder=person(holder), reference=reference,
                                        authority=authority), "Issued.")
 
@@ -307,10 +307,10 @@ def devices_issue(label: str, login: str, holder: str, reference: str,
 def devices_return(label: str, login: str, holder: str) -> None:
     """Record that a holder returned a device."""
     setup_django()
-    from secman.visits import services
+    from secman.visits.devices import return_device
 
     device, returning = _device(label), person(holder)
     holding = device.holdings.current().filter(holder=returning).first()
     if holding is None:
         raise click.ClickException(f"{returning} does not hold {device}")
-    _run(lambda: services.return_device(actor=person(login), holding=holding), "Returned.")
+    _run(lambda: return_device(actor=person(login), holding=holding), "Returned.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from secman.visits import services
+from secman.visits import devices, services
 
 HOSTING = "BIT (hosting company)"
 
@@ -57,15 +57,15 @@ def load(people: dict[str, Any]) -> None:
         started_at=now - dt.timedelta(days=2, hours=1), ended_at=now - dt.timedelta(days=2),
         people=[samir, ana])
 
-    devices = [
+    kept = [
         ("rack_key", "Rack 12 key #1", False, [ana]),
         ("rack_key", "Rack 12 key #2", False, [samir]),
         ("access_card", "Data-centre access card 0A", False, [lena]),
         ("code", "Cage door code", True, [ana, jonas]),
     ]
-    for kind, label, copies, holders in devices:
-        device = services.register_device(actor=ana, kind=kind, label=label,
+    for kind, label, copies, holders in kept:
+        device = devices.register_device(actor=ana, kind=kind, label=label,
                                           controlling_party=HOSTING, copies_permitted=copies)
         for holder in holders:
-            services.issue_device(actor=ana, device=device, holder=holder,
+            devices.issue_device(actor=ana, device=device, holder=holder,
                                   reference="MoU Appendix B key list")

@@ -16,6 +16,7 @@ from secman.core.views import actor_of, perform, post_only, refuse_to_messages
 from secman.eventlog.selectors import history_for
 from secman.people.models import Person
 from secman.visits import controls, services
+from secman.visits import devices as register
 from secman.visits.choices import VisitStatus
 from secman.visits.forms import (
     AuthoriseForm,
@@ -182,7 +183,7 @@ def devices(request: HttpRequest) -> HttpResponse:
     me = actor_of(request)
     form = DeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        created = perform(request, form, lambda: services.register_device(
+        created = perform(request, form, lambda: register.register_device(
             actor=me, **form.cleaned_data), "Device registered.")
         if created:
             return redirect(created)
@@ -191,7 +192,7 @@ def devices(request: HttpRequest) -> HttpResponse:
                        for h in device.holdings.all() if h.returned_at is None])
              for device in rows]
     return render(request, "visits/devices.html", {
-        "table": table, "form": form, "may_manage": services.may_manage_register(me),
+        "table": table, "form": form, "may_manage": register.may_manage_register(me),
         "findings": controls.holder_findings(),
     })
 
@@ -200,12 +201,12 @@ def _device_page(request: HttpRequest, device: Device, form: IssueForm | None = 
                  status: int = 200) -> HttpResponse:
     me = actor_of(request)
     holdings = [(h, why_not_authorised(h.holder) if h.returned_at is None else "",
-                 services.may_return_device(me, h))
+                 register.may_return_device(me, h))
                 for h in device.holdings.select_related(
                     "holder", "issued_by", "returned_by", "authority")]
     return render(request, "visits/device.html", {
         "device": device, "holdings": holdings, "form": form or IssueForm(),
-        "may_manage": services.may_manage_register(me),
+        "may_manage": register.may_manage_register(me),
         "history": history_for(device, me),
     }, status=status)
 
@@ -219,7 +220,7 @@ def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
     subject = get_object_or_404(Device, pk=pk)
     me = actor_of(request)
     form = IssueForm(request.POST)
-    if form.is_valid() and perform(request, form, lambda: services.issue_device(
+    if form.is_valid() and perform(request, form, lambda: register.issue_device(
             actor=me, device=subject, **form.cleaned_data), "Issued.") is not None:
         return redirect(subject)
     return _device_page(request, subject, form)
@@ -229,6 +230,6 @@ def device_issue(request: HttpRequest, pk: int) -> HttpResponse:
 def holding_return(request: HttpRequest, pk: int) -> HttpResponse:
     holding = get_object_or_404(Holding.objects.select_related("device"), pk=pk)
     me = actor_of(request)
-    refuse_to_messages(request, lambda: services.return_device(actor=me, holding=holding),
+    refuse_to_messages(request, lambda: register.return_device(actor=me, holding=holding),
                        "Return recorded.")
     return redirect(holding.device)

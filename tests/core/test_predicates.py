@@ -27,6 +27,7 @@ from secman.eventlog import verification
 from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import services as physical
+from secman.visits import devices
 from secman.visits import services as visits
 from tests.conftest import Org
 
@@ -314,12 +315,12 @@ def close_visit(org: Org) -> Action:
 
 def return_device(org: Org) -> Action:
     _physical_lists(org)
-    device = visits.register_device(actor=org.axel, kind="rack_key", label="Rack 1 key",
+    device = devices.register_device(actor=org.axel, kind="rack_key", label="Rack 1 key",
                                     controlling_party="Hoster")
-    holding = visits.issue_device(actor=org.axel, device=device, holder=org.sam,
+    holding = devices.issue_device(actor=org.axel, device=device, holder=org.sam,
                                   reference="MoU B")
     return Action(f"/visits/devices/{device.pk}/", f"/visits/holdings/{holding.pk}/return/",
-                  lambda me: visits.return_device(actor=me, holding=holding),
+                  lambda me: devices.return_device(actor=me, holding=holding),
                   [*EVERYONE, "abby"])
 
 

@@ -12,15 +12,15 @@ from secman.core.errors import RuleViolation
 from secman.eventlog.models import Event
 from secman.people import services as people_services
 from secman.people.models import Membership
-from secman.visits import controls, services
+from secman.visits import controls, devices, services
 from secman.visits.models import Device, Holding
 
 
 def test_it_flags_a_holder_who_left_their_team(physical):
     org = physical
-    key = services.register_device(actor=org.axel, kind="rack_key", label="Rack 12 key #1",
+    key = devices.register_device(actor=org.axel, kind="rack_key", label="Rack 12 key #1",
                                    controlling_party="BIT")
-    services.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
+    devices.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
     assert controls.holder_findings() == []
     membership = Membership.objects.active().get(person=org.sue)
     people_services.end_membership(actor=org.sue, membership=membership, authority="SP 9.1.7",
@@ -34,19 +34,19 @@ def test_it_flags_a_holder_who_left_their_team(physical):
 def test_it_never_stores_a_code(physical):
     before = Event.objects.count()
     with pytest.raises(RuleViolation, match="never the code itself"):
-        services.register_device(actor=physical.axel, kind="code", label="Cage door",
+        devices.register_device(actor=physical.axel, kind="code", label="Cage door",
                                  notes="it is 90210-7", controlling_party="BIT")
     assert not Device.objects.exists() and Event.objects.count() == before
     assert not {f.name for f in Device._meta.get_fields()} & {"value", "code", "secret"}
 
 
 def test_it_records_returns(physical):
-    key = services.register_device(actor=physical.axel, kind="rack_key", label="Key 1",
+    key = devices.register_device(actor=physical.axel, kind="rack_key", label="Key 1",
                                    controlling_party="BIT")
-    holding = services.issue_device(actor=physical.axel, device=key, holder=physical.sam,
+    holding = devices.issue_device(actor=physical.axel, device=key, holder=physical.sam,
                                     reference="MoU B")
-    services.return_device(actor=physical.sam, holding=holding)
-    services.issue_device(actor=physical.axel, device=key, holder=physical.sue,
+    devices.return_device(actor=physical.sam, holding=holding)
+    devices.issue_device(actor=physical.axel, device=key, holder=physical.sue,
                           reference="MoU B")
     assert Holding.objects.current().get().holder == physical.sue
 

@@ -65,7 +65,7 @@ from secman.core.errors import NotAllowed, Refused, RuleViolation
 from secman.eventlog.models import Event
 from secman.people import services as people_services
 from secman.people.models import Membership
-from secman.visits import controls, services
+from secman.visits import controls, devices, services
 from secman.visits.models import Device, Holding, Participant, Visit, VisitReport
 from tests.refusals import actions_since, entries_since, last_seq, refused, snapshot
 
@@ -563,7 +563,7 @@ def test_only_a_ruling_authorises_an_emergency_after_the_fact(physical):
 def device(org, actor=None, **change):
     args = {"kind": "rack_key", "label": "Rack 12 key #1", "controlling_party": "BIT",
             **change}
-    return services.register_device(actor=actor or org.axel, **args)
+    return devices.register_device(actor=actor or org.axel, **args)
 
 
 @pytest.mark.parametrize("login", ["sue", "sid", "pia", "aud", "arne", "nobody"])
@@ -623,29 +623,29 @@ def test_codes_and_devices_go_to_authorised_people_only(physical):
     for login in ("sid", "pia", "bea"):
         with no_change(RuleViolation, "everyone who holds codes and devices is to be "
                        "authorised", section="SP 2.3.5"):
-            services.issue_device(actor=org.axel, device=key, holder=org.people[login],
+            devices.issue_device(actor=org.axel, device=key, holder=org.people[login],
                                   reference="MoU B")
     with no_change(NotAllowed, "the register is kept by"):
-        services.issue_device(actor=org.sue, device=key, holder=org.sue, reference="MoU B")
+        devices.issue_device(actor=org.sue, device=key, holder=org.sue, reference="MoU B")
     with no_change(RuleViolation, "give the authorisation reference"):
-        services.issue_device(actor=org.axel, device=key, holder=org.sue, reference="")
+        devices.issue_device(actor=org.axel, device=key, holder=org.sue, reference="")
     mark = last_seq()
-    services.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
+    devices.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
     [entry] = entries_since(mark)
     assert (entry.action, entry.authority, entry.actor) == (
         "visits.device.issue", "SM 2.3.5", org.axel)
     assert entry.details == {"holder": "Sue", "holder_id": org.sue.pk, "reference": "MoU B"}
     with no_change(RuleViolation, "Sue holds Rack 12 key #1 already"):
-        services.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
+        devices.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
     with no_change(RuleViolation, "copies of Rack 12 key #1 are not permitted and Sue holds "
                    "it", section="SM 2.3.5"):
-        services.issue_device(actor=org.axel, device=key, holder=org.sam, reference="MoU B")
+        devices.issue_device(actor=org.axel, device=key, holder=org.sam, reference="MoU B")
 
 
 def test_a_device_that_may_be_copied_goes_to_several_holders(physical):
     card = device(physical, kind="access_card", label="Card 0A", copies_permitted=True)
     for person in (physical.sam, physical.sue, physical.abby):
-        services.issue_device(actor=physical.axel, device=card, holder=person,
+        devices.issue_device(actor=physical.axel, device=card, holder=person,
                               reference="MoU B")
     assert Holding.objects.current().filter(device=card).count() == 3
 
@@ -653,27 +653,27 @@ def test_a_device_that_may_be_copied_goes_to_several_holders(physical):
 def test_returns_are_recorded_once_by_the_holder_or_a_manager(physical):
     org = physical
     key = device(org)
-    holding = services.issue_device(actor=org.axel, device=key, holder=org.sue,
+    holding = devices.issue_device(actor=org.axel, device=key, holder=org.sue,
                                     reference="MoU B")
     with no_change(NotAllowed, "the register is kept by"):
-        services.return_device(actor=org.sid, holding=holding)
+        devices.return_device(actor=org.sid, holding=holding)
     mark = last_seq()
-    services.return_device(actor=org.sue, holding=holding)
+    devices.return_device(actor=org.sue, holding=holding)
     [entry] = entries_since(mark)
     assert (entry.action, entry.authority, entry.actor) == (
         "visits.device.return", "SM 2.3.5", org.sue)
     with no_change(RuleViolation, "Sue returned Rack 12 key #1 on"):
-        services.return_device(actor=org.axel, holding=holding)
-    again = services.issue_device(actor=org.axel, device=key, holder=org.sam,
+        devices.return_device(actor=org.axel, holding=holding)
+    again = devices.issue_device(actor=org.axel, device=key, holder=org.sam,
                                   reference="MoU B")
-    services.return_device(actor=org.bea, holding=again)  # the Board manages the register
+    devices.return_device(actor=org.bea, holding=again)  # the Board manages the register
     assert not Holding.objects.current().exists()
 
 
 def test_unauthorised_holders_are_flagged_everywhere(physical, approve, monkeypatch):
     org = physical
     key = device(org)
-    services.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
+    devices.issue_device(actor=org.axel, device=key, holder=org.sue, reference="MoU B")
     assert controls.holder_findings() == []
     approve("physical_access", org.sue, change="remove")
     [finding] = controls.holder_findings()
@@ -687,7 +687,7 @@ def test_unauthorised_holders_are_flagged_everywhere(physical, approve, monkeypa
     assert "Sue [NOT AUTHORISED]" in listed.output
     other = device(org, label="Rack 12 key #2")
     with no_change(RuleViolation, "to be authorised", section="SP 2.3.5"):
-        services.issue_device(actor=org.axel, device=other, holder=org.sue, reference="MoU B")
+        devices.issue_device(actor=org.axel, device=other, holder=org.sue, reference="MoU B")
 
 
 # --- authority, hostile input ---------------------------------------------------------------
@@ -734,7 +734,7 @@ def test_hostile_free_text_is_refused_or_kept_exactly(physical, purpose, systems
 def test_hostile_labels_of_codes_never_hold_a_code(physical, label, digits):
     before = snapshot(*TABLES)
     with pytest.raises(RuleViolation):
-        services.register_device(actor=physical.axel, kind="code", label=f"{label}{digits}",
+        devices.register_device(actor=physical.axel, kind="code", label=f"{label}{digits}",
                                  controlling_party="BIT", copies_permitted=True)
     assert snapshot(*TABLES) == before
 
