@@ -10,6 +10,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from secman.authority import arbitration
 from secman.authority import services as authority
 from secman.authority.signoff import TASK, dual_control, four_eyes
 from secman.core import channel
@@ -125,19 +126,19 @@ def _build() -> list[tuple[str, str, str]]:
 
     arbitrator, case_manager = people_by_login["aurelio"], people_by_login["mina"]
     abc_date = founded - dt.timedelta(days=30)
-    abc = authority.file_case(
+    abc = arbitration.file_case(
         actor=case_manager, number=f"a{abc_date:%Y%m%d}.1",
         title="Arbitrated Background Check of Piet de Vries", filed_on=abc_date,
         arbitrator=arbitrator, case_manager=case_manager,
     )
-    authority.update_case(
+    arbitration.update_case(
         actor=arbitrator, case=abc, status="ruled", arbitrator=arbitrator,
         case_manager=case_manager, ruled_on=founded,
         ruling_summary="The candidate has the knowledge and standing the role needs; "
         "no conflict of interest was found. Recommended to the Board.",
     )
     running_date = today - dt.timedelta(days=12)
-    authority.file_case(
+    arbitration.file_case(
         actor=case_manager, number=f"a{running_date:%Y%m%d}.1",
         title="Request for an exception to the four-eyes rule during a data-centre move",
         filed_on=running_date, arbitrator=arbitrator, case_manager=case_manager,

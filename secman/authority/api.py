@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from secman.authority import services
+from secman.authority import arbitration, services
 from secman.authority.choices import CaseStatus, SignOffStatus, Vote
 from secman.authority.models import (
     ArbitrationCase,
@@ -202,7 +202,7 @@ class ArbitrationCaseViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.Upda
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.instance = services.file_case(actor=self.actor,
+        serializer.instance = arbitration.file_case(actor=self.actor,
                                                  **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
@@ -213,7 +213,7 @@ class ArbitrationCaseViewSet(SecmanAPIView, mixins.CreateModelMixin, mixins.Upda
         # What the PATCH leaves out stays as recorded; a ruling is carried along only
         # while the status stays 'ruled'.
         ruled = status == CaseStatus.RULED
-        serializer.instance = services.update_case(
+        serializer.instance = arbitration.update_case(
             actor=self.actor, case=case, status=status,
             arbitrator=data.get("arbitrator", case.arbitrator),
             case_manager=data.get("case_manager", case.case_manager),

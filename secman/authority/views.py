@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from secman.authority import services
+from secman.authority import arbitration, services
 from secman.authority.choices import CaseStatus, SignOffStatus
 from secman.authority.forms import (
     CaseForm,
@@ -75,7 +75,7 @@ def decision_new(request: HttpRequest) -> HttpResponse:
 def cases(request: HttpRequest) -> HttpResponse:
     rows = ArbitrationCase.objects.select_related("arbitrator", "case_manager")
     return render(request, "authority/cases.html", {
-        "rows": rows, "may_record": services.may_handle_cases(actor_of(request))})
+        "rows": rows, "may_record": arbitration.may_handle_cases(actor_of(request))})
 
 
 def case(request: HttpRequest, number: str) -> HttpResponse:
@@ -84,7 +84,7 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
     moves = {t.target_from(subject.status) for t in CASE.moves_from(subject.status)}
     if not moves:  # closed or withdrawn: nothing to update
         return render(request, "authority/case.html", {"case": subject, "form": None})
-    if request.method != "POST" and not services.may_rule_case(me, subject):
+    if request.method != "POST" and not arbitration.may_rule_case(me, subject):
         # "Ruled" is offered to the case's own Arbitrator only (a posted form keeps every
         # move, so the service says why a ruling is refused).
         moves = moves - {CaseStatus.RULED}
@@ -93,12 +93,12 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
         "arbitrator": subject.arbitrator, "case_manager": subject.case_manager,
     })
     if request.method == "POST" and form.is_valid() and perform(
-            request, form, lambda: services.update_case(actor=me, case=subject,
+            request, form, lambda: arbitration.update_case(actor=me, case=subject,
                                                         **form.cleaned_data),
             "Case updated.") is not None:
         return redirect(subject)
     # The form for those who may update the case (and a refused one, to show why).
-    shown = form if form.is_bound or services.may_handle_cases(me) else None
+    shown = form if form.is_bound or arbitration.may_handle_cases(me) else None
     return render(request, "authority/case.html", {"case": subject, "form": shown,
                                                    "open": True})
 
@@ -107,7 +107,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     me = actor_of(request)
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        created = perform(request, form, lambda: services.file_case(
+        created = perform(request, form, lambda: arbitration.file_case(
             actor=me, **form.cleaned_data), "Case recorded.")
         if created:
             return redirect(created)

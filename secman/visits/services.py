@@ -14,9 +14,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from secman.authority.arbitration import file_dispute
 from secman.authority.choices import CaseStatus
 from secman.authority.models import ArbitrationCase
-from secman.authority.services import AuthorityLike, file_dispute, resolve_authority
+from secman.authority.services import AuthorityLike, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
 from secman.eventlog.services import record

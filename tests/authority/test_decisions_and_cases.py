@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from secman.authority import services
+from secman.authority import arbitration, services
 from secman.authority.choices import CaseStatus
 from secman.authority.models import ArbitrationCase, Authority, BoardDecision, BoardVote
 from secman.authority.signoff import TASK, four_eyes
@@ -45,7 +45,7 @@ def decide(org, votes, n=2, actor="bea", **overrides):
 def case(org, n=1, **overrides):
     values = {"number": f"a{today():%Y%m%d}.{n}", "title": "ABC of Nina", "filed_on": today(),
               "arbitrator": org.arne, "case_manager": org.cora} | overrides
-    return services.file_case(actor=org.cora, **values)
+    return arbitration.file_case(actor=org.cora, **values)
 
 
 def second_arbitrator(org):
@@ -401,7 +401,7 @@ def test_it_wants_the_case_manager_to_differ_from_the_arbitrator(org):
     assert "SP 9.1.4" in str(exc_info.value)
     filed = case(org)
     with pytest.raises(RuleViolation, match="different person"):
-        services.update_case(actor=org.arne, case=filed, status=CaseStatus.RUNNING,
+        arbitration.update_case(actor=org.arne, case=filed, status=CaseStatus.RUNNING,
                              arbitrator=org.arne, case_manager=org.arne)
     # The database holds the line too.
     filed.case_manager = org.arne
@@ -411,14 +411,14 @@ def test_it_wants_the_case_manager_to_differ_from_the_arbitrator(org):
 
 def test_it_refuses_cases_from_people_outside_arbitration(org):
     with pytest.raises(NotAllowed):
-        services.file_case(actor=org.bea, number=f"a{today():%Y%m%d}.1", title="x",
+        arbitration.file_case(actor=org.bea, number=f"a{today():%Y%m%d}.1", title="x",
                            filed_on=today())
 
 
 def test_it_records_a_ruling_by_the_cases_arbitrator(org):
     filed = case(org)
     seq = last_seq()
-    services.update_case(actor=org.arne, case=filed, status=CaseStatus.RULED,
+    arbitration.update_case(actor=org.arne, case=filed, status=CaseStatus.RULED,
                          arbitrator=org.arne, case_manager=org.cora, ruled_on=today(),
                          ruling_summary="Recommended to the Board.")
     filed.refresh_from_db()
@@ -433,7 +433,7 @@ def test_it_records_a_ruling_by_the_cases_arbitrator(org):
 def test_it_refuses_a_ruling_by_the_case_manager(org):
     filed = case(org)
     with pytest.raises(NotAllowed, match="Arbitrator records its ruling"):
-        services.update_case(actor=org.cora, case=filed, status=CaseStatus.RULED,
+        arbitration.update_case(actor=org.cora, case=filed, status=CaseStatus.RULED,
                              arbitrator=org.arne, case_manager=org.cora, ruled_on=today(),
                              ruling_summary="Cora rules.")
     filed.refresh_from_db()
@@ -445,16 +445,16 @@ def test_it_refuses_a_ruling_by_another_arbitrator_who_takes_the_case_over(org):
     ari = second_arbitrator(org)
     seq = last_seq()
     with pytest.raises(NotAllowed, match="Arbitrator records its ruling"):
-        services.update_case(actor=ari, case=filed, status=CaseStatus.RULED,
+        arbitration.update_case(actor=ari, case=filed, status=CaseStatus.RULED,
                              arbitrator=ari, case_manager=org.cora, ruled_on=today(),
                              ruling_summary="Ari rules on Arne's case.")
     filed.refresh_from_db()
     assert (filed.status, filed.arbitrator) == (CaseStatus.RUNNING, org.arne)
     assert actions_since(seq) == []
     # Reassigned first (recorded as such), the new Arbitrator rules.
-    services.update_case(actor=org.cora, case=filed, status=CaseStatus.RUNNING,
+    arbitration.update_case(actor=org.cora, case=filed, status=CaseStatus.RUNNING,
                          arbitrator=ari, case_manager=org.cora)
-    services.update_case(actor=ari, case=filed, status=CaseStatus.RULED, arbitrator=ari,
+    arbitration.update_case(actor=ari, case=filed, status=CaseStatus.RULED, arbitrator=ari,
                          case_manager=org.cora, ruled_on=today(), ruling_summary="Ari rules.")
     assert actions_since(seq) == ["authority.case.update", "authority.case.rule"]
 
@@ -462,7 +462,7 @@ def test_it_refuses_a_ruling_by_another_arbitrator_who_takes_the_case_over(org):
 def test_it_refuses_a_ruling_on_an_unassigned_case(org):
     filed = case(org, arbitrator=None, case_manager=None)
     with pytest.raises(NotAllowed):
-        services.update_case(actor=org.arne, case=filed, status=CaseStatus.RULED,
+        arbitration.update_case(actor=org.arne, case=filed, status=CaseStatus.RULED,
                              arbitrator=org.arne, case_manager=org.cora, ruled_on=today(),
                              ruling_summary="Arne rules at once.")
 
@@ -483,7 +483,7 @@ def test_it_refuses_a_bad_ruling(org, status, ruled_on, summary, words):
     dates = {None: None, "today": today(), "tomorrow": today() + dt.timedelta(days=1),
              "before": today() - dt.timedelta(days=1)}
     with pytest.raises(RuleViolation, match=words):
-        services.update_case(actor=org.arne, case=filed, status=status, arbitrator=org.arne,
+        arbitration.update_case(actor=org.arne, case=filed, status=status, arbitrator=org.arne,
                              case_manager=org.cora, ruled_on=dates[ruled_on],
                              ruling_summary=summary)
     filed.refresh_from_db()
@@ -491,7 +491,7 @@ def test_it_refuses_a_bad_ruling(org, status, ruled_on, summary, words):
 
 
 def rule(org, filed):
-    services.update_case(actor=org.arne, case=filed, status=CaseStatus.RULED,
+    arbitration.update_case(actor=org.arne, case=filed, status=CaseStatus.RULED,
                          arbitrator=org.arne, case_manager=org.cora, ruled_on=today(),
                          ruling_summary="Recommended to the Board.")
 
@@ -513,11 +513,11 @@ def test_a_ruling_stands_and_ended_cases_do_not_move(org, path, refused, words):
         if status == CaseStatus.RULED:
             rule(org, filed)
         else:
-            services.update_case(actor=org.cora, case=filed, status=status,
+            arbitration.update_case(actor=org.cora, case=filed, status=status,
                                  arbitrator=org.arne, case_manager=org.cora)
     seq = last_seq()
     with pytest.raises(RuleViolation, match=words):
-        services.update_case(actor=org.arne, case=filed, status=refused,
+        arbitration.update_case(actor=org.arne, case=filed, status=refused,
                              arbitrator=org.arne, case_manager=org.cora)
     assert actions_since(seq) == []
     filed.refresh_from_db()
@@ -529,7 +529,7 @@ def test_a_ruled_case_is_closed_with_its_ruling_kept(org):
     rule(org, filed)
     with pytest.raises(RuleViolation, match="this case is ruled; it cannot become ruled"):
         rule(org, filed)  # no second ruling over the first
-    services.update_case(actor=org.cora, case=filed, status=CaseStatus.CLOSED,
+    arbitration.update_case(actor=org.cora, case=filed, status=CaseStatus.CLOSED,
                          arbitrator=org.arne, case_manager=org.cora)
     filed.refresh_from_db()
     assert filed.status == CaseStatus.CLOSED

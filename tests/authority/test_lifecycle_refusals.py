@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from secman.authority import services
+from secman.authority import arbitration, services
 from secman.authority.choices import CaseStatus, SignOffStatus
 from secman.authority.lifecycles import CASE, SIGNOFF
 from secman.authority.models import ArbitrationCase, SignOff, SignOffRequest
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def case_in(org, status: str) -> ArbitrationCase:
-    case = services.file_case(actor=org.cora, number=f"a{timezone.localdate():%Y%m%d}.7",
+    case = arbitration.file_case(actor=org.cora, number=f"a{timezone.localdate():%Y%m%d}.7",
                               title="ABC of Nina", filed_on=timezone.localdate(),
                               arbitrator=org.arne, case_manager=org.cora)
     ArbitrationCase.objects.filter(pk=case.pk).update(status=status)
@@ -40,7 +40,7 @@ def test_a_case_refuses_a_move_its_table_lacks_and_writes_nothing(org, status, t
     before = Event.objects.count()
     ruling = {"ruled_on": timezone.localdate(), "ruling_summary": "x"} if to == "ruled" else {}
     with pytest.raises(RuleViolation) as refused:
-        services.update_case(actor=org.arne, case=case, status=to, arbitrator=org.arne,
+        arbitration.update_case(actor=org.arne, case=case, status=to, arbitrator=org.arne,
                              case_manager=org.cora, **ruling)
     assert refused.value.message.startswith(f"this case is {CASE.label(status)}; it cannot "
                                             f"become {CASE.label(to)}")

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from secman.authority import arbitration
 from secman.authority import services as authority
 from secman.authority.signoff import TASK, four_eyes
 from secman.compliance import services as compliance
@@ -145,16 +146,16 @@ def record_decision(org: Org) -> Action:
 def record_case(org: Org) -> Action:
     day = timezone.localdate()
     return Action("/authority/cases/", "/authority/cases/new/",
-                  lambda me: authority.file_case(actor=me, number=f"a{day:%Y%m%d}.7",
+                  lambda me: arbitration.file_case(actor=me, number=f"a{day:%Y%m%d}.7",
                                                  title="A dispute", filed_on=day), EVERYONE)
 
 
 def rule_case(org: Org) -> Action:
     day = timezone.localdate()
-    case = authority.file_case(actor=org.cora, number=f"a{day:%Y%m%d}.8", title="A dispute",
+    case = arbitration.file_case(actor=org.cora, number=f"a{day:%Y%m%d}.8", title="A dispute",
                                filed_on=day, arbitrator=org.arne, case_manager=org.cora)
     return Action(f"/authority/cases/{case.number}/", '<option value="ruled"',
-                  lambda me: authority.update_case(
+                  lambda me: arbitration.update_case(
                       actor=me, case=type(case).objects.get(pk=case.pk), status="ruled",
                       arbitrator=org.arne, case_manager=org.cora, ruled_on=day,
                       ruling_summary="The access was needed."), [*EVERYONE, "cora"])

@@ -29,6 +29,7 @@ from django.apps import apps
 from django.utils import timezone
 
 import secman
+from secman.authority import arbitration
 from secman.authority import services as authority
 from secman.authority.signoff import TASK, dual_control
 from secman.compliance import evaluation
@@ -104,13 +105,13 @@ def proposal(org: Org) -> Any:
 
 
 def case(org: Org, *, ruled: bool = False) -> Any:
-    filed = authority.file_case(actor=org.cora, number=f"a{today():%Y%m%d}.1", title="A case",
+    filed = arbitration.file_case(actor=org.cora, number=f"a{today():%Y%m%d}.1", title="A case",
                                 filed_on=today(), arbitrator=org.arne, case_manager=org.cora)
     return rule(org, filed) if ruled else filed
 
 
 def rule(org: Org, filed: Any) -> Any:
-    return authority.update_case(actor=org.arne, case=filed, status="ruled",
+    return arbitration.update_case(actor=org.arne, case=filed, status="ruled",
                                  arbitrator=org.arne, case_manager=org.cora,
                                  ruled_on=today(), ruling_summary="Allowed.")
 
@@ -255,7 +256,7 @@ def emergency(org: Org) -> Kwargs:
 def linking(org: Org, *, ruled: bool) -> Kwargs:
     """An emergency access, its dispute assigned to the Arbitrator, ruled or not yet."""
     made = visits.record_emergency(**emergency(org))
-    dispute = authority.update_case(actor=org.cora, case=made.case, status="running",
+    dispute = arbitration.update_case(actor=org.cora, case=made.case, status="running",
                                     arbitrator=org.arne, case_manager=org.cora)
     return {"actor": org.arne, "visit": made, "case": rule(org, dispute) if ruled else dispute}
 
@@ -377,21 +378,21 @@ TABLE: list[Row] = [
                    "decision": authority.record_board_decision(**decision_kwargs(o, o.bea))},
         lambda o: {"actor": o.bea,
                    "decision": authority.record_board_decision(**decision_kwargs(o, o.bea))}),
-    Row(authority.file_case, ("authority.case.file",),
+    Row(arbitration.file_case, ("authority.case.file",),
         lambda o: {"actor": o.cora, "number": f"a{today():%Y%m%d}.1", "title": "A case",
                    "filed_on": today(), "arbitrator": o.arne, "case_manager": o.cora},
         lambda o: {"actor": o.sam, "number": f"a{today():%Y%m%d}.1", "title": "A case",
                    "filed_on": today()}),
-    Row(authority.file_dispute, ("authority.case.file",),
+    Row(arbitration.file_dispute, ("authority.case.file",),
         lambda o: {"actor": o.sam, "title": "A dispute", "circumstances": "what happened"},
         lambda o: {"actor": o.aud, "title": "A dispute", "circumstances": "what happened"}),
-    Row(authority.update_case, ("authority.case.rule",),
+    Row(arbitration.update_case, ("authority.case.rule",),
         lambda o: {"actor": o.arne, "case": case(o), "status": "ruled", "arbitrator": o.arne,
                    "case_manager": o.cora, "ruled_on": today(), "ruling_summary": "Allowed."},
         lambda o: {"actor": o.cora, "case": case(o), "status": "ruled", "arbitrator": o.arne,
                    "case_manager": o.cora, "ruled_on": today(), "ruling_summary": "Allowed."},
         case="rule"),
-    Row(authority.update_case, ("authority.case.update",),
+    Row(arbitration.update_case, ("authority.case.update",),
         lambda o: {"actor": o.cora, "case": case(o), "status": "withdrawn",
                    "arbitrator": o.arne, "case_manager": o.cora},
         lambda o: {"actor": o.cora, "case": case(o, ruled=True), "status": "withdrawn",
@@ -756,9 +757,10 @@ def test_every_row_that_writes_nothing_or_refuses_nothing_says_why():
 
 # State changes split out of an app's services.py by size: the Event Log's checkpoints and
 # keys, its retention, holds and purge; people's logins, passwords and API tokens; the
-# visits app's register of codes and devices.
+# visits app's register of codes and devices; Arbitration cases.
 SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
-                  "secman.people.accounts", "secman.visits.devices"}
+                  "secman.people.accounts", "secman.visits.devices",
+                  "secman.authority.arbitration"}
 
 
 def services_modules() -> list[Any]:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from django.utils import timezone
 
-from secman.authority import services as authority_services
+from secman.authority import arbitration
 from secman.cli import main
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog import checkpoints, merkle, note, proofs, retention, verification
@@ -46,7 +46,7 @@ def purged_seqs() -> list[int]:
 @pytest.fixture
 def case(org):
     today = timezone.localdate()
-    return authority_services.file_case(
+    return arbitration.file_case(
         actor=org.arne, number=f"a{today:%Y%m%d}.1", title="Disputed root key access",
         filed_on=today, arbitrator=org.arne, case_manager=org.cora)
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from secman.authority import arbitration
 from secman.authority import services as authority_services
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role, TeamKind
@@ -89,7 +90,7 @@ def test_it_refuses_a_board_decision_that_was_not_carried_for_a_new_member(org):
 
 
 def test_it_accepts_an_arbitration_ruling_as_authority_for_a_new_member(org):
-    case = authority_services.file_case(actor=org.cora, number=f"a{today():%Y%m%d}.1",
+    case = arbitration.file_case(actor=org.cora, number=f"a{today():%Y%m%d}.1",
                                         title="ABC of Nina", filed_on=today(),
                                         arbitrator=org.arne, case_manager=org.cora)
     nina = newcomer(org)

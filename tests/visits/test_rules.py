@@ -58,7 +58,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from secman.authority import services as authority_services
+from secman.authority import arbitration
 from secman.authority.models import ArbitrationCase
 from secman.cli import main
 from secman.core.errors import NotAllowed, Refused, RuleViolation
@@ -104,9 +104,9 @@ def leave_team(org, person):
 
 
 def ruled(org, case):
-    authority_services.update_case(actor=org.cora, case=case, status="running",
+    arbitration.update_case(actor=org.cora, case=case, status="running",
                                    arbitrator=org.arne, case_manager=org.cora)
-    authority_services.update_case(
+    arbitration.update_case(
         actor=org.arne, case=reload(case), status="ruled", arbitrator=org.arne,
         case_manager=org.cora, ruled_on=timezone.localdate(),
         ruling_summary="Authorised after the fact.")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from secman.authority import services as authority_services
+from secman.authority import arbitration
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.eventlog.models import Event
 from secman.visits import controls, services
@@ -150,10 +150,10 @@ def test_it_files_a_dispute_for_an_emergency_access(physical, org):
     with pytest.raises(RuleViolation, match="not ruled"):
         services.link_ruling(actor=physical.sam, visit=visit, case=visit.case.number)
 
-    authority_services.update_case(actor=org.cora, case=visit.case, status="running",
+    arbitration.update_case(actor=org.cora, case=visit.case, status="running",
                                    arbitrator=org.arne, case_manager=org.cora)
     visit.case.refresh_from_db()
-    authority_services.update_case(
+    arbitration.update_case(
         actor=org.arne, case=visit.case, status="ruled", arbitrator=org.arne,
         case_manager=org.cora, ruled_on=timezone.localdate(),
         ruling_summary="The access averted a greater harm; authorised after the fact.")
