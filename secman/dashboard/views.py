@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from secman.authority.choices import SignOffStatus
 from secman.authority.models import SignOffRequest
-from secman.authority.services import decisions_to_confirm, slots_for
+from secman.authority.services import decisions_to_confirm, may_request_signoff, slots_for
 from secman.compliance import selectors as compliance
 from secman.compliance.evaluation import REUSE_SECONDS, evaluate_current, per_evaluation
 from secman.core.accounts import person_for_user
@@ -100,6 +100,7 @@ def today(request: HttpRequest) -> HttpResponse:
         "my_requests": mine,
         "proposals": proposals,
         "decisions_to_confirm": decisions_to_confirm(me),
+        "may_request_signoff": may_request_signoff(me),
         "is_board": is_board_member(me),
         "findings": findings,
         "my_duties": my_duties,

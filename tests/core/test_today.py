@@ -69,3 +69,14 @@ def test_it_keeps_each_readers_own_page_until_something_is_recorded(client, reus
     page = client.get("/").content.decode()
     assert '<p class="lead">Aud · Auditor</p>' in page
     assert "Nothing is waiting for your sign-off." in page
+
+
+@pytest.mark.django_db
+def test_it_offers_a_sign_off_request_only_to_those_the_service_would_accept(client, org):
+    """The auditor reads and requests nothing (authority.services.may_request_signoff);
+    a team member may open a request."""
+    link = 'href="/authority/signoffs/new/"'
+    client.force_login(org.aud.user)
+    assert link not in client.get("/").content.decode()
+    client.force_login(org.sue.user)
+    assert link in client.get("/").content.decode()
