@@ -128,6 +128,12 @@ def _moment(at: dt.datetime | None, field: str = "at") -> dt.datetime:
 # `may_*` adds the visit's state, so a page offers only what the service would accept.
 
 
+def _possible(visit: Visit, step: str) -> bool:
+    """Whether the visit's lifecycle table (visits.lifecycles.VISIT) has `step` from its
+    status now: the predicates ask the table rather than list statuses again."""
+    return any(move.name == step for move in VISIT.moves_from(visit.status))
+
+
 def may_request_visit(person: Person | None) -> bool:
     """SM 2.3.1: people on the Physical Access List or the Physical Control List."""
     return profile_of(person) is not None
@@ -150,7 +156,7 @@ def _why_not_authorise(person: Person | None, visit: Visit) -> NotAllowed | None
 
 
 def may_authorise_visit(person: Person | None, visit: Visit) -> bool:
-    return visit.status == VisitStatus.REQUESTED and _why_not_authorise(person, visit) is None
+    return _possible(visit, "authorise") and _why_not_authorise(person, visit) is None
 
 
 def _why_not_check_in(person: Person | None) -> NotAllowed | None:
@@ -163,8 +169,7 @@ def _why_not_check_in(person: Person | None) -> NotAllowed | None:
 def may_check_in(person: Person | None, visit: Visit) -> bool:
     """An Access Engineer on the list, to an authorised visit (who must also be, or come,
     on site: that depends on whom they check in, so the service alone says it)."""
-    return (visit.status in (VisitStatus.AUTHORISED, VisitStatus.ON_SITE)
-            and _why_not_check_in(person) is None)
+    return _possible(visit, "check_in") and _why_not_check_in(person) is None
 
 
 def _on_visit(person: Person | None, visit: Visit) -> bool:
@@ -179,10 +184,7 @@ def _why_not_check_out(person: Person | None, visit: Visit) -> NotAllowed | None
 
 
 def may_check_out(person: Person | None, visit: Visit) -> bool:
-    return visit.status == VisitStatus.ON_SITE and _why_not_check_out(person, visit) is None
-
-
-REPORTING_STATUSES = (VisitStatus.ON_SITE, VisitStatus.LEFT, VisitStatus.AWAITING_RULING)
+    return _possible(visit, "check_out") and _why_not_check_out(person, visit) is None
 
 
 def _why_not_report(person: Person | None, visit: Visit, kind: str) -> NotAllowed | None:
@@ -200,7 +202,7 @@ def _why_not_report(person: Person | None, visit: Visit, kind: str) -> NotAllowe
 
 def may_file_report(person: Person | None, visit: Visit) -> bool:
     """SP 4.2.4: a report not yet filed that this person is the one to file."""
-    if visit.status not in REPORTING_STATUSES:
+    if not _possible(visit, "report"):
         return False
     filed = set(visit.reports.values_list("kind", flat=True))
     return any(kind not in filed and _why_not_report(person, visit, kind) is None
@@ -217,7 +219,7 @@ def _why_not_close(person: Person | None, visit: Visit) -> NotAllowed | None:
 def may_close_visit(person: Person | None, visit: Visit) -> bool:
     """Someone who was on it or an Access Engineer, once everyone has left (the reports
     are checked by the service, which says which is missing)."""
-    return visit.status == VisitStatus.LEFT and _why_not_close(person, visit) is None
+    return _possible(visit, "close") and _why_not_close(person, visit) is None
 
 
 def _why_not_link_ruling(person: Person | None) -> NotAllowed | None:
@@ -229,8 +231,7 @@ def _why_not_link_ruling(person: Person | None) -> NotAllowed | None:
 
 
 def may_link_ruling(person: Person | None, visit: Visit) -> bool:
-    return (visit.is_emergency and visit.status == VisitStatus.AWAITING_RULING
-            and _why_not_link_ruling(person) is None)
+    return _possible(visit, "ruling") and _why_not_link_ruling(person) is None
 
 
 # --- visits -------------------------------------------------------------------------------
