@@ -5,6 +5,7 @@ lists them all."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -22,14 +23,25 @@ CSRF_TRUSTED_ORIGINS = envlist("SECMAN_CSRF_TRUSTED_ORIGINS", [])
 
 # --- database ---------------------------------------------------------------------------
 
-DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'secman.sqlite3'}")
-try:
-    _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
-except Exception as exc:  # dj-database-url raises bare ValueErrors and KeyErrors
+DATABASE_URL = env("DATABASE_URL", "")
+if not DATABASE_URL:
+    # Built from the path itself, never through a URL: a '#', '?', '%' or space in the
+    # data dir would otherwise be read as URL syntax ('/tmp/x#y' became '/tmp/x').
+    _database: dict[str, Any] = {"ENGINE": "django.db.backends.sqlite3",
+                                 "NAME": str(DATA_DIR / "secman.sqlite3")}
+elif DATABASE_URL.startswith("sqlite:") and ("#" in DATABASE_URL or "?" in DATABASE_URL):
     raise ImproperlyConfigured(
-        f"DATABASE_URL cannot be read ({exc}): use sqlite:///PATH or "
-        "postgres://USER@HOST:PORT/NAME"
-    ) from None
+        f"DATABASE_URL={DATABASE_URL!r} holds '#' or '?', which a URL reads as the end of "
+        "the path: percent-encode them in the path (%23, %3F), or leave DATABASE_URL "
+        "unset to use the SQLite file in SECMAN_DATA_DIR")
+else:
+    try:
+        _database = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))
+    except Exception as exc:  # dj-database-url raises bare ValueErrors and KeyErrors
+        raise ImproperlyConfigured(
+            f"DATABASE_URL cannot be read ({exc}): use sqlite:///PATH or "
+            "postgres://USER@HOST:PORT/NAME"
+        ) from None
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["CONN_MAX_AGE"] = 0
     _database["OPTIONS"] = {
