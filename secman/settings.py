@@ -186,6 +186,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- request and upload sizes (docs/security.md, "Uploads") --------------------------------
+
+# The whole request body: above it, 413 before anything reads it (core.uploads). It must
+# hold the largest file secman accepts (compliance evidence, 20 MB) with the form around it.
+SECMAN_MAX_REQUEST_BYTES = envint("SECMAN_MAX_REQUEST_MB", 25, minimum=1,
+                                  maximum=1024) * 1024 * 1024
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+                  "secman.core.uploads.RequestSizeMiddleware")
+# Form fields (everything but files) kept in memory, and JSON bodies of the API.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Every upload form takes one file.
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# An uploaded file above this goes to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- static files -------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
