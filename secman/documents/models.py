@@ -57,6 +57,10 @@ class Version(models.Model):
                                  related_name="+")
     warnings = models.JSONField(default=list, blank=True)
     section_count = models.PositiveIntegerField(default=0)
+    numbering = models.CharField(
+        max_length=20, blank=True,
+        help_text="Where the section numbers came from: the heading text, anchors, both, "
+                  "the heading structure, or (wiki text) the table of contents.")
 
     class Meta:
         ordering = ["document", "-seq"]
@@ -70,6 +74,12 @@ class Version(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("documents:version", args=[self.document.slug, self.label])
+
+    @property
+    def numbering_said(self) -> str:
+        from secman.documents.importers import numbering_said
+
+        return numbering_said(self.numbering)
 
     @property
     def reference(self) -> str:

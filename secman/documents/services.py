@@ -71,10 +71,12 @@ def import_document(
     filename: str = "",
     label: str = "",
     format: str | None = None,
+    numbering: str = "auto",
     authority: str | Authority | None = None,
 ) -> Version:
     """Read `data` and store it as the next version of the document `name`. Nothing is
-    written unless the whole file reads cleanly."""
+    written unless the whole file reads cleanly. `numbering` says where the headings'
+    numbers come from (importers.NUMBERINGS); the version records which was used."""
     if not may_import(actor):
         raise NotAllowed("only team leaders, Board members and the administrator import "
                          "documents", section="SP 1.4")
@@ -88,7 +90,7 @@ def import_document(
     check_lengths(Document, {"name": name})
     check_lengths(Version, {"label": label})
     try:
-        parsed = parse(data, filename=filename, format=format)
+        parsed = parse(data, filename=filename, format=format, numbering=numbering)
     except tree.DocumentError as exc:
         raise RuleViolation(f"{filename or 'the file'}: {exc}", field="file") from None
     with transaction.atomic():
@@ -111,6 +113,7 @@ def import_document(
             source_sha256=hashlib.sha256(data).hexdigest(),
             source_version=parsed.version[:300], created_by=actor, authority=authority_row,
             warnings=parsed.warnings[:200], section_count=len(parsed.sections),
+            numbering=parsed.numbering,
         )
         store_sections(version, parsed.sections)
         record(
@@ -118,6 +121,7 @@ def import_document(
             details={"document": name, "kind": kind, "version": label,
                      "file": version.source_name, "format": parsed.format,
                      "sha256": version.source_sha256, "sections": len(parsed.sections),
+                     "numbering": parsed.numbering,
                      "warnings": len(parsed.warnings)},
         )
     return version
@@ -431,7 +435,7 @@ def version_to_tree(version: Version) -> tree.Document:
         title=version.title or version.document.name, format=version.source_format,
         sections=[section_to_tree(s) for s in sections],
         warnings=list(version.warnings), source_name=version.document.name,
-        version=version.label,
+        version=version.label, numbering=version.numbering,
     )
 
 

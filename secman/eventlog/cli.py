@@ -42,7 +42,7 @@ def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
     setup_django()
     from secman.eventlog import verification
 
-    outside = [(str(path), path.read_text(encoding="utf-8")) for path in checkpoints]
+    outside = [(str(path), _read_checkpoint(path)) for path in checkpoints]
     total = verification.head_size()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Re-hashing entries, rebuilding the tree", total=total)
@@ -130,6 +130,16 @@ def consistency(first: int, second: int | None) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+def _read_checkpoint(path: Path) -> str:
+    """A checkpoint file: a regular file of at most 1 MB (a device or FIFO is refused)."""
+    from secman.files import FileRefused, read_capped_text
+
+    try:
+        return read_capped_text(path, 1024 * 1024)
+    except FileRefused as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @eventlog.command("import-checkpoint")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_checkpoint(file: Path) -> None:
@@ -138,7 +148,7 @@ def import_checkpoint(file: Path) -> None:
     from secman.eventlog.checkpoints import import_checkpoint as check
 
     try:
-        witness = check(file.read_text(encoding="utf-8"), source=str(file))
+        witness = check(_read_checkpoint(file), source=str(file))
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.ClickException(str(exc)) from None
     if not witness.consistent:
