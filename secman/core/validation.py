@@ -1,20 +1,126 @@
 """Input checked against the model it is written to. A limit is declared once, in the
 model (a field's max_length, a unique field, a UniqueConstraint); services refuse what
-breaks it with these helpers, and forms take their lengths from the same fields."""
+breaks it with these helpers, and forms take their lengths from the same fields.
+
+Free text: every field people type into has a max_length, a TextField too (Django
+enforces a TextField's max_length only in forms, so services check it here: web, API and
+command line get the same refusal). What a field's kind allows is checked here too:
+
+- a single-line field (CharField) takes no control character (C0, DEL, C1), no line or
+  paragraph separator and no text-direction control (U+202A-U+202E, U+2066-U+2069), which
+  could make a name or label read otherwise than it is stored;
+- a multi-line field (TextField) takes line breaks (\n, \r\n) and tabs, and no other
+  control character;
+- neither takes a lone surrogate (which no database stores as text).
+
+docs/rules.md, "Free text", is the table of every field's maximum
+(`python -m secman.core.validation` writes it).
+"""
 
 from __future__ import annotations
 
 import copy
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Field, Model, UniqueConstraint
+from django.db.models import Field, Model, TextField, UniqueConstraint
 
 from secman.core.errors import RuleViolation
 
 M = TypeVar("M", bound=Model)
+
+# The maxima of multi-line free text, in characters. A few pages; a Board decision's text
+# and a draft of a section (never copied into an entry: the entry keeps its length) more.
+TEXT_MAX = 10_000
+LONG_TEXT_MAX = 20_000
+DOCUMENT_TEXT_MAX = 200_000
+
+# Text-direction embeddings, overrides and isolates (Unicode bidi controls).
+BIDI_CONTROLS = frozenset(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+LINE_SEPARATORS = frozenset("\u2028\u2029")
+_MULTI_LINE_OK = frozenset("\n\t")
+
+
+def forbidden_character(text: str, *, multiline: bool) -> int | None:
+    """The index of the first character a field of this kind does not take, or None."""
+    if text.isprintable():  # the common case: no control, separator or format character
+        return None
+    for index, char in enumerate(text):
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            if multiline and (char in _MULTI_LINE_OK or (
+                    char == "\r" and text[index + 1:index + 2] == "\n")):
+                continue
+            return index
+        if 0xD800 <= code <= 0xDFFF:
+            return index
+        if not multiline and (char in BIDI_CONTROLS or char in LINE_SEPARATORS):
+            return index
+    return None
+
+
+def describe_character(char: str) -> str:
+    """U+202E RIGHT-TO-LEFT OVERRIDE; U+0001 (a control character)."""
+    name = unicodedata.name(char, "")
+    code = f"U+{ord(char):04X}"
+    if char == "\x00":
+        return f"a NUL character ({code})"
+    if name:
+        return f"{code} {name}"
+    if 0xD800 <= ord(char) <= 0xDFFF:
+        return f"{code} (a lone surrogate)"
+    return {"\n": f"{code} (a line break)", "\r": f"{code} (a carriage return)",
+            "\t": f"{code} (a tab)"}.get(char, f"{code} (a control character)")
+
+
+def check_free_text(value: str, *, label: str, limit: int, multiline: bool,
+                    field: str = "") -> None:
+    """Refuse `value` if it is longer than `limit` characters or holds a character a
+    field of its kind does not take (see the module's docstring)."""
+    if len(value) > limit:
+        raise RuleViolation(f"{label} is longer than {limit} characters "
+                            f"({len(value)} given)", field=field)
+    index = forbidden_character(value, multiline=multiline)
+    if index is not None:
+        what = ("takes no control characters other than line breaks and tabs" if multiline
+                else "is a single line: it takes no control characters, line breaks or "
+                     "text-direction controls")
+        raise RuleViolation(f"{label} contains {describe_character(value[index])} at "
+                            f"position {index + 1}; {label} {what}", field=field)
+
+
+def one_line(text: str, limit: int) -> str:
+    """A single-line summary of free text made by secman itself (a title composed from a
+    multi-line purpose): runs of white space and control characters become one space,
+    text-direction controls go, and what is longer than `limit` is cut with an ellipsis."""
+    kept = "".join(" " if forbidden_character(char, multiline=False) is not None
+                   and char not in BIDI_CONTROLS else char
+                   for char in text if char not in BIDI_CONTROLS)
+    summary = " ".join(kept.split())
+    return summary if len(summary) <= limit else summary[:limit - 1].rstrip() + "…"
+
+
+def check_text(model: type[Model], values: Mapping[str, Any],
+               inputs: Mapping[str, str] | None = None) -> None:
+    """Refuse the first text that its field of `model` does not take: longer than the
+    field's max_length, or holding a character its kind (single-line CharField,
+    multi-line TextField) does not allow. Values that are not text are skipped. The
+    refusal names the field; `inputs` maps a field to the name of the input it came from
+    where they differ (a form's "reason" kept as "end_reason")."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        field = _column(model, name)
+        limit = field.max_length
+        if limit is None:
+            raise TypeError(f"{model.__name__}.{name} has no max_length: give free text a "
+                            "documented maximum")
+        check_free_text(value, label=str(field.verbose_name), limit=limit,
+                        multiline=isinstance(field, TextField),
+                        field=(inputs or {}).get(name, name))
 
 
 def _column(model: type[Model], name: str) -> Field:
@@ -32,18 +138,9 @@ def max_length(model: type[Model], name: str) -> int:
     return limit
 
 
-def check_lengths(model: type[Model], values: Mapping[str, Any],
-                  text_limit: int | None = None) -> None:
-    """Refuse the first text longer than its field's max_length; `text_limit` caps the
-    fields that have none (TextField), if given."""
-    for name, value in values.items():
-        if not isinstance(value, str):
-            continue
-        field = _column(model, name)
-        limit = field.max_length or text_limit
-        if limit is not None and len(value) > limit:
-            raise RuleViolation(f"{field.verbose_name} is longer than {limit} characters",
-                                field=name)
+def check_lengths(model: type[Model], values: Mapping[str, Any]) -> None:
+    """The former name of check_text, which checks the characters as well."""
+    check_text(model, values)
 
 
 @dataclass(frozen=True)
