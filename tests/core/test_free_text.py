@@ -349,3 +349,60 @@ def test_docs_free_text_md_is_generated_from_the_models():
         "project root and commit the result")
     assert "| visits.Visit | purpose | multi-line | 10,000 |" in written
     assert "| people.Person | name | single line | 200 |" in written
+
+
+# --- the same refusal on every channel, and older entries shown as they are ---------------
+
+
+RLO_NAME = "Eve \u202egnp.exe"
+REFUSED = "name contains U+202E RIGHT-TO-LEFT OVERRIDE"
+
+
+def test_the_web_form_shows_the_refusal_next_to_the_field(client, org):
+    client.force_login(org.bea.user)
+    before = every_row()
+    response = client.post("/people/new/", {"name": RLO_NAME, "email": "eve@example.org",
+                                            "authority": "SP 9.1.3"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert REFUSED in " ".join(form.errors.get("name", [])), form.errors
+    assert every_row() == before
+
+
+def test_the_api_answers_400_naming_the_field(client, org):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_login(org.bea.user)
+    before = every_row()
+    response = api.post("/api/people/", {"name": RLO_NAME, "email": "eve@example.org",
+                                         "authority": "SP 9.1.3"}, format="json")
+    assert response.status_code == 400, response.content
+    assert REFUSED in json.dumps(response.json(), ensure_ascii=False)
+    assert every_row() == before
+
+
+def test_the_command_line_says_why_and_exits_1(org):
+    from click.testing import CliRunner
+
+    from secman.cli import main
+
+    ROWS["visits.request_visit"].ok(org)  # the physical lists
+    before = every_row()
+    result = CliRunner().invoke(main, [
+        "visits", "request", "--as", "sam", "--purpose", "swap\x1b[31m disk",
+        "--systems", "signer1", "--from", "2099-01-01 10:00", "--until", "2099-01-01 12:00"])
+    assert result.exit_code == 1, result.output
+    assert "purpose contains U+001B (a control character)" in result.output
+    assert every_row() == before
+
+
+def test_the_event_log_shows_a_stored_control_character_as_its_code(client, org):
+    with transaction.atomic():  # an entry from before input was checked
+        entry = record("people.person.create", actor=None, actor_label=RLO_NAME,
+                       authority="SP 9.1.3", details={"name": RLO_NAME})
+    client.force_login(org.bea.user)
+    for url in (f"/events/{entry.seq}/", "/events/"):
+        html = client.get(url).content.decode()
+        assert "\u202e" not in html, url
+        assert 'Eve <span class="control"' in html and "U+202E</span>gnp.exe" in html, url
