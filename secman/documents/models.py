@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secman.core.roles import TeamKind
+from secman.core.validation import DOCUMENT_TEXT_MAX
 from secman.documents.choices import DocumentKind, DraftStatus, MarkerKind
 
 
@@ -171,7 +172,7 @@ class Draft(models.Model):
     number = models.CharField(max_length=40)
     base_version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=500)
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, max_length=DOCUMENT_TEXT_MAX)
     author = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -24,7 +24,7 @@ from secman.authority.signoff import Requirement, four_eyes, register
 from secman.core.authorities import AuthorityKind
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import TEAM_ROLES, Role, TeamKind
-from secman.core.validation import check_lengths
+from secman.core.validation import check_text
 from secman.documents import tree
 from secman.documents.choices import GOVERNING_SECTION, DocumentKind, DraftStatus
 from secman.documents.importers import parse
@@ -43,7 +43,6 @@ from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator, is_member, leads
 
 PUBLISH = "documents.publish"
-MAX_TEXT = 200_000
 
 
 def _check_text(value: str, what: str) -> str:
@@ -87,8 +86,8 @@ def import_document(
     if not name:
         raise RuleViolation("a document needs a name, e.g. 'Security Manual'", field="name")
     label = " ".join((label or "").split())
-    check_lengths(Document, {"name": name})
-    check_lengths(Version, {"label": label})
+    check_text(Document, {"name": name})
+    check_text(Version, {"label": label})
     try:
         parsed = parse(data, filename=filename, format=format, numbering=numbering)
     except tree.DocumentError as exc:
@@ -283,11 +282,8 @@ def save_draft(
     title = " ".join((title or "").split())
     if not title:
         raise RuleViolation("a section keeps a title", field="title")
-    text = _check_text((text or "").replace("\r\n", "\n").strip(), "text")
-    check_lengths(Draft, {"title": title})
-    if len(text) > MAX_TEXT:
-        raise RuleViolation(f"a section's text is limited to {MAX_TEXT} characters",
-                            field="text")
+    text = (text or "").replace("\r\n", "\n").strip()
+    check_text(Draft, {"title": title, "text": text})
     with transaction.atomic():
         if draft is None:
             draft = Draft(document=document, number=number, base_version=version,
