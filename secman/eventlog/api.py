@@ -249,11 +249,13 @@ class WitnessView(SecmanAPIView, APIView):
 
     @extend_schema(request=WitnessSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Any) -> Response:
+        checkpoints.require_witness_keeper(self.actor)  # before reading what was sent
         body = WitnessSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             witness = checkpoints.import_checkpoint(body.validated_data["note"],
-                                                    source=body.validated_data["source"])
+                                                    source=body.validated_data["source"],
+                                                    actor=self.actor)
         except ValueError as exc:
             raise RuleViolation(str(exc)) from None
         return Response({"consistent": witness.consistent, "message": witness.message,

@@ -428,8 +428,10 @@ TABLE: list[Row] = [
     Row(checkpoints.checkpoint_if_due, (), lambda o: {}, None,
         because="the scheduler's checkpoint (see write_checkpoint); " + ROUND),
     Row(checkpoints.import_checkpoint, (),
-        lambda o: {"note_text": checkpoints.write_checkpoint().note, "source": "mail"},
-        lambda o: {"note_text": "not a checkpoint", "source": "mail"},
+        lambda o: {"note_text": checkpoints.write_checkpoint().note, "source": "mail",
+                   "actor": o.sam},
+        lambda o: {"note_text": checkpoints.write_checkpoint().note, "source": "mail",
+                   "actor": o.aud},
         because="a witness's copy checked against the log; the result is kept with it, "
                 "and the log is not changed by reading it"),
     Row(retention.update_retention, ("eventlog.retention.update",),
