@@ -75,10 +75,15 @@ class E:
 
     url: str
     methods: dict[str, Rule] = field(default_factory=dict)
+    # What a POST/PATCH sends instead of an empty body ({world} values filled in), where
+    # the form or serializer comes before the service's check: a complete body reaches it.
+    body: dict[str, str] = field(default_factory=dict)
 
-    def __init__(self, url: str, **methods: Rule) -> None:
+    def __init__(self, url: str, *, body: dict[str, str] | None = None,
+                 **methods: Rule) -> None:
         object.__setattr__(self, "url", url)
         object.__setattr__(self, "methods", methods)
+        object.__setattr__(self, "body", body or {})
 
 
 def route_key(route: str) -> str:
@@ -111,6 +116,11 @@ KEY_PERSONS = only("board_member", "arbitrator")
 # The audit report: the Board, auditors, team leaders (and the administrator).
 REPORT = only("administrator", "auditor", "board_member", "team_leader")
 
+# SP 1.2, 9.1.5: deviations are accepted by those who decide (docs/compliance.md).
+ACCEPTORS = only("board_member", "arbitrator")
+ACCEPTANCE = {"kind": "exception", "reason": "probe", "expires_on": "{in_a_year}",
+              "authority": "{confirmed_decision}"}
+
 TABLE: dict[str, E] = {
     # --- signing in, the Today page ---------------------------------------------------------
     "": E("/", GET=everyone()),
@@ -123,7 +133,7 @@ TABLE: dict[str, E] = {
     # --- people (SP 9.1, 3.4.2) -------------------------------------------------------------
     "people/": E("/people/", GET=everyone()),
     # finding (listed, not fixed here): the form is shown to anyone; the service refuses
-    # all but the Board and the administrator on submit.
+    # all but the Board, team leaders and the administrator on submit (see api/people/).
     "people/new/": E("/people/new/", GET=everyone(), POST=TO_THE_FORM),
     "people/key-persons/": E("/people/key-persons/", GET=KEY_PERSONS),
     "people/<int:pk>/": E("/people/{person}/", GET=everyone()),
@@ -231,8 +241,10 @@ TABLE: dict[str, E] = {
     "compliance/": E("/compliance/", GET=everyone()),
     "compliance/controls/<str:control_id>/": E("/compliance/controls/{control}/",
                                                GET=everyone()),
+    # Issue 13 finding 1: a Board member or an Arbitrator accepts an exception, never the
+    # administrator; the page shows the refusal as a message.
     "compliance/controls/<str:control_id>/<str:action>/": E(
-        "/compliance/controls/{control}/accept/", GET=BACK, POST=TO_THE_FORM),
+        "/compliance/controls/{control}/accept/", body=ACCEPTANCE, GET=BACK, POST=ACCEPTORS),
     "compliance/acceptances/<int:pk>/withdraw/": E(
         "/compliance/acceptances/{acceptance}/withdraw/", GET=BACK, POST=TO_THE_FORM),
     "compliance/occurrences/<int:pk>/": E("/compliance/occurrences/{occurrence}/",
@@ -275,11 +287,19 @@ TABLE: dict[str, E] = {
     "api/compliance/controls/": E("/api/compliance/controls/", GET=everyone()),
     "api/compliance/controls/<str:control_id>/": E("/api/compliance/controls/{control}/",
                                                    GET=everyone()),
+    # staffing.background_checks is attested by an Arbitrator (SP 9.1.4).
     "api/compliance/controls/<str:control_id>/attest/": E(
-        "/api/compliance/controls/{control}/attest/", GET=NO_GET, POST=TO_THE_FORM),
+        "/api/compliance/controls/staffing.background_checks/attest/",
+        body={"statement": "files reviewed", "authority": "SP 9.1.4"},
+        GET=NO_GET, POST=only("arbitrator")),
     "api/compliance/controls/<str:control_id>/accept/": E(
-        "/api/compliance/controls/{control}/accept/", GET=NO_GET, POST=TO_THE_FORM),
-    "api/people/": E("/api/people/", GET=everyone(), POST=TO_THE_FORM),
+        "/api/compliance/controls/{control}/accept/", body=ACCEPTANCE, GET=NO_GET,
+        POST=ACCEPTORS),
+    # The Board, team leaders and the administrator record people
+    # (people.services.may_record_person).
+    "api/people/": E("/api/people/", body={"name": "New Person", "email": "new@example.org",
+                                           "authority": "SP 9.1.3"},
+                     GET=everyone(), POST=only("administrator", "board_member", "team_leader")),
     "api/people/<pk>/": E("/api/people/{person}/", GET=everyone(), PATCH=TO_THE_FORM,
                           PUT=rule(METHOD)),
     "api/teams/": E("/api/teams/", GET=everyone()),
@@ -294,10 +314,14 @@ TABLE: dict[str, E] = {
     "api/lists/<kind>/": E("/api/lists/{list}/", GET=everyone()),
     "api/proposals/": E("/api/proposals/", GET=everyone(), POST=TO_THE_FORM),
     "api/proposals/<pk>/": E("/api/proposals/{proposal}/", GET=everyone()),
-    "api/proposals/<pk>/approve/": E("/api/proposals/{proposal}/approve/", GET=NO_GET,
-                                     POST=TO_THE_FORM),
-    "api/proposals/<pk>/reject/": E("/api/proposals/{proposal}/reject/", GET=NO_GET,
-                                    POST=TO_THE_FORM),
+    # SP 3.4.2: a Board member records the Board's decision on a list change; never the
+    # administrator.
+    "api/proposals/<pk>/approve/": E("/api/proposals/{proposal}/approve/",
+                                     body={"decision": "{confirmed_decision}"},
+                                     GET=NO_GET, POST=only("board_member")),
+    "api/proposals/<pk>/reject/": E("/api/proposals/{proposal}/reject/",
+                                    body={"decision": "{confirmed_decision}"},
+                                    GET=NO_GET, POST=only("board_member")),
     "api/proposals/<pk>/withdraw/": E("/api/proposals/{proposal}/withdraw/", GET=NO_GET,
                                       POST=TO_THE_FORM),
     "api/decisions/": E("/api/decisions/", GET=everyone(), POST=TO_THE_FORM),

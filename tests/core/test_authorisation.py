@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -157,6 +158,8 @@ def _build_world() -> dict[str, Any]:
         "team": "access", "list": "ssh_access",
         "proposal": ListChangeProposal.objects.filter(status="pending").first().pk,
         "decision": BoardDecision.objects.filter(confirmed_by=None).first().minute_id,
+        "confirmed_decision": "m20251101.1",  # the demo's staffing decision, confirmed
+        "in_a_year": f"{today + dt.timedelta(days=365):%Y-%m-%d}",
         "case": ArbitrationCase.objects.filter(status="running").first().number,
         "signoff": SignOffRequest.objects.filter(status="pending").first().pk,
         "event": Event.objects.order_by("-seq").first().seq,
@@ -207,7 +210,8 @@ class NotAllowedSeen:
                    for m in get_messages(request))
 
 
-def outcome(client: Client, method: str, url: str) -> tuple[str, str]:
+def outcome(client: Client, method: str, url: str,
+            body: dict[str, str] | None = None) -> tuple[str, str]:
     """(outcome class, what was answered) for one request, rolled back after."""
     cookies = copy.deepcopy(client.cookies)  # a POST to /logout/ must not sign out the rest
     with NotAllowedSeen() as seen, transaction.atomic():
@@ -215,9 +219,9 @@ def outcome(client: Client, method: str, url: str) -> tuple[str, str]:
         if method == "GET":
             response = send(url)
         elif url.startswith("/api/"):
-            response = send(url, data="{}", content_type="application/json")
+            response = send(url, data=json.dumps(body or {}), content_type="application/json")
         else:
-            response = send(url, data={})
+            response = send(url, data=body or {})
         transaction.set_rollback(True)
     client.cookies = cookies
     status = response.status_code
@@ -256,7 +260,8 @@ def test_each_kind_of_person_meets_the_declared_outcome_everywhere(world, db, su
         url = entry.url.format(**world)
         assert route_key(resolve(url.split("?")[0]).route) == key, (key, url)
         for method, rule in entry.methods.items():
-            got, said = outcome(client, method, url)
+            body = {k: v.format(**world) for k, v in entry.body.items()}
+            got, said = outcome(client, method, url, body if method != "GET" else None)
             observed.append(f"{key!r:60} {method:5} {subject:22} {got:10} {said}")
             if got != rule[subject]:
                 wrong.append(f"{method} {url} as {subject}: expected {rule[subject]}, "
