@@ -683,6 +683,8 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
     "secman.eventlog.services.record": "writes the entry itself: what every row checks",
     "secman.eventlog.services.record_batch": "writes entries themselves, like record",
     "secman.eventlog.services.leaf_hex": "a hash",
+    **{f"secman.eventlog.checkpoints.{name}": "a predicate (the second raises its refusal)"
+       for name in ("may_store_witness", "require_witness_keeper")},
     **{f"secman.eventlog.retention.{name}": "a predicate" for name in (
         "may_set_retention", "may_place_hold", "may_release_hold")},
     **{f"secman.people.services.{name}": "a read or a check" for name in (
