@@ -8,7 +8,8 @@ route the table does not declare.
 Outcomes:
 - allowed: the request got past authorisation (200, 201, 400 for an empty body, a form
   shown again with its errors, or a redirect after a form was handled);
-- refused: 403, or a service's NotAllowed shown as a message;
+- refused: 403, or a service's NotAllowed shown as a message or, after a POST, as the
+  form's error;
 - login: not signed in (302 to the login page, or 401 from the API);
 - not-found: 404 (also "not yours" where existence itself is private, like report jobs);
 - redirect: a GET of an action URL that leads back to its page (core.views.post_only);
@@ -133,8 +134,10 @@ TABLE: dict[str, E] = {
     # --- people (SP 9.1, 3.4.2) -------------------------------------------------------------
     "people/": E("/people/", GET=everyone()),
     # finding (listed, not fixed here): the form is shown to anyone; the service refuses
-    # all but the Board, team leaders and the administrator on submit (see api/people/).
-    "people/new/": E("/people/new/", GET=everyone(), POST=TO_THE_FORM),
+    # all but the Board, team leaders and the administrator on submit.
+    "people/new/": E("/people/new/", body={"name": "New Person", "email": "new@example.org",
+                                           "authority": "SP 9.1.3"},
+                     GET=everyone(), POST=only("administrator", "board_member", "team_leader")),
     "people/key-persons/": E("/people/key-persons/", GET=KEY_PERSONS),
     "people/<int:pk>/": E("/people/{person}/", GET=everyone()),
     # The person, the Board and the administrator edit a person (Piet is none of them).
@@ -147,8 +150,10 @@ TABLE: dict[str, E] = {
     "people/lists/<slug:kind>/": E("/people/lists/{list}/", GET=everyone(), POST=TO_THE_FORM),
     "people/proposals/": E("/people/proposals/", GET=everyone()),
     "people/proposals/<int:pk>/": E("/people/proposals/{proposal}/", GET=everyone()),
+    # SP 3.4.2: a Board member records the Board's approval (never the administrator).
     "people/proposals/<int:pk>/approve/": E("/people/proposals/{proposal}/approve/",
-                                            GET=BACK, POST=TO_THE_FORM),
+                                            body={"approve-decision": "{confirmed_decision}"},
+                                            GET=BACK, POST=only("board_member")),
     "people/proposals/<int:pk>/reject/": E("/people/proposals/{proposal}/reject/",
                                            GET=BACK, POST=TO_THE_FORM),
     "people/proposals/<int:pk>/withdraw/": E("/people/proposals/{proposal}/withdraw/",
