@@ -251,7 +251,8 @@ TABLE: dict[str, E] = {
     "compliance/controls/<str:control_id>/<str:action>/": E(
         "/compliance/controls/{control}/accept/", body=ACCEPTANCE, GET=BACK, POST=ACCEPTORS),
     "compliance/acceptances/<int:pk>/withdraw/": E(
-        "/compliance/acceptances/{acceptance}/withdraw/", GET=BACK, POST=TO_THE_FORM),
+        "/compliance/acceptances/{acceptance}/withdraw/",
+        body={"authority": "{confirmed_decision}"}, GET=BACK, POST=ACCEPTORS),
     "compliance/occurrences/<int:pk>/": E("/compliance/occurrences/{occurrence}/",
                                           GET=everyone(), POST=TO_THE_FORM),
     # Evidence: the owning team (Systems Administration), the Board, auditors and the
@@ -341,8 +342,10 @@ TABLE: dict[str, E] = {
     "api/signoffs/<pk>/": E("/api/signoffs/{signoff}/", GET=everyone()),
     # The slots of this request are for Systems Administrators.
     "api/signoffs/<pk>/sign/": E("/api/signoffs/{signoff}/sign/", GET=NO_GET, POST=SYSADMINS),
-    "api/signoffs/<pk>/withdraw/": E("/api/signoffs/{signoff}/withdraw/", GET=NO_GET,
-                                     POST=TO_THE_FORM),
+    # Its requester or a team leader (Samir is both here).
+    "api/signoffs/<pk>/withdraw/": E("/api/signoffs/{signoff}/withdraw/",
+                                     body={"reason": "done otherwise"}, GET=NO_GET,
+                                     POST=only("team_leader")),
     "api/events/": E("/api/events/", GET=everyone()),
     "api/events/<seq>/": E("/api/events/{event}/", GET=everyone()),
     "api/checkpoints/": E("/api/checkpoints/", GET=everyone()),
