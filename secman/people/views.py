@@ -67,6 +67,9 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
 
 def person_new(request: HttpRequest) -> HttpResponse:
     me = actor_of(request)
+    if not services.may_record_person(me):
+        raise PermissionDenied("Only the Board, team leaders and the administrator record "
+                               "people.")
     form = NewPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: services.create_person(

@@ -133,11 +133,12 @@ TABLE: dict[str, E] = {
     "favicon.ico": E("/favicon.ico", GET=rule(REDIRECT, signed_out=REDIRECT)),
     # --- people (SP 9.1, 3.4.2) -------------------------------------------------------------
     "people/": E("/people/", GET=everyone()),
-    # finding (listed, not fixed here): the form is shown to anyone; the service refuses
-    # all but the Board, team leaders and the administrator on submit.
+    # The Board, team leaders and the administrator record people
+    # (people.services.may_record_person); the form is not shown to anyone else.
     "people/new/": E("/people/new/", body={"name": "New Person", "email": "new@example.org",
                                            "authority": "SP 9.1.3"},
-                     GET=everyone(), POST=only("administrator", "board_member", "team_leader")),
+                     GET=only("administrator", "board_member", "team_leader"),
+                     POST=only("administrator", "board_member", "team_leader")),
     "people/key-persons/": E("/people/key-persons/", GET=KEY_PERSONS),
     "people/<int:pk>/": E("/people/{person}/", GET=everyone()),
     # The person, the Board and the administrator edit a person (Piet is none of them).
