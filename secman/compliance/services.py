@@ -93,9 +93,10 @@ def may_skip(person: Person | None, owner: str) -> bool:
 
 
 def may_accept(person: Person | None) -> bool:
-    """Accept an exception or mark a control not applicable: the Board or an Arbitrator."""
-    return person is not None and (holds_any(person, *ACCEPTING_ROLES)
-                                   or is_administrator(person))
+    """Accept an exception, mark a control not applicable, or withdraw either: a Board
+    member or an Arbitrator. Never the administrator, who records on the Board's behalf
+    and approves nothing (docs/security.md): an acceptance is a decision."""
+    return person is not None and holds_any(person, *ACCEPTING_ROLES)
 
 
 def _why_not_complete(person: Person | None, occurrence: Occurrence) -> NotAllowed | None:

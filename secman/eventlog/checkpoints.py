@@ -12,8 +12,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from secman.core import channel
 from secman.core.authorities import resolve_authority
-from secman.core.errors import RuleViolation
+from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, holds_any
 from secman.eventlog import keys, note, signing
 from secman.eventlog.models import Checkpoint, RetentionClass, SigningKey, WitnessCheckpoint
 from secman.eventlog.proofs import root_at, tree_size
@@ -111,8 +113,39 @@ def checkpoint_if_due() -> Checkpoint | None:
 # --- witnesses ----------------------------------------------------------------------------
 
 
-def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
-    """Check a checkpoint kept outside secman against the log now, and remember it."""
+def may_store_witness(person: Any) -> bool:
+    """Bring back a witness's copy of a checkpoint, which secman keeps with its source:
+    those the checkpoints are mailed to, that is a person whose address is among
+    SECMAN_EVENTLOG_WITNESSES, and the Systems Administrators, whose list receives them
+    (SM 4.2.2). `None` is the operator at the command line, who holds the database."""
+    if person is None:
+        return True
+    if holds_any(person, Role.SYSTEMS_ADMINISTRATOR):
+        return True
+    address = (getattr(person, "email", "") or "").strip().lower()
+    return bool(address) and address in {w.strip().lower() for w in settings.EVENTLOG_WITNESSES}
+
+
+def require_witness_keeper(person: Any) -> None:
+    """Refuse, before reading the copy, whoever may not store one (may_store_witness)."""
+    if not may_store_witness(person):
+        raise NotAllowed("witnessed checkpoints are brought back by the witnesses the "
+                         "checkpoints are mailed to (SECMAN_EVENTLOG_WITNESSES) and by "
+                         "Systems Administrators", section="SM 4.2.2")
+
+
+def _recorded_by_label(actor: Any) -> str:
+    via = channel.current()
+    who = getattr(actor, "name", "") or "secman command line"
+    if via is None:
+        return who
+    return f"{who} ({via.name}, os user {via.os_user})" if via.os_user else f"{who} ({via.name})"
+
+
+def import_checkpoint(note_text: str, *, source: str, actor: Any = None) -> WitnessCheckpoint:
+    """Check a checkpoint kept outside secman against the log now, and remember it with
+    who brought it (`actor`: a person, or None for the operator's command line)."""
+    require_witness_keeper(actor)
     # A copy saved from the witnesses' mail has the mail's CRLF line endings.
     note_text = note_text.replace("\r\n", "\n")
     try:
@@ -139,5 +172,6 @@ def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
     with transaction.atomic():
         return WitnessCheckpoint.objects.create(
             note=note_text, tree_size=body.size, root_hash=body.root.hex(),
-            source=source[:200], consistent=consistent, message=message)
+            source=source[:200], consistent=consistent, message=message,
+            recorded_by=actor, recorded_by_label=_recorded_by_label(actor)[:200])
 
