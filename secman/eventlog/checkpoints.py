@@ -6,6 +6,7 @@ by the append itself (services._append, eventlog.signing).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -96,15 +97,32 @@ def write_checkpoint(actor: Any | None = None) -> Checkpoint:
         return signing.sign(head, compact.size, compact.root(), last, timezone.now())
 
 
-def checkpoint_if_due() -> Checkpoint | None:
-    """For the scheduler: a checkpoint when entries wait longer than the configured time."""
+def checkpoint_if_due(early: float = 0) -> Checkpoint | None:
+    """For the scheduler: a checkpoint when entries wait longer than the configured time
+    (SECMAN_EVENTLOG_CHECKPOINT_SECONDS since the newest checkpoint). `early`: sign that
+    many seconds before then, so a loop that looks every `early` seconds never lets an
+    entry wait longer than the configured time (checkpoint_poll_seconds)."""
     with transaction.atomic():
         head = _locked_head()
-        before = Checkpoint.objects.count()
-        signing.sign_if_due(head, _frontier(head), timezone.now())
-        if Checkpoint.objects.count() > before:
-            return Checkpoint.objects.order_by("-tree_size", "-id").first()
+        now = timezone.now()
+        compact = _frontier(head)
+        last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if last is not None and early and compact.size > last.tree_size and (
+                now - last.time >= dt.timedelta(
+                    seconds=settings.EVENTLOG_CHECKPOINT_SECONDS - early)):
+            return signing.sign(head, compact.size, compact.root(), last, now)
+        signing.sign_if_due(head, compact, now)
+        newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if newest is not None and newest != last:
+            return newest
     return None
+
+
+def checkpoint_poll_seconds() -> int:
+    """How often the checkpoint loop beside the server looks (`secman eventlog scheduler
+    --checkpoints-only`): often enough that, signing `early` by as much, no entry waits
+    longer than SECMAN_EVENTLOG_CHECKPOINT_SECONDS for a checkpoint."""
+    return max(1, min(5, settings.EVENTLOG_CHECKPOINT_SECONDS // 4))
 
 
 
