@@ -16,7 +16,13 @@ from django.utils import timezone
 from secman.core.authorities import resolve_authority
 from secman.core.errors import RuleViolation
 from secman.eventlog import keys, note, signing
-from secman.eventlog.models import Checkpoint, RetentionClass, SigningKey, WitnessCheckpoint
+from secman.eventlog.models import (
+    Checkpoint,
+    LogHead,
+    RetentionClass,
+    SigningKey,
+    WitnessCheckpoint,
+)
 from secman.eventlog.proofs import root_at, tree_size
 from secman.eventlog.selectors import require_sysadmin
 from secman.eventlog.services import _frontier, _locked_head, record
@@ -102,6 +108,12 @@ def checkpoint_if_due(early: float = 0) -> Checkpoint | None:
     (SECMAN_EVENTLOG_CHECKPOINT_SECONDS since the newest checkpoint). `early`: sign that
     many seconds before then, so a loop that looks every `early` seconds never lets an
     entry wait longer than the configured time (checkpoint_poll_seconds)."""
+    # Looked at without a lock first: the loop asks every few seconds, and the head's
+    # lock (SQLite's write lock) would hold up appends for nothing most of the time.
+    head_seq = LogHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+    if newest is not None and newest.tree_size >= head_seq:
+        return None
     with transaction.atomic():
         head = _locked_head()
         now = timezone.now()
