@@ -107,7 +107,7 @@ def checkpoint_if_due(early: float = 0) -> Checkpoint | None:
     """For the scheduler: a checkpoint when entries wait longer than the configured time
     (SECMAN_EVENTLOG_CHECKPOINT_SECONDS since the newest checkpoint). `early`: sign that
     many seconds before then, so a loop that looks every `early` seconds never lets an
-    entry wait longer than the configured time (checkpoint_poll_seconds)."""
+    entry wait longer than the configured time (upkeep.checkpoint_poll_seconds)."""
     # Looked at without a lock first: the loop asks every few seconds, and the head's
     # lock (SQLite's write lock) would hold up appends for nothing most of the time.
     head_seq = LogHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
@@ -128,13 +128,6 @@ def checkpoint_if_due(early: float = 0) -> Checkpoint | None:
         if newest is not None and newest != last:
             return newest
     return None
-
-
-def checkpoint_poll_seconds() -> int:
-    """How often the checkpoint loop beside the server looks (`secman eventlog scheduler
-    --checkpoints-only`): often enough that, signing `early` by as much, no entry waits
-    longer than SECMAN_EVENTLOG_CHECKPOINT_SECONDS for a checkpoint."""
-    return max(1, min(5, settings.EVENTLOG_CHECKPOINT_SECONDS // 4))
 
 
 

@@ -331,7 +331,7 @@ def scheduler(interval: int, once: bool, checkpoints_only: bool,
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    poll = checkpoints.checkpoint_poll_seconds() if checkpoints_only else interval
+    poll = upkeep.checkpoint_poll_seconds() if checkpoints_only else interval
     log = logging.getLogger(__name__)
     while not stopping:
         try:

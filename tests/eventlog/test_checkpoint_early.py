@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from django.utils import timezone
 
 from secman.cli import main
-from secman.eventlog import checkpoints
+from secman.eventlog import checkpoints, upkeep
 from secman.eventlog.models import Checkpoint
 from tests.eventlog.test_tampering import add_entries
 
@@ -44,11 +44,11 @@ def test_it_signs_early_by_the_loops_interval_and_never_in_the_future(org):
 
 def test_it_looks_often_enough_for_the_setting(settings):
     settings.EVENTLOG_CHECKPOINT_SECONDS = 60
-    assert checkpoints.checkpoint_poll_seconds() == 5
+    assert upkeep.checkpoint_poll_seconds() == 5
     settings.EVENTLOG_CHECKPOINT_SECONDS = 8
-    assert checkpoints.checkpoint_poll_seconds() == 2
+    assert upkeep.checkpoint_poll_seconds() == 2
     settings.EVENTLOG_CHECKPOINT_SECONDS = 1
-    assert checkpoints.checkpoint_poll_seconds() == 1
+    assert upkeep.checkpoint_poll_seconds() == 1
 
 
 def test_the_checkpoints_only_scheduler_runs_one_round(org):
