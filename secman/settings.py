@@ -257,7 +257,7 @@ elif any(c.isspace() or c == "+" for c in EVENTLOG_ORIGIN):
                                "secman.example.org/eventlog")
 EVENTLOG_KEY_FILE = env("SECMAN_EVENTLOG_KEY_FILE", "")
 EVENTLOG_CHECKPOINT_EVERY = envint("SECMAN_EVENTLOG_CHECKPOINT_EVERY", 1000, minimum=1)
-EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 3600, minimum=1)
+EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 60, minimum=1)
 # Who receives every checkpoint by mail, so copies exist outside secman (SM 4.2).
 EVENTLOG_WITNESSES = envlist("SECMAN_EVENTLOG_WITNESSES", [])
 

@@ -6,6 +6,7 @@ by the append itself (services._append, eventlog.signing).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +18,13 @@ from secman.core.authorities import resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role, holds_any
 from secman.eventlog import keys, note, signing
-from secman.eventlog.models import Checkpoint, RetentionClass, SigningKey, WitnessCheckpoint
+from secman.eventlog.models import (
+    Checkpoint,
+    LogHead,
+    RetentionClass,
+    SigningKey,
+    WitnessCheckpoint,
+)
 from secman.eventlog.proofs import root_at, tree_size
 from secman.eventlog.selectors import require_sysadmin
 from secman.eventlog.services import _frontier, _locked_head, record
@@ -98,14 +105,30 @@ def write_checkpoint(actor: Any | None = None) -> Checkpoint:
         return signing.sign(head, compact.size, compact.root(), last, timezone.now())
 
 
-def checkpoint_if_due() -> Checkpoint | None:
-    """For the scheduler: a checkpoint when entries wait longer than the configured time."""
+def checkpoint_if_due(early: float = 0) -> Checkpoint | None:
+    """For the scheduler: a checkpoint when entries wait longer than the configured time
+    (SECMAN_EVENTLOG_CHECKPOINT_SECONDS since the newest checkpoint). `early`: sign that
+    many seconds before then, so a loop that looks every `early` seconds never lets an
+    entry wait longer than the configured time (upkeep.checkpoint_poll_seconds)."""
+    # Looked at without a lock first: the loop asks every few seconds, and the head's
+    # lock (SQLite's write lock) would hold up appends for nothing most of the time.
+    head_seq = LogHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+    if newest is not None and newest.tree_size >= head_seq:
+        return None
     with transaction.atomic():
         head = _locked_head()
-        before = Checkpoint.objects.count()
-        signing.sign_if_due(head, _frontier(head), timezone.now())
-        if Checkpoint.objects.count() > before:
-            return Checkpoint.objects.order_by("-tree_size", "-id").first()
+        now = timezone.now()
+        compact = _frontier(head)
+        last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if last is not None and early and compact.size > last.tree_size and (
+                now - last.time >= dt.timedelta(
+                    seconds=settings.EVENTLOG_CHECKPOINT_SECONDS - early)):
+            return signing.sign(head, compact.size, compact.root(), last, now)
+        signing.sign_if_due(head, compact, now)
+        newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if newest is not None and newest != last:
+            return newest
     return None
 
 
