@@ -114,6 +114,9 @@ INVENTORY = only("administrator", "auditor", "board_member", "access_engineer",
                  "systems_administrator", "team_leader")
 # SP 6.4 / docs/security.md: the Key Persons List.
 KEY_PERSONS = only("board_member", "arbitrator")
+# SP 1.4: versions of documents are imported by team leaders, the Board (and the
+# administrator, who records).
+DOCUMENT_IMPORTERS = only("administrator", "board_member", "team_leader")
 # The audit report: the Board, auditors, team leaders (and the administrator).
 REPORT = only("administrator", "auditor", "board_member", "team_leader")
 
@@ -192,7 +195,10 @@ TABLE: dict[str, E] = {
     "events/export.tar.gz": E("/events/export.tar.gz", GET=SYSADMINS),
     # --- documents (SP 1.4): read by all, drafted by owners, published under four eyes ---------
     "documents/": E("/documents/", GET=everyone(), POST=TO_THE_FORM),
-    "documents/import/": E("/documents/import/", GET=everyone(), POST=TO_THE_FORM),
+    # Importing a version: team leaders, Board members and the administrator (the page
+    # refuses the others before it reads an upload).
+    "documents/import/": E("/documents/import/", GET=DOCUMENT_IMPORTERS,
+                           POST=DOCUMENT_IMPORTERS),
     "documents/compare/": E("/documents/compare/", GET=everyone()),
     "documents/search/": E("/documents/search/", GET=everyone()),
     "documents/drafts/<int:pk>/": E("/documents/drafts/{draft}/", GET=everyone(),
