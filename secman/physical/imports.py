@@ -1,0 +1,281 @@
+"""Bulk import of computers and storage media (split from services.py; the CSV importer's
+writer). Every row is checked in memory by the same rules as create_computer and
+register_media, against the inventory read once; then every row is written in one
+transaction, with bulk inserts and the Event Log entries appended in one batch. One bad
+row and nothing is written, and no entry either.
+
+Each imported item gets the entry its one-by-one service writes (its own history keeps
+it), marked with the file's digest, and the import one summary entry: how many rows,
+the digest, the authority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from secman.authority.services import AuthorityLike, resolve_authority
+from secman.core.errors import Refused, RuleViolation
+from secman.eventlog.models import RetentionClass
+from secman.eventlog.services import Entry, record_batch
+from secman.people.models import Person
+from secman.physical import services
+from secman.physical.choices import MediaStatus
+from secman.physical.models import Computer, Media, MediaReport
+
+# A row of the file: its line number and its values by column.
+Row = tuple[int, dict[str, Any]]
+# Told how far the import is: (what it is doing, rows done, rows in all).
+Progress = Callable[[str, int, int], None]
+
+BATCH = 1000
+STEPS = "Imported from the inventory file; secure erase and reformat done before use."
+
+
+class RowsRefused(RuleViolation):
+    """Some rows break the rules: each problem names its line. Nothing was written."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(f"{len(errors)} problem(s) in the file: nothing was written")
+        self.errors = errors
+
+
+def _quiet(_what: str, _done: int, _total: int) -> None:
+    pass
+
+
+def _line_errors(rows: Sequence[Row], check: Callable[[dict[str, Any]], Any],
+                 progress: Progress) -> tuple[list[tuple[int, Any]], list[str]]:
+    checked, errors = [], []
+    for number, (line, values) in enumerate(rows, 1):
+        try:
+            checked.append((line, check(values)))
+        except Refused as exc:
+            errors.append(f"line {line}: {exc}")
+        if number % BATCH == 0:
+            progress("checking", number, len(rows))
+    progress("checking", len(rows), len(rows))
+    return checked, errors
+
+
+def _actor_label(actor: Person | None) -> str:
+    return "" if actor else "secman command line"
+
+
+def import_computers(*, actor: Person | None, authority: AuthorityLike, rows: Sequence[Row],
+                     digest: str = "", dry_run: bool = False,
+                     progress: Progress = _quiet) -> int:
+    """Record every row as a computer acquired (create_computer's rules), or none:
+    RowsRefused names each bad row. Returns how many were (or, dry run, would be)
+    created."""
+    services._require_hardware_role(actor, "recording hardware")
+    checked, errors = _line_errors(
+        rows, lambda values: services._new_computer_fields(values.get("asset_tag", ""), {
+            k: v for k, v in values.items() if k != "asset_tag"}), progress)
+    errors += _computer_clashes(checked)
+    if errors:
+        raise RowsRefused(errors)
+    fields_list = [fields for _, fields in checked]
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        if dry_run or not fields_list:  # an empty file imports nothing and records nothing
+            transaction.set_rollback(True)  # the authority's row, made on first citation
+            return len(fields_list)
+        now = timezone.now()
+        computers = [Computer(created_at=now, **fields) for fields in fields_list]
+        try:
+            _insert(computers, progress)
+            ids = dict(Computer.objects.filter(created_at=now).values_list("asset_tag", "pk"))
+            for computer in computers:
+                computer.pk = ids[computer.asset_tag]
+        except IntegrityError as exc:
+            # Another change recorded one of these values since the check: nothing stays.
+            raise RuleViolation("the inventory changed while importing (asset tag, nickname "
+                                "or serial number now taken): nothing was written, try "
+                                "again") from exc
+        label = _actor_label(actor)
+        entries = [Entry(action="physical.computer.acquire", authority=str(authority_row),
+                         actor=actor, actor_label=label, subject=computer,
+                         retention_class=RetentionClass.CONFIGURATION,
+                         details={**{k: v for k, v in fields.items() if v},
+                                  "import": digest})
+                   for computer, fields in zip(computers, fields_list, strict=True)]
+        entries.append(Entry(
+            action="physical.computer.import", authority=str(authority_row), actor=actor,
+            actor_label=label, retention_class=RetentionClass.CONFIGURATION,
+            details={"rows": len(computers), "file_sha256": digest,
+                     "asset_tags": _span([c.asset_tag for c in computers])}))
+        progress("recording", 0, len(entries))
+        record_batch(entries)
+        progress("recording", len(entries), len(entries))
+    return len(computers)
+
+
+# Fields whose values the database adapter stores as they are (no conversion to ask the
+# field for: that is most of bulk_create's time here).
+_PLAIN = (models.CharField, models.TextField, models.BooleanField, models.IntegerField,
+          models.ForeignKey)
+
+
+def _insert(objects: Sequence[models.Model], progress: Progress) -> None:
+    """INSERT the (new, unsaved) model instances, BATCH rows per statement execution, every
+    concrete field but the primary key. The callers read the new keys back by a unique
+    field; with no signals or custom save(), the same rows bulk_create writes."""
+    if not objects:
+        return
+    model = type(objects[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Only the model's own table and column names go into the text (quoted); every value
+    # is a parameter.
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+           f"({', '.join(quote(str(f.column)) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    getters = [(f.attname, isinstance(f, _PLAIN), f) for f in fields]
+    prepared: dict[tuple[str, int], Any] = {}  # rows share their times: convert each once
+
+    def value(o: models.Model, name: str, field: models.Field[Any, Any]) -> Any:
+        raw = getattr(o, name)
+        key = (name, id(raw))
+        if key not in prepared:
+            prepared[key] = (raw, field.get_db_prep_save(raw, connection))
+        return prepared[key][1]
+
+    what = f"writing {model._meta.verbose_name_plural}"
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), BATCH):
+            batch = objects[start:start + BATCH]
+            cursor.executemany(sql, [
+                tuple(getattr(o, name) if plain else value(o, name, field)
+                      for name, plain, field in getters)
+                for o in batch])
+            progress(what, start + len(batch), len(objects))
+
+
+def _span(values: list[str]) -> str:
+    ordered = sorted(values)
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]} … {ordered[-1]}"
+
+
+def _computer_clashes(checked: list[tuple[int, dict[str, str]]]) -> list[str]:
+    """Each row whose asset tag, nickname or (vendor, serial number) is taken: by an
+    earlier row of the file, or in the inventory (read once)."""
+    taken: dict[tuple[str, Any], str] = {}
+    for tag, nickname, vendor, serial in Computer.objects.values_list(
+            "asset_tag", "nickname", "vendor", "serial_number").iterator(chunk_size=5000):
+        taken[("asset_tag", tag)] = ""
+        if nickname:
+            taken[("nickname", nickname)] = ""
+        if serial:
+            taken[("serial_number", (vendor, serial))] = ""
+    clashes = services.COMPUTER_CLASHES
+    errors = []
+    for line, fields in checked:
+        keys = [("asset_tag", fields["asset_tag"], clashes["asset_tag"]),
+                ("nickname", fields.get("nickname", ""),
+                 clashes["computer_nickname_unique"]),
+                ("serial_number", (fields.get("vendor", ""), fields.get("serial_number", "")),
+                 clashes["computer_serial_unique"])]
+        for name, value, refusal in keys:
+            if not value or (name == "serial_number" and not value[1]):
+                continue
+            if (name, value) not in taken:
+                taken[(name, value)] = str(line)
+                continue
+            earlier = taken[(name, value)]
+            shown = value[1] if name == "serial_number" else value
+            if earlier:
+                errors.append(f"line {line}: {name} {shown!r} also on line {earlier}")
+            else:
+                message = refusal.message.format(**fields)
+                section = f" ({refusal.section})" if refusal.section else ""
+                errors.append(f"line {line}: {message}{section}")
+    return errors
+
+
+def import_media(*, actor: Person | None, present: list[Person], rows: Sequence[Row],
+                 authority: AuthorityLike = "SP 2.2.3.1", digest: str = "",
+                 dry_run: bool = False, progress: Progress = _quiet) -> int:
+    """Inventory every row as a medium provisioned (register_media's rules: by importing,
+    the actor states each was securely erased and reformatted, with `present` there), or
+    none: RowsRefused names each bad row. Rows hold serial_number, media_type,
+    capacity_gb (int), description, location, critical_data (bool)."""
+    services._require_hardware_role(actor, "inventorying storage media")
+
+    def check(values: dict[str, Any]) -> dict[str, Any]:
+        serial = services._new_media_serial(values["serial_number"])
+        services._check_new_media(
+            media_type=values["media_type"], capacity_gb=values["capacity_gb"],
+            present=present, steps_taken=STEPS, location=values["location"],
+            erased_and_reformatted=True)
+        return {**values, "serial_number": serial, "location": values["location"].strip(),
+                "description": values["description"].strip()[:200]}
+
+    checked, errors = _line_errors(rows, check, progress)
+    taken = {serial: "" for serial in Media.objects.values_list(
+        "serial_number", flat=True).iterator(chunk_size=5000)}
+    for line, values in checked:
+        serial = values["serial_number"]
+        earlier = taken.setdefault(serial, str(line))
+        if earlier == str(line):
+            continue
+        if earlier:
+            errors.append(f"line {line}: serial_number {serial!r} also on line {earlier}")
+        else:
+            refusal = services.MEDIA_CLASHES["serial_number"]
+            errors.append(f"line {line}: {refusal.message.format(serial_number=serial)} "
+                          f"({refusal.section})")
+    if errors:
+        raise RowsRefused(errors)
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        if dry_run or not checked:
+            transaction.set_rollback(True)
+            return len(checked)
+        now = timezone.now()
+        media = [Media(serial_number=v["serial_number"], media_type=v["media_type"],
+                       capacity_gb=v["capacity_gb"], location=v["location"],
+                       critical_data=v["critical_data"], description=v["description"],
+                       last_erased_at=now, created_at=now) for _, v in checked]
+        try:
+            _insert(media, progress)
+            ids = dict(Media.objects.filter(created_at=now).values_list("serial_number", "pk"))
+            for medium in media:
+                medium.pk = ids[medium.serial_number]
+        except IntegrityError as exc:
+            raise RuleViolation("the inventory changed while importing (a serial number is "
+                                "now taken): nothing was written, try again") from exc
+        reports = [MediaReport(media=medium, to_status=MediaStatus.PROVISIONED,
+                               steps_taken=STEPS, location=medium.location, erased=True,
+                               authority=authority_row, reported_by=actor, reported_at=now)
+                   for medium in media]
+        _insert(reports, progress)
+        report_ids = MediaReport.objects.filter(
+            reported_at=now, media__created_at=now).values_list("pk", flat=True)
+        through = MediaReport.present.through
+        _insert([through(mediareport_id=report_id, person_id=person.pk)
+                 for report_id in report_ids for person in present], progress)
+        label = _actor_label(actor)
+        names = [p.name for p in present]
+        entries = [Entry(action="physical.media.provision", authority=str(authority_row),
+                         actor=actor, actor_label=label, subject=medium,
+                         retention_class=RetentionClass.CONFIGURATION,
+                         details={"serial_number": medium.serial_number,
+                                  "type": medium.media_type,
+                                  "capacity_gb": medium.capacity_gb,
+                                  "location": medium.location,
+                                  "critical_data": medium.critical_data,
+                                  "present": names, "steps": STEPS, "import": digest})
+                   for medium in media]
+        entries.append(Entry(
+            action="physical.media.import", authority=str(authority_row), actor=actor,
+            actor_label=label, retention_class=RetentionClass.CONFIGURATION,
+            details={"rows": len(media), "file_sha256": digest, "present": names,
+                     "serial_numbers": _span([m.serial_number for m in media])}))
+        progress("recording", 0, len(entries))
+        record_batch(entries)
+        progress("recording", len(entries), len(entries))
+    return len(media)
