@@ -9,8 +9,8 @@ temporary SECMAN_DATA_DIR with a SQLite file, or a temporary database on the ser
 DATABASE_URL names). For computers and for storage media it times, --runs times each:
 
 - dry run and import of a generated file of --rows rows (by default the row cap,
-  csvio.MAX_ROWS), each row about 250 bytes so that file is close to the byte cap
-  (csvio.MAX_BYTES, 5 MB): the largest file the importer takes;
+  csvio.MAX_ROWS), each row 200-240 bytes so that file is close to the byte cap
+  (csvio.MAX_BYTES, 5 MB): about the largest file the importer takes;
 - the same on a --baseline-rows sample with the new path, and with the baseline: the
   per-row path of main before this change (csvio._write at d1498e5), which called
   create_computer / register_media once per row inside one transaction (a uniqueness
@@ -92,8 +92,8 @@ def scratch_database(kind: str) -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-NOTES = ("Bought from stock through a reseller, sealed box checked on arrival, firmware "
-         "verified against the vendor's published hashes before first boot.")
+NOTES = ("Bought from stock, sealed box checked on arrival, firmware verified against "
+         "the vendor's published hashes.")
 
 
 def computers_file(prefix: str, rows: int) -> bytes:
@@ -118,7 +118,7 @@ def media_file(prefix: str, rows: int) -> bytes:
     writer.writerow(csvio.IMPORT_MEDIA)
     for n in range(rows):
         writer.writerow([f"{prefix}-M{n:08d}", "ssd", 960, "Enterprise SSD, encrypted "
-                         "with the server's key; " + NOTES[:120], f"Safe {n % 4}, shelf "
+                         "with the server's key; " + NOTES, f"Safe {n % 4}, shelf "
                          f"{n % 12}", "yes" if n % 3 else "no"])
     return out.getvalue().encode()
 

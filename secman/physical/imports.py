@@ -88,7 +88,8 @@ def import_computers(*, actor: Person | None, authority: AuthorityLike, rows: Se
         computers = [Computer(created_at=now, **fields) for fields in fields_list]
         try:
             _insert(computers, progress)
-            ids = dict(Computer.objects.filter(created_at=now).values_list("asset_tag", "pk"))
+            ids = dict(_held(Computer, ("asset_tag", "pk"), "asset_tag",
+                             {c.asset_tag for c in computers}))
             for computer in computers:
                 computer.pk = ids[computer.asset_tag]
         except IntegrityError as exc:
@@ -160,16 +161,41 @@ def _span(values: list[str]) -> str:
     return ordered[0] if len(ordered) == 1 else f"{ordered[0]} … {ordered[-1]}"
 
 
+def _held(model: type[models.Model], fields: tuple[str, ...], key: str,
+          values: set[Any], **where: str) -> list[tuple[Any, ...]]:
+    """The `fields` of the inventory's rows whose `key` is one of `values` (and that
+    match `where`), asked in chunks through the unique indexes: the cost follows the
+    file, not the size of the inventory. Empty values are never a clash; excluding them
+    also lets the database use the partial unique indexes, whose condition that is."""
+    chosen = sorted(v for v in values if v)
+    found: list[tuple[Any, ...]] = []
+    rows = model._default_manager.filter(**where).order_by()
+    if isinstance(chosen[0] if chosen else "", str):
+        rows = rows.exclude(**{key: ""})
+    for start in range(0, len(chosen), 500):
+        found += rows.filter(**{f"{key}__in": chosen[start:start + 500]}).values_list(*fields)
+    return found
+
+
 def _computer_clashes(checked: list[tuple[int, dict[str, str]]]) -> list[str]:
     """Each row whose asset tag, nickname or (vendor, serial number) is taken: by an
-    earlier row of the file, or in the inventory (read once)."""
+    earlier row of the file, or in the inventory (the rows holding the file's values,
+    read once)."""
     taken: dict[tuple[str, Any], str] = {}
-    for tag, nickname, vendor, serial in Computer.objects.values_list(
-            "asset_tag", "nickname", "vendor", "serial_number").iterator(chunk_size=5000):
+    rows = [fields for _, fields in checked]
+    for (tag,) in _held(Computer, ("asset_tag",), "asset_tag",
+                        {f["asset_tag"] for f in rows}):
         taken[("asset_tag", tag)] = ""
-        if nickname:
-            taken[("nickname", nickname)] = ""
-        if serial:
+    for (nickname,) in _held(Computer, ("nickname",), "nickname",
+                             {f.get("nickname", "") for f in rows}):
+        taken[("nickname", nickname)] = ""
+    by_vendor: dict[str, set[str]] = {}
+    for fields in rows:
+        by_vendor.setdefault(fields.get("vendor", ""), set()).add(
+            fields.get("serial_number", ""))
+    for vendor, serials in by_vendor.items():
+        for (serial,) in _held(Computer, ("serial_number",), "serial_number", serials,
+                               vendor=vendor):
             taken[("serial_number", (vendor, serial))] = ""
     clashes = services.COMPUTER_CLASHES
     errors = []
@@ -215,8 +241,9 @@ def import_media(*, actor: Person | None, present: list[Person], rows: Sequence[
                 "description": values["description"].strip()[:200]}
 
     checked, errors = _line_errors(rows, check, progress)
-    taken = {serial: "" for serial in Media.objects.values_list(
-        "serial_number", flat=True).iterator(chunk_size=5000)}
+    taken = {serial: "" for (serial,) in _held(
+        Media, ("serial_number",), "serial_number",
+        {values["serial_number"] for _, values in checked})}
     for line, values in checked:
         serial = values["serial_number"]
         earlier = taken.setdefault(serial, str(line))
@@ -242,7 +269,8 @@ def import_media(*, actor: Person | None, present: list[Person], rows: Sequence[
                        last_erased_at=now, created_at=now) for _, v in checked]
         try:
             _insert(media, progress)
-            ids = dict(Media.objects.filter(created_at=now).values_list("serial_number", "pk"))
+            ids = dict(_held(Media, ("serial_number", "pk"), "serial_number",
+                             {m.serial_number for m in media}))
             for medium in media:
                 medium.pk = ids[medium.serial_number]
         except IntegrityError as exc:
@@ -253,8 +281,8 @@ def import_media(*, actor: Person | None, present: list[Person], rows: Sequence[
                                authority=authority_row, reported_by=actor, reported_at=now)
                    for medium in media]
         _insert(reports, progress)
-        report_ids = MediaReport.objects.filter(
-            reported_at=now, media__created_at=now).values_list("pk", flat=True)
+        report_ids = [pk for (pk,) in _held(MediaReport, ("pk",), "media_id",
+                                            {m.pk for m in media})]
         through = MediaReport.present.through
         _insert([through(mediareport_id=report_id, person_id=person.pk)
                  for report_id in report_ids for person in present], progress)
