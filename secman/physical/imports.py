@@ -12,6 +12,7 @@ the digest, the authority.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
@@ -23,7 +24,7 @@ from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import Entry, record_batch
 from secman.people.models import Person
 from secman.physical import services
-from secman.physical.choices import MediaStatus
+from secman.physical.choices import MediaStatus, MediaType
 from secman.physical.models import Computer, Media, MediaReport
 
 # A row of the file: its line number and its values by column.
@@ -156,6 +157,20 @@ def _insert(objects: Sequence[models.Model], progress: Progress) -> None:
             progress(what, start + len(batch), len(objects))
 
 
+def _insert_rows(model: type[models.Model], columns: tuple[str, ...],
+                 rows: list[tuple[Any, ...]], progress: Progress) -> None:
+    """INSERT plain rows (values as the database takes them) into `model`'s table."""
+    quote = connection.ops.quote_name
+    names = [str(getattr(model._meta.get_field(c), "column", c)) for c in columns]
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (names quoted)
+           f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join(['%s'] * len(names))})")
+    what = f"writing {model._meta.verbose_name_plural}"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start:start + BATCH])
+            progress(what, min(start + BATCH, len(rows)), len(rows))
+
+
 def _span(values: list[str]) -> str:
     ordered = sorted(values)
     return ordered[0] if len(ordered) == 1 else f"{ordered[0]} … {ordered[-1]}"
@@ -284,8 +299,15 @@ def import_media(*, actor: Person | None, present: list[Person], rows: Sequence[
         report_ids = [pk for (pk,) in _held(MediaReport, ("pk",), "media_id",
                                             {m.pk for m in media})]
         through = MediaReport.present.through
-        _insert([through(mediareport_id=report_id, person_id=person.pk)
-                 for report_id in report_ids for person in present], progress)
+        _insert_rows(through, ("mediareport_id", "person_id"),
+                     [(report_id, person.pk) for report_id in report_ids for person in present],
+                     progress)
+        # Each entry's subject label is str(medium): its type's label, found once per type
+        # here rather than by Django's get_FOO_display() 20,000 times.
+        labels: dict[str, str] = {str(k): str(v) for k, v in MediaType.choices}
+        for medium in media:
+            medium.get_media_type_display = partial(  # type: ignore[method-assign]
+                labels.__getitem__, medium.media_type)
         label = _actor_label(actor)
         names = [p.name for p in present]
         entries = [Entry(action="physical.media.provision", authority=str(authority_row),
