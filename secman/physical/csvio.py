@@ -51,6 +51,14 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def rows_shown(self) -> str:
+        return f"{self.rows:,}"
+
+    @property
+    def created_shown(self) -> str:
+        return f"{self.created:,}"
+
 
 def export_computers(out: io.TextIOBase | Any) -> None:
     writer = csv.writer(out)
