@@ -123,19 +123,13 @@ _PLAIN = (models.CharField, models.TextField, models.BooleanField, models.Intege
 
 
 def _insert(objects: Sequence[models.Model], progress: Progress) -> None:
-    """INSERT the (new, unsaved) model instances, BATCH rows per statement execution, every
-    concrete field but the primary key. The callers read the new keys back by a unique
-    field; with no signals or custom save(), the same rows bulk_create writes."""
+    """INSERT the (new, unsaved) model instances: every concrete field but the primary
+    key. The callers read the new keys back by a unique field; with no signals or custom
+    save(), the same rows bulk_create writes, without its per-value cost."""
     if not objects:
         return
     model = type(objects[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    # Only the model's own table and column names go into the text (quoted); every value
-    # is a parameter.
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
-           f"({', '.join(quote(str(f.column)) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
     getters = [(f.attname, isinstance(f, _PLAIN), f) for f in fields]
     prepared: dict[tuple[str, int], Any] = {}  # rows share their times: convert each once
 
@@ -146,29 +140,39 @@ def _insert(objects: Sequence[models.Model], progress: Progress) -> None:
             prepared[key] = (raw, field.get_db_prep_save(raw, connection))
         return prepared[key][1]
 
-    what = f"writing {model._meta.verbose_name_plural}"
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), BATCH):
-            batch = objects[start:start + BATCH]
-            cursor.executemany(sql, [
-                tuple(getattr(o, name) if plain else value(o, name, field)
-                      for name, plain, field in getters)
-                for o in batch])
-            progress(what, start + len(batch), len(objects))
+    _insert_rows(model, tuple(f.attname for f in fields), [
+        tuple(getattr(o, name) if plain else value(o, name, field)
+              for name, plain, field in getters) for o in objects], progress)
 
 
 def _insert_rows(model: type[models.Model], columns: tuple[str, ...],
                  rows: list[tuple[Any, ...]], progress: Progress) -> None:
-    """INSERT plain rows (values as the database takes them) into `model`'s table."""
+    """Write plain rows (values as the database driver takes them) into `model`'s table,
+    BATCH at a time, in the transaction Django holds: COPY on PostgreSQL (psycopg 3 sends
+    an executemany row by row), executemany on SQLite, as the Event Log's batch append."""
     quote = connection.ops.quote_name
-    names = [str(getattr(model._meta.get_field(c), "column", c)) for c in columns]
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (names quoted)
-           f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join(['%s'] * len(names))})")
+    names = ", ".join(quote(str(getattr(model._meta.get_field(c), "column", c)))
+                      for c in columns)
+    table = quote(model._meta.db_table)
     what = f"writing {model._meta.verbose_name_plural}"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[start:start + BATCH])
-            progress(what, min(start + BATCH, len(rows)), len(rows))
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        with connection.wrap_database_errors:
+            for start in range(0, len(rows), BATCH):
+                batch = rows[start:start + BATCH]
+                if connection.vendor == "postgresql":
+                    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                        for row in batch:
+                            copy.write_row(row)
+                else:
+                    # Only the model's own table and column names go into the text
+                    # (quoted); every value is a parameter.
+                    cursor.executemany(f"INSERT INTO {table} ({names}) "  # noqa: S608
+                                       f"VALUES ({', '.join('?' * len(columns))})", batch)
+                progress(what, start + len(batch), len(rows))
+    finally:
+        cursor.close()
 
 
 def _span(values: list[str]) -> str:
