@@ -193,7 +193,7 @@ def import_media(data: bytes, *, actor: Person | None, present: list[Person],
     typed: list[imports.Row] = []
     for line, row in rows:
         problems = []
-        if row["media_type"] not in MediaType.values:
+        if row["media_type"] not in services.MEDIA_TYPES:
             problems.append(f"line {line}: media_type {row['media_type']!r} is not one "
                             f"of {', '.join(MediaType.values)}")
         capacity = row["capacity_gb"].strip()

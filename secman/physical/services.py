@@ -331,6 +331,7 @@ def _people(ids: list[int]) -> list[Person]:
     return found
 
 
+MEDIA_TYPES = frozenset(MediaType.values)  # MediaType.values builds its list on each call
 MEDIA_CLASHES = {"serial_number": Refusal(
     "serial number {serial_number} is already in the inventory", section="SP 2.2.3.1")}
 
@@ -348,7 +349,7 @@ def _new_media_serial(serial_number: str) -> str:
 def _check_new_media(*, media_type: str, capacity_gb: int, present: list[Person],
                      steps_taken: str, location: str, erased_and_reformatted: bool) -> None:
     """What register_media checks of a new medium besides its serial number."""
-    if media_type not in MediaType.values:
+    if media_type not in MEDIA_TYPES:
         raise RuleViolation(f"{media_type!r} is not a media type: use one of "
                             f"{', '.join(MediaType.values)}", field="media_type")
     if (not isinstance(capacity_gb, int) or isinstance(capacity_gb, bool)
