@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from secman.core.cli import refusals_as_errors, setup_django
@@ -24,6 +34,23 @@ def physical() -> None:
     """Computers and storage media (SP/SM 2.2): list, import and export as CSV."""
 
 
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on standard error for the import's phases (reading, checking,
+    writing, recording in the Event Log)."""
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tell(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total or 1)
+            bar.update(tasks[what], completed=done if total else 1, total=total or 1)
+
+        yield tell
+
+
 def _print_report(report: ImportReport) -> None:
     errors = report.errors
     if errors:
@@ -37,22 +64,28 @@ def _print_report(report: ImportReport) -> None:
 
 
 @physical.command("import-computers")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path,
+                                       allow_dash=False))
 @click.option("--authority", default="SP 2.2.1", show_default=True,
               help="What authorises the import (a section, case or Board decision).")
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
 def import_computers(file: Path, authority: str, dry_run: bool) -> None:
     """Import computers (as acquired) from a CSV file with the columns of
-    `export-computers` minus status. Any bad row: nothing is written."""
+    `export-computers` minus status (at most 20,000 rows and 5 MB). Any bad row: nothing
+    is written."""
     setup_django()
     from secman.physical import csvio
 
-    _print_report(csvio.import_computers(file.read_bytes(), actor=None, authority=authority,
-                                         dry_run=dry_run))
+    data = refusals_as_errors(lambda: csvio.read_file(file))
+    with _progress() as progress:
+        report = csvio.import_computers(data, actor=None, authority=authority,
+                                        dry_run=dry_run, progress=progress)
+    _print_report(report)
 
 
 @physical.command("import-media")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path,
+                                       allow_dash=False))
 @click.option("--present", "present", multiple=True, required=True,
               help="Login or email of a Systems Administrator present at provisioning; "
               "repeatable.")
@@ -60,13 +93,17 @@ def import_computers(file: Path, authority: str, dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
 def import_media(file: Path, present: tuple[str, ...], authority: str, dry_run: bool) -> None:
     """Import provisioned (securely erased and reformatted) media from a CSV file with the
-    columns serial_number, media_type, capacity_gb, description, location, critical_data."""
+    columns serial_number, media_type, capacity_gb, description, location, critical_data
+    (at most 20,000 rows and 5 MB). Any bad row: nothing is written."""
     setup_django()
     from secman.physical import csvio
 
     people = list(dict.fromkeys(person(ref) for ref in present))
-    _print_report(csvio.import_media(file.read_bytes(), actor=None, present=people,
-                                     authority=authority, dry_run=dry_run))
+    data = refusals_as_errors(lambda: csvio.read_file(file))
+    with _progress() as progress:
+        report = csvio.import_media(data, actor=None, present=people, authority=authority,
+                                    dry_run=dry_run, progress=progress)
+    _print_report(report)
 
 
 @physical.command("export-computers")

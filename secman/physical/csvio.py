@@ -2,21 +2,26 @@
 
 Import checks every row before writing any: one bad row and nothing is written; the
 report names each bad row (line number, column, what is wrong). `dry_run` checks only.
+The rows are checked in memory and written in bulk (physical.imports); a file is at most
+MAX_ROWS rows and MAX_BYTES bytes, so the largest one finishes well within a web
+request (docs/performance.md, "CSV import").
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Iterable
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
-from secman.core.errors import Refused
+from secman.authority.services import AuthorityLike
+from secman.core.errors import Refused, RuleViolation
 from secman.people.models import Person
-from secman.physical import services
+from secman.physical import imports, services
 from secman.physical.choices import MediaType
 from secman.physical.models import Computer, Media
 
@@ -29,7 +34,9 @@ MEDIA_COLUMNS = ["serial_number", "media_type", "capacity_gb", "description", "l
 IMPORT_COMPUTER = COMPUTER_COLUMNS[:-1]  # status follows the lifecycle, not the file
 IMPORT_MEDIA = ["serial_number", "media_type", "capacity_gb", "description", "location",
                 "critical_data"]
+# The largest file the importer reads, on the web and the command line alike.
 MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
 
 
 @dataclass
@@ -38,10 +45,19 @@ class ImportReport:
     created: int = 0
     errors: list[str] = field(default_factory=list)
     dry_run: bool = False
+    digest: str = ""  # SHA-256 of the file, recorded with the import
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def rows_shown(self) -> str:
+        return f"{self.rows:,}"
+
+    @property
+    def created_shown(self) -> str:
+        return f"{self.created:,}"
 
 
 def export_computers(out: io.TextIOBase | Any) -> None:
@@ -67,9 +83,33 @@ def _safe(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _read(data: bytes, expected: list[str], report: ImportReport) -> list[dict[str, str]]:
+def too_large() -> str:
+    return (f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB, the most an import "
+            "reads: split it")
+
+
+def read_file(path: Path | str) -> bytes:
+    """The bytes of the CSV file at `path`, for the command line: only a regular file
+    (not a device such as /dev/zero, a FIFO or a directory), and never more than
+    MAX_BYTES + 1 bytes read, whatever its size says."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise RuleViolation(f"cannot open {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RuleViolation(f"{path} is not a regular file: give a CSV file")
+        os.set_blocking(fd, True)
+        data = handle.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        report.errors.append(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise RuleViolation(too_large())
+    return data
+
+
+def _read(data: bytes, expected: list[str], report: ImportReport) -> list[imports.Row]:
+    if len(data) > MAX_BYTES:
+        report.errors.append(too_large())
         return []
     try:
         text = data.decode("utf-8-sig")
@@ -93,97 +133,89 @@ def _read(data: bytes, expected: list[str], report: ImportReport) -> list[dict[s
             + (f" (missing: {', '.join(missing)})" if missing else "")
             + (f" (unknown: {', '.join(str(u) for u in unknown)})" if unknown else ""))
         return []
-    rows = []
+    rows: list[imports.Row] = []
     try:
         for row in reader:
+            if len(rows) >= MAX_ROWS:
+                report.errors.append(f"the file has more than {MAX_ROWS:,} rows, the most "
+                                     "an import takes: split it")
+                return []
             if None in row or any(v is None for v in row.values()):
                 report.errors.append(f"line {reader.line_num}: the number of cells differs "
                                      "from the header")
                 continue
-            rows.append({"_line": str(reader.line_num), **row})
+            rows.append((reader.line_num, row))
     except csv.Error as exc:
         report.errors.append(f"line {reader.line_num}: {exc}")
     report.rows = len(rows)
+    report.digest = hashlib.sha256(data).hexdigest()
     return rows
 
 
-def import_computers(data: bytes, *, actor: Person | None, authority: str,
-                     dry_run: bool = False) -> ImportReport:
+def _run(report: ImportReport, call: Any) -> ImportReport:
+    """Run the import service, `call(dry_run)`; its refusal becomes the report's problems.
+    When the file already has problems, the rows that were read are still checked (a dry
+    run), so the report names every problem at once."""
+    try:
+        created = call(bool(report.errors) or report.dry_run)
+        if not report.errors:
+            report.created = created
+    except imports.RowsRefused as exc:
+        report.errors.extend(exc.errors)
+    except Refused as exc:
+        report.errors.append(str(exc))
+    report.errors.sort(key=_line_of)
+    return report
+
+
+def import_computers(data: bytes, *, actor: Person | None, authority: AuthorityLike,
+                     dry_run: bool = False,
+                     progress: imports.Progress = imports._quiet) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     rows = _read(data, IMPORT_COMPUTER, report)
-    seen: dict[tuple[str, str], str] = {}
-    for row in rows:
-        line = row["_line"]
-        for key in ("asset_tag", "nickname", "serial_number"):
-            value = row[key].strip()
-            if value and (key, value) in seen:
-                report.errors.append(f"line {line}: {key} {value!r} also on line "
-                                     f"{seen[(key, value)]}")
-            elif value:
-                seen[(key, value)] = line
-    return _write(rows, report, lambda row: services.create_computer(
-        actor=actor, authority=authority,
-        **{k: row[k] for k in IMPORT_COMPUTER}))
+    progress("reading", len(rows), len(rows))
+    return _run(report, lambda dry: imports.import_computers(
+        actor=actor, authority=authority, rows=rows, digest=report.digest, dry_run=dry,
+        progress=progress))
+
+
+CRITICAL = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
 def import_media(data: bytes, *, actor: Person | None, present: list[Person],
-                 authority: str = "SP 2.2.3.1", dry_run: bool = False) -> ImportReport:
+                 authority: AuthorityLike = "SP 2.2.3.1", dry_run: bool = False,
+                 progress: imports.Progress = imports._quiet) -> ImportReport:
     """Rows are media as provisioned: by importing them, the actor states each was
     securely erased and reformatted, with `present` there."""
     report = ImportReport(dry_run=dry_run)
     rows = _read(data, IMPORT_MEDIA, report)
-    serials: dict[str, str] = {}
-    for row in rows:
-        line, serial = row["_line"], row["serial_number"].strip()
-        if serial in serials:
-            report.errors.append(f"line {line}: serial_number {serial!r} also on line "
-                                 f"{serials[serial]}")
-        serials[serial] = line
-        if row["media_type"] not in MediaType.values:
-            report.errors.append(f"line {line}: media_type {row['media_type']!r} is not one "
-                                 f"of {', '.join(MediaType.values)}")
+    progress("reading", len(rows), len(rows))
+    typed: list[imports.Row] = []
+    for line, row in rows:
+        problems = []
+        if row["media_type"] not in services.MEDIA_TYPES:
+            problems.append(f"line {line}: media_type {row['media_type']!r} is not one "
+                            f"of {', '.join(MediaType.values)}")
         capacity = row["capacity_gb"].strip()
         # isdigit() alone accepts digits int() cannot read, such as "²".
         if (not (capacity.isascii() and capacity.isdigit())
                 or not 0 < int(capacity) <= services.MAX_CAPACITY_GB):
-            report.errors.append(f"line {line}: capacity_gb {row['capacity_gb']!r} is not a "
-                                 "whole number above 0")
-        if row["critical_data"].strip().lower() not in ("yes", "no", "true", "false", "1", "0"):
-            report.errors.append(f"line {line}: critical_data is yes or no, not "
-                                 f"{row['critical_data']!r}")
-
-    def create(row: dict[str, str]) -> Any:
-        return services.register_media(
-            actor=actor, serial_number=row["serial_number"], media_type=row["media_type"],
-            capacity_gb=int(row["capacity_gb"]), location=row["location"], present=present,
-            steps_taken="Imported from the inventory file; secure erase and reformat done "
-            "before use.", erased_and_reformatted=True, description=row["description"],
-            critical_data=row["critical_data"].strip().lower() in ("yes", "true", "1"),
-            authority=authority)
-
-    return _write(rows, report, create)
+            problems.append(f"line {line}: capacity_gb {row['capacity_gb']!r} is not a "
+                            "whole number above 0")
+        critical = CRITICAL.get(row["critical_data"].strip().lower())
+        if critical is None:
+            problems.append(f"line {line}: critical_data is yes or no, not "
+                            f"{row['critical_data']!r}")
+        if problems:
+            report.errors.extend(problems)
+            continue
+        typed.append((line, {**row, "capacity_gb": int(capacity),
+                             "critical_data": critical}))
+    return _run(report, lambda dry: imports.import_media(
+        actor=actor, present=present, rows=typed, authority=authority,
+        digest=report.digest, dry_run=dry, progress=progress))
 
 
-class _DryRun(Exception):
-    pass
-
-
-def _write(rows: Iterable[dict[str, str]], report: ImportReport, create: Any) -> ImportReport:
-    """Create every row in one transaction through the services (which check the rules);
-    any refusal and nothing is kept. A dry run is the same, rolled back at the end."""
-    if report.errors:
-        return report
-    try:
-        with transaction.atomic():
-            for row in rows:
-                try:
-                    create(row)
-                    report.created += 1
-                except Refused as exc:
-                    report.errors.append(f"line {row['_line']}: {exc}")
-            if report.errors or report.dry_run:
-                raise _DryRun
-    except _DryRun:
-        if report.errors:
-            report.created = 0
-    return report
+def _line_of(error: str) -> int:
+    number = error.removeprefix("line ").split(":", 1)[0]
+    return int(number) if number.isdigit() else 0

@@ -121,8 +121,8 @@ class FacilityForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="UTF-8 CSV with the columns of the export (without "
-                           "status). Every row is checked first; one bad row and nothing "
-                           "is written.")
+                           "status), at most 20,000 rows and 5 MB. Every row is checked "
+                           "first; one bad row and nothing is written.")
     dry_run = forms.BooleanField(required=False, label="Only check, write nothing")
     authority = AuthorityField(initial="SP 2.2.1")
 

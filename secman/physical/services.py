@@ -139,18 +139,26 @@ COMPUTER_CLASHES = {
 }
 
 
+def _new_computer_fields(asset_tag: str, fields: dict[str, str]) -> dict[str, str]:
+    """A new computer's fields, stripped and checked: everything but uniqueness (which
+    create_computer asks the database, and the bulk import checks against the inventory
+    read once)."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise RuleViolation(f"unknown computer fields: {', '.join(sorted(unknown))}")
+    cleaned = _clean(Computer, {"asset_tag": asset_tag, **fields})
+    if not cleaned["asset_tag"]:
+        raise RuleViolation("a computer needs an asset tag", section="SP 2.2.1",
+                            field="asset_tag")
+    return cleaned
+
+
 def create_computer(*, actor: Person | None, authority: AuthorityLike, asset_tag: str,
                     facility: Facility | None = None, **fields: str) -> Computer:
     """Record a computer as acquired (SP 2.2.1.1: say how pre-acquisition risk was
     reduced in `acquisition_notes`)."""
     _require_hardware_role(actor, "recording hardware")
-    unknown = set(fields) - set(EDITABLE)
-    if unknown:
-        raise RuleViolation(f"unknown computer fields: {', '.join(sorted(unknown))}")
-    fields = _clean(Computer, {"asset_tag": asset_tag, **fields})
-    if not fields["asset_tag"]:
-        raise RuleViolation("a computer needs an asset tag", section="SP 2.2.1",
-                            field="asset_tag")
+    fields = _new_computer_fields(asset_tag, fields)
     check_unique(Computer(**fields), COMPUTER_CLASHES)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
@@ -323,21 +331,25 @@ def _people(ids: list[int]) -> list[Person]:
     return found
 
 
-def register_media(*, actor: Person | None, serial_number: str, media_type: str,
-                   capacity_gb: int, location: str, present: list[Person],
-                   steps_taken: str, erased_and_reformatted: bool,
-                   critical_data: bool = True, description: str = "",
-                   authority: AuthorityLike = "SP 2.2.3.1") -> Media:
-    """Inventory new media on acquisition; it enters use only erased and reformatted
-    (SP 2.2.3.1)."""
-    _require_hardware_role(actor, "inventorying storage media")
-    serial_number = serial_number.strip()
+MEDIA_TYPES = frozenset(MediaType.values)  # MediaType.values builds its list on each call
+MEDIA_CLASHES = {"serial_number": Refusal(
+    "serial number {serial_number} is already in the inventory", section="SP 2.2.3.1")}
+
+
+def _new_media_text(serial_number: str, description: str) -> tuple[str, str]:
+    """A new medium's serial number and description, stripped and checked: everything
+    but the serial number's uniqueness."""
+    serial_number, description = serial_number.strip(), description.strip()
     if not serial_number:
         raise RuleViolation("a medium needs its serial number", field="serial_number")
-    check_text(Media, {"serial_number": serial_number, "description": description.strip()})
-    check_unique(Media(serial_number=serial_number), {"serial_number": Refusal(
-        "serial number {serial_number} is already in the inventory", section="SP 2.2.3.1")})
-    if media_type not in MediaType.values:
+    check_text(Media, {"serial_number": serial_number, "description": description})
+    return serial_number, description
+
+
+def _check_new_media(*, media_type: str, capacity_gb: int, present: list[Person],
+                     steps_taken: str, location: str, erased_and_reformatted: bool) -> None:
+    """What register_media checks of a new medium besides its serial number."""
+    if media_type not in MEDIA_TYPES:
         raise RuleViolation(f"{media_type!r} is not a media type: use one of "
                             f"{', '.join(MediaType.values)}", field="media_type")
     if (not isinstance(capacity_gb, int) or isinstance(capacity_gb, bool)
@@ -348,12 +360,27 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
         raise RuleViolation("new storage media are securely erased and reformatted before "
                             "use", section="SP 2.2.3.1", field="erased_and_reformatted")
     _check_report(present, steps_taken, location)
+
+
+def register_media(*, actor: Person | None, serial_number: str, media_type: str,
+                   capacity_gb: int, location: str, present: list[Person],
+                   steps_taken: str, erased_and_reformatted: bool,
+                   critical_data: bool = True, description: str = "",
+                   authority: AuthorityLike = "SP 2.2.3.1") -> Media:
+    """Inventory new media on acquisition; it enters use only erased and reformatted
+    (SP 2.2.3.1)."""
+    _require_hardware_role(actor, "inventorying storage media")
+    serial_number, description = _new_media_text(serial_number, description)
+    check_unique(Media(serial_number=serial_number), MEDIA_CLASHES)
+    _check_new_media(media_type=media_type, capacity_gb=capacity_gb, present=present,
+                     steps_taken=steps_taken, location=location,
+                     erased_and_reformatted=erased_and_reformatted)
     with transaction.atomic():
         authority_row = resolve_authority(authority)
         media = Media.objects.create(
             serial_number=serial_number, media_type=media_type, capacity_gb=capacity_gb,
             location=location.strip(), critical_data=critical_data,
-            description=description.strip(), last_erased_at=timezone.now())
+            description=description, last_erased_at=timezone.now())
         report = MediaReport.objects.create(
             media=media, to_status=MediaStatus.PROVISIONED, steps_taken=steps_taken.strip(),
             location=location.strip(), erased=True, authority=authority_row,

@@ -194,15 +194,22 @@ def facility(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def inventory_import(request: HttpRequest, kind: str) -> HttpResponse:
-    """Upload a CSV of computers or (provisioned) media."""
+    """Upload a CSV of computers or (provisioned) media. Who may not import is refused
+    before the upload is read (request.POST and request.FILES parse the body)."""
     me = _reader(request)
+    if request.method == "POST" and not services.may_handle_hardware(me):
+        raise PermissionDenied("importing the inventory is done by Access Engineers and "
+                               "Systems Administrators (SP 2.2.1)")
     media_kind = kind == "media"
     form = ImportForm(request.POST or None, request.FILES or None, media=media_kind)
     report = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         content = data["file"].read(csvio.MAX_BYTES + 1)
-        if media_kind:
+        if len(content) > csvio.MAX_BYTES:
+            report = csvio.ImportReport(dry_run=data["dry_run"],
+                                        errors=[csvio.too_large()])
+        elif media_kind:
             report = csvio.import_media(content, actor=me, present=list(data["present"]),
                                         authority=data["authority"], dry_run=data["dry_run"])
         else:

@@ -47,6 +47,7 @@ from secman.eventlog.models import Event
 from secman.people import accounts
 from secman.people import services as people
 from secman.people.models import Membership, Person
+from secman.physical import imports as physical_imports
 from secman.physical import services as physical
 from secman.visits import devices
 from secman.visits import services as visits
@@ -569,6 +570,19 @@ TABLE: list[Row] = [
     Row(physical.create_computer, ("physical.computer.acquire",),
         lambda o: {"actor": o.axel, "authority": "SP 2.2.1.1", "asset_tag": "CA-0002"},
         lambda o: {"actor": o.bea, "authority": "SP 2.2.1.1", "asset_tag": "CA-0002"}),
+    Row(physical_imports.import_computers,
+        ("physical.computer.acquire", "physical.computer.acquire", "physical.computer.import"),
+        lambda o: {"actor": o.axel, "authority": "SP 2.2.1",
+                   "rows": [(2, {"asset_tag": "CA-0002"}), (3, {"asset_tag": "CA-0003"})]},
+        lambda o: {"actor": o.axel, "authority": "SP 2.2.1",
+                   "rows": [(2, {"asset_tag": "CA-0002"}), (3, {"asset_tag": "CA-0002"})]}),
+    Row(physical_imports.import_media, ("physical.media.provision", "physical.media.import"),
+        lambda o: {"actor": o.sam, "present": [o.sam], "rows": [(2, {
+            "serial_number": "M-1", "media_type": "ssd", "capacity_gb": 500,
+            "description": "", "location": "safe", "critical_data": True})]},
+        lambda o: {"actor": o.bea, "present": [o.sam], "rows": [(2, {
+            "serial_number": "M-1", "media_type": "ssd", "capacity_gb": 500,
+            "description": "", "location": "safe", "critical_data": True})]}),
     Row(physical.update_computer, ("physical.computer.update",),
         lambda o: {"actor": o.axel, "computer": computer(o), "authority": "SM 2.2.1",
                    "nickname": "renamed"},
@@ -761,10 +775,11 @@ def test_every_row_that_writes_nothing_or_refuses_nothing_says_why():
 
 # State changes split out of an app's services.py by size: the Event Log's checkpoints and
 # keys, its retention, holds and purge; people's logins, passwords and API tokens; the
-# visits app's register of codes and devices; Arbitration cases.
+# visits app's register of codes and devices; Arbitration cases; the inventory's bulk
+# import.
 SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
-                  "secman.authority.arbitration"}
+                  "secman.authority.arbitration", "secman.physical.imports"}
 
 
 def services_modules() -> list[Any]:

@@ -81,3 +81,65 @@ def test_it_imports_a_csv_through_the_page_or_names_the_bad_rows(client, org):
     html = client.post("/physical/computers/import/", {"file": good,
                                                        "authority": "SP 2.2.1"}).content.decode()
     assert "1 imported" in html and Computer.objects.filter(asset_tag="CA-1").exists()
+
+
+class RecordingUploadHandler:
+    """A real Django upload handler (first in the chain) that notes each file the request
+    parser starts reading; the next handlers then read it as usual."""
+
+    started: list[str] = []
+
+    def __init__(self, request=None):
+        self.request = request
+
+    def __getattr__(self, name):
+        from django.core.files.uploadhandler import MemoryFileUploadHandler
+
+        return getattr(MemoryFileUploadHandler(self.request), name)
+
+    def new_file(self, field_name, *args, **kwargs):
+        from django.core.files.uploadhandler import StopFutureHandlers
+
+        RecordingUploadHandler.started.append(field_name)
+        raise StopFutureHandlers
+
+    def receive_data_chunk(self, raw_data, start):
+        return None
+
+    def file_complete(self, file_size):
+        return None
+
+
+@pytest.mark.parametrize("login", ["bea", "aud"])
+def test_who_may_not_import_is_refused_before_the_upload_is_read(client, org, login, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FILE_UPLOAD_HANDLERS = ["tests.physical.test_pages.RecordingUploadHandler"]
+    RecordingUploadHandler.started.clear()
+    client.force_login(org.people[login].user)
+    for url in ("/physical/computers/import/", "/physical/media/import/"):
+        upload = SimpleUploadedFile("c.csv", b"asset_tag\nCA-1\n", content_type="text/csv")
+        response = client.post(url, {"file": upload, "authority": "SP 2.2.1"})
+        assert response.status_code == 403, url
+        assert "Access Engineers and Systems Administrators" in response.content.decode()
+    assert RecordingUploadHandler.started == []
+    # The same handler does see the upload of someone who may import.
+    client.force_login(org.sam.user)
+    client.post("/physical/computers/import/", {
+        "file": SimpleUploadedFile("c.csv", b"x"), "authority": "SP 2.2.1"})
+    assert RecordingUploadHandler.started == ["file"]
+    assert Computer.objects.count() == 0
+
+
+def test_an_upload_over_the_cap_is_refused_with_a_clear_message(client, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from secman.physical import csvio
+
+    client.force_login(org.sam.user)
+    big = SimpleUploadedFile("c.csv", b"asset_tag\n" + b"x" * csvio.MAX_BYTES)
+    html = client.post("/physical/computers/import/", {
+        "file": big, "authority": "SP 2.2.1", "dry_run": "on"}).content.decode()
+    assert "Nothing was written" in html
+    assert "the file is larger than 5 MB, the most an import reads: split it" in html
+    assert Computer.objects.count() == 0

@@ -689,7 +689,7 @@ def test_csv_import_is_all_or_nothing(org):
     report = csvio.import_media(media_rows("M-1,hdd,100,,safe,yes", "M-2,usb,32,,safe,no"),
                                 actor=org.sam, present=[org.sam, org.sue])
     assert report.ok and report.created == 2
-    assert actions_since(mark) == ["physical.media.provision"] * 2
+    assert actions_since(mark) == ["physical.media.provision"] * 2 + ["physical.media.import"]
     assert Media.objects.get(serial_number="M-1").critical_data is True
     assert {p.name for p in Media.objects.get(serial_number="M-2").reports.get()
             .present.all()} == {"Sam", "Sue"}
@@ -888,9 +888,11 @@ def test_cli_media_import_names_only_recorded_people(org, tmp_path):
     mark = last_seq()
     result = cli("import-media", str(path), "--present", "sam")
     assert result.exit_code == 0, result.output
-    [entry] = entries_since(mark)
+    entry, summary = entries_since(mark)
     assert (entry.action, entry.actor, entry.actor_label) == (
         "physical.media.provision", None, "secman command line")
+    assert (summary.action, summary.actor, summary.actor_label) == (
+        "physical.media.import", None, "secman command line")
 
 
 def test_a_holder_who_leaves_the_team_may_no_longer_change_the_inventory(org, rack):
