@@ -99,7 +99,7 @@ def may_accept(person: Person | None) -> bool:
     return person is not None and holds_any(person, *ACCEPTING_ROLES)
 
 
-def _why_not_complete(person: Person | None, occurrence: Occurrence) -> NotAllowed | None:
+def why_not_complete(person: Person | None, occurrence: Occurrence) -> NotAllowed | None:
     """What stops this person completing the occurrence, or None: a member of the owning
     team, and for a duty that names one person, that person."""
     duty = occurrence.duty
@@ -115,9 +115,9 @@ def _why_not_complete(person: Person | None, occurrence: Occurrence) -> NotAllow
 
 
 def may_complete(person: Person | None, occurrence: Occurrence) -> bool:
-    """Complete an open occurrence (see _why_not_complete)."""
+    """Complete an open occurrence (see why_not_complete)."""
     return (occurrence.status == OccurrenceStatus.OPEN
-            and _why_not_complete(person, occurrence) is None)
+            and why_not_complete(person, occurrence) is None)
 
 
 def may_see_evidence(person: Person | None, occurrence: Occurrence) -> bool:
@@ -312,7 +312,7 @@ def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
     sign-off; the occurrence is done when it arrives."""
     occurrence = Occurrence.objects.select_related("duty__assignee").get(pk=occurrence.pk)
     declared = _require_control(occurrence.duty.control_id, Kind.DUTY)
-    refusal = _why_not_complete(actor, occurrence)
+    refusal = why_not_complete(actor, occurrence)
     if refusal is not None:
         raise refusal
     note = (note or "").strip()

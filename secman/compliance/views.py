@@ -25,7 +25,13 @@ from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence
 from secman.core.accounts import person_for_user
 from secman.core.controls import TONE, Kind, Status, control
 from secman.core.errors import NotAllowed
-from secman.core.views import actor_of, perform, post_only, refuse_to_messages
+from secman.core.views import (
+    actor_of,
+    perform,
+    post_only,
+    refuse_to_messages,
+    refused_before_the_body,
+)
 from secman.people.models import Membership
 
 
@@ -138,6 +144,17 @@ def acceptance_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("compliance:control", acceptance.control_id)
 
 
+def _why_not_post_to_occurrence(request: HttpRequest, pk: int) -> str | None:
+    """Who may neither complete nor skip it is refused before an evidence file is read."""
+    item = get_object_or_404(Occurrence.objects.select_related("duty"), pk=pk)
+    me = person_for_user(request.user)
+    why = services.why_not_complete(me, item)
+    if why is None or services.may_skip(me, item.duty.owner):
+        return None
+    return str(why)
+
+
+@refused_before_the_body(_why_not_post_to_occurrence)
 def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Occurrence.objects.select_related(
         "duty__assignee", "completed_by", "authority", "signoff"), pk=pk)

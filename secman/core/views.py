@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from secman.core.accounts import person_for_user
 from secman.core.errors import Refused
@@ -72,3 +73,31 @@ def refuse_to_messages(request: HttpRequest, action: Callable[[], T], done: str)
     return result
 
 
+
+
+def refused_before_the_body(
+    refusal: Callable[..., str | None],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """For a page that takes an upload: `refusal(request, **url kwargs)` says why this
+    person may not post to it (None: they may). Whoever may not is answered 403 before
+    anything reads the body. The CSRF check reads a form post's body (the token is in it),
+    so it runs after this question, on the view itself (csrf_protect): the page is no less
+    protected, only asked in the other order. The 403 page is rendered here, not by raising
+    PermissionDenied: Django's handler for that is marked requires_csrf_token, whose CSRF
+    pass would read the body after all."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        protected = csrf_protect(view)
+
+        @csrf_exempt  # checked by `protected`, once the refusal has been asked
+        @wraps(view)
+        def page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST":
+                why = refusal(request, **kwargs)
+                if why is not None:
+                    return render(request, "403.html", {"exception": why}, status=403)
+            return protected(request, **kwargs)
+
+        return page
+
+    return decorate

@@ -5,17 +5,23 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from secman.core.accounts import person_for_user
 from secman.core.roles import TeamKind
-from secman.core.views import actor_of, perform, post_only, refuse_to_messages
+from secman.core.views import (
+    actor_of,
+    perform,
+    post_only,
+    refuse_to_messages,
+    refused_before_the_body,
+)
 from secman.documents import compare as comparing
 from secman.documents import services
 from secman.documents.choices import DraftStatus
@@ -31,7 +37,6 @@ from secman.documents.selectors import (
     search,
 )
 from secman.files import megabytes
-from secman.people.models import Person
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -71,24 +76,20 @@ def delegation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("documents:index")
 
 
-@csrf_exempt  # checked by _import_form below, once the permission check has passed
+def _why_not_import(request: HttpRequest) -> str | None:
+    if services.may_import(person_for_user(request.user)):
+        return None
+    return "Only team leaders, Board members and the administrator import documents (SP 1.4)."
+
+
+@refused_before_the_body(_why_not_import)
 def import_view(request: HttpRequest) -> HttpResponse:
-    """Permission first, before anything reads the upload: the CSRF check reads the body
-    of a form post, so it runs after this check (csrf_protect on _import_form), and the
-    file of someone who may not import is never read, parsed or stored in a temporary
-    file."""
+    """Whoever may not import is refused the page too, and their post before anything
+    reads the upload (core.views.refused_before_the_body)."""
+    why = _why_not_import(request)
+    if why is not None:
+        raise PermissionDenied(why)
     me = actor_of(request)
-    if not services.may_import(me):
-        # Answered here, not by raising PermissionDenied: Django's 403 handler is marked
-        # requires_csrf_token, and its CSRF pass reads the whole form post.
-        return render(request, "403.html", {
-            "exception": "Only team leaders, Board members and the administrator import "
-                         "documents (SP 1.4)."}, status=403)
-    return _import_form(request, me)
-
-
-@csrf_protect
-def _import_form(request: HttpRequest, me: Person) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from secman.authority.models import SignOffRequest
-from secman.core.views import actor_of, perform
+from secman.core.accounts import person_for_user
+from secman.core.views import actor_of, perform, refused_before_the_body
 from secman.eventlog.selectors import history_for
 from secman.physical import controls, csvio, services
 from secman.physical.choices import ComputerStatus, MediaStatus, RetirementMethod
@@ -34,6 +35,19 @@ def _reader(request: HttpRequest):
     return me
 
 
+HARDWARE_ONLY = ("recording hardware is done by Access Engineers and Systems Administrators "
+                 "(SP 2.2.1)")
+
+
+def _hardware_hand(request: HttpRequest):
+    """The person at a form that records hardware: one who may submit it. The others are
+    not shown a form whose every submission would be refused."""
+    me = _reader(request)
+    if not services.may_handle_hardware(me):
+        raise PermissionDenied(HARDWARE_ONLY)
+    return me
+
+
 def computers(request: HttpRequest) -> HttpResponse:
     me = _reader(request)
     status = request.GET.get("status", "")
@@ -50,7 +64,7 @@ def computers(request: HttpRequest) -> HttpResponse:
 
 
 def computer_new(request: HttpRequest) -> HttpResponse:
-    me = _reader(request)
+    me = _hardware_hand(request)
     form = ComputerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: services.create_computer(
@@ -126,7 +140,7 @@ def media(request: HttpRequest) -> HttpResponse:
 
 
 def media_new(request: HttpRequest) -> HttpResponse:
-    me = _reader(request)
+    me = _hardware_hand(request)
     form = MediaForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -193,13 +207,17 @@ def facility(request: HttpRequest, pk: int) -> HttpResponse:
                                                                              "recorded_by")})
 
 
+def _why_not_import(request: HttpRequest, kind: str) -> str | None:
+    if services.may_handle_hardware(person_for_user(request.user)):
+        return None
+    return HARDWARE_ONLY
+
+
+@refused_before_the_body(_why_not_import)
 def inventory_import(request: HttpRequest, kind: str) -> HttpResponse:
-    """Upload a CSV of computers or (provisioned) media. Who may not import is refused
-    before the upload is read (request.POST and request.FILES parse the body)."""
-    me = _reader(request)
-    if request.method == "POST" and not services.may_handle_hardware(me):
-        raise PermissionDenied("importing the inventory is done by Access Engineers and "
-                               "Systems Administrators (SP 2.2.1)")
+    """Upload a CSV of computers or (provisioned) media. Whoever may not import is refused
+    the page too, and their post before anything reads the upload."""
+    me = _hardware_hand(request)
     media_kind = kind == "media"
     form = ImportForm(request.POST or None, request.FILES or None, media=media_kind)
     report = None

@@ -112,6 +112,9 @@ SYSADMINS = only("systems_administrator", "team_leader")  # Samir leads the sysa
 # administrator; Arbitrators, Case Managers, software and support are not among them.
 INVENTORY = only("administrator", "auditor", "board_member", "access_engineer",
                  "systems_administrator", "team_leader")
+# SP 2.2.1: recording hardware (forms and imports): Access Engineers and Systems
+# Administrators.
+HARDWARE = only("access_engineer", "systems_administrator", "team_leader")
 # SP 6.4 / docs/security.md: the Key Persons List.
 KEY_PERSONS = only("board_member", "arbitrator")
 # SP 1.4: versions of documents are imported by team leaders, the Board (and the
@@ -217,20 +220,19 @@ TABLE: dict[str, E] = {
     "documents/<slug:slug>/s/<str:number>/edit/": E("/documents/{document}/s/{section}/edit/",
                                                     GET=everyone(), POST=TO_THE_FORM),
     # --- physical security (SP/SM 2.1, 2.2): the inventory's readers ---------------------------
-    # finding (listed): the auditor, who changes nothing, is shown the forms to record and
-    # import; the services refuse the submission.
+    # The forms that record hardware are shown only to those who may submit them.
     "physical/computers/": E("/physical/computers/", GET=INVENTORY),
-    "physical/computers/new/": E("/physical/computers/new/", GET=INVENTORY, POST=INVENTORY),
+    "physical/computers/new/": E("/physical/computers/new/", GET=HARDWARE, POST=HARDWARE),
     "physical/computers/export.csv": E("/physical/computers/export.csv", GET=INVENTORY),
-    "physical/computers/import/": E("/physical/computers/import/", GET=INVENTORY,
-                                    POST=INVENTORY),
-    "physical/media/import/": E("/physical/media/import/", GET=INVENTORY, POST=INVENTORY),
+    "physical/computers/import/": E("/physical/computers/import/", GET=HARDWARE,
+                                    POST=HARDWARE),
+    "physical/media/import/": E("/physical/media/import/", GET=HARDWARE, POST=HARDWARE),
     "physical/computers/<int:pk>/": E("/physical/computers/{computer}/", GET=INVENTORY,
                                       POST=INVENTORY),
     "physical/computers/<int:pk>/label/": E("/physical/computers/{computer}/label/",
                                             GET=INVENTORY),
     "physical/media/": E("/physical/media/", GET=INVENTORY),
-    "physical/media/new/": E("/physical/media/new/", GET=INVENTORY, POST=INVENTORY),
+    "physical/media/new/": E("/physical/media/new/", GET=HARDWARE, POST=HARDWARE),
     "physical/media/export.csv": E("/physical/media/export.csv", GET=INVENTORY),
     "physical/media/<int:pk>/": E("/physical/media/{medium}/", GET=INVENTORY, POST=INVENTORY),
     "physical/facilities/": E("/physical/facilities/", GET=INVENTORY, POST=INVENTORY),
@@ -260,8 +262,11 @@ TABLE: dict[str, E] = {
     "compliance/acceptances/<int:pk>/withdraw/": E(
         "/compliance/acceptances/{acceptance}/withdraw/",
         body={"authority": "{confirmed_decision}"}, GET=BACK, POST=ACCEPTORS),
-    "compliance/occurrences/<int:pk>/": E("/compliance/occurrences/{occurrence}/",
-                                          GET=everyone(), POST=TO_THE_FORM),
+    # Completed by the owning team (Systems Administration), skipped by its leader, the
+    # Board or the administrator; the others are refused before an evidence file is read.
+    "compliance/occurrences/<int:pk>/": E(
+        "/compliance/occurrences/{occurrence}/", GET=everyone(),
+        POST=only("administrator", "board_member", "systems_administrator", "team_leader")),
     # Evidence: the owning team (Systems Administration), the Board, auditors and the
     # administrator; there is no file for this occurrence, so they meet "not found".
     "compliance/occurrences/<int:pk>/evidence/": E(

@@ -149,7 +149,7 @@ def test_a_row_the_one_by_one_service_refuses_is_refused_in_bulk_too(org):
     too_long = "x" * 41
     report = csvio.import_computers(rows(f"{too_long},a,,,,,,,,", " ,b,,,,,,,,"),
                                     actor=org.axel, authority="SP 2.2.1")
-    assert report.errors == ["line 2: asset tag is longer than 40 characters",
+    assert report.errors == ["line 2: asset tag is longer than 40 characters (41 given)",
                              "line 3: a computer needs an asset tag (SP 2.2.1)"]
     assert Computer.objects.count() == 0
 
