@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from secman.core.api import SecmanAPIView
+from secman.core.api_input import id_field
 from secman.core.errors import RuleViolation
 from secman.eventlog import checkpoints, keys, proofs, verification
 from secman.eventlog.models import Checkpoint, Event, RetentionClass, VerificationRun
@@ -72,7 +73,7 @@ class EventSerializer(serializers.ModelSerializer):
 class EventFilterSerializer(serializers.Serializer):
     action = serializers.CharField(required=False)
     retention_class = serializers.ChoiceField(choices=RetentionClass.choices, required=False)
-    actor = serializers.IntegerField(required=False, min_value=1)
+    actor = id_field(required=False)
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
 
@@ -159,15 +160,13 @@ class CheckpointViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
 
 
 class InclusionQuery(serializers.Serializer):
-    seq = serializers.IntegerField(min_value=1)
-    size = serializers.IntegerField(min_value=1, required=False,
-                                    help_text="Tree size; the whole log if left out.")
+    seq = id_field()
+    size = id_field(required=False, help_text="Tree size; the whole log if left out.")
 
 
 class ConsistencyQuery(serializers.Serializer):
-    first = serializers.IntegerField(min_value=1)
-    second = serializers.IntegerField(min_value=1, required=False,
-                                      help_text="The larger size; the whole log if left out.")
+    first = id_field()
+    second = id_field(required=False, help_text="The larger size; the whole log if left out.")
 
 
 class ProofView(SecmanAPIView, APIView):
