@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import ForeignObjectRel
 from django.utils.functional import cached_property
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -140,6 +142,14 @@ class Refusal(serializers.Serializer):
 REFUSALS = {400: Refusal, 403: Refusal}
 
 
+class SignOffOpened(serializers.Serializer):
+    """The body of a 202: the action needs sign-offs first (SP 1.2 dual control / four
+    eyes); it takes effect when the request opened for it is complete."""
+
+    signoff_request = serializers.IntegerField(
+        help_text="The id of the sign-off request: /api/signoffs/{id}/.")
+
+
 # --- the error answers, declared once for every operation ----------------------------------
 
 BAD_REQUEST = {
@@ -168,6 +178,28 @@ ERRORS = {
 }
 
 
+def model_fields(field: serializers.Field) -> list[Any]:
+    """The model fields a serializer field reads through its source ("authority.reference":
+    the authority foreign key, then Authority.reference); reverse relations and what is
+    not a model field (a property, a method) end the chain."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    chain: list[Any] = []
+    if model is None or field.source == "*":
+        return chain
+    for name in field.source_attrs:
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            break
+        if isinstance(model_field, ForeignObjectRel):
+            break
+        chain.append(model_field)
+        model = model_field.related_model
+        if model is None:
+            break
+    return chain
+
+
 class AutoSchema(SpectacularAutoSchema):
     """Every operation's responses include the errors it can give, each in the one shape
     the exception handler answers with: 401 and 403 everywhere (every endpoint needs a
@@ -191,6 +223,19 @@ class AutoSchema(SpectacularAutoSchema):
         for code in sorted(wanted):
             responses[code] = self._error_response(code)
         return operation
+
+    def _map_serializer_field(self, field: Any, direction: str,
+                              bypass_extensions: bool = False) -> dict[str, Any]:
+        # DRF drops allow_null and allow_blank from read-only model fields, so the schema
+        # would promise a value where the record holds none: say what the model allows.
+        if field.read_only:
+            chain = model_fields(field)
+            if any(getattr(model_field, "null", False) for model_field in chain):
+                field.allow_null = True
+            if (chain and isinstance(field, serializers.ChoiceField)
+                    and getattr(chain[-1], "blank", False)):
+                field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
 
     def _error_response(self, code: str) -> dict[str, Any]:
         name, schema, description = ERRORS[code]

@@ -150,7 +150,7 @@ class CheckpointViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
         """Sign a checkpoint of the log as it is now (Systems Administrators)."""
         return Response(CheckpointSerializer(checkpoints.write_checkpoint(actor=self.actor)).data)
 
-    @extend_schema(responses=CheckpointSerializer)
+    @extend_schema(responses={200: CheckpointSerializer, 404: None})
     @action(detail=False)
     def latest(self, request: Any) -> Response:
         checkpoint = self.get_queryset().first()
@@ -222,7 +222,7 @@ class VerifyView(SecmanAPIView, APIView):
     """GET: the last verification. POST: verify the whole log now (Systems
     Administrators, SM 4.2.2)."""
 
-    @extend_schema(responses=VerificationSerializer)
+    @extend_schema(responses={200: VerificationSerializer, 404: None})
     def get(self, request: Any) -> Response:
         last = VerificationRun.objects.first()
         if last is None:
@@ -243,10 +243,17 @@ class WitnessSerializer(serializers.Serializer):
         max_length=200, help_text="Where it was kept.")
 
 
+class WitnessResultSerializer(serializers.Serializer):
+    consistent = serializers.BooleanField(
+        help_text="Whether the log now is consistent with the checkpoint.")
+    message = serializers.CharField(help_text="What was found, in words.")
+    tree_size = serializers.IntegerField(help_text="The size of the checkpoint's tree.")
+
+
 class WitnessView(SecmanAPIView, APIView):
     """Check a checkpoint kept outside secman against the log now."""
 
-    @extend_schema(request=WitnessSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=WitnessSerializer, responses={201: WitnessResultSerializer})
     def post(self, request: Any) -> Response:
         body = WitnessSerializer(data=request.data)
         body.is_valid(raise_exception=True)
