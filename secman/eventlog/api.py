@@ -41,7 +41,8 @@ PAYLOAD = ["actor", "actor_label", "subject", "authority", "signoffs", "details"
 
 
 class EventSerializer(serializers.ModelSerializer):
-    subject = serializers.SerializerMethodField()
+    # The payload fields are null for a restricted class unless the reader may see it.
+    subject = serializers.SerializerMethodField(allow_null=True)
     payload_visible = serializers.SerializerMethodField()
 
     class Meta:
@@ -49,10 +50,12 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["seq", "recorded_at", "action", "retention_class", "leaf_hash",
                   "prev_hash", "purged_at", "payload_visible", *PAYLOAD]
         read_only_fields = fields
-        extra_kwargs = {"canonical": {
-            "help_text": "The exact text that was hashed: SHA-256 of 0x00 followed by its "
-                         "UTF-8 bytes is leaf_hash (RFC 9162), and its \"prev\" is the "
-                         "previous entry's leaf hash. Empty once purged."}}
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            name: {"allow_null": True} for name in PAYLOAD if name != "subject"}
+        extra_kwargs["canonical"]["help_text"] = (
+            "The exact text that was hashed: SHA-256 of 0x00 followed by its UTF-8 bytes "
+            "is leaf_hash (RFC 9162), and its \"prev\" is the previous entry's leaf hash. "
+            "Empty once purged.")
 
     @extend_schema_field(SubjectSerializer)
     def get_subject(self, event: Event) -> Any:
