@@ -84,7 +84,9 @@ def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> No
     """Apply migrations, then serve secman with gunicorn.
 
     Every SECMAN_DUTIES_EVERY seconds (default 300) a process of its own beside gunicorn
-    runs the compliance duties round (`secman duties run --every`); it stops with the
+    runs the compliance duties round (`secman duties run --every`), and another signs an
+    Event Log checkpoint within SECMAN_EVENTLOG_CHECKPOINT_SECONDS (default 60) of every
+    new entry (`secman eventlog scheduler --checkpoints-only`); both stop with the
     server."""
     _follow_address(host, port)
     setup_django()
@@ -107,6 +109,8 @@ def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> No
     if duties_every:
         console.print(f"Compliance duties run every {duties_every}s in a process beside "
                       "the server (--no-duties turns that off).")
+    console.print("Event Log checkpoints are signed within "
+                  f"{settings.EVENTLOG_CHECKPOINT_SECONDS}s of new entries.")
     run_gunicorn(host, port, workers, duties_every=duties_every)
 
 
@@ -127,7 +131,8 @@ def _follow_address(host: str, port: int) -> None:
                       "answered now).[/yellow]")
 
 
-def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> None:
+def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0,
+                 checkpoints: bool = True) -> None:
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
@@ -135,14 +140,18 @@ def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> N
 
     # Nothing this process opened may reach the workers it is about to fork: a SQLite file
     # shared across fork() corrupts (the migrations' and the demo's connection are closed
-    # here, and the duties round runs in a process of its own, started by exec).
+    # here, and the duties round and the checkpoint loop run in processes of their own,
+    # started by exec).
     connections.close_all()
     _refuse_open_database_files()
     duties: list[subprocess.Popen[bytes]] = []
 
     def when_ready(server: Any) -> None:
         # Once gunicorn listens: a bind that fails leaves no duties process behind.
-        duties.append(start_duties_process(duties_every))
+        if duties_every:
+            duties.append(start_duties_process(duties_every))
+        if checkpoints:
+            duties.append(start_checkpoint_process())
 
     def on_exit(server: Any) -> None:
         for process in duties:
@@ -157,7 +166,7 @@ def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0) -> N
                                "logger_class": "secman.core.redaction.RedactingAccessLogger",
                                }.items():
                 self.cfg.set(key, value)
-            if duties_every:
+            if duties_every or checkpoints:
                 self.cfg.set("when_ready", when_ready)
                 self.cfg.set("on_exit", on_exit)
 
@@ -197,6 +206,15 @@ def start_duties_process(every: int) -> subprocess.Popen[bytes]:
     own database connection and shares nothing with the workers). It stops when asked,
     and by itself if this process disappears without asking."""
     command = [sys.executable, "-m", "secman", "duties", "run", "--every", str(every),
+               "--served-by", str(os.getpid())]
+    return subprocess.Popen(command, close_fds=True)  # noqa: S603 (our own command line)
+
+
+def start_checkpoint_process() -> subprocess.Popen[bytes]:
+    """`secman eventlog scheduler --checkpoints-only` as a process of its own, like the
+    duties round's: it signs a checkpoint within SECMAN_EVENTLOG_CHECKPOINT_SECONDS of
+    every new entry, and stops with this process."""
+    command = [sys.executable, "-m", "secman", "eventlog", "scheduler", "--checkpoints-only",
                "--served-by", str(os.getpid())]
     return subprocess.Popen(command, close_fds=True)  # noqa: S603 (our own command line)
 

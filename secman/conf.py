@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
 
+from secman.files import FileRefused, read_capped_text
+
+# A secret or setting read from a file is a line, not a document: 64 KiB is plenty.
+SETTING_FILE_MAX_BYTES = 64 * 1024
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
@@ -24,11 +28,9 @@ def env(name: str, default: str = "") -> str:
         raise ImproperlyConfigured(f"set either {name} or {name}_FILE, not both")
     if file_name:
         try:
-            return Path(file_name).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(
-                f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}"
-            ) from exc
+            return read_capped_text(file_name, SETTING_FILE_MAX_BYTES).strip()
+        except FileRefused as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={file_name!r}: {exc}") from None
     return os.environ.get(name, default)
 
 
@@ -99,14 +101,21 @@ def secret_key(data_dir: Path) -> str:
         return configured
     key_file = data_dir / "secret_key"
     if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip()
+        return _read_key(key_file)
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     # O_EXCL: if two processes start at once, only one writes; the other reads its key.
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return key_file.read_text(encoding="utf-8").strip()
+        return _read_key(key_file)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
+
+
+def _read_key(key_file: Path) -> str:
+    try:
+        return read_capped_text(key_file, SETTING_FILE_MAX_BYTES).strip()
+    except FileRefused as exc:
+        raise ImproperlyConfigured(f"the secret key file: {exc}") from None

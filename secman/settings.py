@@ -5,6 +5,7 @@ lists them all."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -22,14 +23,25 @@ CSRF_TRUSTED_ORIGINS = envlist("SECMAN_CSRF_TRUSTED_ORIGINS", [])
 
 # --- database ---------------------------------------------------------------------------
 
-DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'secman.sqlite3'}")
-try:
-    _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
-except Exception as exc:  # dj-database-url raises bare ValueErrors and KeyErrors
+DATABASE_URL = env("DATABASE_URL", "")
+if not DATABASE_URL:
+    # Built from the path itself, never through a URL: a '#', '?', '%' or space in the
+    # data dir would otherwise be read as URL syntax ('/tmp/x#y' became '/tmp/x').
+    _database: dict[str, Any] = {"ENGINE": "django.db.backends.sqlite3",
+                                 "NAME": str(DATA_DIR / "secman.sqlite3")}
+elif DATABASE_URL.startswith("sqlite:") and ("#" in DATABASE_URL or "?" in DATABASE_URL):
     raise ImproperlyConfigured(
-        f"DATABASE_URL cannot be read ({exc}): use sqlite:///PATH or "
-        "postgres://USER@HOST:PORT/NAME"
-    ) from None
+        f"DATABASE_URL={DATABASE_URL!r} holds '#' or '?', which a URL reads as the end of "
+        "the path: percent-encode them in the path (%23, %3F), or leave DATABASE_URL "
+        "unset to use the SQLite file in SECMAN_DATA_DIR")
+else:
+    try:
+        _database = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))
+    except Exception as exc:  # dj-database-url raises bare ValueErrors and KeyErrors
+        raise ImproperlyConfigured(
+            f"DATABASE_URL cannot be read ({exc}): use sqlite:///PATH or "
+            "postgres://USER@HOST:PORT/NAME"
+        ) from None
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["CONN_MAX_AGE"] = 0
     _database["OPTIONS"] = {
@@ -178,6 +190,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- request and upload sizes (docs/security.md, "Uploads") --------------------------------
+
+# The whole request body: above it, 413 before anything reads it (core.uploads). It must
+# hold the largest file secman accepts (compliance evidence, 20 MB) with the form around it.
+SECMAN_MAX_REQUEST_BYTES = envint("SECMAN_MAX_REQUEST_MB", 25, minimum=1,
+                                  maximum=1024) * 1024 * 1024
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+                  "secman.core.uploads.RequestSizeMiddleware")
+# Form fields (everything but files) kept in memory, and JSON bodies of the API.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Every upload form takes one file.
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# An uploaded file above this goes to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- static files -------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
@@ -233,7 +261,7 @@ elif any(c.isspace() or c == "+" for c in EVENTLOG_ORIGIN):
                                "secman.example.org/eventlog")
 EVENTLOG_KEY_FILE = env("SECMAN_EVENTLOG_KEY_FILE", "")
 EVENTLOG_CHECKPOINT_EVERY = envint("SECMAN_EVENTLOG_CHECKPOINT_EVERY", 1000, minimum=1)
-EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 3600, minimum=1)
+EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 60, minimum=1)
 # Who receives every checkpoint by mail, so copies exist outside secman (SM 4.2).
 EVENTLOG_WITNESSES = envlist("SECMAN_EVENTLOG_WITNESSES", [])
 

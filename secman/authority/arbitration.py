@@ -22,6 +22,7 @@ from secman.core.authorities import (
 )
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
+from secman.core.validation import TEXT_MAX, check_free_text, check_text
 from secman.eventlog.services import record
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator, roles_of
@@ -74,6 +75,7 @@ def file_case(
                             field="number") from None
     if not title.strip():
         raise RuleViolation("a case needs a title", field="title")
+    check_text(ArbitrationCase, {"title": title.strip()})
     if filed_on > timezone.localdate():
         raise RuleViolation("a case cannot be filed in the future", field="filed_on")
     _check_case_people(arbitrator, case_manager)
@@ -101,6 +103,9 @@ def file_dispute(*, actor: Person, title: str, circumstances: str,
         raise NotAllowed("disputes are filed by people who hold a role in a team")
     if not title.strip() or not circumstances.strip():
         raise RuleViolation("a dispute needs a title and the circumstances", field="title")
+    check_text(ArbitrationCase, {"title": title.strip()})
+    check_free_text(circumstances.strip(), label="circumstances", limit=TEXT_MAX,
+                    multiline=True, field="circumstances")
     filed_on = filed_on or timezone.localdate()
     prefix = f"a{filed_on:%Y%m%d}."
     with transaction.atomic():
@@ -108,7 +113,7 @@ def file_dispute(*, actor: Person, title: str, circumstances: str,
                     .values_list("number", flat=True))
         number = next(f"{prefix}{n}" for n in range(1, len(taken) + 2)
                       if f"{prefix}{n}" not in taken)
-        case = ArbitrationCase.objects.create(number=number, title=title.strip()[:300],
+        case = ArbitrationCase.objects.create(number=number, title=title.strip(),
                                               filed_on=filed_on, status=CaseStatus.FILED)
         record("authority.case.file", actor=actor, authority=number, subject=case,
                details={"title": case.title, "filed_on": filed_on, "dispute": True,
@@ -164,6 +169,7 @@ def update_case(
     elif ruled_on or ruling_summary.strip():
         raise RuleViolation("a ruling date and summary go with the status 'ruled'",
                             field="status")
+    check_text(ArbitrationCase, {"ruling_summary": ruling_summary.strip()})
     with transaction.atomic():
         before = {"status": case.status, "arbitrator": str(case.arbitrator or ""),
                   "case_manager": str(case.case_manager or "")}

@@ -8,6 +8,7 @@ from django.utils import timezone
 from secman.authority.choices import CaseStatus, SignOffStatus, Vote
 from secman.core.authorities import AuthorityKind, Document
 from secman.core.roles import Role
+from secman.core.validation import LONG_TEXT_MAX, TEXT_MAX
 
 
 class ArbitrationCase(models.Model):
@@ -24,7 +25,7 @@ class ArbitrationCase(models.Model):
     )
     filed_on = models.DateField()
     ruled_on = models.DateField(null=True, blank=True)
-    ruling_summary = models.TextField(blank=True)
+    ruling_summary = models.TextField(blank=True, max_length=TEXT_MAX)
 
     class Meta:
         ordering = ["-filed_on", "-number"]
@@ -53,7 +54,7 @@ class BoardDecision(models.Model):
     minute_id = models.CharField(max_length=20, unique=True)
     decided_on = models.DateField()
     title = models.CharField(max_length=300)
-    text = models.TextField()
+    text = models.TextField(max_length=LONG_TEXT_MAX)
     recorded_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
     confirmed_by = models.ForeignKey(
@@ -161,7 +162,7 @@ class SignOffRequest(models.Model):
 
     action = models.CharField(max_length=80)
     title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX)
     requirement = models.JSONField()
     payload = models.JSONField(default=dict, blank=True)
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")

@@ -31,6 +31,7 @@ from secman.core.authorities import (
 )
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
+from secman.core.validation import TEXT_MAX, check_free_text, check_text
 from secman.eventlog.services import record
 from secman.people.models import Membership, Person
 from secman.people.selectors import holds_any, is_administrator, leads, roles_of, teams_of
@@ -166,6 +167,7 @@ def record_board_decision(
         raise RuleViolation("a decision cannot be dated in the future", field="decided_on")
     if not title.strip() or not text.strip():
         raise RuleViolation("a decision needs a title and its text", field="text")
+    check_text(BoardDecision, {"title": title.strip(), "text": text.strip()})
     if not votes:
         raise RuleViolation("record the votes of the Board members", field="votes")
     for person, vote in votes.items():
@@ -296,6 +298,7 @@ def request_signoff(
         raise NotAllowed("only people who hold a role in a team open sign-off requests")
     if not title.strip():
         raise RuleViolation("say what is to be done", field="title")
+    check_text(SignOffRequest, {"title": title.strip(), "description": description.strip()})
     if not dt.timedelta(hours=1) <= expires_in <= dt.timedelta(days=MAX_SIGNOFF_DAYS):
         raise RuleViolation(
             f"a sign-off request expires between 1 hour and {MAX_SIGNOFF_DAYS} days after "
@@ -346,6 +349,7 @@ def sign(
     *, actor: Person, request: SignOffRequest, slot: str = "", comment: str = ""
 ) -> SignOff:
     """Sign one slot. The last signature completes the action and runs its handler."""
+    check_text(SignOff, {"comment": comment.strip()})
     with transaction.atomic():
         # Lock the request so two last signatures cannot both complete it.
         request = SignOffRequest.objects.select_for_update().get(pk=request.pk)
@@ -449,6 +453,8 @@ def withdraw_signoff(*, actor: Person, request: SignOffRequest, reason: str) -> 
                          "withdraws a sign-off request")
     if not reason.strip():
         raise RuleViolation("say why the request is withdrawn", field="reason")
+    check_free_text(reason.strip(), label="reason", limit=TEXT_MAX, multiline=True,
+                    field="reason")
     with transaction.atomic():
         request = SignOffRequest.objects.select_for_update().get(pk=request.pk)
         SIGNOFF.check(request.status, SignOffStatus.WITHDRAWN)

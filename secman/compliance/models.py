@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from secman.core.controls import Status
 from secman.core.roles import TeamKind
+from secman.core.validation import TEXT_MAX
 
 
 class OccurrenceStatus(models.TextChoices):
@@ -65,7 +66,7 @@ class Occurrence(models.Model):
     completed_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
                                      blank=True, related_name="+")
     completed_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=TEXT_MAX)
     evidence_file = models.CharField(max_length=300, blank=True,
                                      help_text="Path under the data dir's evidence store.")
     evidence_name = models.CharField(max_length=200, blank=True)
@@ -77,7 +78,7 @@ class Occurrence(models.Model):
     authority = models.ForeignKey("authority.Authority", on_delete=models.PROTECT, null=True,
                                   blank=True, related_name="+",
                                   help_text="For a skipped occurrence: what allowed it.")
-    skip_reason = models.TextField(blank=True)
+    skip_reason = models.TextField(blank=True, max_length=TEXT_MAX)
     # Claimed with a conditional UPDATE so that one mail goes out however many replicas run.
     reminded_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
@@ -102,7 +103,7 @@ class Attestation(models.Model):
     control_id = models.CharField(max_length=80, db_index=True)
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=40)
-    statement = models.TextField()
+    statement = models.TextField(max_length=TEXT_MAX)
     authority = models.ForeignKey("authority.Authority", on_delete=models.PROTECT,
                                   related_name="+")
     attested_at = models.DateTimeField(default=timezone.now)
@@ -124,7 +125,7 @@ class Acceptance(models.Model):
     subject = models.CharField(max_length=200, blank=True,
                                help_text="One finding's subject, or blank for the control.")
     kind = models.CharField(max_length=20, choices=AcceptanceKind.choices)
-    reason = models.TextField()
+    reason = models.TextField(max_length=TEXT_MAX)
     authority = models.ForeignKey("authority.Authority", on_delete=models.PROTECT,
                                   related_name="+")
     accepted_by = models.ForeignKey("people.Person", on_delete=models.PROTECT,

@@ -43,6 +43,7 @@ from secman.core.authorities import AuthorityKind
 from secman.core.controls import Control, Kind, control, declared_controls
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import TEAM_ROLES, Role, TeamKind
+from secman.core.validation import check_text, max_length, one_line
 from secman.documents.choices import DocumentKind
 from secman.documents.models import Section
 from secman.eventlog.models import Event
@@ -92,9 +93,10 @@ def may_skip(person: Person | None, owner: str) -> bool:
 
 
 def may_accept(person: Person | None) -> bool:
-    """Accept an exception or mark a control not applicable: the Board or an Arbitrator."""
-    return person is not None and (holds_any(person, *ACCEPTING_ROLES)
-                                   or is_administrator(person))
+    """Accept an exception, mark a control not applicable, or withdraw either: a Board
+    member or an Arbitrator. Never the administrator, who records on the Board's behalf
+    and approves nothing (docs/security.md): an acceptance is a decision."""
+    return person is not None and holds_any(person, *ACCEPTING_ROLES)
 
 
 def _why_not_complete(person: Person | None, occurrence: Occurrence) -> NotAllowed | None:
@@ -317,9 +319,11 @@ def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
     if not note:
         raise RuleViolation("say what was done and what was found: a duty is completed with "
                             "evidence, never by ticking it", field="note")
+    check_text(Occurrence, {"note": note})
     if event_seq is not None and not Event.objects.filter(seq=event_seq).exists():
         raise RuleViolation(f"there is no Event Log entry #{event_seq}", field="event_seq")
-    name = Path(evidence[0]).name[:200] if evidence else ""
+    name = one_line(Path(evidence[0]).name, max_length(Occurrence, "evidence_name")) if (
+        evidence) else ""
     with transaction.atomic():
         occurrence = Occurrence.objects.select_for_update().select_related("duty").get(
             pk=occurrence.pk)
@@ -412,6 +416,7 @@ def skip_occurrence(*, actor: Person, occurrence: Occurrence, reason: str,
                          "Board member skips this duty's occurrence")
     if not (reason or "").strip():
         raise RuleViolation("say why this occurrence is skipped", field="reason")
+    check_text(Occurrence, {"skip_reason": reason.strip()}, {"skip_reason": "reason"})
     with transaction.atomic():
         authority_row = resolve_authority(
             authority, kinds=[AuthorityKind.BOARD_DECISION, AuthorityKind.ARBITRATION],
@@ -443,6 +448,7 @@ def attest(*, actor: Person, control_id: str, statement: str,
                          section=declared.sections[0])
     if not (statement or "").strip():
         raise RuleViolation("say what you checked and found", field="statement")
+    check_text(Attestation, {"statement": statement.strip()})
     now = timezone.now()
     with transaction.atomic():
         authority_row = resolve_authority(authority)
@@ -472,6 +478,7 @@ def accept(*, actor: Person, control_id: str, kind: str, reason: str,
                             field="kind") from None
     if not (reason or "").strip():
         raise RuleViolation("say why the deviation is accepted", field="reason")
+    check_text(Acceptance, {"reason": reason.strip(), "subject": (subject or "").strip()})
     today = timezone.localdate()
     if kind == AcceptanceKind.EXCEPTION and expires_on is None:
         raise RuleViolation("an exception needs an expiry date: deviations are reviewed, "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from secman.documents.importers import FORMATS
+from secman.documents.importers import FORMATS, NUMBERING_HELP, NUMBERINGS, numbering_said
 from secman.documents.tree import Document, DocumentError
 
 
@@ -26,14 +26,15 @@ def _echo_warnings(document: Document, quiet: bool = False) -> None:
         click.echo(f"warning: ... and {len(document.warnings) - 50} more", err=True)
 
 
-def load(source: str, format: str | None = None) -> tuple[Document, str]:
+def load(source: str, format: str | None = None,
+         numbering: str = "auto") -> tuple[Document, str]:
     """(document, kind) from a file, or from a stored document when no such file exists."""
     path = Path(source)
     if path.exists():
         from secman.documents.importers import parse_file
 
         try:
-            return parse_file(path, format=format), ""
+            return parse_file(path, format=format, numbering=numbering), ""
         except DocumentError as exc:
             raise click.ClickException(f"{path.name}: {exc}") from None
     if path.suffix and "@" not in source:
@@ -76,27 +77,39 @@ def docs() -> None:
 @click.option("--version", "label", default="", help="Version label (default v1, v2, ...).")
 @click.option("--format", "format_", type=click.Choice(FORMATS), default=None,
               help="Override format detection.")
+@click.option("--numbering", type=click.Choice(NUMBERINGS), default="auto", show_default=True,
+              help=NUMBERING_HELP)
 @click.option("--authority", default=None,
               help="What authorises the import (default: SP 1.4.1 for the policy, SP 1.4.2 "
                    "for the manual, SP 1.4.3 for procedures).")
 def import_(file: str, name: str, kind: str, label: str, format_: str | None,
-            authority: str | None) -> None:
+            numbering: str, authority: str | None) -> None:
     """Store FILE as the next version of a document. Nothing is written if the file
-    cannot be read; the import is recorded in the Event Log."""
+    cannot be read (FILE must be a regular file of at most 8 MB); the import is recorded
+    in the Event Log."""
+    from secman.documents.importers import read_document_file
+
+    path = Path(file)
+    try:
+        # Read first, capped, before Django or the database is touched: a device, a FIFO
+        # or an oversized file is refused with nothing written anywhere.
+        data = read_document_file(path)
+    except DocumentError as exc:
+        raise click.ClickException(str(exc)) from None
+
     from secman.core.cli import prepare_database, refusals_as_errors, setup_django
 
     setup_django()
     prepare_database()
     from secman.documents.services import import_document
 
-    path = Path(file)
     version = refusals_as_errors(lambda: import_document(
-        actor=None, data=path.read_bytes(), filename=path.name, name=name, kind=kind,
-        label=label, format=format_, authority=authority))
+        actor=None, data=data, filename=path.name, name=name, kind=kind,
+        label=label, format=format_, numbering=numbering, authority=authority))
     for warning in version.warnings[:50]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{version.document.name} {version.label}: {version.section_count} sections "
-               f"imported ({version.reference})")
+               f"imported ({version.reference}); {numbering_said(version.numbering)}")
 
 
 @docs.command("list")
@@ -148,14 +161,17 @@ def compare(a: str, b: str, format_: str, output: str | None, width: int | None,
               show_default=True)
 @click.option("--input-format", type=click.Choice(FORMATS), default=None,
               help="Override format detection of a file.")
-def sections(source: str, format_: str, input_format: str | None) -> None:
-    """Print the section tree recovered from SOURCE."""
-    document, _ = load(source, input_format)
+@click.option("--numbering", type=click.Choice(NUMBERINGS), default="auto", show_default=True,
+              help=NUMBERING_HELP)
+def sections(source: str, format_: str, input_format: str | None, numbering: str) -> None:
+    """Print the section tree recovered from SOURCE, and how its headings were
+    numbered."""
+    document, _ = load(source, input_format, numbering)
     _echo_warnings(document)
     if format_ == "json":
         data = {
             "title": document.title, "version": document.version, "format": document.format,
-            "warnings": document.warnings,
+            "numbering": document.numbering, "warnings": document.warnings,
             "sections": [{
                 "number": s.label, "title": s.title, "level": s.level, "line": s.line,
                 "text": s.text, "notes": [n.text for n in s.notes],
@@ -178,7 +194,8 @@ def sections(source: str, format_: str, input_format: str | None) -> None:
         flags += sorted({kind for kind, _ in s.markers})
         extra = f"  [{', '.join(flags)}]" if flags else ""
         click.echo(f"{'  ' * (s.level - 1)}{s.label} {s.title or '(untitled)'}{extra}")
-    click.echo(f"{len(document.sections)} sections", err=True)
+    said = f"; {numbering_said(document.numbering)}" if document.numbering else ""
+    click.echo(f"{len(document.sections)} sections{said}", err=True)
 
 
 @docs.command()

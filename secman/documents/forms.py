@@ -23,6 +23,14 @@ class ImportForm(forms.Form):
                             help_text="Empty: v1, v2, ...")
     format = forms.ChoiceField(choices=[("", "detect"), *[(f, f) for f in FORMATS]],
                                required=False)
+    numbering = forms.ChoiceField(
+        choices=[("auto", "auto: text, else anchors, else structure"),
+                 ("text", "text: the number each heading shows (else its anchor)"),
+                 ("anchors", "anchors: ids such as sec-3.2 or s3.2.1"),
+                 ("structure", "structure: heading levels (top level that repeats = chapters)")],
+        initial="auto", required=False, label="Heading numbers",
+        help_text="Where the section numbers of HTML, Markdown and reStructuredText come "
+                  "from. Wiki text is numbered by its table of contents.")
     authority = AuthorityField(required=False)
 
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secman.core.roles import TeamKind
+from secman.core.validation import DOCUMENT_TEXT_MAX
 from secman.documents.choices import DocumentKind, DraftStatus, MarkerKind
 
 
@@ -57,6 +58,10 @@ class Version(models.Model):
                                  related_name="+")
     warnings = models.JSONField(default=list, blank=True)
     section_count = models.PositiveIntegerField(default=0)
+    numbering = models.CharField(
+        max_length=20, blank=True,
+        help_text="Where the section numbers came from: the heading text, anchors, both, "
+                  "the heading structure, or (wiki text) the table of contents.")
 
     class Meta:
         ordering = ["document", "-seq"]
@@ -70,6 +75,12 @@ class Version(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("documents:version", args=[self.document.slug, self.label])
+
+    @property
+    def numbering_said(self) -> str:
+        from secman.documents.importers import numbering_said
+
+        return numbering_said(self.numbering)
 
     @property
     def reference(self) -> str:
@@ -161,7 +172,7 @@ class Draft(models.Model):
     number = models.CharField(max_length=40)
     base_version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=500)
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, max_length=DOCUMENT_TEXT_MAX)
     author = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -24,7 +24,7 @@ from secman.authority.signoff import Requirement, four_eyes, register
 from secman.core.authorities import AuthorityKind
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import TEAM_ROLES, Role, TeamKind
-from secman.core.validation import check_lengths
+from secman.core.validation import check_text
 from secman.documents import tree
 from secman.documents.choices import GOVERNING_SECTION, DocumentKind, DraftStatus
 from secman.documents.importers import parse
@@ -43,7 +43,6 @@ from secman.people.models import Person
 from secman.people.selectors import holds_any, is_administrator, is_member, leads
 
 PUBLISH = "documents.publish"
-MAX_TEXT = 200_000
 
 
 def _check_text(value: str, what: str) -> str:
@@ -71,10 +70,12 @@ def import_document(
     filename: str = "",
     label: str = "",
     format: str | None = None,
+    numbering: str = "auto",
     authority: str | Authority | None = None,
 ) -> Version:
     """Read `data` and store it as the next version of the document `name`. Nothing is
-    written unless the whole file reads cleanly."""
+    written unless the whole file reads cleanly. `numbering` says where the headings'
+    numbers come from (importers.NUMBERINGS); the version records which was used."""
     if not may_import(actor):
         raise NotAllowed("only team leaders, Board members and the administrator import "
                          "documents", section="SP 1.4")
@@ -85,10 +86,10 @@ def import_document(
     if not name:
         raise RuleViolation("a document needs a name, e.g. 'Security Manual'", field="name")
     label = " ".join((label or "").split())
-    check_lengths(Document, {"name": name})
-    check_lengths(Version, {"label": label})
+    check_text(Document, {"name": name})
+    check_text(Version, {"label": label})
     try:
-        parsed = parse(data, filename=filename, format=format)
+        parsed = parse(data, filename=filename, format=format, numbering=numbering)
     except tree.DocumentError as exc:
         raise RuleViolation(f"{filename or 'the file'}: {exc}", field="file") from None
     with transaction.atomic():
@@ -111,6 +112,7 @@ def import_document(
             source_sha256=hashlib.sha256(data).hexdigest(),
             source_version=parsed.version[:300], created_by=actor, authority=authority_row,
             warnings=parsed.warnings[:200], section_count=len(parsed.sections),
+            numbering=parsed.numbering,
         )
         store_sections(version, parsed.sections)
         record(
@@ -118,6 +120,7 @@ def import_document(
             details={"document": name, "kind": kind, "version": label,
                      "file": version.source_name, "format": parsed.format,
                      "sha256": version.source_sha256, "sections": len(parsed.sections),
+                     "numbering": parsed.numbering,
                      "warnings": len(parsed.warnings)},
         )
     return version
@@ -279,11 +282,8 @@ def save_draft(
     title = " ".join((title or "").split())
     if not title:
         raise RuleViolation("a section keeps a title", field="title")
-    text = _check_text((text or "").replace("\r\n", "\n").strip(), "text")
-    check_lengths(Draft, {"title": title})
-    if len(text) > MAX_TEXT:
-        raise RuleViolation(f"a section's text is limited to {MAX_TEXT} characters",
-                            field="text")
+    text = (text or "").replace("\r\n", "\n").strip()
+    check_text(Draft, {"title": title, "text": text})
     with transaction.atomic():
         if draft is None:
             draft = Draft(document=document, number=number, base_version=version,
@@ -431,7 +431,7 @@ def version_to_tree(version: Version) -> tree.Document:
         title=version.title or version.document.name, format=version.source_format,
         sections=[section_to_tree(s) for s in sections],
         warnings=list(version.warnings), source_name=version.document.name,
-        version=version.label,
+        version=version.label, numbering=version.numbering,
     )
 
 

@@ -117,6 +117,7 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     source_name: str = ""
     version: str = ""
+    numbering: str = ""  # where the numbers came from: text, anchors, structure, toc
 
     def by_number(self) -> dict[Number, Section]:
         return {s.number: s for s in self.sections}

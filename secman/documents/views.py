@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from secman.core.accounts import person_for_user
 from secman.core.roles import TeamKind
@@ -20,6 +21,7 @@ from secman.documents import services
 from secman.documents.choices import DraftStatus
 from secman.documents.export import to_html, to_markdown
 from secman.documents.forms import DelegateForm, DraftForm, ImportForm, SearchForm, SubmitForm
+from secman.documents.importers import MAX_BYTES, numbering_said
 from secman.documents.models import Document, Draft, EditDelegation, Section, Version
 from secman.documents.selectors import (
     compare_link,
@@ -28,6 +30,8 @@ from secman.documents.selectors import (
     resolve_reference,
     search,
 )
+from secman.files import megabytes
+from secman.people.models import Person
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -67,17 +71,40 @@ def delegation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("documents:index")
 
 
+@csrf_exempt  # checked by _import_form below, once the permission check has passed
 def import_view(request: HttpRequest) -> HttpResponse:
+    """Permission first, before anything reads the upload: the CSRF check reads the body
+    of a form post, so it runs after this check (csrf_protect on _import_form), and the
+    file of someone who may not import is never read, parsed or stored in a temporary
+    file."""
     me = actor_of(request)
+    if not services.may_import(me):
+        # Answered here, not by raising PermissionDenied: Django's 403 handler is marked
+        # requires_csrf_token, and its CSRF pass reads the whole form post.
+        return render(request, "403.html", {
+            "exception": "Only team leaders, Board members and the administrator import "
+                         "documents (SP 1.4)."}, status=403)
+    return _import_form(request, me)
+
+
+@csrf_protect
+def _import_form(request: HttpRequest, me: Person) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         upload = data["file"]
+        if upload.size > MAX_BYTES:
+            form.add_error("file", f"{upload.name}: the file has {megabytes(upload.size)}; "
+                                   f"secman reads documents of up to {megabytes(MAX_BYTES)}")
+            return render(request, "documents/import.html", {"form": form})
         created = perform(request, form, lambda: services.import_document(
-            actor=me, data=upload.read(), filename=upload.name, name=data["name"],
-            kind=data["kind"], label=data["label"], format=data["format"] or None,
+            actor=me, data=upload.read(MAX_BYTES + 1), filename=upload.name,
+            name=data["name"], kind=data["kind"], label=data["label"],
+            format=data["format"] or None, numbering=data["numbering"] or "auto",
             authority=data["authority"] or None), "Document imported.")
         if created:
+            messages.info(request, f"{created.section_count} sections; "
+                                   f"{numbering_said(created.numbering)}.")
             for warning in created.warnings[:20]:
                 messages.warning(request, warning)
             return redirect(created)

@@ -20,7 +20,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from secman.core.api import SecmanAPIView
+from secman.core.api import REFUSALS, SecmanAPIView
 from secman.core.api_input import id_field
 from secman.core.errors import RuleViolation
 from secman.eventlog import checkpoints, keys, proofs, verification
@@ -256,13 +256,16 @@ class WitnessResultSerializer(serializers.Serializer):
 class WitnessView(SecmanAPIView, APIView):
     """Check a checkpoint kept outside secman against the log now."""
 
-    @extend_schema(request=WitnessSerializer, responses={201: WitnessResultSerializer})
+    @extend_schema(request=WitnessSerializer,
+                   responses={201: WitnessResultSerializer, **REFUSALS})
     def post(self, request: Any) -> Response:
+        checkpoints.require_witness_keeper(self.actor)  # before reading what was sent
         body = WitnessSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             witness = checkpoints.import_checkpoint(body.validated_data["note"],
-                                                    source=body.validated_data["source"])
+                                                    source=body.validated_data["source"],
+                                                    actor=self.actor)
         except ValueError as exc:
             raise RuleViolation(str(exc)) from None
         return Response({"consistent": witness.consistent, "message": witness.message,

@@ -6,16 +6,25 @@ by the append itself (services._append, eventlog.signing).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from secman.core import channel
 from secman.core.authorities import resolve_authority
-from secman.core.errors import RuleViolation
+from secman.core.errors import NotAllowed, RuleViolation
+from secman.core.roles import Role, holds_any
 from secman.eventlog import keys, note, signing
-from secman.eventlog.models import Checkpoint, RetentionClass, SigningKey, WitnessCheckpoint
+from secman.eventlog.models import (
+    Checkpoint,
+    LogHead,
+    RetentionClass,
+    SigningKey,
+    WitnessCheckpoint,
+)
 from secman.eventlog.proofs import root_at, tree_size
 from secman.eventlog.selectors import require_sysadmin
 from secman.eventlog.services import _frontier, _locked_head, record
@@ -96,14 +105,30 @@ def write_checkpoint(actor: Any | None = None) -> Checkpoint:
         return signing.sign(head, compact.size, compact.root(), last, timezone.now())
 
 
-def checkpoint_if_due() -> Checkpoint | None:
-    """For the scheduler: a checkpoint when entries wait longer than the configured time."""
+def checkpoint_if_due(early: float = 0) -> Checkpoint | None:
+    """For the scheduler: a checkpoint when entries wait longer than the configured time
+    (SECMAN_EVENTLOG_CHECKPOINT_SECONDS since the newest checkpoint). `early`: sign that
+    many seconds before then, so a loop that looks every `early` seconds never lets an
+    entry wait longer than the configured time (upkeep.checkpoint_poll_seconds)."""
+    # Looked at without a lock first: the loop asks every few seconds, and the head's
+    # lock (SQLite's write lock) would hold up appends for nothing most of the time.
+    head_seq = LogHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+    if newest is not None and newest.tree_size >= head_seq:
+        return None
     with transaction.atomic():
         head = _locked_head()
-        before = Checkpoint.objects.count()
-        signing.sign_if_due(head, _frontier(head), timezone.now())
-        if Checkpoint.objects.count() > before:
-            return Checkpoint.objects.order_by("-tree_size", "-id").first()
+        now = timezone.now()
+        compact = _frontier(head)
+        last = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if last is not None and early and compact.size > last.tree_size and (
+                now - last.time >= dt.timedelta(
+                    seconds=settings.EVENTLOG_CHECKPOINT_SECONDS - early)):
+            return signing.sign(head, compact.size, compact.root(), last, now)
+        signing.sign_if_due(head, compact, now)
+        newest = Checkpoint.objects.order_by("-tree_size", "-id").first()
+        if newest is not None and newest != last:
+            return newest
     return None
 
 
@@ -111,8 +136,39 @@ def checkpoint_if_due() -> Checkpoint | None:
 # --- witnesses ----------------------------------------------------------------------------
 
 
-def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
-    """Check a checkpoint kept outside secman against the log now, and remember it."""
+def may_store_witness(person: Any) -> bool:
+    """Bring back a witness's copy of a checkpoint, which secman keeps with its source:
+    those the checkpoints are mailed to, that is a person whose address is among
+    SECMAN_EVENTLOG_WITNESSES, and the Systems Administrators, whose list receives them
+    (SM 4.2.2). `None` is the operator at the command line, who holds the database."""
+    if person is None:
+        return True
+    if holds_any(person, Role.SYSTEMS_ADMINISTRATOR):
+        return True
+    address = (getattr(person, "email", "") or "").strip().lower()
+    return bool(address) and address in {w.strip().lower() for w in settings.EVENTLOG_WITNESSES}
+
+
+def require_witness_keeper(person: Any) -> None:
+    """Refuse, before reading the copy, whoever may not store one (may_store_witness)."""
+    if not may_store_witness(person):
+        raise NotAllowed("witnessed checkpoints are brought back by the witnesses the "
+                         "checkpoints are mailed to (SECMAN_EVENTLOG_WITNESSES) and by "
+                         "Systems Administrators", section="SM 4.2.2")
+
+
+def _recorded_by_label(actor: Any) -> str:
+    via = channel.current()
+    who = getattr(actor, "name", "") or "secman command line"
+    if via is None:
+        return who
+    return f"{who} ({via.name}, os user {via.os_user})" if via.os_user else f"{who} ({via.name})"
+
+
+def import_checkpoint(note_text: str, *, source: str, actor: Any = None) -> WitnessCheckpoint:
+    """Check a checkpoint kept outside secman against the log now, and remember it with
+    who brought it (`actor`: a person, or None for the operator's command line)."""
+    require_witness_keeper(actor)
     # A copy saved from the witnesses' mail has the mail's CRLF line endings.
     note_text = note_text.replace("\r\n", "\n")
     try:
@@ -139,5 +195,6 @@ def import_checkpoint(note_text: str, *, source: str) -> WitnessCheckpoint:
     with transaction.atomic():
         return WitnessCheckpoint.objects.create(
             note=note_text, tree_size=body.size, root_hash=body.root.hex(),
-            source=source[:200], consistent=consistent, message=message)
+            source=source[:200], consistent=consistent, message=message,
+            recorded_by=actor, recorded_by_label=_recorded_by_label(actor)[:200])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -20,6 +21,9 @@ from secman.core.cli import refusals_as_errors, setup_django
 
 console = Console(stderr=True)
 
+# A checkpoint is a few hundred bytes; a witness's mail with it, a few kilobytes.
+CHECKPOINT_FILE_CAP = 1024 * 1024
+
 
 @click.group()
 def eventlog() -> None:
@@ -33,26 +37,41 @@ def eventlog() -> None:
               "must still hash to its root.")
 @click.option("--columns/--no-columns", default=True, show_default=True,
               help="Also check every entry's query columns against its hashed bytes.")
-def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the outcome as JSON on standard output (the problems, and how many "
+              "entries no signed and no witnessed checkpoint covers yet).")
+def verify(checkpoints: tuple[Path, ...], columns: bool, as_json: bool) -> None:
     """Re-hash every entry, rebuild the Merkle tree and check it against every signed
-    checkpoint and its signature; name the first bad entry.
+    checkpoint and its signature, every witness's checkpoint imported before, and every
+    --checkpoint given; name the first bad entry. Then say how many entries no signed
+    checkpoint covers yet, and how many no witnessed one (held outside secman) does: those
+    are the entries that cutting off the end of the log, or rewriting it and signing again
+    with the signing key, would leave undetected (docs/eventlog.md).
 
-    Exits 0 when the log is intact, 1 otherwise. The run is recorded (the Event Log page
-    shows when the log was last verified, and by whom)."""
+    Exits 0 when the log is intact, 1 when a problem was found, 2 when a --checkpoint
+    file cannot be read as a checkpoint (or the command line is wrong). The run is
+    recorded (the Event Log page shows when the log was last verified, and by whom)."""
+    outside = [(str(path), _checkpoint_file(path)) for path in checkpoints]
     setup_django()
     from secman.eventlog import verification
 
-    outside = [(str(path), path.read_text(encoding="utf-8")) for path in checkpoints]
     total = verification.head_size()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Re-hashing entries, rebuilding the tree", total=total)
         column_task = (progress.add_task("Checking the query columns", total=total)
                        if columns else None)
-        run = verification.run(
+        run, report = verification.run_with_report(
             by=None, by_label="secman eventlog verify (command line)", columns=columns,
             outside=outside, progress=lambda n: progress.advance(task, n),
             columns_progress=(None if column_task is None
                               else lambda n: progress.advance(column_task, n)))
+    if as_json:
+        click.echo(json.dumps({
+            "ok": run.ok, "entries": report.entries, "checkpoints": report.checkpoints,
+            "problems": run.problems.splitlines(),
+            "signed_up_to": report.signed, "not_signed": report.not_signed,
+            "witnessed_up_to": report.witnessed, "not_witnessed": report.not_witnessed,
+        }, indent=1))
     if not run.ok:
         problems = run.problems.splitlines()
         for problem in problems[:20]:
@@ -62,6 +81,52 @@ def verify(checkpoints: tuple[Path, ...], columns: bool) -> None:
         raise SystemExit(1)
     console.print(f"[green]✓[/green] {run.entries} entries and {run.checkpoints} "
                   "checkpoints verified; the log is intact.")
+    for line in coverage_lines(report):
+        console.print(line)
+
+
+def _checkpoint_file(path: Path) -> str:
+    """A --checkpoint file's text, or exit 2 saying why it cannot be one."""
+    from secman.eventlog import note
+    from secman.files import FileRefused, read_capped_text
+
+    try:
+        text = read_capped_text(path, CHECKPOINT_FILE_CAP).replace("\r\n", "\n")
+        note.CheckpointBody.parse(note.SignedNote.parse(text).text)
+    except (FileRefused, note.NoteError) as exc:
+        console.print(f"[red]✗[/red] {path} cannot be read as a checkpoint: {exc}")
+        raise SystemExit(2) from None
+    return text
+
+
+def coverage_lines(report: Any) -> list[str]:
+    """What the signed and the witnessed checkpoints leave open, in words."""
+    from django.conf import settings
+
+    lines = []
+    if report.not_signed:
+        lines.append(
+            f"[yellow]![/yellow] {report.not_signed} of {report.entries} entries "
+            f"(after #{report.signed}) are not covered by a signed checkpoint yet (one is "
+            f"signed within {settings.EVENTLOG_CHECKPOINT_SECONDS}s of new entries); "
+            "until then they could be cut off the end of the log undetected.")
+    else:
+        lines.append(f"Signed checkpoints cover all {report.entries} entries.")
+    if not report.witnessed:
+        lines.append(
+            f"[yellow]![/yellow] No witnessed checkpoint: none of the {report.entries} "
+            "entries is covered by a checkpoint held outside secman, so whoever holds the "
+            "signing key and the database could rewrite the log and sign it again "
+            "undetected. Give a witness's copy with --checkpoint FILE, or import one "
+            "(docs/eventlog.md).")
+    elif report.not_witnessed:
+        lines.append(
+            f"[yellow]![/yellow] {report.not_witnessed} of {report.entries} entries "
+            f"(after #{report.witnessed}) are not covered by a witnessed checkpoint (held "
+            "outside secman) yet.")
+    else:
+        lines.append(f"Witnessed checkpoints cover all {report.entries} entries.")
+    return lines
 
 
 @eventlog.command()
@@ -130,6 +195,16 @@ def consistency(first: int, second: int | None) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+def _read_checkpoint(path: Path) -> str:
+    """A checkpoint file: a regular file of at most 1 MB (a device or FIFO is refused)."""
+    from secman.files import FileRefused, read_capped_text
+
+    try:
+        return read_capped_text(path, CHECKPOINT_FILE_CAP)
+    except FileRefused as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @eventlog.command("import-checkpoint")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_checkpoint(file: Path) -> None:
@@ -138,7 +213,7 @@ def import_checkpoint(file: Path) -> None:
     from secman.eventlog.checkpoints import import_checkpoint as check
 
     try:
-        witness = check(file.read_text(encoding="utf-8"), source=str(file))
+        witness = check(_read_checkpoint(file), source=str(file))
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.ClickException(str(exc)) from None
     if not witness.consistent:
@@ -246,14 +321,22 @@ def origin_set(new: str, authority: str) -> None:
 @click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600),
               help="Seconds between rounds.")
 @click.option("--once", is_flag=True, help="Run one round and stop.")
-def scheduler(interval: int, once: bool) -> None:
+@click.option("--checkpoints-only", is_flag=True,
+              help="Only sign checkpoints, looking every few seconds so that no entry waits "
+              "longer than SECMAN_EVENTLOG_CHECKPOINT_SECONDS (default 60) for one; "
+              "--interval is not used. `secman serve` runs this beside gunicorn.")
+@click.option("--served-by", type=int, default=None, hidden=True, metavar="PID",
+              help="Set by `secman serve`: stop when process PID is gone.")
+def scheduler(interval: int, once: bool, checkpoints_only: bool,
+              served_by: int | None) -> None:
     """Run the log's recurring duties until stopped (SIGTERM or Ctrl-C): a checkpoint
     when entries have waited SECMAN_EVENTLOG_CHECKPOINT_SECONDS, and once a day a full
     verification (SM 4.2.3: automated logs reviewed daily) and the retention purge.
     Every duties round (`secman serve`, `secman duties run`) does the same; this is for
-    a deployment that runs neither."""
+    a deployment that runs neither. With --checkpoints-only, it signs the checkpoints
+    only, within SECMAN_EVENTLOG_CHECKPOINT_SECONDS of every new entry."""
     setup_django()
-    from secman.eventlog import upkeep
+    from secman.eventlog import checkpoints, upkeep
 
     stopping = False
 
@@ -262,24 +345,34 @@ def scheduler(interval: int, once: bool) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
+    poll = upkeep.checkpoint_poll_seconds() if checkpoints_only else interval
+    log = logging.getLogger(__name__)
     while not stopping:
         try:
-            done = upkeep.run_due()
-            if done.checkpoint is not None:
-                console.print(f"signed a checkpoint at {done.checkpoint.tree_size}")
-            if done.verification is not None:
-                console.print("daily verification: "
-                              f"{'intact' if done.verification.ok else 'FAILED'}")
-                console.print(f"retention purge: {done.purged} entries")
+            if checkpoints_only:
+                signed = checkpoints.checkpoint_if_due(early=poll)
+                if signed is not None:
+                    log.info("signed a checkpoint at %s", signed.tree_size)
+            else:
+                done = upkeep.run_due()
+                if done.checkpoint is not None:
+                    console.print(f"signed a checkpoint at {done.checkpoint.tree_size}")
+                if done.verification is not None:
+                    console.print("daily verification: "
+                                  f"{'intact' if done.verification.ok else 'FAILED'}")
+                    console.print(f"retention purge: {done.purged} entries")
         except KeyboardInterrupt:
             break
         except Exception:  # one failed round (database away, a role without UPDATE for
             # the purge) must not end the duties; it is logged and tried again.
-            logging.getLogger(__name__).exception("scheduler round failed")
+            log.exception("scheduler round failed")
         if once:
             break
-        for _ in range(interval):
-            if stopping:
+        for _ in range(poll):
+            if stopping or (served_by is not None and os.getppid() != served_by):
+                # A server killed outright cannot stop this process: handed to another
+                # parent, it stops by itself.
+                stopping = True
                 break
             time.sleep(1)
     sys.stderr.flush()

@@ -235,6 +235,11 @@ class WitnessCheckpoint(models.Model):
     imported_at = models.DateTimeField(default=timezone.now)
     consistent = models.BooleanField()
     message = models.CharField(max_length=500)
+    # Who brought it back (checkpoints.may_store_witness): a person through the API, or
+    # nobody for the operator's command line; the label says which, with the channel.
+    recorded_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
+    recorded_by_label = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-imported_at"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from secman.core.authorities import resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role, holds_any
+from secman.core.validation import check_text
 from secman.eventlog.models import Event, LegalHold, RetentionClass, RetentionPolicy
 from secman.eventlog.services import _locked_head, record
 
@@ -48,6 +49,7 @@ def update_retention(*, actor: Any, retention_class: str, minimum_days: int | No
                             field="maximum_days")
     if not rule.strip():
         raise RuleViolation("say the period as the manual says it", field="rule")
+    check_text(RetentionPolicy, {"rule": rule.strip()})
     with transaction.atomic():
         authority_row = resolve_authority(authority)
         policy = RetentionPolicy.objects.select_for_update().get(retention_class=retention_class)
@@ -82,6 +84,8 @@ def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefi
         raise RuleViolation("a subject id needs its subject type", field="subject_type")
     if since and until and since > until:
         raise RuleViolation("the hold's period ends before it starts", field="until")
+    check_text(LegalHold, {"action_prefix": action_prefix, "subject_type": subject_type,
+                           "subject_id": subject_id})
     with transaction.atomic():
         authority_row = resolve_authority(case)
         hold = LegalHold.objects.create(

@@ -28,10 +28,34 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from secman.core import channel
+from secman.core.errors import RuleViolation
 from secman.eventlog import canonical, merkle, signing
 from secman.eventlog.models import Event, LogHead, RetentionClass
 
 GENESIS_HASH = canonical.GENESIS
+
+# The largest entry, in bytes of its canonical text: the log keeps every entry for years
+# and none can be deleted, so no input may bloat it. Free text has its maxima
+# (core.validation: a field takes at most TEXT_MAX characters, a Board decision's text
+# LONG_TEXT_MAX); the largest entry a service writes with every field at its maximum, in
+# four-byte characters, stays below this (docs/rules.md, "Free text").
+MAX_ENTRY_BYTES = 256 * 1024
+# What canonical.entry_text puts before an entry's tail, at most: {"v":2,"seq":<20
+# digits>,"prev":"<64 hex>","time":"<ISO time with microseconds>Z".
+_HEADER_BYTES = 160
+_TAIL_BYTES = MAX_ENTRY_BYTES - _HEADER_BYTES
+
+
+def _check_size(action: str, tail: str) -> None:
+    """Refuse an entry larger than MAX_ENTRY_BYTES before anything is written. UTF-8 takes
+    one to four bytes a character: only a tail near the limit is encoded to count."""
+    if len(tail) * 4 <= _TAIL_BYTES:
+        return
+    size = len(tail.encode()) + _HEADER_BYTES
+    if size > MAX_ENTRY_BYTES:
+        raise RuleViolation(f"the Event Log entry {action} would take {size:,} bytes; an "
+                            f"entry takes at most {MAX_ENTRY_BYTES:,}: shorten the text")
+
 
 # Words that must never appear as keys of an entry's details: the log is read by many
 # and kept for years, so a secret written there cannot be taken back.
@@ -180,6 +204,7 @@ class Entry:
             retention_class=retention_class, actor=label, action=action,
             subject_type=subject_type, subject_id=subject_id, subject_label=subject_label,
             authority=authority, signoffs_json=signoffs_text, details_json=details_text)
+        _check_size(action, tail)
         return tail, (actor_id, label, action, subject_type, subject_id, subject_label,
                       authority, signoffs_text, details_text, retention_class), actor
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
 from secman.eventlog import checkpoints, retention, verification
@@ -46,3 +47,11 @@ def run_due() -> Upkeep:
         done.verification = verification.run(by=None, by_label=DAILY_LABEL, columns=True)
         done.purged = sum(retention.purge().purged.values())
     return done
+
+
+def checkpoint_poll_seconds() -> int:
+    """How often the checkpoint loop beside the server looks (`secman eventlog scheduler
+    --checkpoints-only`, which asks checkpoints.checkpoint_if_due to sign early by as
+    much): often enough that no entry waits longer than SECMAN_EVENTLOG_CHECKPOINT_SECONDS
+    for a signed checkpoint."""
+    return max(1, min(5, settings.EVENTLOG_CHECKPOINT_SECONDS // 4))

@@ -27,7 +27,14 @@ from django.db import connection
 from django.utils import timezone
 
 from secman.eventlog import canonical, merkle, note, quickwalk, walk
-from secman.eventlog.models import Checkpoint, Event, LogHead, SigningKey, VerificationRun
+from secman.eventlog.models import (
+    Checkpoint,
+    Event,
+    LogHead,
+    SigningKey,
+    VerificationRun,
+    WitnessCheckpoint,
+)
 from secman.eventlog.selectors import require_sysadmin
 
 if TYPE_CHECKING:
@@ -40,6 +47,20 @@ class Report:
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
     root: bytes = merkle.EMPTY_ROOT
+    # The most entries a signed checkpoint whose signature verified covers; the most a
+    # witnessed one covers (held outside secman: given to the run, or imported as a
+    # witness's copy and consistent then). Entries past them are the ones a truncation,
+    # or a rewrite re-signed with the key, would leave undetected (docs/eventlog.md).
+    signed: int = 0
+    witnessed: int = 0
+
+    @property
+    def not_signed(self) -> int:
+        return max(0, self.entries - self.signed)
+
+    @property
+    def not_witnessed(self) -> int:
+        return max(0, self.entries - self.witnessed)
 
     @property
     def ok(self) -> bool:
@@ -111,11 +132,19 @@ def verify_log(*, outside: Iterable[tuple[str, str]] = (), pinned_keys: Iterable
                        "removed or replaced)")
         previous_note = checkpoint.note
         wanted.setdefault(body.size, []).append((label, body.root))
-    for name, text in outside:
-        body = _check_note(f"checkpoint {name}", text, verifiers, report)
+        report.signed = max(report.signed, body.size)
+    witnesses = [(f"checkpoint {name}", f"checkpoint {name}, held outside", text)
+                 for name, text in outside]
+    # The witnesses' copies imported before, that matched the log then: it must still.
+    for row in WitnessCheckpoint.objects.filter(consistent=True):
+        label = (f"witness checkpoint from {row.source} (imported "
+                 f"{row.imported_at:%Y-%m-%d %H:%M})")
+        witnesses.append((label, label, row.note))
+    for note_label, label, text in witnesses:
+        body = _check_note(note_label, text, verifiers, report)
         if body is not None:
-            wanted.setdefault(body.size, []).append((f"checkpoint {name}, held outside",
-                                                     body.root))
+            wanted.setdefault(body.size, []).append((label, body.root))
+            report.witnessed = max(report.witnessed, body.size)
 
     # A checkpoint of the empty log (signed on demand before the first entry) covers no
     # entry: its root is the empty tree's.
@@ -327,6 +356,17 @@ def run(*, by: Any, by_label: str = "", columns: bool = False,
     counts the entries re-hashed, `columns_progress` those whose columns were checked.
     `by` is the people.Person asking (people sits above the Event Log), or None for the
     server itself."""
+    return run_with_report(by=by, by_label=by_label, columns=columns, outside=outside,
+                           progress=progress, columns_progress=columns_progress)[0]
+
+
+def run_with_report(*, by: Any, by_label: str = "", columns: bool = False,
+                    outside: Iterable[tuple[str, str]] = (),
+                    progress: Callable[[int], None] | None = None,
+                    columns_progress: Callable[[int], None] | None = None,
+                    ) -> tuple[VerificationRun, Report]:
+    """run(), and the report it recorded (with how far signed and witnessed checkpoints
+    reach)."""
     require_sysadmin(by, "verification on demand")
     started = timezone.now()
     report = verify_log(outside=outside, progress=progress)
@@ -336,7 +376,7 @@ def run(*, by: Any, by_label: str = "", columns: bool = False,
     return VerificationRun.objects.create(
         started_at=started, finished_at=timezone.now(), by=by, by_label=label,
         entries=report.entries, checkpoints=report.checkpoints, ok=report.ok,
-        problems="\n".join(report.problems))
+        problems="\n".join(report.problems)), report
 
 
 def head_size() -> int:

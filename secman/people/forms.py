@@ -42,6 +42,14 @@ class ContactDetailsForm(forms.Form):
     authority = AuthorityField(initial="SP 9.1.4.3")
 
 
+def without_contact_details(form: forms.Form) -> forms.Form:
+    """The form without the Key Persons List fields, for whoever may not read them
+    (people.selectors.can_see_contact_details): not shown, not pre-filled, not posted."""
+    for name in Person.CONTACT_FIELDS:
+        form.fields.pop(name, None)
+    return form
+
+
 class AddMemberForm(forms.Form):
     person = forms.ModelChoiceField(queryset=Person.objects.all())
     role = forms.ChoiceField(choices=[])

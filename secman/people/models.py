@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secman.core.roles import TEAM_ROLES, Role, TeamKind
+from secman.core.validation import TEXT_MAX
 from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 
 
@@ -36,7 +37,7 @@ class Person(models.Model):
     # the person themself; see people.selectors.can_see_contact_details.
     phone = models.CharField(max_length=60, blank=True)
     chat_handle = models.CharField(max_length=120, blank=True)
-    emergency_contact = models.TextField(blank=True)
+    emergency_contact = models.TextField(blank=True, max_length=2_000)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     CONTACT_FIELDS = ("phone", "chat_handle", "emergency_contact")
@@ -61,7 +62,7 @@ class Person(models.Model):
 class Team(models.Model):
     kind = models.CharField(max_length=40, choices=TeamKind.choices, unique=True)
     name = models.CharField(max_length=120)
-    purpose = models.TextField(blank=True)
+    purpose = models.TextField(blank=True, max_length=TEXT_MAX)
 
     class Meta:
         ordering = ["name"]
@@ -192,7 +193,7 @@ class ListChangeProposal(models.Model):
     )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     change = models.CharField(max_length=10, choices=ChangeKind.choices)
-    reason = models.TextField()
+    reason = models.TextField(max_length=TEXT_MAX)
     proposed_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(default=timezone.now)
     authority = models.ForeignKey(

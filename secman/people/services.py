@@ -19,7 +19,7 @@ from django.utils import timezone
 from secman.core.authorities import AuthorityKind, AuthorityLike, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import CRITICAL_TEAMS, TEAM_ROLES, Role, TeamKind
-from secman.core.validation import Refusal, check_lengths, check_unique, with_changes
+from secman.core.validation import Refusal, check_text, check_unique, with_changes
 from secman.eventlog.services import record
 from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 from secman.people.lifecycles import PROPOSAL
@@ -147,7 +147,7 @@ def _clean_person_fields(fields: dict[str, Any]) -> dict[str, Any]:
         except ValidationError:
             raise RuleViolation(f"{cleaned['email']!r} is not an email address",
                                 field="email") from None
-    check_lengths(Person, cleaned)
+    check_text(Person, cleaned)
     return cleaned
 
 
@@ -333,6 +333,7 @@ def end_membership(
     if not reason.strip():
         raise RuleViolation("say why the membership ends (resignation, ruling, decision)",
                             field="reason")
+    check_text(Membership, {"end_reason": reason.strip()}, {"end_reason": "reason"})
     end = end or today()
     if membership.end is not None:
         raise RuleViolation(f"this membership ended on {membership.end:%Y-%m-%d}",
@@ -343,7 +344,7 @@ def end_membership(
         authority_row = resolve_authority(authority)
         membership.end = end
         membership.end_authority = authority_row
-        membership.end_reason = reason.strip()[:200]
+        membership.end_reason = reason.strip()
         membership.save(update_fields=["end", "end_authority", "end_reason"])
         record(
             "people.team.leave", actor=actor, authority=authority_row, subject=membership,
@@ -455,6 +456,7 @@ def propose_list_change(
         raise RuleViolation(f"{change!r} is not a change: use add or remove", field="change")
     if not reason.strip():
         raise RuleViolation("give the reason the Board will read", field="reason")
+    check_text(ListChangeProposal, {"reason": reason.strip()})
     active = ListEntry.objects.active().filter(access_list=access_list, person=person).exists()
     if change == ChangeKind.ADD:
         if active:
@@ -567,6 +569,7 @@ def withdraw_proposal(
         raise refusal
     if not reason.strip():
         raise RuleViolation("say why the proposal is withdrawn", field="reason")
+    check_text(ListChangeProposal, {"reason": reason.strip()})
     with transaction.atomic():
         proposal = _locked_for(proposal, ProposalStatus.WITHDRAWN)
         proposal.status = ProposalStatus.WITHDRAWN

@@ -21,6 +21,7 @@ from secman.people.forms import (
     PersonForm,
     ProposalForm,
     ReasonForm,
+    without_contact_details,
 )
 from secman.people.lifecycles import PROPOSAL
 from secman.people.models import AccessList, ListChangeProposal, Membership, Person, Team
@@ -66,6 +67,9 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
 
 def person_new(request: HttpRequest) -> HttpResponse:
     me = actor_of(request)
+    if not services.may_record_person(me):
+        raise PermissionDenied("Only the Board, team leaders and the administrator record "
+                               "people.")
     form = NewPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: services.create_person(
@@ -81,9 +85,15 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_edit_person(me, subject):
         raise PermissionDenied("Only the person, the Board or the administrator edit a person.")
     form_class = PersonForm if services.may_change_identity(me) else ContactDetailsForm
-    initial = {field: getattr(subject, field) for field in form_class.base_fields
-               if hasattr(subject, field)}
-    form = form_class(request.POST or None, initial=initial)
+    form = form_class(request.POST or None)
+    # The Key Persons List details are neither shown to nor changed by whoever may not
+    # read them (the administrator edits a person's name, not their phone): the fields
+    # are left out, so the edit keeps the recorded values.
+    hidden = not can_see_contact_details(me, subject)
+    if hidden:
+        without_contact_details(form)
+    form.initial = {field: getattr(subject, field) for field in form.fields
+                    if hasattr(subject, field)}
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         authority = data.pop("authority")
@@ -93,6 +103,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(subject)
     return render(request, "people/form.html", {
         "form": form, "title": f"Edit {subject}", "back": subject.get_absolute_url(),
+        "note": ("Phone, chat handle and emergency contact (the Key Persons List) are not "
+                 "shown here: the person or the Board changes them (SP 6.4)."
+                 if hidden else ""),
     })
 
 

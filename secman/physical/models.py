@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from secman.core.validation import TEXT_MAX
 from secman.physical.choices import (
     ComputerStatus,
     MediaStatus,
@@ -40,11 +41,12 @@ class FacilityRevision(models.Model):
 
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="revisions")
     hosting_provider = models.CharField(max_length=200)
-    contract_references = models.TextField(help_text="MoU, hosting contract and annexes.")
-    location_construction = models.TextField(blank=True)
-    power = models.TextField(blank=True)
-    network_connectivity = models.TextField(blank=True)
-    catastrophic_event_mitigation = models.TextField(blank=True)
+    contract_references = models.TextField(max_length=TEXT_MAX,
+                                           help_text="MoU, hosting contract and annexes.")
+    location_construction = models.TextField(blank=True, max_length=TEXT_MAX)
+    power = models.TextField(blank=True, max_length=TEXT_MAX)
+    network_connectivity = models.TextField(blank=True, max_length=TEXT_MAX)
+    catastrophic_event_mitigation = models.TextField(blank=True, max_length=TEXT_MAX)
     rating = models.CharField(max_length=200, blank=True, help_text="e.g. BORG class 4")
     authority = models.ForeignKey("authority.Authority", on_delete=models.PROTECT,
                                   related_name="+")
@@ -75,7 +77,8 @@ class Computer(models.Model):
     intended_use = models.CharField(max_length=300, blank=True)
     legal_owner = models.CharField(max_length=200, blank=True)
     acquisition_notes = models.TextField(
-        blank=True, help_text="How pre-acquisition security risks were reduced (SP 2.2.1.1).")
+        blank=True, max_length=TEXT_MAX,
+        help_text="How pre-acquisition security risks were reduced (SP 2.2.1.1).")
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="computers")
     status = models.CharField(max_length=20, choices=ComputerStatus.choices,
@@ -147,7 +150,7 @@ class MediaReport(models.Model):
     from_status = models.CharField(max_length=20, choices=MediaStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=MediaStatus.choices)
     present = models.ManyToManyField("people.Person", related_name="+")
-    steps_taken = models.TextField()
+    steps_taken = models.TextField(max_length=TEXT_MAX)
     location = models.CharField(max_length=200)
     erased = models.BooleanField(default=False)
     authority = models.ForeignKey("authority.Authority", on_delete=models.PROTECT,

@@ -21,7 +21,14 @@ from secman.authority.services import (
 from secman.authority.signoff import dual_control, four_eyes, register
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
-from secman.core.validation import Refusal, check_lengths, check_unique, max_length, with_changes
+from secman.core.validation import (
+    Refusal,
+    check_text,
+    check_unique,
+    max_length,
+    one_line,
+    with_changes,
+)
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.models import Person
@@ -68,24 +75,12 @@ def _require_hardware_role(actor: Person | None, what: str) -> None:
                          section="SP 2.2.1")
 
 
-# Free text (a TextField) has no length in the model; a few pages of it are enough.
-TEXT_LIMIT = 10_000
-
-
-def _refuse_nul(fields: dict[str, Any]) -> None:
-    # PostgreSQL cannot store NUL characters and the Event Log refuses them.
-    for key, value in fields.items():
-        if isinstance(value, str) and "\x00" in value:
-            raise RuleViolation(f"{key.replace('_', ' ')} contains a NUL character",
-                                field=key)
-
-
 def _clean(model: type[Model], fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields stripped, each within the length its column of `model` allows."""
+    """The fields stripped, each within the length and the characters its column of
+    `model` allows (core.validation.check_text)."""
     cleaned = {key: value.strip() if isinstance(value, str) else value
                for key, value in fields.items()}
-    _refuse_nul(cleaned)
-    check_lengths(model, cleaned, text_limit=TEXT_LIMIT)
+    check_text(model, cleaned)
     return cleaned
 
 
@@ -103,10 +98,10 @@ def record_facility(*, actor: Person | None, name: str, authority: AuthorityLike
         raise RuleViolation(f"unknown facility fields: {', '.join(sorted(unknown))}")
     fields = _clean(FacilityRevision, fields)
     name = name.strip()
-    _refuse_nul({"name": name})
     if not name or len(name) > max_length(Facility, "name"):
         raise RuleViolation("a facility needs a name of at most "
                             f"{max_length(Facility, 'name')} characters", field="name")
+    check_text(Facility, {"name": name})
     if not fields.get("hosting_provider") or not fields.get("contract_references"):
         raise RuleViolation("name the hosting provider and the contract references (MoU, "
                             "hosting contract)", section="SP 2.1", field="hosting_provider")
@@ -241,6 +236,7 @@ def put_in_service(*, actor: Person, computer: Computer, legal_owner: str,
     if not legal_owner.strip():
         raise RuleViolation("name the legal owner from now on (the hosting organisation)",
                             section="SM 2.2.1", field="legal_owner")
+    check_text(Computer, {"legal_owner": legal_owner.strip()})
     with transaction.atomic():
         return _move(computer, actor=actor, to=ComputerStatus.IN_SERVICE,
                      authority=resolve_authority(authority),
@@ -259,8 +255,10 @@ def request_maintenance(*, actor: Person, computer: Computer, work: str,
     COMPUTER.check(computer.status, ComputerStatus.MAINTENANCE)  # before anyone signs
     if not work.strip():
         raise RuleViolation("say what maintenance is to be done", field="work")
+    check_text(SignOffRequest, {"description": work.strip()}, {"description": "work"})
     return request_signoff(
-        actor=actor, action=MAINTENANCE, title=f"Maintenance of {computer}: {work.strip()}"[:300],
+        actor=actor, action=MAINTENANCE,
+        title=one_line(f"Maintenance of {computer}: {work}", max_length(SignOffRequest, "title")),
         requirement=four_eyes(Role.ACCESS_ENGINEER, HARDWARE_ROLES), authority=authority,
         payload={"computer": computer.pk, "work": work.strip()})
 
@@ -281,12 +279,13 @@ def record_service_risk(*, actor: Person, computer: Computer, reason: str,
     _require_hardware_role(actor, "recording a service need")
     if not reason.strip():
         raise RuleViolation("describe the service and its security risk", field="reason")
+    check_text(Computer, {"retire_reason": reason.strip()}, {"retire_reason": "reason"})
     with transaction.atomic():
         return _move(computer, actor=actor, to=ComputerStatus.MUST_RETIRE,
                      authority=resolve_authority(authority),
                      action="physical.computer.service_risk",
                      details={"reason": reason.strip(),
-                              "_set": {"retire_reason": reason.strip()[:300]}})
+                              "_set": {"retire_reason": reason.strip()}})
 
 
 def retire_computer(*, actor: Person, computer: Computer, reason: str,
@@ -294,6 +293,7 @@ def retire_computer(*, actor: Person, computer: Computer, reason: str,
     _require_hardware_role(actor, "retiring hardware")
     if not reason.strip():
         raise RuleViolation("say why the computer is retired", field="reason")
+    check_text(Computer, {"retire_reason": reason.strip()}, {"retire_reason": "reason"})
     if computer.media.exclude(status=MediaStatus.RETIRED).exists():
         raise RuleViolation(f"{computer} still holds storage media: store or retire them "
                             "first", section="SP 2.2.3.3")
@@ -302,7 +302,7 @@ def retire_computer(*, actor: Person, computer: Computer, reason: str,
                      authority=resolve_authority(authority),
                      action="physical.computer.retire",
                      details={"reason": reason.strip(),
-                              "_set": {"retire_reason": reason.strip()[:300]}})
+                              "_set": {"retire_reason": reason.strip()}})
 
 
 # --- media (2.2.3) ------------------------------------------------------------------------
@@ -332,10 +332,9 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
     (SP 2.2.3.1)."""
     _require_hardware_role(actor, "inventorying storage media")
     serial_number = serial_number.strip()
-    _refuse_nul({"serial_number": serial_number})
     if not serial_number:
         raise RuleViolation("a medium needs its serial number", field="serial_number")
-    check_lengths(Media, {"serial_number": serial_number})
+    check_text(Media, {"serial_number": serial_number, "description": description.strip()})
     check_unique(Media(serial_number=serial_number), {"serial_number": Refusal(
         "serial number {serial_number} is already in the inventory", section="SP 2.2.3.1")})
     if media_type not in MediaType.values:
@@ -354,7 +353,7 @@ def register_media(*, actor: Person | None, serial_number: str, media_type: str,
         media = Media.objects.create(
             serial_number=serial_number, media_type=media_type, capacity_gb=capacity_gb,
             location=location.strip(), critical_data=critical_data,
-            description=description.strip()[:200], last_erased_at=timezone.now())
+            description=description.strip(), last_erased_at=timezone.now())
         report = MediaReport.objects.create(
             media=media, to_status=MediaStatus.PROVISIONED, steps_taken=steps_taken.strip(),
             location=location.strip(), erased=True, authority=authority_row,
@@ -448,12 +447,13 @@ def change_media_status(*, actor: Person, media: Media, to_status: str, present:
     _require_hardware_role(actor, "changing a medium's status")
     media = Media.objects.get(pk=media.pk)  # the caller's copy may be stale
     _check_report(present, steps_taken, location)
-    _refuse_nul({"certificate": certificate})
     step = {"to_status": to_status, "present": [p.pk for p in present],
             "steps_taken": steps_taken.strip(), "location": location.strip(),
             "computer": computer.pk if computer else None, "erased": bool(erased),
             "method": method, "certificate": certificate.strip(), "expiry_year": expiry_year}
     _validate_step(media, step)
+    check_text(Media, {"disposal_certificate": step["certificate"]},
+               {"disposal_certificate": "certificate"})
     resolve_authority(authority)  # refuse free text before anyone is asked to sign
     if media.critical_data:
         return request_signoff(

@@ -12,6 +12,7 @@ from django.db import transaction
 from secman.authority.services import AuthorityLike, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import TeamKind
+from secman.core.validation import check_text
 from secman.eventlog.services import record
 from secman.people.models import Person
 from secman.people.selectors import is_board_member, leads
@@ -20,7 +21,7 @@ from secman.visits.models import Device, Holding
 from secman.visits.selectors import is_access_engineer, profile_of, why_not_authorised
 
 # Clocks drift: a check-in typed on a phone may be a little ahead of the server.
-from secman.visits.services import _fmt, _no_nul, _now, _text
+from secman.visits.services import _fmt, _now, _text
 
 # A run of digits in a code's label or notes is probably the code itself.
 _CODE_LIKE = re.compile(r"\d{4,}")
@@ -81,11 +82,11 @@ def register_device(
     if kind not in DeviceKind.values:
         raise RuleViolation(f"{kind!r} is not a kind of device: use one of "
                             f"{', '.join(DeviceKind.values)}", field="kind")
-    label = _text(label, "label", "a label saying what it is", 120)
+    label = _text(label, "label", "a label saying what it is", Device)
     controlling_party = _text(controlling_party, "controlling_party",
-                              "the controlling party", 200)
+                              "the controlling party", Device)
     notes = (notes or "").strip()
-    _no_nul(notes, "notes")
+    check_text(Device, {"notes": notes})
     _no_secret(kind, ("label", label), ("notes", notes))
     if kind == DeviceKind.RACK_KEY and copies_permitted:
         raise RuleViolation("rack lock keys are registered and not permitted to be copied",
@@ -116,7 +117,8 @@ def issue_device(
     """SP 2.3.5: everyone in possession of physical security codes and devices is
     authorised and documented."""
     _check_manager(actor)
-    reference = _text(reference, "reference", "the authorisation reference", 200)
+    reference = _text(reference, "reference", "the authorisation reference", Holding,
+                      "authorisation_reference")
     if profile_of(holder) is None:
         raise RuleViolation(f"{why_not_authorised(holder)}: everyone who holds codes and "
                             "devices is to be authorised", section="SP 2.3.5", field="holder")

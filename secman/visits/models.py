@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from secman.core.validation import TEXT_MAX
 from secman.visits.choices import DeviceKind, OnSiteRole, ReportKind, VisitStatus
 
 
@@ -14,8 +15,8 @@ class Visit(models.Model):
     and closed. An emergency visit (SP 2.3.4) is recorded after the fact and waits for an
     Arbitrator's ruling."""
 
-    purpose = models.TextField()
-    systems = models.TextField(help_text="The systems concerned, as text.")
+    purpose = models.TextField(max_length=TEXT_MAX)
+    systems = models.TextField(max_length=2_000, help_text="The systems concerned, as text.")
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     logical_access = models.BooleanField(
@@ -36,7 +37,7 @@ class Visit(models.Model):
                                       blank=True, related_name="+")
     authorised_at = models.DateTimeField(null=True, blank=True)
     is_emergency = models.BooleanField(default=False)
-    circumstances = models.TextField(blank=True)
+    circumstances = models.TextField(blank=True, max_length=TEXT_MAX)
     case = models.ForeignKey("authority.ArbitrationCase", on_delete=models.PROTECT,
                              null=True, blank=True, related_name="+",
                              help_text="The dispute filed for an emergency access.")
@@ -100,7 +101,7 @@ class VisitReport(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="reports")
     kind = models.CharField(max_length=20, choices=ReportKind.choices)
     author = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    text = models.TextField()
+    text = models.TextField(max_length=TEXT_MAX)
     filed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -125,7 +126,7 @@ class Device(models.Model):
         "access system and the eye scanner.")
     copies_permitted = models.BooleanField(
         default=False, help_text="Rack lock keys are registered and may not be copied.")
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=TEXT_MAX)
     registered_at = models.DateTimeField(default=timezone.now)
     authority = models.ForeignKey("authority.Authority", on_delete=models.PROTECT,
                                   related_name="+")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from secman.authority.arbitration import file_dispute
@@ -20,6 +21,7 @@ from secman.authority.models import ArbitrationCase
 from secman.authority.services import AuthorityLike, resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
+from secman.core.validation import check_text, max_length, one_line
 from secman.eventlog.services import record
 from secman.people.models import Person
 from secman.people.selectors import holds_any, is_board_member
@@ -38,21 +40,16 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-def _text(value: str | None, field: str, what: str, limit: int = 0) -> str:
+def _text(value: str | None, field: str, what: str, model: type[Model],
+          column: str = "") -> str:
+    """The input `field`, stripped, required, and what `model`'s column (by default of the
+    same name) takes: its length and characters (core.validation.check_text)."""
     text = (value or "").strip()
     if not text:
         raise RuleViolation(f"give {what}", field=field)
-    _no_nul(text, field)
-    if limit and len(text) > limit:
-        raise RuleViolation(f"{what} is longer than {limit} characters", field=field)
+    column = column or field
+    check_text(model, {column: text}, {column: field})
     return text
-
-
-def _no_nul(text: str, field: str) -> None:
-    # PostgreSQL cannot store NUL characters and the Event Log refuses them (ValueError):
-    # say so as a refusal instead of failing halfway.
-    if "\x00" in text:
-        raise RuleViolation("the text contains a NUL character", field=field)
 
 
 def _aware(moment: dt.datetime, field: str) -> dt.datetime:
@@ -252,8 +249,8 @@ def request_visit(
         raise NotAllowed(f"{why_not_authorised(actor)}: only people on the Physical Access "
                          "List or the Physical Control List request visits",
                          section="SM 2.3.1")
-    purpose = _text(purpose, "purpose", "the purpose of the visit")
-    systems = _text(systems, "systems", "the systems concerned")
+    purpose = _text(purpose, "purpose", "the purpose of the visit", Visit)
+    systems = _text(systems, "systems", "the systems concerned", Visit)
     window_start = _aware(window_start, "window_start")
     window_end = _aware(window_end, "window_end")
     if window_end <= window_start:
@@ -282,7 +279,8 @@ def authorise_visit(
     refusal = _why_not_authorise(actor, visit)
     if refusal is not None:
         raise refusal
-    reference = _text(reference, "reference", "the authorisation reference", 200)
+    reference = _text(reference, "reference", "the authorisation reference", Visit,
+                      "authorisation_reference")
     with transaction.atomic():
         visit = _locked(visit)
         VISIT.check(visit.status, VisitStatus.AUTHORISED, field="visit")
@@ -399,7 +397,8 @@ def file_report(*, actor: Person, visit: Visit, kind: str, text: str) -> VisitRe
     if kind not in ReportKind.values:
         raise RuleViolation(f"{kind!r} is not a report: use accessor or access_engineer",
                             field="kind")
-    text = _text(text, "text", "the report: a short description of what was done")
+    text = _text(text, "text", "the report: a short description of what was done",
+                 VisitReport)
     with transaction.atomic():
         visit = _locked(visit)
         VISIT.check(visit.status, visit.status, step="report", field="visit")
@@ -470,10 +469,10 @@ def record_emergency(
     if not may_record_emergency(actor):
         raise NotAllowed("an emergency access is recorded by a Systems Administrator or an "
                          "Access Engineer", section="SP 2.3.4")
-    purpose = _text(purpose, "purpose", "the purpose of the access")
-    systems = _text(systems, "systems", "the systems concerned")
+    purpose = _text(purpose, "purpose", "the purpose of the access", Visit)
+    systems = _text(systems, "systems", "the systems concerned", Visit)
     circumstances = _text(circumstances, "circumstances",
-                          "the circumstances: why the access could not wait")
+                          "the circumstances: why the access could not wait", Visit)
     present = _distinct(people)
     started_at = _moment(started_at, "started_at")
     ended_at = _moment(ended_at, "ended_at")
@@ -483,7 +482,8 @@ def record_emergency(
         # SM 2.3.4 "file a dispute": the case is then the Case Managers' to assign.
         case = file_dispute(
             actor=actor, circumstances=circumstances,
-            title=f"Emergency physical access on {started_at:%Y-%m-%d}: {purpose}")
+            title=one_line(f"Emergency physical access on {started_at:%Y-%m-%d}: {purpose}",
+                           max_length(ArbitrationCase, "title")))
         number = case.number
         authority_row = resolve_authority(case)
         visit = Visit.objects.create(

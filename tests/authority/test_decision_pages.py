@@ -39,7 +39,7 @@ def test_it_shows_unconfirmed_minutes_and_offers_confirmation_to_others(client, 
     url = minutes.get_absolute_url()
     html = page(client, org.tom, url)
     assert "unconfirmed: authorises nothing until a second Board member confirms" in html
-    assert "not yet: a Board member other than Bea confirms the minutes" in html
+    assert "not yet: a Board member other than <bdi>Bea</bdi> confirms the minutes" in html
     assert CONFIRM_BUTTON in html
     for who in (org.bea, org.admin, org.sam, org.aud):  # the recorder and non-members
         assert CONFIRM_BUTTON not in page(client, who, url), who
@@ -51,11 +51,11 @@ def test_it_confirms_from_the_page_and_shows_by_whom(client, org, minutes):
     response = client.post(f"{minutes.get_absolute_url()}confirm/", follow=True)
     html = response.content.decode()
     assert "Minutes confirmed: the decision can now be cited as an authority." in html
-    assert "minutes confirmed" in html and "by Tom on " in html
+    assert "minutes confirmed" in html and "by <bdi>Tom</bdi> on " in html
     assert CONFIRM_BUTTON not in html
     assert Event.objects.count() == before + 1
     listing = page(client, org.bea, "/authority/decisions/")
-    assert "confirmed</span> <small>by Tom</small>" in listing
+    assert "confirmed</span> <small>by <bdi>Tom</bdi></small>" in listing
 
 
 def test_it_refuses_the_recorder_on_the_page_and_writes_nothing(client, org, minutes):

@@ -313,15 +313,19 @@ def test_serve_runs_the_rounds_in_a_process_of_their_own_and_stops_cleanly(datab
     assert seen.count("compliance duties: ") == 2, seen
     duties = _children(process.pid, "duties")
     assert len(duties) == 1, "one duties process beside the server"
+    # And one that signs the Event Log's checkpoints (started by exec, like the duties).
+    signer = _children(process.pid, "eventlog scheduler --checkpoints-only")
+    assert len(signer) == 1, "one checkpoint process beside the server"
     # The master and its workers hold no database file: nothing crossed a fork.
     for pid in [process.pid, *_children(process.pid, "")]:
-        if pid not in duties:
+        if pid not in duties + signer:
             assert not _database_files(pid, database_env), pid
     process.send_signal(signal.SIGTERM)
     _, rest = process.communicate(timeout=30)
     assert process.returncode == 0, rest
     assert "Traceback" not in seen + rest
     assert not Path(f"/proc/{duties[0]}").exists(), "the duties process stopped with the server"
+    assert not Path(f"/proc/{signer[0]}").exists(), "the checkpoint process stopped too"
 
 
 def test_the_duties_process_stops_when_its_server_is_killed(database_env):
@@ -329,16 +333,20 @@ def test_the_duties_process_stops_when_its_server_is_killed(database_env):
     _read_until(process, "compliance duties: ")
     duties = _children(process.pid, "duties")
     assert len(duties) == 1
-    workers = [pid for pid in _children(process.pid, "") if pid not in duties]
+    signer = _children(process.pid, "eventlog scheduler --checkpoints-only")
+    assert len(signer) == 1
+    workers = [pid for pid in _children(process.pid, "") if pid not in duties + signer]
     process.kill()  # SIGKILL: no hook runs
     process.wait(10)
     deadline = time.monotonic() + 15
-    while Path(f"/proc/{duties[0]}").exists() and time.monotonic() < deadline:
+    while (Path(f"/proc/{duties[0]}").exists() or Path(f"/proc/{signer[0]}").exists()) \
+            and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in workers:  # gunicorn's workers notice the lost master themselves
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
     assert not Path(f"/proc/{duties[0]}").exists()
+    assert not Path(f"/proc/{signer[0]}").exists(), "the checkpoint process stops by itself"
 
 
 def _children(pid: int, needle: str) -> list[int]:

@@ -428,8 +428,10 @@ TABLE: list[Row] = [
     Row(checkpoints.checkpoint_if_due, (), lambda o: {}, None,
         because="the scheduler's checkpoint (see write_checkpoint); " + ROUND),
     Row(checkpoints.import_checkpoint, (),
-        lambda o: {"note_text": checkpoints.write_checkpoint().note, "source": "mail"},
-        lambda o: {"note_text": "not a checkpoint", "source": "mail"},
+        lambda o: {"note_text": checkpoints.write_checkpoint().note, "source": "mail",
+                   "actor": o.sam},
+        lambda o: {"note_text": checkpoints.write_checkpoint().note, "source": "mail",
+                   "actor": o.aud},
         because="a witness's copy checked against the log; the result is kept with it, "
                 "and the log is not changed by reading it"),
     Row(retention.update_retention, ("eventlog.retention.update",),
@@ -681,6 +683,8 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
     "secman.eventlog.services.record": "writes the entry itself: what every row checks",
     "secman.eventlog.services.record_batch": "writes entries themselves, like record",
     "secman.eventlog.services.leaf_hex": "a hash",
+    **{f"secman.eventlog.checkpoints.{name}": "a predicate (the second raises its refusal)"
+       for name in ("may_store_witness", "require_witness_keeper")},
     **{f"secman.eventlog.retention.{name}": "a predicate" for name in (
         "may_set_retention", "may_place_hold", "may_release_hold")},
     **{f"secman.people.services.{name}": "a read or a check" for name in (

@@ -229,3 +229,97 @@ def test_it_runs_sqlite_with_wal_and_immediate_transactions(tmp_path):
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "IMMEDIATE"]
+
+
+# --- a data dir whose path holds URL syntax (issue 13, finding 10) ------------------------
+
+
+def run_secman(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("SECMAN_", "DATABASE_URL", "DJANGO_"))}
+    environment |= {"SECMAN_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-c", "from secman.cli import main; main()", *args],
+        env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_a_data_dir_with_url_characters_holds_its_own_database(tmp_path):
+    # '/tmp/x#y' used to become '/tmp/x': another database, silently.
+    data_dir = tmp_path / "data #1? 100% sure"
+    policy = tmp_path / "policy.md"
+    policy.write_text("# 1. Introduction\n\nText.\n\n## 1.1. Scope\n\nMore.\n")
+    imported = run_secman(data_dir, "docs", "import", str(policy),
+                          "--name", "Security Policy", "--kind", "policy")
+    assert imported.returncode == 0, imported.stderr
+    assert (data_dir / "secman.sqlite3").is_file()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([data_dir.name,
+                                                                       "policy.md"])
+    for command in (["check"], ["eventlog", "verify"], ["docs", "list"]):
+        result = run_secman(data_dir, *command)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+    listed = run_secman(data_dir, "docs", "list")
+    assert "Security Policy" in listed.stdout
+
+
+def test_a_sqlite_database_url_with_a_fragment_is_refused(tmp_path):
+    result = start_django(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/x#y/db.sqlite3")
+    assert result.returncode != 0
+    assert "percent-encode them in the path (%23, %3F)" in result.stderr
+
+
+def test_a_percent_encoded_sqlite_database_url_names_the_path(tmp_path):
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['NAME'])")
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("SECMAN_", "DATABASE_URL"))}
+    environment |= {"DJANGO_SETTINGS_MODULE": "secman.settings",
+                    "SECMAN_DATA_DIR": str(tmp_path),
+                    "DATABASE_URL": f"sqlite:///{tmp_path}/x%23y%3F%25 z.sqlite3"}
+    result = subprocess.run([sys.executable, "-c", code], env=environment, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{tmp_path}/x#y?% z.sqlite3"
+
+
+# --- settings read from files -------------------------------------------------------------
+
+
+def read_setting_file(path: str) -> subprocess.CompletedProcess:
+    """conf.env of a *_FILE setting in a process of its own, with at most 1 GB of memory
+    and 30 s: reading /dev/zero or a FIFO to the end (as it used to) fails the test
+    instead of the machine."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+    environment = dict(os.environ, SECMAN_TEST_SECRET_FILE=path)
+    return subprocess.run(
+        [sys.executable, "-c", "from secman import conf; conf.env('SECMAN_TEST_SECRET')"],
+        env=environment, cwd=ROOT, capture_output=True, text=True, timeout=30,
+        preexec_fn=limit, check=False)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_setting_file_that_is_a_device_is_refused_without_reading_it(device):
+    result = read_setting_file(device)
+    assert result.returncode != 0
+    assert "is a character device, not a regular file" in result.stderr
+
+
+def test_a_setting_file_that_is_a_fifo_is_refused_without_waiting(tmp_path):
+    fifo = tmp_path / "secret"
+    os.mkfifo(fifo)
+    result = read_setting_file(str(fifo))
+    assert result.returncode != 0
+    assert "is a named pipe (FIFO), not a regular file" in result.stderr
+
+
+def test_a_huge_setting_file_is_refused(monkeypatch, tmp_path):
+    big = tmp_path / "secret"
+    big.write_bytes(b"x" * (conf.SETTING_FILE_MAX_BYTES + 1))
+    monkeypatch.setenv("SECMAN_TEST_SECRET_FILE", str(big))
+    with pytest.raises(ImproperlyConfigured, match="reads files of up to"):
+        conf.env("SECMAN_TEST_SECRET")

@@ -84,7 +84,7 @@ def test_it_diffs_two_files(runner, tmp_path):
 
 def test_it_names_the_problem_with_a_bad_file(runner, tmp_path):
     bad = tmp_path / "bad.html"
-    bad.write_text("<h2>Intro</h2>")
+    bad.write_text("<p>Intro, and no heading at all</p>")
     result = runner.invoke(main, ["docs", "compare", str(bad), str(SM)])
     assert result.exit_code == 1
     assert "bad.html: no numbered headings" in result.output
@@ -131,7 +131,73 @@ def test_it_imports_and_compares_stored_documents(runner, org):
     exported = runner.invoke(main, ["docs", "export", "Security Manual", "--format",
                                     "markdown"]).stdout
     assert "#### 2.2.3.1 Provisioning" in exported
+    # The README's headings show no numbers: refused when told to read numbers from text.
     bad = runner.invoke(main, ["docs", "import", str(ROOT / "README.md"), "--name", "X",
-                               "--kind", "procedure"])
+                               "--kind", "procedure", "--numbering", "text"])
     assert bad.exit_code == 1 and "README.md" in bad.output
+    assert "no numbered headings" in bad.output
     assert Event.objects.filter(action="documents.import").count() == 2
+
+
+# --- files that are not regular files, or too large (issue 13, finding 3) -----------------
+
+
+def _secman_limited(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """`secman ARGS` in a process that may use at most 1 GB of memory and 60 s: reading
+    /dev/zero to the end (as it used to) fails the test instead of the machine."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("SECMAN_", "DATABASE_URL", "DJANGO_"))}
+    env["SECMAN_DATA_DIR"] = str(tmp_path / "data")
+    return subprocess.run([sys.executable, "-c", "from secman.cli import main; main()", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                          preexec_fn=limit, check=False)
+
+
+@pytest.mark.parametrize(("special", "said"), [
+    ("/dev/zero", "is a character device, not a regular file"),
+    ("/dev/urandom", "is a character device, not a regular file"),
+    ("fifo", "is a named pipe (FIFO), not a regular file"),
+])
+@pytest.mark.parametrize("command", ["import", "sections", "compare"])
+def test_it_refuses_what_is_not_a_regular_file_and_writes_nothing(tmp_path, special, said,
+                                                                   command):
+    if special == "fifo":
+        special = str(tmp_path / "pipe")
+        os.mkfifo(special)
+    args = {"import": ["docs", "import", special, "--name", "X", "--kind", "policy"],
+            "sections": ["docs", "sections", special],
+            "compare": ["docs", "compare", special, str(SP)]}[command]
+    result = _secman_limited(tmp_path, *args)
+    assert result.returncode == 1, result.stderr
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # not even a database was made
+
+
+def test_it_never_reads_past_the_cap_whatever_the_size_says(tmp_path):
+    from secman.documents.importers import MAX_BYTES, read_document_file
+    from secman.documents.tree import DocumentError
+
+    big = tmp_path / "big.html"
+    big.write_bytes(b"<h2>1. A</h2>" + b"x" * MAX_BYTES)
+    result = _secman_limited(tmp_path, "docs", "import", str(big), "--name", "X", "--kind",
+                             "policy")
+    assert result.returncode == 1
+    assert "big.html has 8.0 MB; secman reads files of up to 8.0 MB" in result.stderr
+    assert not (tmp_path / "data").exists()
+    # A file exactly at the cap is read whole.
+    exact = tmp_path / "exact.html"
+    exact.write_bytes(b"<h2>1. A</h2>" + b"x" * (MAX_BYTES - 13))
+    assert len(read_document_file(exact)) == MAX_BYTES
+    # /proc files say they have 0 bytes: the read itself stops at cap + 1.
+    from secman.files import FileRefused, read_capped
+
+    with pytest.raises(FileRefused, match="has more than"):
+        read_capped("/proc/self/maps", 10)
+    with pytest.raises(DocumentError, match="is a directory"):
+        read_document_file(tmp_path)

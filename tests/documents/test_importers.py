@@ -141,7 +141,7 @@ def test_it_detects_the_format():
     (b"   \n\n", "the file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
     ("1. Intro\n\ncaf\xe9".encode("latin-1"), "line 3: the file is not UTF-8: byte 0xe9"),
-    (b"<html><body><h2>Intro</h2><p>no numbers</p></body></html>", "no numbered headings"),
+    (b"<html><body><p>no headings</p></body></html>", "no numbered headings"),
     (b"<h2>1. A</h2><h2>2. B</h2><h2>1. A</h2>", "line 1: section 1 appears twice"),
     (b"<h2>2. B</h2>\n<h3>2.2 X</h3>\n<h3>2.1 Y</h3>", "line 3: section 2.1 comes after 2.2"),
     (b"<h2>1. A</h2>\n<h2>2. B\n<p>text", "<h2> opened on line 2 is not closed before <p>"),

@@ -125,6 +125,6 @@ def test_it_imports_through_the_web_and_shows_the_warnings(client, org, sm_bytes
     html = response.content.decode()
     assert "Document imported." in html and "9.3 &#x27;Legal&#x27;" in html
     response = client.post("/documents/import/", {
-        "file": SimpleUploadedFile("x.html", b"<h2>no number</h2>"), "name": "X",
+        "file": SimpleUploadedFile("x.html", b"<p>no heading</p>"), "name": "X",
         "kind": "procedure"})
     assert "x.html: no numbered headings" in response.content.decode()

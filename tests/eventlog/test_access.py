@@ -125,7 +125,7 @@ def test_it_shows_everyone_the_verification_status(org, login_entry):
         assert (body["ok"], body["by_label"], body["entries"]) == (True, "Sam",
                                                                     login_entry.seq)
         listing = page(person, "/events/")
-        assert "by Sam" in listing
+        assert "by <bdi>Sam</bdi>" in listing
         assert "Verify now" not in listing and "Download export bundle" not in listing
     assert "Verify now" in page(org.sue, "/events/")
 

@@ -23,6 +23,8 @@ from tests.conftest import tamper
 from tests.eventlog.test_tampering import add_entries, forge
 
 ROOT = Path(__file__).resolve().parents[2]
+NO_WITNESS = ("NOTE no witnessed checkpoint given (--checkpoint FILE): whoever held the "
+              "signing key could have rewritten and signed these entries again undetected")
 WITHOUT_DJANGO = ("import sys; sys.modules['django'] = None; "
                   "from secman.eventlog.verify import main; sys.exit(main(sys.argv[1:]))")
 
@@ -68,7 +70,8 @@ def test_it_exports_the_whole_log_and_the_auditor_verifies_it_without_django(exp
     assert (exported / "keys.txt").read_text().splitlines() == keys.verifier_keys()
     code, output = auditor(exported)
     assert (code, output) == (
-        0, f"OK entries #1 to #38 of {django_settings.EVENTLOG_ORIGIN} verified\n")
+        0, f"OK entries #1 to #38 of {django_settings.EVENTLOG_ORIGIN} verified\n"
+        f"{NO_WITNESS}\n")
     assert auditor(exported, django=True)[0] == 0
 
 
@@ -97,7 +100,8 @@ def test_it_exports_a_date_range_that_verifies_against_the_newest_checkpoint(org
     assert len(proofs["prefix"]) == bin(34).count("1")
     assert (proofs["consistency"]["first"], proofs["consistency"]["second"]) == (39, 42)
     assert auditor(target) == (
-        0, f"OK entries #35 to #39 of {django_settings.EVENTLOG_ORIGIN} verified\n")
+        0, f"OK entries #35 to #39 of {django_settings.EVENTLOG_ORIGIN} verified\n"
+        f"{NO_WITNESS}\n")
 
     # From a day on, to the end.
     since = tmp_path / "since-yesterday"
@@ -172,4 +176,5 @@ def test_it_refuses_checkpoints_signed_by_another_key_than_the_pinned_one(export
 
 def test_it_says_what_is_not_a_bundle(tmp_path):
     assert auditor(tmp_path / "nowhere") == (2, f"{tmp_path / 'nowhere'} is not a directory\n")
-    assert auditor(tmp_path) == (1, f"FAIL the bundle has no manifest.json in {tmp_path}\n")
+    # Nothing to verify is unusable input (2), not a problem found (1).
+    assert auditor(tmp_path) == (2, f"the bundle has no manifest.json in {tmp_path}\n")

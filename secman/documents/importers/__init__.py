@@ -18,8 +18,32 @@ import re
 from pathlib import Path
 
 from secman.documents.tree import Document, DocumentError
+from secman.files import FileRefused, read_capped
 
 FORMATS = ("html", "wikitext", "markdown", "rst")
+# Where HTML, Markdown and reST headings get their numbers (wiki text is numbered by its
+# table of contents): `text` the number in the heading ("2.2.3 Media", or "1 Top"), else
+# in its anchor; `anchors` only an id/name holding a dotted number after a prefix
+# (id="sec-3.2", <a name="s3.2.1">); `structure` the heading levels, the top level that
+# repeats making the chapters; `auto` text (and anchors) if any heading has a number there,
+# else anchors, else structure.
+NUMBERINGS = ("auto", "text", "anchors", "structure")
+NUMBERING_HELP = ("Where the section numbers come from: text (the heading's own number, "
+                  "else its anchor), anchors (ids such as sec-3.2 only), structure (heading "
+                  "levels; the top level that repeats makes the chapters) or auto (text, "
+                  "else anchors, else structure).")
+USED = {
+    "text": "headings numbered by their text",
+    "text and anchors": "headings numbered by their text and, where it has none, their anchors",
+    "anchors": "headings numbered by their anchors (id/name)",
+    "structure": "headings numbered by their structure (no heading carried a number)",
+    "toc": "sections numbered by the table of contents",
+}
+
+
+def numbering_said(used: str) -> str:
+    """How an import numbered its sections, in words ("headings numbered by ...")."""
+    return USED.get(used, f"numbering: {used}" if used else "numbering not recorded")
 MAX_BYTES = 8 * 1024 * 1024
 EXTENSIONS = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
@@ -74,42 +98,54 @@ def detect_format(text: str, filename: str = "") -> str:
     return "wikitext"
 
 
-def parse(data: bytes, *, filename: str = "", format: str | None = None) -> Document:
-    """The document in `data`; `format` overrides detection."""
+def parse(data: bytes, *, filename: str = "", format: str | None = None,
+          numbering: str = "auto") -> Document:
+    """The document in `data`; `format` overrides detection, `numbering` says where the
+    headings' numbers come from (NUMBERINGS)."""
     text = decode(data)
     if format is not None and format not in FORMATS:
         raise DocumentError(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
+    if numbering not in NUMBERINGS:
+        raise DocumentError(f"unknown numbering {numbering!r}: use one of "
+                            f"{', '.join(NUMBERINGS)}")
     chosen = format or detect_format(text, filename)
     if chosen == "html":
         from secman.documents.importers.html import parse_html
 
-        document = parse_html(text.encode("utf-8"))
+        document = parse_html(text.encode("utf-8"), numbering=numbering)
     elif chosen == "markdown":
         from secman.documents.importers.markdown import parse_markdown
 
-        document = parse_markdown(text)
+        document = parse_markdown(text, numbering=numbering)
     elif chosen == "rst":
         from secman.documents.importers.rst import parse_rst
 
-        document = parse_rst(text)
+        document = parse_rst(text, numbering=numbering)
     else:
+        if numbering != "auto":
+            raise DocumentError(
+                f"--numbering {numbering} applies to HTML, Markdown and reStructuredText; "
+                "wiki text is numbered by its table of contents (use auto)")
         from secman.documents.importers.wikitext import parse_wikitext
 
         document = parse_wikitext(text)
+        document.numbering = "toc"
     document.source_name = Path(filename).name if filename else ""
     return document
 
 
-def parse_file(path: str | Path, *, format: str | None = None) -> Document:
+def parse_file(path: str | Path, *, format: str | None = None,
+               numbering: str = "auto") -> Document:
+    """The document in the regular file `path` (never more than MAX_BYTES + 1 bytes are
+    read: a device or FIFO is refused before reading)."""
     path = Path(path)
+    return parse(read_document_file(path), filename=path.name, format=format,
+                 numbering=numbering)
+
+
+def read_document_file(path: str | Path) -> bytes:
+    """The bytes of a document file, or a DocumentError saying why not."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise DocumentError(
-                f"{path.name} has {size / 1024 / 1024:.1f} MB; secman reads documents of up "
-                f"to {MAX_BYTES // 1024 // 1024} MB"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"{path} cannot be read: {exc.strerror or exc}") from None
-    return parse(data, filename=path.name, format=format)
+        return read_capped(path, MAX_BYTES)
+    except FileRefused as exc:
+        raise DocumentError(str(exc)) from None

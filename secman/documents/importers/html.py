@@ -1,7 +1,18 @@
-"""HTML: numbered headings h1-h6; the number is in the heading text (`2.2.3.1
-Provisioning`) or only in an anchor (`id="s2.2.3.1"`, `<a name="2.2.3.1">`). The level
-comes from the number, not from the tag (the SP puts 2.2.1.1 in an <h4>). The body
-between two headings is kept as sanitised HTML and as plain text.
+"""HTML: headings h1-h6 numbered in one of three ways (`numbering`):
+
+- `text`: the number is in the heading text (`2.2.3.1 Provisioning`, `3. Logical`, `1 Top`)
+  or, where the text shows none, in an anchor (`id="s2.2.3.1"`, `<a name="2.2.3.1">`). The
+  level comes from the number, not from the tag (the SP puts 2.2.1.1 in an <h4>).
+- `anchors`: only from ids and names that hold a dotted number after a prefix
+  (`id="sec-3.2"`, `<a name="s3.2.1">`, `id="chapter_4"`), as tools that number headings
+  only in their style sheet export them.
+- `structure`: from the heading levels alone. The top level that repeats makes the
+  chapters (a single <h1> above them is the title); each deeper level opens the next
+  number, however many tag levels it skips.
+
+`auto` takes text if any heading has a number there, else anchors, else structure, and
+says which in `Document.numbering`. The body between two headings is kept as sanitised HTML
+and as plain text.
 
 Markdown and reStructuredText are rendered to HTML and read by this module as well.
 """
@@ -9,7 +20,8 @@ Markdown and reStructuredText are rendered to HTML and read by this module as we
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from html import escape
 
 import lxml.html
@@ -49,13 +61,23 @@ ALLOWED_ATTRIBUTES = {
 
 TEXT_NUMBER_RE = re.compile(
     r"^(?:§\s*)?(?P<number>[0-9]{1,3}(?:\.[0-9]{1,3}){1,7})\.?(?=\s|$)(?P<title>.*)$"
-    r"|^(?:§\s*)?(?P<chapter>[0-9]{1,3})\.(?=\s|$)(?P<chapter_title>.*)$",
+    r"|^(?:§\s*)?(?P<chapter>[0-9]{1,3})\.(?=\s|$)(?P<chapter_title>.*)$"
+    # A chapter number without its dot ("1 Top") needs a title after it.
+    r"|^(?:§\s*)?(?P<bare>[0-9]{1,3})\s+(?P<bare_title>\S.*)$",
     re.DOTALL,
 )
-ANCHOR_RE = re.compile(
+# The anchors secman has always read beside a number in the text (numbering "text").
+KNOWN_ANCHOR_RE = re.compile(
     r"^(?:s|sec|sect|section|h|toc)?[-_]?(?P<number>[0-9]{1,3}(?:[._-][0-9]{1,3}){0,7})$",
     re.IGNORECASE,
 )
+# Numbering "anchors": any prefix of letters (sec-, s, chapter_, policy-section-).
+ANCHOR_RE = re.compile(
+    r"^(?:[a-z][a-z_-]{0,40}?)?[-_:.]?"
+    r"(?P<number>[0-9]{1,3}(?:[._-][0-9]{1,3}){0,7})\.?$",
+    re.IGNORECASE,
+)
+MAX_PART = 999  # the largest number one level of a document may have
 SPACE_RE = re.compile(r"\s+")
 TAG_RE = re.compile(
     r"<(?P<close>/?)(?P<tag>h[1-6]|p|div|table|ul|ol|li|section|article|body|html)\b[^>]*>"
@@ -118,7 +140,7 @@ def html_text(element: etree._Element) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _anchor_number(heading: etree._Element) -> str:
+def _anchor_number(heading: etree._Element, pattern: re.Pattern[str] = KNOWN_ANCHOR_RE) -> str:
     candidates = [heading.get("id"), heading.get("name")]
     for anchor in heading.iter("a"):
         candidates += [anchor.get("name"), anchor.get("id")]
@@ -129,21 +151,150 @@ def _anchor_number(heading: etree._Element) -> str:
     if parent is not None and parent.tag == "section" and heading is parent[0]:
         candidates += [parent.get("id")]
     for candidate in candidates:
-        if candidate and (match := ANCHOR_RE.match(candidate.strip())):
+        if candidate and (match := pattern.match(candidate.strip())):
             return re.sub(r"[_-]", ".", match.group("number"))
     return ""
 
 
-def heading_number(heading: etree._Element) -> tuple[str, str] | None:
-    """(number, title) of a numbered heading, None for an unnumbered one."""
-    text = normalise_space(html_text(heading).replace("\n", " "))
+def text_number(text: str) -> tuple[str, str] | None:
+    """(number, title) of a heading whose text starts with its number."""
     if match := TEXT_NUMBER_RE.match(text):
-        number = match.group("number") or match.group("chapter")
-        title = match.group("title") if match.group("number") else match.group("chapter_title")
-        return number, normalise_space(title).rstrip(":").strip()
+        for number, title in (("number", "title"), ("chapter", "chapter_title"),
+                              ("bare", "bare_title")):
+            if match.group(number):
+                return match.group(number), normalise_space(match.group(title)).rstrip(
+                    ":").strip()
+    return None
+
+
+def heading_number(heading: etree._Element) -> tuple[str, str] | None:
+    """(number, title) of a heading numbered in its text or, failing that, in an anchor
+    (numbering "text"); None for an unnumbered one."""
+    text = normalise_space(html_text(heading).replace("\n", " "))
+    if found := text_number(text):
+        return found
     if anchor := _anchor_number(heading):
         return anchor, text
     return None
+
+
+def anchor_number(heading: etree._Element) -> tuple[str, str] | None:
+    """(number, title) from the heading's anchors alone (numbering "anchors"); a number
+    the text shows as well is left out of the title."""
+    number = _anchor_number(heading, ANCHOR_RE)
+    if not number:
+        return None
+    text = normalise_space(html_text(heading).replace("\n", " "))
+    found = text_number(text)
+    return number, found[1] if found else text
+
+
+def _heading_text(heading: etree._Element) -> str:
+    return normalise_space(html_text(heading).replace("\n", " "))
+
+
+def number_headings(
+    headings: list[etree._Element], numbering: str,
+) -> tuple[dict[etree._Element, tuple[str, str]], str, str]:
+    """({heading: (number, title)}, document title, numbering used)."""
+    if numbering in ("auto", "text"):
+        numbered, title = _number_by(headings, heading_number)
+        shown = sum(1 for heading in numbered
+                    if text_number(_heading_text(heading)) is not None)
+        if shown or numbering == "text":
+            used = "text" if shown == len(numbered) else (
+                "anchors" if shown == 0 else "text and anchors")
+            return numbered, title, used
+        known = (numbered, title)  # the anchors secman always read (s2.1, sec-2.1, toc_2)
+    if numbering in ("auto", "anchors"):
+        numbered, title = _number_by(headings, anchor_number)
+        if numbering == "anchors" or (numbered and _all_anchored(headings, numbered)):
+            return numbered, title, "anchors"
+        if known[0]:
+            return known[0], known[1], "anchors"
+    numbered, title = _number_by_structure(headings)
+    return numbered, title, "structure"
+
+
+def _all_anchored(headings: list[etree._Element],
+                  numbered: dict[etree._Element, tuple[str, str]]) -> bool:
+    """Whether every heading with text from the first anchored one on has an anchor: in
+    auto, a tool that numbers in anchors numbers them all, and an id such as "a1" that
+    happens to end in a digit does not make a document anchor-numbered."""
+    started = False
+    for heading in headings:
+        started = started or heading in numbered
+        if started and heading not in numbered and _heading_text(heading):
+            return False
+    return True
+
+
+def _number_by(
+    headings: list[etree._Element],
+    number_of: Callable[[etree._Element], tuple[str, str] | None],
+) -> tuple[dict[etree._Element, tuple[str, str]], str]:
+    numbered: dict[etree._Element, tuple[str, str]] = {}
+    document_title = ""
+    for heading in headings:
+        found = number_of(heading)
+        if found is None:
+            if not numbered and not document_title:
+                document_title = _heading_text(heading)
+            continue
+        numbered[heading] = found
+    return numbered, document_title
+
+
+def _number_by_structure(
+    headings: list[etree._Element],
+) -> tuple[dict[etree._Element, tuple[str, str]], str]:
+    """Numbers from the heading levels. A single heading above all others that comes
+    first is the document's title; of the rest, the smallest level that occurs more than
+    once makes the chapters (the smallest level at all if none repeats), and a level
+    above it before the first chapter is the title as well. Deeper levels nest, a skipped
+    tag level (h2 then h4) counting as one step; a level above the chapters after the
+    first chapter is a chapter too."""
+    titled = [(heading, int(heading.tag[1]), _heading_text(heading)) for heading in headings]
+    titled = [item for item in titled if item[2]]
+    if not titled:
+        return {}, ""
+    numbered: dict[etree._Element, tuple[str, str]] = {}
+    document_title = ""
+    counts = Counter(level for _, level, _ in titled)
+    top = min(counts)
+    if counts[top] == 1 and titled[0][1] == top and len(titled) > 1:
+        # One heading above all others, first: the document's title (an <h1> over <h2>s).
+        document_title = titled[0][2]
+        titled = titled[1:]
+        counts = Counter(level for _, level, _ in titled)
+    repeating = [level for level, count in counts.items() if count > 1]
+    chapter_level = min(repeating) if repeating else min(counts)
+    open_levels: list[int] = []  # the tag level of each open depth
+    counters: list[int] = []
+    for heading, level, text in titled:
+        if not open_levels and level > chapter_level:
+            continue  # before the first chapter: the preamble
+        if level < chapter_level and not open_levels:
+            document_title = document_title or text
+            continue
+        if level <= chapter_level:
+            open_levels = [chapter_level]
+        else:
+            while open_levels and open_levels[-1] >= level:
+                open_levels.pop()
+            open_levels.append(level)
+        depth = len(open_levels)
+        counters = counters[:depth]
+        if len(counters) < depth:
+            counters.append(0)
+        counters[-1] += 1
+        if counters[-1] > MAX_PART:
+            raise DocumentError(
+                f"more than {MAX_PART} headings at one level under "
+                f"{'.'.join(map(str, counters[:-1])) or 'the top'}: numbering by "
+                "structure stops there", line=_line_of(heading))
+        numbered[heading] = (".".join(map(str, counters)), text)
+    return numbered, document_title
 
 
 def _line_of(element: etree._Element) -> int:
@@ -153,7 +304,7 @@ def _line_of(element: etree._Element) -> int:
     return element.sourceline or 0
 
 
-def parse_html(data: bytes, *, format_name: str = "html") -> Document:
+def parse_html(data: bytes, *, format_name: str = "html", numbering: str = "auto") -> Document:
     text = data.decode("utf-8")
     if format_name == "html":
         check_headings_closed(text)
@@ -176,20 +327,11 @@ def parse_html(data: bytes, *, format_name: str = "html") -> Document:
     if body is None:
         body = root
 
-    numbered: dict[etree._Element, Section] = {}
-    for heading in body.iter(*HEADINGS):
-        found = heading_number(heading)
-        if found is None:
-            if not numbered and not document_title:
-                document_title = normalise_space(html_text(heading).replace("\n", " "))
-            continue
-        number, title = found
-        numbered[heading] = Section(parse_number(number), title[:500], _line_of(heading))
+    found, document_title, used = number_headings(list(body.iter(*HEADINGS)), numbering)
+    numbered = {heading: Section(parse_number(number), title[:500], _line_of(heading))
+                for heading, (number, title) in found.items()}
     if not numbered:
-        raise DocumentError(
-            "no numbered headings: secman reads h1-h6 headings that start with a section "
-            "number (2.2.3.1 Provisioning) or carry it in their id (id=\"s2.2.3.1\")"
-        )
+        raise DocumentError(_NONE_FOUND["auto" if numbering == "auto" else used])
     if not document_title and page_title != "<string>":
         document_title = page_title
     containers: set[etree._Element] = set()
@@ -229,7 +371,23 @@ def parse_html(data: bytes, *, format_name: str = "html") -> Document:
     flush()
     for section in sections:
         _make_blocks(section)
-    return finish(Document(document_title, format_name, sections))
+    document = finish(Document(document_title, format_name, sections))
+    document.numbering = used
+    return document
+
+
+_NONE_FOUND = {
+    "auto": "no numbered headings, and no headings to number by their structure: secman "
+            "reads h1-h6 headings numbered in their text (2.2.3.1 Provisioning), in an id "
+            "(id=\"sec-3.2\") or by their levels",
+    "text": "no numbered headings: secman reads h1-h6 headings that start with a section "
+            "number (2.2.3.1 Provisioning) or carry it in their id (id=\"s2.2.3.1\"); "
+            "--numbering anchors or structure numbers headings that show no number",
+    "text and anchors": "no numbered headings",
+    "anchors": "no heading carries a section number in an id or name (id=\"sec-3.2\", "
+               "<a name=\"s3.2.1\">)",
+    "structure": "no headings with text: there is nothing to number (h1-h6)",
+}
 
 
 def _add_block(section: Section, html: str) -> None:

@@ -27,8 +27,8 @@ def render(text: str) -> str:
     return md.render(text)
 
 
-def parse_markdown(text: str) -> Document:
+def parse_markdown(text: str, *, numbering: str = "auto") -> Document:
     from secman.documents.importers.html import parse_html
 
     html = "<!doctype html><html><body>" + render(text) + "</body></html>"
-    return parse_html(html.encode("utf-8"), format_name="markdown")
+    return parse_html(html.encode("utf-8"), format_name="markdown", numbering=numbering)

@@ -25,7 +25,7 @@ SETTINGS = {
 }
 
 
-def parse_rst(text: str) -> Document:
+def parse_rst(text: str, *, numbering: str = "auto") -> Document:
     from docutils import nodes
     from docutils.core import publish_doctree, publish_from_doctree
 
@@ -49,7 +49,8 @@ def parse_rst(text: str) -> Document:
     except Exception as exc:
         raise DocumentError(f"the reStructuredText cannot be rendered ({exc})") from None
     html_text = html if isinstance(html, str) else html.decode("utf-8")
-    document = parse_html(_mark_lines(html_text).encode("utf-8"), format_name="rst")
+    document = parse_html(_mark_lines(html_text).encode("utf-8"), format_name="rst",
+                          numbering=numbering)
     document.warnings.extend(problems)
     return document
 

@@ -1,0 +1,391 @@
+"""The authorisation table (issue 13): for every URL the resolver knows and every method
+it answers, what each kind of person meets, declared once from docs/security.md and the
+Security Policy. tests/core/test_authorisation.py asks every row as every kind of person
+(GET as it is; POST, PUT and PATCH with an empty body: enough to tell "refused" from "let
+through to the form or the service", which then says what is missing) and fails on a
+route the table does not declare.
+
+Outcomes:
+- allowed: the request got past authorisation (200, 201, 400 for an empty body, a form
+  shown again with its errors, or a redirect after a form was handled);
+- refused: 403, or a service's NotAllowed shown as a message or, after a POST, as the
+  form's error;
+- login: not signed in (302 to the login page, or 401 from the API);
+- not-found: 404 (also "not yours" where existence itself is private, like report jobs);
+- redirect: a GET of an action URL that leads back to its page (core.views.post_only);
+- method: 405.
+
+Read a row as: the URL (filled from the demo organisation in the test's world), then per
+method who gets what. `rule(default, **overrides)` gives everyone signed in `default`
+and the signed-out `login`; `only(...)` allows the named kinds of person and refuses the
+rest. Kinds of person are the SP's roles (core.roles.Role) as held by one demo person
+each, plus the signed-out visitor, a member with no role and the secman administrator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ALLOWED, REFUSED, LOGIN, NOT_FOUND = "allowed", "refused", "login", "not-found"
+REDIRECT, METHOD = "redirect", "method"
+
+# kind of person -> the demo login that is it (None: not signed in). Team members are not
+# their team's leader, except team_leader (Samir leads Critical System Administration).
+SUBJECTS: dict[str, str | None] = {
+    "signed_out": None,
+    "no_role": "nobody",  # a person with a login and no team (made by the test's world)
+    "administrator": "admin",  # secman createadmin: records, approves nothing
+    "auditor": "ursula",
+    "board_member": "beatrix",
+    "arbitrator": "aurelio",
+    "case_manager": "mina",
+    "access_engineer": "jonas",
+    "systems_administrator": "lena",
+    "software_assessor": "oskar",
+    "support_engineer": "diego",
+    "team_leader": "samir",
+}
+SIGNED_IN = tuple(s for s in SUBJECTS if s != "signed_out")
+
+Rule = dict[str, str]
+
+
+def rule(default: str, *, signed_out: str = LOGIN, **overrides: str) -> Rule:
+    unknown = set(overrides) - set(SUBJECTS)
+    if unknown:
+        raise ValueError(f"no such kind of person: {', '.join(sorted(unknown))}")
+    return {"signed_out": signed_out, **{s: overrides.get(s, default) for s in SIGNED_IN}}
+
+
+def everyone(**overrides: str) -> Rule:
+    """Everyone signed in."""
+    return rule(ALLOWED, **overrides)
+
+
+def only(*subjects: str, otherwise: str = REFUSED, signed_out: str = LOGIN) -> Rule:
+    unknown = set(subjects) - set(SUBJECTS)
+    if unknown:
+        raise ValueError(f"no such kind of person: {', '.join(sorted(unknown))}")
+    return rule(otherwise, signed_out=signed_out, **{s: ALLOWED for s in subjects})
+
+
+@dataclass(frozen=True)
+class E:
+    """One route: a URL to ask (with {world} values) and the rule per method."""
+
+    url: str
+    methods: dict[str, Rule] = field(default_factory=dict)
+    # What a POST/PATCH sends instead of an empty body ({world} values filled in), where
+    # the form or serializer comes before the service's check: a complete body reaches it.
+    body: dict[str, str] = field(default_factory=dict)
+
+    def __init__(self, url: str, *, body: dict[str, str] | None = None,
+                 **methods: Rule) -> None:
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "methods", methods)
+        object.__setattr__(self, "body", body or {})
+
+
+def route_key(route: str) -> str:
+    """A resolver route as the table names it: REST framework's regular expressions
+    (`^people/(?P<pk>[^/.]+)/$`) read like Django's paths (`people/<pk>/`)."""
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", route)
+    return route.replace("^", "").replace("$", "")
+
+
+# --- who is who, by what the SP and docs/security.md say ------------------------------------
+
+SIGNED_OUT_TOO = {"signed_out": ALLOWED}
+# A GET of an action URL leads back to its page (core.views.post_only); the API's actions
+# answer GET with 405.
+BACK = rule(REDIRECT)
+NO_GET = rule(METHOD)
+# Every other POST below that lets everyone signed in through with an empty body reaches
+# a form or a serializer first: the service behind it refuses the wrong person once the
+# body is complete (tests/core/test_service_entries.py has a refused call for each).
+TO_THE_FORM = everyone()
+
+# SM 4.2.2: the log's administration (verify now, sign, export every payload).
+SYSADMINS = only("systems_administrator", "team_leader")  # Samir leads the sysadmins
+# SP 2.2.1: the inventory is read by its keepers, the Board, auditors and the
+# administrator; Arbitrators, Case Managers, software and support are not among them.
+INVENTORY = only("administrator", "auditor", "board_member", "access_engineer",
+                 "systems_administrator", "team_leader")
+# SP 6.4 / docs/security.md: the Key Persons List.
+KEY_PERSONS = only("board_member", "arbitrator")
+# The audit report: the Board, auditors, team leaders (and the administrator).
+REPORT = only("administrator", "auditor", "board_member", "team_leader")
+
+# SP 1.2, 9.1.5: deviations are accepted by those who decide (docs/compliance.md).
+ACCEPTORS = only("board_member", "arbitrator")
+ACCEPTANCE = {"kind": "exception", "reason": "probe", "expires_on": "{in_a_year}",
+              "authority": "{confirmed_decision}"}
+
+TABLE: dict[str, E] = {
+    # --- signing in, the Today page ---------------------------------------------------------
+    "": E("/", GET=everyone()),
+    "login/": E("/login/", GET=rule(REDIRECT, signed_out=ALLOWED),
+                POST=rule(ALLOWED, signed_out=ALLOWED)),
+    # Signing out leads to the login page; signing out by GET is not offered.
+    "logout/": E("/logout/", GET=rule(METHOD), POST=rule(LOGIN)),
+    "password/": E("/password/", GET=everyone(), POST=TO_THE_FORM),
+    "favicon.ico": E("/favicon.ico", GET=rule(REDIRECT, signed_out=REDIRECT)),
+    # --- people (SP 9.1, 3.4.2) -------------------------------------------------------------
+    "people/": E("/people/", GET=everyone()),
+    # The Board, team leaders and the administrator record people
+    # (people.services.may_record_person); the form is not shown to anyone else.
+    "people/new/": E("/people/new/", body={"name": "New Person", "email": "new@example.org",
+                                           "authority": "SP 9.1.3"},
+                     GET=only("administrator", "board_member", "team_leader"),
+                     POST=only("administrator", "board_member", "team_leader")),
+    "people/key-persons/": E("/people/key-persons/", GET=KEY_PERSONS),
+    "people/<int:pk>/": E("/people/{person}/", GET=everyone()),
+    # The person, the Board and the administrator edit a person (Piet is none of them).
+    "people/<int:pk>/edit/": E("/people/{person}/edit/",
+                               GET=only("administrator", "board_member"),
+                               POST=only("administrator", "board_member")),
+    "people/teams/": E("/people/teams/", GET=everyone()),
+    "people/teams/<slug:kind>/": E("/people/teams/{team}/", GET=everyone(), POST=TO_THE_FORM),
+    "people/lists/": E("/people/lists/", GET=everyone()),
+    "people/lists/<slug:kind>/": E("/people/lists/{list}/", GET=everyone(), POST=TO_THE_FORM),
+    "people/proposals/": E("/people/proposals/", GET=everyone()),
+    "people/proposals/<int:pk>/": E("/people/proposals/{proposal}/", GET=everyone()),
+    # SP 3.4.2: a Board member records the Board's approval (never the administrator).
+    "people/proposals/<int:pk>/approve/": E("/people/proposals/{proposal}/approve/",
+                                            body={"approve-decision": "{confirmed_decision}"},
+                                            GET=BACK, POST=only("board_member")),
+    "people/proposals/<int:pk>/reject/": E("/people/proposals/{proposal}/reject/",
+                                           GET=BACK, POST=TO_THE_FORM),
+    "people/proposals/<int:pk>/withdraw/": E("/people/proposals/{proposal}/withdraw/",
+                                             GET=BACK, POST=TO_THE_FORM),
+    # --- authority: Board minutes, Arbitration, sign-offs (SP 1.2, 9.1.5) ---------------------
+    "authority/decisions/": E("/authority/decisions/", GET=everyone()),
+    "authority/decisions/new/": E("/authority/decisions/new/", GET=everyone(),
+                                  POST=TO_THE_FORM),
+    "authority/decisions/<str:minute_id>/": E("/authority/decisions/{decision}/",
+                                              GET=everyone()),
+    # A second Board member confirms minutes; never the administrator.
+    "authority/decisions/<str:minute_id>/confirm/": E(
+        "/authority/decisions/{decision}/confirm/", GET=BACK, POST=only("board_member")),
+    "authority/cases/": E("/authority/cases/", GET=everyone()),
+    "authority/cases/new/": E("/authority/cases/new/", GET=everyone(), POST=TO_THE_FORM),
+    "authority/cases/<str:number>/": E("/authority/cases/{case}/", GET=everyone(),
+                                       POST=TO_THE_FORM),
+    "authority/signoffs/": E("/authority/signoffs/", GET=everyone()),
+    "authority/signoffs/new/": E("/authority/signoffs/new/", GET=everyone(), POST=TO_THE_FORM),
+    "authority/signoffs/<int:pk>/": E("/authority/signoffs/{signoff}/", GET=everyone(),
+                                      POST=TO_THE_FORM),
+    # Only whoever asked withdraws a sign-off request (Samir asked for this one).
+    "authority/signoffs/<int:pk>/withdraw/": E("/authority/signoffs/{signoff}/withdraw/",
+                                               GET=BACK, POST=only("team_leader")),
+    # --- the Event Log (SM 4.2.2: metadata for all, restricted payloads and upkeep for
+    # Systems Administrators) ------------------------------------------------------------------
+    "events/": E("/events/", GET=everyone()),
+    "events/<int:seq>/": E("/events/{event}/", GET=everyone()),
+    "events/<int:seq>/proof.json": E("/events/{event}/proof.json", GET=everyone()),
+    "events/checkpoints/": E("/events/checkpoints/", GET=everyone()),
+    "events/checkpoints/<int:pk>.txt": E("/events/checkpoints/{checkpoint}.txt",
+                                         GET=everyone()),
+    "events/keys.txt": E("/events/keys.txt", GET=everyone()),
+    "events/verify/": E("/events/verify/", GET=BACK, POST=SYSADMINS),
+    "events/export.tar.gz": E("/events/export.tar.gz", GET=SYSADMINS),
+    # --- documents (SP 1.4): read by all, drafted by owners, published under four eyes ---------
+    "documents/": E("/documents/", GET=everyone(), POST=TO_THE_FORM),
+    "documents/import/": E("/documents/import/", GET=everyone(), POST=TO_THE_FORM),
+    "documents/compare/": E("/documents/compare/", GET=everyone()),
+    "documents/search/": E("/documents/search/", GET=everyone()),
+    "documents/drafts/<int:pk>/": E("/documents/drafts/{draft}/", GET=everyone(),
+                                    POST=TO_THE_FORM),
+    # The leader who delegated (Samir) or the delegate (Lena) ends a delegation.
+    "documents/delegations/<int:pk>/revoke/": E("/documents/delegations/{delegation}/revoke/",
+                                                GET=BACK, POST=SYSADMINS),
+    "documents/<slug:slug>/": E("/documents/{document}/", GET=everyone()),
+    "documents/<slug:slug>/diff/": E("/documents/{document}/diff/", GET=everyone()),
+    "documents/<slug:slug>/v/<str:label>/": E("/documents/{document}/v/{version}/",
+                                              GET=everyone()),
+    "documents/<slug:slug>/v/<str:label>/export.<str:fmt>": E(
+        "/documents/{document}/v/{version}/export.md", GET=everyone()),
+    "documents/<slug:slug>/s/<str:number>/": E("/documents/{document}/s/{section}/",
+                                               GET=everyone()),
+    "documents/<slug:slug>/s/<str:number>/edit/": E("/documents/{document}/s/{section}/edit/",
+                                                    GET=everyone(), POST=TO_THE_FORM),
+    # --- physical security (SP/SM 2.1, 2.2): the inventory's readers ---------------------------
+    # finding (listed): the auditor, who changes nothing, is shown the forms to record and
+    # import; the services refuse the submission.
+    "physical/computers/": E("/physical/computers/", GET=INVENTORY),
+    "physical/computers/new/": E("/physical/computers/new/", GET=INVENTORY, POST=INVENTORY),
+    "physical/computers/export.csv": E("/physical/computers/export.csv", GET=INVENTORY),
+    "physical/computers/import/": E("/physical/computers/import/", GET=INVENTORY,
+                                    POST=INVENTORY),
+    "physical/media/import/": E("/physical/media/import/", GET=INVENTORY, POST=INVENTORY),
+    "physical/computers/<int:pk>/": E("/physical/computers/{computer}/", GET=INVENTORY,
+                                      POST=INVENTORY),
+    "physical/computers/<int:pk>/label/": E("/physical/computers/{computer}/label/",
+                                            GET=INVENTORY),
+    "physical/media/": E("/physical/media/", GET=INVENTORY),
+    "physical/media/new/": E("/physical/media/new/", GET=INVENTORY, POST=INVENTORY),
+    "physical/media/export.csv": E("/physical/media/export.csv", GET=INVENTORY),
+    "physical/media/<int:pk>/": E("/physical/media/{medium}/", GET=INVENTORY, POST=INVENTORY),
+    "physical/facilities/": E("/physical/facilities/", GET=INVENTORY, POST=INVENTORY),
+    "physical/facilities/<int:pk>/": E("/physical/facilities/{facility}/", GET=INVENTORY),
+    # --- visits, codes and devices (SP/SM 2.3) ------------------------------------------------
+    "visits/": E("/visits/", GET=everyone()),
+    "visits/new/": E("/visits/new/", GET=everyone(), POST=TO_THE_FORM),
+    "visits/emergency/": E("/visits/emergency/", GET=everyone(), POST=TO_THE_FORM),
+    "visits/<int:pk>/": E("/visits/{visit}/", GET=everyone()),
+    "visits/<int:pk>/<str:step>/": E("/visits/{visit}/authorise/", GET=BACK, POST=TO_THE_FORM),
+    "visits/devices/": E("/visits/devices/", GET=everyone(), POST=TO_THE_FORM),
+    "visits/devices/<int:pk>/": E("/visits/devices/{device}/", GET=everyone()),
+    "visits/devices/<int:pk>/issue/": E("/visits/devices/{device}/issue/", GET=BACK,
+                                        POST=TO_THE_FORM),
+    # The Physical Control List (Access Engineers), the Board, and the holder (Samir).
+    "visits/holdings/<int:pk>/return/": E("/visits/holdings/{holding}/return/", GET=BACK,
+                                          POST=only("board_member", "access_engineer",
+                                                    "team_leader")),
+    # --- compliance ---------------------------------------------------------------------------
+    "compliance/": E("/compliance/", GET=everyone()),
+    "compliance/controls/<str:control_id>/": E("/compliance/controls/{control}/",
+                                               GET=everyone()),
+    # Issue 13 finding 1: a Board member or an Arbitrator accepts an exception, never the
+    # administrator; the page shows the refusal as a message.
+    "compliance/controls/<str:control_id>/<str:action>/": E(
+        "/compliance/controls/{control}/accept/", body=ACCEPTANCE, GET=BACK, POST=ACCEPTORS),
+    "compliance/acceptances/<int:pk>/withdraw/": E(
+        "/compliance/acceptances/{acceptance}/withdraw/",
+        body={"authority": "{confirmed_decision}"}, GET=BACK, POST=ACCEPTORS),
+    "compliance/occurrences/<int:pk>/": E("/compliance/occurrences/{occurrence}/",
+                                          GET=everyone(), POST=TO_THE_FORM),
+    # Evidence: the owning team (Systems Administration), the Board, auditors and the
+    # administrator; there is no file for this occurrence, so they meet "not found".
+    "compliance/occurrences/<int:pk>/evidence/": E(
+        "/compliance/occurrences/{occurrence}/evidence/",
+        GET=rule(REFUSED, administrator=NOT_FOUND, auditor=NOT_FOUND, board_member=NOT_FOUND,
+                 systems_administrator=NOT_FOUND, team_leader=NOT_FOUND)),
+    "compliance/report/": E("/compliance/report/", GET=REPORT),
+    "compliance/report/oscal/": E("/compliance/report/oscal/", GET=REPORT),
+    "compliance/report/jobs/": E("/compliance/report/jobs/", GET=BACK, POST=REPORT),
+    # A report job is its requester's (Ursula's); to anyone else it does not exist.
+    "compliance/report/jobs/<int:pk>/": E("/compliance/report/jobs/{job}/",
+                                          GET=rule(NOT_FOUND, auditor=ALLOWED)),
+    "compliance/report/jobs/<int:pk>/file/": E("/compliance/report/jobs/{job}/file/",
+                                               GET=rule(NOT_FOUND)),  # not made yet
+    "compliance/calendar/": E("/compliance/calendar/", GET=everyone(), POST=TO_THE_FORM),
+    # A feed is revoked by whoever made it (Samir) or the administrator.
+    "compliance/calendar/<int:pk>/revoke/": E(
+        "/compliance/calendar/{feed}/revoke/", GET=BACK,
+        POST=rule(NOT_FOUND, administrator=ALLOWED, team_leader=ALLOWED)),
+    # The token is the credential: calendar programs do not sign in.
+    "compliance/calendar/<str:token>.ics": E("/compliance/calendar/{token}.ics",
+                                             GET=rule(ALLOWED, **SIGNED_OUT_TOO)),
+    # --- the API: the same rules as the pages (401 for the signed-out) -------------------------
+    "api/": E("/api/", GET=everyone()),
+    "api/me/": E("/api/me/", GET=everyone()),
+    "api/me/token/": E("/api/me/token/", GET=NO_GET, POST=everyone()),
+    "api/schema/": E("/api/schema/", GET=everyone()),
+    "api/docs/": E("/api/docs/", GET=everyone()),
+    "api/eventlog/proofs/inclusion/": E("/api/eventlog/proofs/inclusion/", GET=everyone()),
+    "api/eventlog/proofs/consistency/": E("/api/eventlog/proofs/consistency/",
+                                          GET=everyone()),
+    "api/eventlog/keys/": E("/api/eventlog/keys/", GET=everyone()),
+    "api/eventlog/verify/": E("/api/eventlog/verify/", GET=everyone(), POST=SYSADMINS),
+    # Witnessed checkpoints: the witnesses (none configured here) and Systems Administrators.
+    "api/eventlog/witness/": E("/api/eventlog/witness/", GET=NO_GET, POST=SYSADMINS),
+    "api/compliance/controls/": E("/api/compliance/controls/", GET=everyone()),
+    "api/compliance/controls/<str:control_id>/": E("/api/compliance/controls/{control}/",
+                                                   GET=everyone()),
+    # staffing.background_checks is attested by an Arbitrator (SP 9.1.4).
+    "api/compliance/controls/<str:control_id>/attest/": E(
+        "/api/compliance/controls/staffing.background_checks/attest/",
+        body={"statement": "files reviewed", "authority": "SP 9.1.4"},
+        GET=NO_GET, POST=only("arbitrator")),
+    "api/compliance/controls/<str:control_id>/accept/": E(
+        "/api/compliance/controls/{control}/accept/", body=ACCEPTANCE, GET=NO_GET,
+        POST=ACCEPTORS),
+    # The Board, team leaders and the administrator record people
+    # (people.services.may_record_person).
+    "api/people/": E("/api/people/", body={"name": "New Person", "email": "new@example.org",
+                                           "authority": "SP 9.1.3"},
+                     GET=everyone(), POST=only("administrator", "board_member", "team_leader")),
+    "api/people/<pk>/": E("/api/people/{person}/", GET=everyone(), PATCH=TO_THE_FORM,
+                          PUT=rule(METHOD)),
+    "api/teams/": E("/api/teams/", GET=everyone()),
+    "api/teams/<kind>/": E("/api/teams/{team}/", GET=everyone()),
+    "api/teams/<kind>/add-member/": E("/api/teams/{team}/add-member/", GET=NO_GET,
+                                      POST=TO_THE_FORM),
+    "api/teams/<kind>/appoint-leader/": E("/api/teams/{team}/appoint-leader/", GET=NO_GET,
+                                          POST=TO_THE_FORM),
+    "api/teams/<kind>/end-membership/": E("/api/teams/{team}/end-membership/", GET=NO_GET,
+                                          POST=TO_THE_FORM),
+    "api/lists/": E("/api/lists/", GET=everyone()),
+    "api/lists/<kind>/": E("/api/lists/{list}/", GET=everyone()),
+    "api/proposals/": E("/api/proposals/", GET=everyone(), POST=TO_THE_FORM),
+    "api/proposals/<pk>/": E("/api/proposals/{proposal}/", GET=everyone()),
+    # SP 3.4.2: a Board member records the Board's decision on a list change; never the
+    # administrator.
+    "api/proposals/<pk>/approve/": E("/api/proposals/{proposal}/approve/",
+                                     body={"decision": "{confirmed_decision}"},
+                                     GET=NO_GET, POST=only("board_member")),
+    "api/proposals/<pk>/reject/": E("/api/proposals/{proposal}/reject/",
+                                    body={"decision": "{confirmed_decision}"},
+                                    GET=NO_GET, POST=only("board_member")),
+    "api/proposals/<pk>/withdraw/": E("/api/proposals/{proposal}/withdraw/", GET=NO_GET,
+                                      POST=TO_THE_FORM),
+    "api/decisions/": E("/api/decisions/", GET=everyone(), POST=TO_THE_FORM),
+    "api/decisions/<minute_id>/": E("/api/decisions/{decision}/", GET=everyone()),
+    "api/decisions/<minute_id>/confirm/": E("/api/decisions/{decision}/confirm/", GET=NO_GET,
+                                            POST=only("board_member")),
+    "api/cases/": E("/api/cases/", GET=everyone(), POST=TO_THE_FORM),
+    # The case's Arbitrator and Case Manager, and the administrator, who records it.
+    "api/cases/<number>/": E("/api/cases/{case}/", GET=everyone(), PUT=rule(METHOD),
+                             PATCH=only("administrator", "arbitrator", "case_manager")),
+    "api/signoffs/": E("/api/signoffs/", GET=everyone(), POST=TO_THE_FORM),
+    "api/signoffs/<pk>/": E("/api/signoffs/{signoff}/", GET=everyone()),
+    # The slots of this request are for Systems Administrators.
+    "api/signoffs/<pk>/sign/": E("/api/signoffs/{signoff}/sign/", GET=NO_GET, POST=SYSADMINS),
+    # Its requester or a team leader (Samir is both here).
+    "api/signoffs/<pk>/withdraw/": E("/api/signoffs/{signoff}/withdraw/",
+                                     body={"reason": "done otherwise"}, GET=NO_GET,
+                                     POST=only("team_leader")),
+    "api/events/": E("/api/events/", GET=everyone()),
+    "api/events/<seq>/": E("/api/events/{event}/", GET=everyone()),
+    "api/checkpoints/": E("/api/checkpoints/", GET=everyone()),
+    "api/checkpoints/latest/": E("/api/checkpoints/latest/", GET=everyone()),
+    "api/checkpoints/sign/": E("/api/checkpoints/sign/", GET=NO_GET, POST=SYSADMINS),
+    "api/checkpoints/<pk>/": E("/api/checkpoints/{checkpoint}/", GET=everyone()),
+    # finding (listed): POST /api/computers/ validates before it asks who is asking,
+    # unlike /api/media/.
+    "api/computers/": E("/api/computers/", GET=INVENTORY, POST=TO_THE_FORM),
+    "api/computers/<pk>/": E("/api/computers/{computer}/", GET=INVENTORY),
+    "api/computers/<pk>/step/": E("/api/computers/{computer}/step/", GET=NO_GET,
+                                  POST=INVENTORY),
+    "api/media/": E("/api/media/", GET=INVENTORY, POST=INVENTORY),
+    "api/media/<pk>/": E("/api/media/{medium}/", GET=INVENTORY),
+    "api/media/<pk>/step/": E("/api/media/{medium}/step/", GET=NO_GET, POST=INVENTORY),
+    "api/facilities/": E("/api/facilities/", GET=INVENTORY),
+    "api/facilities/<pk>/": E("/api/facilities/{facility}/", GET=INVENTORY),
+    "api/visits/": E("/api/visits/", GET=everyone(), POST=TO_THE_FORM),
+    "api/visits/emergency/": E("/api/visits/emergency/", GET=NO_GET, POST=TO_THE_FORM),
+    "api/visits/<pk>/": E("/api/visits/{visit}/", GET=everyone()),
+    "api/visits/<pk>/authorise/": E("/api/visits/{visit}/authorise/", GET=NO_GET,
+                                    POST=TO_THE_FORM),
+    "api/visits/<pk>/check-in/": E("/api/visits/{visit}/check-in/", GET=NO_GET,
+                                   POST=TO_THE_FORM),
+    "api/visits/<pk>/check-out/": E("/api/visits/{visit}/check-out/", GET=NO_GET,
+                                    POST=TO_THE_FORM),
+    "api/visits/<pk>/close/": E("/api/visits/{visit}/close/", GET=NO_GET, POST=TO_THE_FORM),
+    "api/visits/<pk>/link-ruling/": E("/api/visits/{visit}/link-ruling/", GET=NO_GET,
+                                      POST=TO_THE_FORM),
+    "api/visits/<pk>/report/": E("/api/visits/{visit}/report/", GET=NO_GET, POST=TO_THE_FORM),
+    "api/devices/": E("/api/devices/", GET=everyone(), POST=TO_THE_FORM),
+    "api/devices/<pk>/": E("/api/devices/{device}/", GET=everyone()),
+    "api/devices/<pk>/issue/": E("/api/devices/{device}/issue/", GET=NO_GET, POST=TO_THE_FORM),
+    "api/devices/<pk>/return/": E("/api/devices/{device}/return/", GET=NO_GET,
+                                  POST=TO_THE_FORM),
+    "api/occurrences/": E("/api/occurrences/", GET=everyone()),
+    "api/occurrences/<pk>/": E("/api/occurrences/{occurrence}/", GET=everyone()),
+    "api/occurrences/<pk>/complete/": E("/api/occurrences/{occurrence}/complete/", GET=NO_GET,
+                                        POST=TO_THE_FORM),
+    "api/occurrences/<pk>/skip/": E("/api/occurrences/{occurrence}/skip/", GET=NO_GET,
+                                    POST=TO_THE_FORM),
+}
