@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.db.models import ForeignObjectRel
 from django.utils.functional import cached_property
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -40,6 +41,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body["field"] = exc.field
         code = status.HTTP_403_FORBIDDEN if isinstance(exc, NotAllowed) else 400
         return Response(body, status=code)
+    if isinstance(exc, RequestDataTooBig):
+        # DRF reads a JSON body through request.body, which Django refuses past
+        # DATA_UPLOAD_MAX_MEMORY_SIZE; Django's own answer would be a bare 400.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response({"detail": f"the body is larger than the {limit} bytes the API "
+                                   "takes (DATA_UPLOAD_MAX_MEMORY_SIZE); nothing was read"},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         # ValidationError("...") from a view: DRF answers a bare list; every error body of
@@ -175,6 +183,8 @@ ERRORS = {
     "403": ("Refusal", None, "This login may not do this: not linked to a person in "
             "secman, or the person does not hold a role that may."),
     "404": ("Refusal", None, "Nothing by that id, or nothing this person may see."),
+    "413": ("Refusal", None, "The body is larger than the API takes: a JSON body above "
+            "DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), any request above SECMAN_MAX_REQUEST_MB."),
 }
 
 
@@ -206,7 +216,8 @@ class AutoSchema(SpectacularAutoSchema):
     login that belongs to a person), 400 wherever there is input (a body or query
     parameters, pagination included) or a view declares it, 404 wherever the path names
     something (or a view declares it). A view's own declaration of one of these codes
-    says only that it can happen; the body is always the shared one."""
+    says only that it can happen; the body is always the shared one. 413 wherever a body
+    may be sent (exception_handler above, core.uploads)."""
 
     def get_operation(self, path: str, path_regex: str, path_prefix: str, method: str,
                       registry: Any) -> dict[str, Any] | None:
@@ -218,6 +229,8 @@ class AutoSchema(SpectacularAutoSchema):
         wanted = {"401", "403"}
         if "requestBody" in operation or "query" in where or "400" in responses:
             wanted.add("400")
+        if "requestBody" in operation or self.method in ("POST", "PUT", "PATCH"):
+            wanted.add("413")
         if "path" in where or "404" in responses:
             wanted.add("404")
         for code in sorted(wanted):

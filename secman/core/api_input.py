@@ -89,7 +89,9 @@ def json_depth(data: Any) -> int:
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing nesting deeper than MAX_JSON_DEPTH with a 400: Python's
     decoder gives up with a RecursionError (a 500) at about a thousand levels, and code
-    that walks what it returns might give up sooner."""
+    that walks what it returns might give up sooner. (A body larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE never gets here: DRF reads it through request.body, which
+    refuses it; core.api.exception_handler answers that 413.)"""
 
     def parse(self, stream: Any, media_type: str | None = None,
               parser_context: Mapping[str, Any] | None = None) -> Any:

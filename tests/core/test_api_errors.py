@@ -105,6 +105,39 @@ def test_json_nested_as_deep_as_the_api_takes_is_read(api, org):
     assert response.status_code == 201, response.content
 
 
+def test_a_json_body_larger_than_django_keeps_in_memory_is_a_413_and_changes_nothing(
+        api, org, settings):
+    events = Event.objects.count()
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = json.dumps({"title": "t", "description": "x" * 10_000, "authority": "SM 2.2.1",
+                       "requirement": {"principle": "dual control", "count": 2,
+                                       "roles": ["systems_administrator"]}})
+    response = api.post("/api/signoffs/", body, content_type="application/json")
+    assert "larger than the 10000 bytes" in refused(response, 413)["detail"]
+    assert Event.objects.count() == events
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 20_000
+    response = api.post("/api/signoffs/", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+
+
+def test_every_operation_documents_the_errors_it_can_give(db):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for url, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, (method, url)
+            if "{" in url:
+                assert "404" in codes, (method, url)
+            query = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+            if operation.get("requestBody") or query:
+                assert "400" in codes, (method, url)
+            if method in ("post", "patch"):
+                assert "413" in codes, (method, url)
+    assert schema["components"]["schemas"]["BadRequest"]["additionalProperties"] is True
+
+
 def test_a_body_that_is_not_json_is_a_400(api):
     response = api.post("/api/proposals/", "{", content_type="application/json")
     assert "JSON" in refused(response)["detail"]
