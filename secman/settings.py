@@ -91,12 +91,16 @@ MIDDLEWARE = [
     # First, so every entry a request makes (sign-ins and refused sign-ins included)
     # says it came through the web pages or the API.
     "secman.core.middleware.ChannelMiddleware",
+    # Next, so that every error under /api/ (Django's own pages too) is answered in JSON.
+    "secman.core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in pages and API answers: Cache-Control no-store (static files never get here).
+    "secman.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -291,9 +295,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # The error answers every operation can give, declared once (secman.core.api).
+    "DEFAULT_SCHEMA_CLASS": "secman.core.api.AutoSchema",
+    # ?limit= 1 to 1000 and ?offset=, anything else a 400 (not a database error).
+    "DEFAULT_PAGINATION_CLASS": "secman.core.api_input.Pagination",
     "PAGE_SIZE": 100,
+    # JSON nested deeper than secman.core.api_input.MAX_JSON_DEPTH is a 400.
+    "DEFAULT_PARSER_CLASSES": ["secman.core.api_input.JSONParser"],
     "EXCEPTION_HANDLER": "secman.core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }

@@ -148,13 +148,15 @@ class ArbitrationCaseSerializer(serializers.ModelSerializer):
                                     "an Arbitrator is named.")
     arbitrator = person_field(required=False, allow_null=True,
                               help_text="The id of a person holding the Arbitrator role.")
+    # No default: a read-only field's default is skipped in a PATCH's answer (DRF skips
+    # defaults on partial updates), and the key would be missing; allow_null gives None.
     arbitrator_name = serializers.CharField(source="arbitrator.name", read_only=True,
-                                            allow_null=True, default=None)
+                                            allow_null=True)
     case_manager = person_field(required=False, allow_null=True,
                                 help_text="The id of a Case Manager, not the Arbitrator "
                                           "(SP 9.1.4).")
     case_manager_name = serializers.CharField(source="case_manager.name", read_only=True,
-                                              allow_null=True, default=None)
+                                              allow_null=True)
 
     class Meta:
         model = ArbitrationCase

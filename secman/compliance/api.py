@@ -83,8 +83,17 @@ class ControlView(SecmanAPIView, APIView):
         return Response(ControlResultSerializer(evaluation.evaluate([declared])[0]).data)
 
 
+class AttestedSerializer(serializers.Serializer):
+    attestation = serializers.IntegerField(help_text="The id of the attestation recorded.")
+    expires_at = serializers.DateTimeField(help_text="When it is due again.")
+
+
+class AcceptedSerializer(serializers.Serializer):
+    acceptance = serializers.IntegerField(help_text="The id of the acceptance recorded.")
+
+
 class AttestView(SecmanAPIView, APIView):
-    @extend_schema(request=AttestSerializer, responses={201: None, **REFUSALS})
+    @extend_schema(request=AttestSerializer, responses={201: AttestedSerializer, **REFUSALS})
     def post(self, request: Any, control_id: str) -> Response:
         data = valid_data(AttestSerializer, request)
         attestation = services.attest(actor=self.actor, control_id=control_id, **data)
@@ -93,7 +102,7 @@ class AttestView(SecmanAPIView, APIView):
 
 
 class AcceptView(SecmanAPIView, APIView):
-    @extend_schema(request=AcceptSerializer, responses={201: None, **REFUSALS})
+    @extend_schema(request=AcceptSerializer, responses={201: AcceptedSerializer, **REFUSALS})
     def post(self, request: Any, control_id: str) -> Response:
         data = valid_data(AcceptSerializer, request)
         acceptance = services.accept(actor=self.actor, control_id=control_id, **data)

@@ -1,11 +1,18 @@
-"""Shared API pieces: refusals from services become 400/403 answers that say why."""
+"""Shared API pieces: refusals from services become 400/403 answers that say why (input
+no endpoint takes is refused in core.api_input), and the schema declares, once for every
+operation, the error answers any of them can give."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
+from django.db.models import ForeignObjectRel
 from django.utils.functional import cached_property
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
@@ -14,12 +21,13 @@ from rest_framework.authentication import (
     SessionAuthentication,
     TokenAuthentication,
 )
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from secman.core.accounts import person_for_user
+from secman.core.api_input import JSONParser
 from secman.core.authorities import ACCEPTED as ACCEPTED_AUTHORITIES
 from secman.core.errors import NotAllowed, Refused
 
@@ -33,7 +41,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body["field"] = exc.field
         code = status.HTTP_403_FORBIDDEN if isinstance(exc, NotAllowed) else 400
         return Response(body, status=code)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, RequestDataTooBig):
+        # DRF reads a JSON body through request.body, which Django refuses past
+        # DATA_UPLOAD_MAX_MEMORY_SIZE; Django's own answer would be a bare 400.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response({"detail": f"the body is larger than the {limit} bytes the API "
+                                   "takes (DATA_UPLOAD_MAX_MEMORY_SIZE); nothing was read"},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # ValidationError("...") from a view: DRF answers a bare list; every error body of
+        # this API is an object (see ERROR_RESPONSES).
+        response.data = {"detail": " ".join(str(message) for message in response.data)}
+    return response
 
 
 def actor_of(request: Any) -> Any:
@@ -128,6 +148,119 @@ class Refusal(serializers.Serializer):
 
 
 REFUSALS = {400: Refusal, 403: Refusal}
+
+
+class SignOffOpened(serializers.Serializer):
+    """The body of a 202: the action needs sign-offs first (SP 1.2 dual control / four
+    eyes); it takes effect when the request opened for it is complete."""
+
+    signoff_request = serializers.IntegerField(
+        help_text="The id of the sign-off request: /api/signoffs/{id}/.")
+
+
+# --- the error answers, declared once for every operation ----------------------------------
+
+BAD_REQUEST = {
+    "type": "object",
+    "description": "The request was refused and nothing was written. Either the service "
+    "refused it ({detail, section?, field?}, see Refusal), or the input is malformed: then "
+    "the messages per input field, as DRF gives them ({field: [message, ...]}, nested like "
+    "the input; `non_field_errors` for the body as a whole), or {detail} when the body "
+    "could not be read at all.",
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong and what would be "
+                   "accepted."},
+        "section": {"type": "string", "description": "The SP/SM section behind it."},
+        "field": {"type": "string", "description": "The input field it concerns."},
+    },
+    "additionalProperties": True,
+}
+
+ERRORS = {
+    "400": ("BadRequest", BAD_REQUEST, "Refused: the input, or a rule of the policy."),
+    "401": ("Refusal", None, "No credentials, or a token that is not valid "
+            "(`WWW-Authenticate: Token`)."),
+    "403": ("Refusal", None, "This login may not do this: not linked to a person in "
+            "secman, or the person does not hold a role that may."),
+    "404": ("Refusal", None, "Nothing by that id, or nothing this person may see."),
+    "413": ("Refusal", None, "The body is larger than the API takes: a JSON body above "
+            "DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), any request above SECMAN_MAX_REQUEST_MB."),
+}
+
+
+def model_fields(field: serializers.Field) -> list[Any]:
+    """The model fields a serializer field reads through its source ("authority.reference":
+    the authority foreign key, then Authority.reference); reverse relations and what is
+    not a model field (a property, a method) end the chain."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    chain: list[Any] = []
+    if model is None or field.source == "*":
+        return chain
+    for name in field.source_attrs:
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            break
+        if isinstance(model_field, ForeignObjectRel):
+            break
+        chain.append(model_field)
+        model = model_field.related_model
+        if model is None:
+            break
+    return chain
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Every operation's responses include the errors it can give, each in the one shape
+    the exception handler answers with: 401 and 403 everywhere (every endpoint needs a
+    login that belongs to a person), 400 wherever there is input (a body or query
+    parameters, pagination included) or a view declares it, 404 wherever the path names
+    something (or a view declares it). A view's own declaration of one of these codes
+    says only that it can happen; the body is always the shared one. 413 wherever a body
+    may be sent (exception_handler above, core.uploads)."""
+
+    def get_operation(self, path: str, path_regex: str, path_prefix: str, method: str,
+                      registry: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        where = {parameter["in"] for parameter in operation.get("parameters", [])}
+        responses = operation["responses"]
+        wanted = {"401", "403"}
+        if "requestBody" in operation or "query" in where or "400" in responses:
+            wanted.add("400")
+        if "requestBody" in operation or self.method in ("POST", "PUT", "PATCH"):
+            wanted.add("413")
+        if "path" in where or "404" in responses:
+            wanted.add("404")
+        for code in sorted(wanted):
+            responses[code] = self._error_response(code)
+        return operation
+
+    def _map_serializer_field(self, field: Any, direction: str,
+                              bypass_extensions: bool = False) -> dict[str, Any]:
+        # DRF drops allow_null and allow_blank from read-only model fields, so the schema
+        # would promise a value where the record holds none: say what the model allows.
+        if field.read_only:
+            chain = model_fields(field)
+            if any(getattr(model_field, "null", False) for model_field in chain):
+                field.allow_null = True
+            if (chain and isinstance(field, serializers.ChoiceField)
+                    and getattr(chain[-1], "blank", False)):
+                field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
+    def _error_response(self, code: str) -> dict[str, Any]:
+        name, schema, description = ERRORS[code]
+        if schema is None:
+            response = self._get_response_for_code(Refusal, code)
+        else:
+            component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA,
+                                          schema=schema, object=name)
+            self.registry.register_on_missing(component)
+            response = self._get_response_for_code(component.ref, code)
+        response["description"] = description
+        return response
 
 
 def valid_data(serializer_class: type[serializers.Serializer], request: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from secman.core.api import REFUSALS, SecmanAPIView
+from secman.core.api_input import id_field
 from secman.core.errors import RuleViolation
 from secman.eventlog import checkpoints, keys, proofs, verification
 from secman.eventlog.models import Checkpoint, Event, RetentionClass, VerificationRun
@@ -40,7 +41,8 @@ PAYLOAD = ["actor", "actor_label", "subject", "authority", "signoffs", "details"
 
 
 class EventSerializer(serializers.ModelSerializer):
-    subject = serializers.SerializerMethodField()
+    # The payload fields are null for a restricted class unless the reader may see it.
+    subject = serializers.SerializerMethodField(allow_null=True)
     payload_visible = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,10 +50,12 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["seq", "recorded_at", "action", "retention_class", "leaf_hash",
                   "prev_hash", "purged_at", "payload_visible", *PAYLOAD]
         read_only_fields = fields
-        extra_kwargs = {"canonical": {
-            "help_text": "The exact text that was hashed: SHA-256 of 0x00 followed by its "
-                         "UTF-8 bytes is leaf_hash (RFC 9162), and its \"prev\" is the "
-                         "previous entry's leaf hash. Empty once purged."}}
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            name: {"allow_null": True} for name in PAYLOAD if name != "subject"}
+        extra_kwargs["canonical"]["help_text"] = (
+            "The exact text that was hashed: SHA-256 of 0x00 followed by its UTF-8 bytes "
+            "is leaf_hash (RFC 9162), and its \"prev\" is the previous entry's leaf hash. "
+            "Empty once purged.")
 
     @extend_schema_field(SubjectSerializer)
     def get_subject(self, event: Event) -> Any:
@@ -72,7 +76,7 @@ class EventSerializer(serializers.ModelSerializer):
 class EventFilterSerializer(serializers.Serializer):
     action = serializers.CharField(required=False)
     retention_class = serializers.ChoiceField(choices=RetentionClass.choices, required=False)
-    actor = serializers.IntegerField(required=False, min_value=1)
+    actor = id_field(required=False)
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
 
@@ -149,7 +153,7 @@ class CheckpointViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
         """Sign a checkpoint of the log as it is now (Systems Administrators)."""
         return Response(CheckpointSerializer(checkpoints.write_checkpoint(actor=self.actor)).data)
 
-    @extend_schema(responses=CheckpointSerializer)
+    @extend_schema(responses={200: CheckpointSerializer, 404: None})
     @action(detail=False)
     def latest(self, request: Any) -> Response:
         checkpoint = self.get_queryset().first()
@@ -159,15 +163,13 @@ class CheckpointViewSet(SecmanAPIView, viewsets.ReadOnlyModelViewSet):
 
 
 class InclusionQuery(serializers.Serializer):
-    seq = serializers.IntegerField(min_value=1)
-    size = serializers.IntegerField(min_value=1, required=False,
-                                    help_text="Tree size; the whole log if left out.")
+    seq = id_field()
+    size = id_field(required=False, help_text="Tree size; the whole log if left out.")
 
 
 class ConsistencyQuery(serializers.Serializer):
-    first = serializers.IntegerField(min_value=1)
-    second = serializers.IntegerField(min_value=1, required=False,
-                                      help_text="The larger size; the whole log if left out.")
+    first = id_field()
+    second = id_field(required=False, help_text="The larger size; the whole log if left out.")
 
 
 class ProofView(SecmanAPIView, APIView):
@@ -223,7 +225,7 @@ class VerifyView(SecmanAPIView, APIView):
     """GET: the last verification. POST: verify the whole log now (Systems
     Administrators, SM 4.2.2)."""
 
-    @extend_schema(responses=VerificationSerializer)
+    @extend_schema(responses={200: VerificationSerializer, 404: None})
     def get(self, request: Any) -> Response:
         last = VerificationRun.objects.first()
         if last is None:
@@ -244,10 +246,18 @@ class WitnessSerializer(serializers.Serializer):
         max_length=200, help_text="Where it was kept.")
 
 
+class WitnessResultSerializer(serializers.Serializer):
+    consistent = serializers.BooleanField(
+        help_text="Whether the log now is consistent with the checkpoint.")
+    message = serializers.CharField(help_text="What was found, in words.")
+    tree_size = serializers.IntegerField(help_text="The size of the checkpoint's tree.")
+
+
 class WitnessView(SecmanAPIView, APIView):
     """Check a checkpoint kept outside secman against the log now."""
 
-    @extend_schema(request=WitnessSerializer, responses={201: OpenApiTypes.OBJECT, **REFUSALS})
+    @extend_schema(request=WitnessSerializer,
+                   responses={201: WitnessResultSerializer, **REFUSALS})
     def post(self, request: Any) -> Response:
         checkpoints.require_witness_keeper(self.actor)  # before reading what was sent
         body = WitnessSerializer(data=request.data)

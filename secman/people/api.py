@@ -171,8 +171,7 @@ class MembershipSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True)
     authority = serializers.CharField(source="authority.reference", read_only=True)
     end_authority = serializers.CharField(
-        source="end_authority.reference", read_only=True, allow_null=True, default=None
-    )
+        source="end_authority.reference", read_only=True, allow_null=True)
     is_active = serializers.SerializerMethodField()
 
     class Meta:

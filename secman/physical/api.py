@@ -12,7 +12,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from secman.authority.models import Authority, SignOffRequest
-from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
+from secman.core.api import (
+    REFUSALS,
+    AuthorityField,
+    SecmanAPIView,
+    SignOffOpened,
+    choice_field,
+    valid_data,
+)
 from secman.people.api import person_field
 from secman.people.models import Person
 from secman.physical import services
@@ -69,7 +76,7 @@ class ComputerViewSet(InventoryView, mixins.CreateModelMixin, viewsets.ReadOnlyM
                                                        **serializer.validated_data)
 
     @extend_schema(request=ComputerStepSerializer,
-                   responses={200: ComputerSerializer, **REFUSALS})
+                   responses={200: ComputerSerializer, 202: SignOffOpened, **REFUSALS})
     @action(detail=True, methods=["post"])
     def step(self, request: Any, pk: str | None = None) -> Response:
         """Move the computer on: inventory, in_service, maintenance (opens a four-eyes
@@ -167,7 +174,8 @@ class MediaViewSet(InventoryView, viewsets.ReadOnlyModelViewSet):
         media = services.register_media(actor=self.actor, **data)
         return Response(MediaSerializer(media).data, status=201)
 
-    @extend_schema(request=MediaStepSerializer, responses={200: MediaSerializer, **REFUSALS})
+    @extend_schema(request=MediaStepSerializer,
+                   responses={200: MediaSerializer, 202: SignOffOpened, **REFUSALS})
     @action(detail=True, methods=["post"])
     def step(self, request: Any, pk: str | None = None) -> Response:
         """A change of status with its report; for media with critical data it opens a

@@ -44,6 +44,9 @@ class ReportError(ValueError):
 # --- the period ---------------------------------------------------------------------------
 
 
+LAST_DAY = dt.date.max - dt.timedelta(days=1)  # 9999-12-30
+
+
 @dataclass(frozen=True)
 class Period:
     """Whole days, both included, in UTC."""
@@ -54,6 +57,11 @@ class Period:
     def __post_init__(self) -> None:
         if self.last < self.first:
             raise ReportError(f"the period ends ({self.last}) before it starts ({self.first})")
+        if self.last > LAST_DAY:
+            # The period runs up to the first instant of the day after its last, and no
+            # date comes after 9999-12-31.
+            raise ReportError(f"the period ends on {self.last}: give a last day up to "
+                              f"{LAST_DAY}")
 
     @property
     def start(self) -> dt.datetime:
