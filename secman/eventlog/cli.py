@@ -195,26 +195,19 @@ def consistency(first: int, second: int | None) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-def _read_checkpoint(path: Path) -> str:
-    """A checkpoint file: a regular file of at most 1 MB (a device or FIFO is refused)."""
-    from secman.files import FileRefused, read_capped_text
-
-    try:
-        return read_capped_text(path, CHECKPOINT_FILE_CAP)
-    except FileRefused as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 @eventlog.command("import-checkpoint")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_checkpoint(file: Path) -> None:
-    """Check a checkpoint kept outside secman (a witness's copy) against the log now."""
+    """Check a checkpoint kept outside secman (a witness's copy) against the log now, and
+    remember it (every verification checks it again). Exits 0 when it is consistent with
+    the log, 1 when it is not, 2 when the file cannot be read as a checkpoint."""
+    text = _checkpoint_file(file)
     setup_django()
     from secman.eventlog.checkpoints import import_checkpoint as check
 
     try:
-        witness = check(_read_checkpoint(file), source=str(file))
-    except (ValueError, UnicodeDecodeError) as exc:
+        witness = check(text, source=str(file))
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if not witness.consistent:
         console.print(f"[red]✗[/red] {witness.message}")

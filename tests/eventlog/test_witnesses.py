@@ -160,10 +160,12 @@ def test_it_imports_a_checkpoint_file_on_the_command_line(kept, tmp_path):
     assert "its signature does not verify with any of secman's keys" in \
         " ".join(result.output.split())
 
+    kept_copies = WitnessCheckpoint.objects.count()
     path.write_text("not a checkpoint at all\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["eventlog", "import-checkpoint", str(path)])
-    assert result.exit_code == 1
-    assert "Error: not a checkpoint:" in result.output
+    assert result.exit_code == 2
+    assert "cannot be read as a checkpoint" in " ".join(result.output.split())
+    assert WitnessCheckpoint.objects.count() == kept_copies
 
 
 def test_it_imports_a_checkpoint_through_the_api(kept, org, settings):
