@@ -264,6 +264,9 @@ EVENTLOG_CHECKPOINT_EVERY = envint("SECMAN_EVENTLOG_CHECKPOINT_EVERY", 1000, min
 EVENTLOG_CHECKPOINT_SECONDS = envint("SECMAN_EVENTLOG_CHECKPOINT_SECONDS", 60, minimum=1)
 # Who receives every checkpoint by mail, so copies exist outside secman (SM 4.2).
 EVENTLOG_WITNESSES = envlist("SECMAN_EVENTLOG_WITNESSES", [])
+# At most one checkpoint mailed to the witnesses this often (eventlog.signing).
+EVENTLOG_WITNESS_MAIL_SECONDS = envint("SECMAN_EVENTLOG_WITNESS_MAIL_SECONDS", 3600,
+                                       minimum=0)
 
 # --- physical visits (SM 2.3.3, 2.3.4) ------------------------------------------------------
 

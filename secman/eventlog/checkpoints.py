@@ -110,6 +110,8 @@ def checkpoint_if_due(early: float = 0) -> Checkpoint | None:
     (SECMAN_EVENTLOG_CHECKPOINT_SECONDS since the newest checkpoint). `early`: sign that
     many seconds before then, so a loop that looks every `early` seconds never lets an
     entry wait longer than the configured time (upkeep.checkpoint_poll_seconds)."""
+    # A checkpoint signed while the witnesses' mail was not due goes out once it is.
+    signing.mail_witnesses_if_due()
     # Looked at without a lock first: the loop asks every few seconds, and the head's
     # lock (SQLite's write lock) would hold up appends for nothing most of the time.
     head_seq = LogHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0

@@ -3,14 +3,17 @@ brought back later to show that the log has only grown since (issue 4, publicati
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from secman.cli import main
-from secman.eventlog import checkpoints, note
+from secman.eventlog import checkpoints, note, signing
 from secman.eventlog.models import Checkpoint, Event, LogHead, WitnessCheckpoint
 from tests.conftest import free_port, tamper
 from tests.eventlog.test_tampering import add_entries, forge, rebuild_log, rewrite_authority_of
@@ -80,6 +83,33 @@ def test_it_mails_nothing_for_a_checkpoint_that_was_rolled_back(
         checkpoints.write_checkpoint()
         raise RuntimeError("the caller fails after signing")
     assert callbacks == [] and smtp.messages == []
+
+
+def test_the_witnesses_get_at_most_one_checkpoint_an_hour_and_then_the_newest(
+        org, smtp, settings, django_capture_on_commit_callbacks, monkeypatch):
+    # Checkpoints come within a minute of new entries; a mail each would bury them.
+    assert settings.EVENTLOG_WITNESS_MAIL_SECONDS == 3600
+    monkeypatch.setattr(signing, "_retry_after", 0.0)  # no failed mail of another test
+    with django_capture_on_commit_callbacks(execute=True):
+        first = checkpoints.write_checkpoint()
+    add_entries(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = checkpoints.write_checkpoint()
+    add_entries(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        newest = checkpoints.write_checkpoint()
+    assert [m["Subject"] for _, m in smtp.messages] == [
+        f"[secman] Event Log checkpoint at {first.tree_size}"]
+    assert signing.mail_witnesses_if_due() is False  # not due yet: nothing more goes out
+    # An hour later the checkpoint loop mails the newest; the one in between never goes.
+    Checkpoint.objects.filter(pk=first.pk).update(
+        emailed_at=timezone.now() - dt.timedelta(seconds=3600))
+    assert signing.mail_witnesses_if_due() is True
+    assert [m["Subject"] for _, m in smtp.messages][1:] == [
+        f"[secman] Event Log checkpoint at {newest.tree_size}"]
+    assert signing.mail_witnesses_if_due() is False  # they have the newest
+    second.refresh_from_db()
+    assert second.emailed_at is None
 
 
 def test_it_keeps_the_checkpoint_when_the_mail_server_is_down(
