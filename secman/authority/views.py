@@ -19,7 +19,7 @@ from secman.authority.lifecycles import CASE, SIGNOFF
 from secman.authority.models import ArbitrationCase, BoardDecision, SignOffRequest
 from secman.authority.signoff import TASK, Requirement, dual_control, four_eyes, label_for
 from secman.core.roles import Role
-from secman.core.views import actor_of, perform, post_only, refuse_to_messages
+from secman.core.views import actor_of, perform, person_at_form, post_only, refuse_to_messages
 from secman.people.forms import ReasonForm
 
 # --- Board decisions ----------------------------------------------------------------------
@@ -54,7 +54,8 @@ def decision_confirm(request: HttpRequest, minute_id: str) -> HttpResponse:
 
 
 def decision_new(request: HttpRequest) -> HttpResponse:
-    me = actor_of(request)
+    me = person_at_form(request, services.may_record_decision,
+                        "only Board members (or the secman administrator) minute decisions")
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -104,7 +105,8 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def case_new(request: HttpRequest) -> HttpResponse:
-    me = actor_of(request)
+    me = person_at_form(request, arbitration.may_handle_cases,
+                        "only Arbitrators and Case Managers record Arbitration cases")
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: arbitration.file_case(
@@ -152,7 +154,8 @@ def signoff(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def signoff_new(request: HttpRequest) -> HttpResponse:
-    me = actor_of(request)
+    me = person_at_form(request, services.may_request_signoff,
+                        "only people who hold a role in a team open sign-off requests")
     form = SignOffRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -27,6 +27,15 @@ def actor_of(request: HttpRequest) -> Any:
     return person
 
 
+def person_at_form(request: HttpRequest, may: Callable[[Any], bool], refusal: str) -> Any:
+    """The person at a form, who may submit it (`may`, the service's predicate). The others
+    are refused the form itself: every submission of theirs would be refused."""
+    person = actor_of(request)
+    if not may(person):
+        raise PermissionDenied(refusal)
+    return person
+
+
 def perform(
     request: HttpRequest, form: forms.Form, action: Callable[[], T], done: str
 ) -> T | None:

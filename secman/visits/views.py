@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from secman.core.errors import Refused
-from secman.core.views import actor_of, perform, post_only, refuse_to_messages
+from secman.core.views import actor_of, perform, person_at_form, post_only, refuse_to_messages
 from secman.eventlog.selectors import history_for
 from secman.people.models import Person
 from secman.visits import controls, services
@@ -57,7 +57,9 @@ def visits(request: HttpRequest) -> HttpResponse:
 
 
 def visit_new(request: HttpRequest) -> HttpResponse:
-    me = actor_of(request)
+    me = person_at_form(request, services.may_request_visit,
+                        "only people on the Physical Access List or the Physical Control "
+                        "List request visits (SM 2.3.1)")
     form = VisitRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: services.request_visit(
@@ -72,7 +74,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 
 
 def emergency_new(request: HttpRequest) -> HttpResponse:
-    me = actor_of(request)
+    me = person_at_form(request, services.may_record_emergency,
+                        "an emergency access is recorded by a Systems Administrator or an "
+                        "Access Engineer (SP 2.3.4)")
     form = EmergencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: services.record_emergency(

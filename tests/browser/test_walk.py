@@ -148,12 +148,13 @@ def test_a_locked_login_sees_the_lockout_page_even_with_the_right_password(chrom
 
 def test_a_refused_form_can_be_reloaded_and_revisited(chromium, served):
     context, page, problems = _context(chromium)
-    _log_in(page, served, "ursula")  # an auditor: not on the Physical Access List
+    _log_in(page, served, "samir")  # on the Physical Access List
     page.goto(f"{served}/visits/new/")
     page.fill("#id_purpose", "look at the racks")
     page.fill("#id_systems", "signing server")
-    page.fill("#id_window_start", "2027-01-04T09:00")
-    page.fill("#id_window_end", "2027-01-04T12:00")
+    # A window that ends before it starts: refused.
+    page.fill("#id_window_start", "2027-01-04T12:00")
+    page.fill("#id_window_end", "2027-01-04T09:00")
     page.click("main button[type=submit]")
     expect(page.locator(".error").first).to_be_visible()
     _look(page, "refused-form")

@@ -112,6 +112,15 @@ SYSADMINS = only("systems_administrator", "team_leader")  # Samir leads the sysa
 # administrator; Arbitrators, Case Managers, software and support are not among them.
 INVENTORY = only("administrator", "auditor", "board_member", "access_engineer",
                  "systems_administrator", "team_leader")
+# SP 9.1.5: Board decisions are minuted by Board members (or the administrator for them).
+MINUTE_TAKERS = only("administrator", "board_member")
+# Arbitration cases are recorded by Arbitrators and Case Managers (and the administrator).
+CASE_HANDLERS = only("administrator", "arbitrator", "case_manager")
+# Sign-off requests are opened by whoever holds a role in a team.
+IN_A_TEAM = rule(ALLOWED, administrator=REFUSED, auditor=REFUSED, no_role=REFUSED)
+# In the demo organisation, the Access Engineer, the Systems Administrator and their
+# leader are on the physical lists (and may record an emergency access).
+ON_THE_PHYSICAL_LISTS = only("access_engineer", "systems_administrator", "team_leader")
 # SP 2.2.1: recording hardware (forms and imports): Access Engineers and Systems
 # Administrators.
 HARDWARE = only("access_engineer", "systems_administrator", "team_leader")
@@ -167,19 +176,20 @@ TABLE: dict[str, E] = {
                                              GET=BACK, POST=TO_THE_FORM),
     # --- authority: Board minutes, Arbitration, sign-offs (SP 1.2, 9.1.5) ---------------------
     "authority/decisions/": E("/authority/decisions/", GET=everyone()),
-    "authority/decisions/new/": E("/authority/decisions/new/", GET=everyone(),
-                                  POST=TO_THE_FORM),
+    # Forms are shown only to those who may submit them (core.views.person_at_form).
+    "authority/decisions/new/": E("/authority/decisions/new/", GET=MINUTE_TAKERS,
+                                  POST=MINUTE_TAKERS),
     "authority/decisions/<str:minute_id>/": E("/authority/decisions/{decision}/",
                                               GET=everyone()),
     # A second Board member confirms minutes; never the administrator.
     "authority/decisions/<str:minute_id>/confirm/": E(
         "/authority/decisions/{decision}/confirm/", GET=BACK, POST=only("board_member")),
     "authority/cases/": E("/authority/cases/", GET=everyone()),
-    "authority/cases/new/": E("/authority/cases/new/", GET=everyone(), POST=TO_THE_FORM),
+    "authority/cases/new/": E("/authority/cases/new/", GET=CASE_HANDLERS, POST=CASE_HANDLERS),
     "authority/cases/<str:number>/": E("/authority/cases/{case}/", GET=everyone(),
                                        POST=TO_THE_FORM),
     "authority/signoffs/": E("/authority/signoffs/", GET=everyone()),
-    "authority/signoffs/new/": E("/authority/signoffs/new/", GET=everyone(), POST=TO_THE_FORM),
+    "authority/signoffs/new/": E("/authority/signoffs/new/", GET=IN_A_TEAM, POST=IN_A_TEAM),
     "authority/signoffs/<int:pk>/": E("/authority/signoffs/{signoff}/", GET=everyone(),
                                       POST=TO_THE_FORM),
     # Only whoever asked withdraws a sign-off request (Samir asked for this one).
@@ -239,8 +249,11 @@ TABLE: dict[str, E] = {
     "physical/facilities/<int:pk>/": E("/physical/facilities/{facility}/", GET=INVENTORY),
     # --- visits, codes and devices (SP/SM 2.3) ------------------------------------------------
     "visits/": E("/visits/", GET=everyone()),
-    "visits/new/": E("/visits/new/", GET=everyone(), POST=TO_THE_FORM),
-    "visits/emergency/": E("/visits/emergency/", GET=everyone(), POST=TO_THE_FORM),
+    # SM 2.3.1: visits are requested from the physical lists; SP 2.3.4: an emergency access
+    # is recorded by a Systems Administrator or an Access Engineer.
+    "visits/new/": E("/visits/new/", GET=ON_THE_PHYSICAL_LISTS, POST=ON_THE_PHYSICAL_LISTS),
+    "visits/emergency/": E("/visits/emergency/", GET=ON_THE_PHYSICAL_LISTS,
+                           POST=ON_THE_PHYSICAL_LISTS),
     "visits/<int:pk>/": E("/visits/{visit}/", GET=everyone()),
     "visits/<int:pk>/<str:step>/": E("/visits/{visit}/authorise/", GET=BACK, POST=TO_THE_FORM),
     "visits/devices/": E("/visits/devices/", GET=everyone(), POST=TO_THE_FORM),
