@@ -11,7 +11,7 @@ from html import escape
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from secman.cli import main
@@ -241,6 +241,8 @@ def heading_trees(draw: st.DrawFn) -> list[tuple[int, str]]:
 
 @SETTINGS
 @given(tree=heading_trees(), nesting=st.integers(min_value=0, max_value=30))
+# Found by CI's derandomised run: a top-level heading after the chapters is one of them.
+@example(tree=[(2, "Scope"), (2, "Scope"), (1, "Scope"), (3, "Scope")], nesting=0)
 def test_structure_numbers_any_heading_tree_in_outline_order(tree, nesting):
     html = "".join(wrap(f"<h{level}>{escape(text)}</h{level}><p>b</p>", nesting, "div")
                    for level, text in tree)
@@ -271,9 +273,11 @@ def test_structure_numbers_any_heading_tree_in_outline_order(tree, nesting):
             len(b.number) <= len(a.number)
             and b.number[:-1] == a.number[:len(b.number) - 1]
             and b.number[-1] == a.number[len(b.number) - 1] + 1)
-        if level_b > level_a and level_a >= chapter:
+        # A heading above the chapter level, after the first chapter, is a chapter too.
+        level_a, level_b = max(level_a, chapter), max(level_b, chapter)
+        if level_b > level_a:
             assert b.number == (*a.number, 1)
-        elif level_b == level_a or (level_b <= chapter and level_a <= chapter):
+        elif level_b == level_a:
             assert len(b.number) == len(a.number)
         else:
             assert len(b.number) <= len(a.number)
