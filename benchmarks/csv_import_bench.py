@@ -31,65 +31,20 @@ import datetime as dt
 import io
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
 from rich.table import Table
+from scratch import scratch_database  # beside this script, on sys.path when it runs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 console = Console()
-
-
-@contextmanager
-def scratch_database(kind: str) -> Iterator[str]:
-    """Point secman's settings at a fresh database for this run and drop it afterwards."""
-    data_dir = tempfile.mkdtemp(prefix="secman-csv-bench-")
-    os.environ["SECMAN_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "secman.settings"
-    name = server = ""
-    try:
-        if kind == "postgres":
-            import psycopg
-
-            base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-            parts = urlsplit(base)
-            if not parts.scheme.startswith("postgres"):
-                parts = urlsplit("postgres://postgres@127.0.0.1:5432/postgres")
-            name = f"secman_csv_bench_{os.getpid()}"
-            server = urlunsplit(parts._replace(path="/postgres"))
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}"')
-            os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-        else:
-            os.environ.pop("DATABASE_URL", None)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        yield os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/secman.sqlite3")
-    finally:
-        if name:
-            from django.db import connections
-
-            connections.close_all()
-            import psycopg
-
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 NOTES = ("Bought from stock, sealed box checked on arrival, firmware verified against "
@@ -195,7 +150,7 @@ def main() -> None:
     parser.add_argument("--baseline-rows", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    with scratch_database(args.database) as url:
+    with scratch_database(args.database, "csv") as url:
         from django.db import connection
 
         from secman.people.models import Person

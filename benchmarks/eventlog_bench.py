@@ -27,68 +27,21 @@ import hashlib
 import os
 import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from scratch import scratch_database  # beside this script, on sys.path when it runs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 console = Console()
-
-
-@contextmanager
-def scratch_database(kind: str) -> Iterator[str]:
-    """Point secman's settings at a fresh database for this run and drop it afterwards."""
-    data_dir = tempfile.mkdtemp(prefix="secman-eventlog-bench-")
-    os.environ["SECMAN_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "secman.settings"
-    name = ""
-    server = ""
-    try:
-        if kind == "postgres":
-            import psycopg
-
-            base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-            parts = urlsplit(base)
-            if not parts.scheme.startswith("postgres"):
-                base = "postgres://postgres@127.0.0.1:5432/postgres"
-                parts = urlsplit(base)
-            name = f"secman_eventlog_bench_{os.getpid()}"
-            server = urlunsplit(parts._replace(path="/postgres"))
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}"')
-            os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-        else:
-            os.environ.pop("DATABASE_URL", None)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        yield os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/secman.sqlite3")
-    finally:
-        if name:
-            from django.db import connections
-
-            connections.close_all()
-            import psycopg
-
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def progress_bar() -> Progress:
@@ -329,7 +282,7 @@ def main() -> None:
                         help="single-entry appends timed for the latency figure")
     args = parser.parse_args()
     command = "benchmarks/eventlog_bench.py " + " ".join(sys.argv[1:])
-    with scratch_database(args.database) as url:
+    with scratch_database(args.database, "eventlog") as url:
         from django.db import connection
 
         vendor = connection.vendor
@@ -434,7 +387,9 @@ def main() -> None:
         leaf, root = bytes.fromhex(proof["leaf_hash"]), bytes.fromhex(proof["root_hash"])
         check = timed(lambda: merkle.verify_inclusion(leaf, proof["leaf_index"], size,
                                                       hashes, root), 200)
-        lookup = timed(lambda: services.Node.objects.filter(
+        from secman.eventlog.models import Node
+
+        lookup = timed(lambda: Node.objects.filter(
             level=services.STORED_LEVEL, index=7).values_list(
             "hash", flat=True).first(), 200)
         proof95 = percentile(proof_times, 0.95)
