@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -93,7 +94,8 @@ def refused_before_the_body(
     so it runs after this question, on the view itself (csrf_protect): the page is no less
     protected, only asked in the other order. The 403 page is rendered here, not by raising
     PermissionDenied: Django's handler for that is marked requires_csrf_token, whose CSRF
-    pass would read the body after all."""
+    pass would read the body after all. A login without a person is refused too: the
+    predicates read None as the command line's operator."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         protected = csrf_protect(view)
@@ -102,7 +104,19 @@ def refused_before_the_body(
         @wraps(view)
         def page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
             if request.method == "POST":
-                why = refusal(request, **kwargs)
+                if person_for_user(request.user) is None:
+                    return render(request, "403.html", {
+                        "exception": "This login is not linked to a person in secman."},
+                        status=403)
+                # Answered here, whatever the refusal raises: Django's 404 and 500 handlers
+                # are marked requires_csrf_token too, and this page is csrf_exempt.
+                try:
+                    why = refusal(request, **kwargs)
+                except Http404:
+                    return render(request, "404.html", status=404)
+                except Exception:
+                    logging.getLogger(__name__).exception("refusal check failed")
+                    return render(request, "500.html", status=500)
                 if why is not None:
                     return render(request, "403.html", {"exception": why}, status=403)
             return protected(request, **kwargs)

@@ -77,7 +77,8 @@ def delegation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _why_not_import(request: HttpRequest) -> str | None:
-    if services.may_import(person_for_user(request.user)):
+    me = person_for_user(request.user)  # None here is a login without a person, not the CLI
+    if me is not None and services.may_import(me):
         return None
     return "Only team leaders, Board members and the administrator import documents (SP 1.4)."
 

@@ -24,9 +24,19 @@ BIG = b"x" * 3_000_000  # above Django's in-memory limit: it would go to a tempo
 
 
 def browser(login: str) -> Client:
+    """Signed in, CSRF enforced, and holding the CSRF cookie a browser has once it has
+    opened any page: with it, Django's CSRF pass reads the post to compare the token."""
     client = Client(enforce_csrf_checks=True)
     client.force_login(get_user_model().objects.get(username=login))
+    client.get("/")
+    assert "csrftoken" in client.cookies
     return client
+
+
+def never_read(response) -> None:
+    request = response.wsgi_request
+    assert not request._read_started
+    assert "_files" not in request.__dict__ and "_post" not in request.__dict__
 
 
 @pytest.fixture
@@ -59,9 +69,7 @@ def test_whoever_may_not_post_an_upload_is_refused_before_it_is_read(org, open_r
         "evidence_file": SimpleUploadedFile("big.txt", BIG), "note": "x"})
     assert response.status_code == 403
     assert said in response.content.decode()
-    request = response.wsgi_request
-    assert not request._read_started
-    assert "_files" not in request.__dict__ and "_post" not in request.__dict__
+    never_read(response)
     assert Event.objects.count() == before
     open_review.refresh_from_db()
     assert open_review.status == OccurrenceStatus.OPEN
@@ -102,3 +110,20 @@ def test_who_may_complete_a_duty_still_needs_the_csrf_token(org, open_review):
     assert client.post(open_review.get_absolute_url(), form).status_code == 302
     open_review.refresh_from_db()
     assert open_review.status == OccurrenceStatus.DONE
+
+
+def test_a_post_to_an_occurrence_that_does_not_exist_is_not_read_either(org):
+    response = browser("sam").post("/compliance/occurrences/999999/", {
+        "evidence_file": SimpleUploadedFile("big.txt", BIG), "note": "x"})
+    assert response.status_code == 404
+    never_read(response)
+
+
+def test_a_login_without_a_person_is_refused_before_its_upload_is_read(org):
+    # The predicates read "no person" as the command line's operator, who may import.
+    get_user_model().objects.create_user("orphan", password="orphan-password-123")
+    response = browser("orphan").post("/documents/import/", {
+        "file": SimpleUploadedFile("big.html", BIG), "name": "X", "kind": "policy"})
+    assert response.status_code == 403
+    assert "not linked to a person" in response.content.decode()
+    never_read(response)
