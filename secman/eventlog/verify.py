@@ -27,6 +27,11 @@ from hashlib import sha256
 from pathlib import Path
 
 from secman.eventlog import merkle, note, walk
+from secman.files import FileRefused, read_capped_text
+
+# A manifest names a handful of files and their hashes; a checkpoint is a few hundred
+# bytes. Anything far larger is not one (and /dev/zero given as one must not be read).
+SMALL_FILE_CAP = 1024 * 1024
 
 SEPARATOR = "\n---\n"
 FILES = ("entries.jsonl", "checkpoints.txt", "keys.txt", "proofs.json")
@@ -69,20 +74,20 @@ def read_manifest(directory: Path) -> dict:
     if not manifest_path.is_file():
         raise Unusable(f"the bundle has no manifest.json in {directory}")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_capped_text(manifest_path, SMALL_FILE_CAP))
         int(manifest["first"]), int(manifest["last"])
         if not isinstance(manifest["files"], dict):
             raise TypeError("files")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (FileRefused, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise Unusable(f"manifest.json cannot be read ({type(exc).__name__}: {exc})") from None
     return manifest
 
 
 def read_witness(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+        text = read_capped_text(path, SMALL_FILE_CAP).replace("\r\n", "\n")
         note.CheckpointBody.parse(note.SignedNote.parse(text).text)
-    except (OSError, UnicodeDecodeError, note.NoteError) as exc:
+    except (FileRefused, note.NoteError) as exc:
         raise Unusable(f"{path} cannot be read as a checkpoint: {exc}") from None
     return text
 
@@ -129,7 +134,8 @@ def _check_bundle(directory: Path, first: int, last: int, files: dict,
         proofs = json.loads((directory / "proofs.json").read_text(encoding="utf-8"))
         if not isinstance(proofs, dict):
             raise ValueError("proofs.json is not a JSON object")
-    except (OSError, ValueError, note.NoteError) as exc:  # UnicodeDecodeError is a ValueError
+    # UnicodeDecodeError is a ValueError; RecursionError: JSON nested beyond Python's stack.
+    except (OSError, ValueError, RecursionError, note.NoteError) as exc:
         return [f"the bundle cannot be read: {exc}"]
 
     bodies: dict[int, list[tuple[str, bytes]]] = {}
@@ -179,7 +185,7 @@ def _check_bundle(directory: Path, first: int, last: int, files: dict,
                 seq, leaf_text, text = int(row["seq"]), row["leaf"], row["canonical"]
                 bytes.fromhex(leaf_text)
                 data = None if text is None else text.encode()
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 unreadable = line_number
                 return
             yield seq, data, leaf_text

@@ -85,7 +85,7 @@ def test_offline_2_when_there_is_no_manifest(exported):
 
 @pytest.mark.parametrize(("content", "said"), [
     (b"{not json", "manifest.json cannot be read (JSONDecodeError"),
-    (b"\xff\xfe\x00", "manifest.json cannot be read (UnicodeDecodeError"),
+    (b"\xff\xfe\x00", "manifest.json cannot be read (FileRefused: "),
     (b'{"first": 1, "files": {}}', "manifest.json cannot be read (KeyError: 'last')"),
     (b'{"first": "one", "last": 3, "files": {}}', "manifest.json cannot be read (ValueError"),
     (b'{"first": 1, "last": 3, "files": []}', "manifest.json cannot be read (TypeError"),
@@ -174,3 +174,26 @@ def test_verify_2_when_a_checkpoint_file_cannot_be_read(org, tmp_path, content):
 def test_verify_2_on_a_wrong_command_line(org, tmp_path):
     assert verify("--checkpoint", tmp_path / "absent.txt")[0] == 2
     assert verify("--no-such-option")[0] == 2
+
+
+def test_the_offline_verifier_refuses_a_device_as_a_checkpoint_and_deep_json_as_a_manifest(
+        tmp_path):
+    """Hostile input to the offline verifier: unusable input (2), never a traceback or a
+    read without end."""
+    import subprocess
+    import sys
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "manifest.json").write_text("[" * 200_000)
+    run = subprocess.run([sys.executable, "-m", "secman.eventlog.verify", str(bundle)],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2, run.stderr
+    assert "manifest.json cannot be read (RecursionError" in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr
+    (bundle / "manifest.json").write_text('{"first": 1, "last": 1, "files": {}}')
+    run = subprocess.run([sys.executable, "-m", "secman.eventlog.verify", str(bundle),
+                          "--checkpoint", "/dev/zero"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2, run.stderr
+    assert "not a regular file" in " ".join((run.stderr + run.stdout).split())
