@@ -17,6 +17,7 @@ from secman.core import channel
 from secman.core.authorities import resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role, holds_any
+from secman.core.validation import check_text
 from secman.eventlog import keys, note, signing
 from secman.eventlog.models import (
     Checkpoint,
@@ -171,6 +172,7 @@ def import_checkpoint(note_text: str, *, source: str, actor: Any = None) -> Witn
     """Check a checkpoint kept outside secman against the log now, and remember it with
     who brought it (`actor`: a person, or None for the operator's command line)."""
     require_witness_keeper(actor)
+    check_text(WitnessCheckpoint, {"source": source})
     # A copy saved from the witnesses' mail has the mail's CRLF line endings.
     note_text = note_text.replace("\r\n", "\n")
     try:
@@ -197,6 +199,6 @@ def import_checkpoint(note_text: str, *, source: str, actor: Any = None) -> Witn
     with transaction.atomic():
         return WitnessCheckpoint.objects.create(
             note=note_text, tree_size=body.size, root_hash=body.root.hex(),
-            source=source[:200], consistent=consistent, message=message,
+            source=source, consistent=consistent, message=message,
             recorded_by=actor, recorded_by_label=_recorded_by_label(actor)[:200])
 

@@ -203,10 +203,16 @@ def import_checkpoint(file: Path) -> None:
     the log, 1 when it is not, 2 when the file cannot be read as a checkpoint."""
     text = _checkpoint_file(file)
     setup_django()
+    from secman.core.validation import max_length, one_line
     from secman.eventlog.checkpoints import import_checkpoint as check
+    from secman.eventlog.models import WitnessCheckpoint
+
+    longest_source = max_length(WitnessCheckpoint, "source")
 
     try:
-        witness = check(text, source=str(file))
+        # The file's path says where the copy came from; a long one is shortened, not
+        # refused (it is the operator's own file).
+        witness = check(text, source=one_line(str(file), longest_source))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if not witness.consistent:

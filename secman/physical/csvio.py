@@ -135,8 +135,10 @@ def _read(data: bytes, expected: list[str], report: ImportReport) -> list[import
         return []
     rows: list[imports.Row] = []
     try:
-        for row in reader:
-            if len(rows) >= MAX_ROWS:
+        for counted, row in enumerate(reader):
+            # Every data row counts, well-formed or not: a file of malformed rows is no
+            # cheaper to read and report on than one of good rows.
+            if counted >= MAX_ROWS:
                 report.errors.append(f"the file has more than {MAX_ROWS:,} rows, the most "
                                      "an import takes: split it")
                 return []

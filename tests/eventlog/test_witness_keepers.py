@@ -76,3 +76,11 @@ def test_the_command_line_records_the_operator(kept, tmp_path):
     stored = WitnessCheckpoint.objects.get()
     assert stored.recorded_by is None
     assert stored.recorded_by_label.startswith("secman command line (cli, os user ")
+
+
+def test_a_source_with_control_characters_is_refused_and_nothing_is_kept(kept, org):
+    response = api(org.bea).post(URL, {"note": kept.note, "source": "mail \u202egpj.exe"},
+                                 format="json")
+    assert response.status_code == 400, response.content
+    assert "U+202E" in response.json()["detail"]
+    assert not WitnessCheckpoint.objects.exists()

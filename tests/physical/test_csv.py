@@ -188,6 +188,12 @@ def test_it_refuses_a_file_over_the_row_cap_or_the_byte_cap(org):
     at_cap = rows(*(f"CA-{n}" + ",,,,,,,,," for n in range(csvio.MAX_ROWS)))
     assert csvio.import_computers(at_cap, actor=org.axel, authority="SP 2.2.1",
                                   dry_run=True).created == csvio.MAX_ROWS
+    # Malformed rows count too: a cap that only good rows reach could be walked around.
+    malformed = rows(*("a" for _ in range(csvio.MAX_ROWS + 1)))
+    report = csvio.import_computers(malformed, actor=org.axel, authority="SP 2.2.1")
+    assert (f"the file has more than {csvio.MAX_ROWS:,} rows, the most an import takes: "
+            "split it") in report.errors
+    assert len(report.errors) == csvio.MAX_ROWS + 1
     over_bytes = rows("CA-1,,,,,,,,," + "x" * csvio.MAX_BYTES)
     report = csvio.import_media(over_bytes, actor=org.sam, present=[org.sam])
     assert report.errors == ["the file is larger than 5 MB, the most an import reads: "
