@@ -61,7 +61,8 @@ def file_case(
     case_manager: Person | None = None,
 ) -> ArbitrationCase:
     if not may_handle_cases(actor):
-        raise NotAllowed("only Arbitrators and Case Managers record Arbitration cases")
+        raise NotAllowed("only Arbitrators and Case Managers (or the secman administrator) "
+                         "record Arbitration cases")
     number = (number or "").strip().lower()
     if not CASE_RE.match(number):
         raise RuleViolation(

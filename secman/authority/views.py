@@ -106,7 +106,8 @@ def case(request: HttpRequest, number: str) -> HttpResponse:
 
 def case_new(request: HttpRequest) -> HttpResponse:
     me = person_at_form(request, arbitration.may_handle_cases,
-                        "only Arbitrators and Case Managers record Arbitration cases")
+                        "only Arbitrators and Case Managers (or the secman administrator) "
+                        "record Arbitration cases")
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: arbitration.file_case(

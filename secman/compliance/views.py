@@ -173,7 +173,9 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(item)
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["evidence_file"]
-        evidence = (upload.name, upload.read()) if upload else None
+        # One byte past the limit is enough for the service to refuse it by its size.
+        evidence = ((upload.name, upload.read(services.MAX_EVIDENCE_BYTES + 1)) if upload
+                    else None)
         done = perform(request, form, lambda: services.complete_occurrence(
             actor=actor_of(request), occurrence=item, note=form.cleaned_data["note"],
             evidence=evidence, event_seq=form.cleaned_data["event_seq"],

@@ -467,8 +467,9 @@ def record_emergency(
     independent Arbitrator (SM 2.3.4), and the visit awaits after-the-fact authorisation
     until the ruling is linked. Everyone who was there is named, authorised or not."""
     if not may_record_emergency(actor):
-        raise NotAllowed("an emergency access is recorded by a Systems Administrator or an "
-                         "Access Engineer", section="SP 2.3.4")
+        raise NotAllowed("an emergency access is recorded by a Systems Administrator, an "
+                         "Access Engineer or someone on the physical lists",
+                         section="SP 2.3.4")
     purpose = _text(purpose, "purpose", "the purpose of the access", Visit)
     systems = _text(systems, "systems", "the systems concerned", Visit)
     circumstances = _text(circumstances, "circumstances",

@@ -75,8 +75,8 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 
 def emergency_new(request: HttpRequest) -> HttpResponse:
     me = person_at_form(request, services.may_record_emergency,
-                        "an emergency access is recorded by a Systems Administrator or an "
-                        "Access Engineer (SP 2.3.4)")
+                        "an emergency access is recorded by a Systems Administrator, an "
+                        "Access Engineer or someone on the physical lists (SP 2.3.4)")
     form = EmergencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = perform(request, form, lambda: services.record_emergency(

@@ -250,7 +250,7 @@ TABLE: dict[str, E] = {
     # --- visits, codes and devices (SP/SM 2.3) ------------------------------------------------
     "visits/": E("/visits/", GET=everyone()),
     # SM 2.3.1: visits are requested from the physical lists; SP 2.3.4: an emergency access
-    # is recorded by a Systems Administrator or an Access Engineer.
+    # is recorded by a Systems Administrator, an Access Engineer or someone on those lists.
     "visits/new/": E("/visits/new/", GET=ON_THE_PHYSICAL_LISTS, POST=ON_THE_PHYSICAL_LISTS),
     "visits/emergency/": E("/visits/emergency/", GET=ON_THE_PHYSICAL_LISTS,
                            POST=ON_THE_PHYSICAL_LISTS),
