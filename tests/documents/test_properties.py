@@ -3,6 +3,8 @@ raise DocumentError."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -44,3 +46,24 @@ def test_it_never_crashes_on_arbitrary_bytes(data, fmt):
 @given(text=STRUCTURED, fmt=st.sampled_from([None, *FORMATS]))
 def test_it_never_crashes_on_document_like_text(text, fmt):
     check(text.encode("utf-8", "surrogatepass"), fmt)
+
+
+# The pattern the heading check used before it looked for a tag's end with str.find: the
+# same tags, but a file of "<!--" or "<p " made it quadratic (an 8 MB file ran for hours).
+QUADRATIC_TAG_RE = re.compile(
+    r"<(?P<close>/?)(?P<tag>h[1-6]|p|div|table|ul|ol|li|section|article|body|html)\b[^>]*>"
+    r"|<!--.*?-->",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["<", ">", "!--", "-->", "<!--", "p", "P", "h2", "/", " ",
+                                 "x", "\n", "div", "<p", "</h2", "<h3 id=a"]), max_size=40))
+def test_the_heading_check_finds_the_tags_the_old_pattern_found(parts):
+    from secman.documents.importers.html import tags_in
+
+    text = "".join(parts)
+    expected = [(m.start(), m.group("tag").lower(), bool(m.group("close")))
+                for m in QUADRATIC_TAG_RE.finditer(text) if m.group("tag")]
+    assert list(tags_in(text)) == expected

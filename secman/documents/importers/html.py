@@ -79,11 +79,35 @@ ANCHOR_RE = re.compile(
 )
 MAX_PART = 999  # the largest number one level of a document may have
 SPACE_RE = re.compile(r"\s+")
-TAG_RE = re.compile(
-    r"<(?P<close>/?)(?P<tag>h[1-6]|p|div|table|ul|ol|li|section|article|body|html)\b[^>]*>"
-    r"|<!--.*?-->",
-    re.IGNORECASE | re.DOTALL,
+# Where a tag or a comment starts; its end is looked for with str.find (tags_in), because
+# a pattern that runs on to the end when the closing ">" or "-->" is missing makes a file
+# of "<!--" or "<p " quadratic to read.
+TAG_START_RE = re.compile(
+    r"<(?P<close>/?)(?P<tag>h[1-6]|p|div|table|ul|ol|li|section|article|body|html)\b"
+    r"|<!--",
+    re.IGNORECASE,
 )
+
+
+def tags_in(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(offset, tag name in lower case, closing?) of each block tag outside comments, in
+    one pass. A tag runs to the next ">" (none: nothing after it is a tag either); a
+    comment to the next "-->" (none: "<!--" is text, and so is every later one)."""
+    position, comments_end = 0, True
+    while (match := TAG_START_RE.search(text, position)) is not None:
+        if match.group("tag") is None:  # "<!--"
+            end = text.find("-->", match.end()) if comments_end else -1
+            if end < 0:
+                comments_end = False
+                position = match.end()
+            else:
+                position = end + 3
+            continue
+        end = text.find(">", match.end())
+        if end < 0:
+            return
+        yield match.start(), match.group("tag").lower(), bool(match.group("close"))
+        position = end + 1
 
 
 def sanitise(html: str) -> str:
@@ -97,22 +121,19 @@ def check_headings_closed(text: str) -> None:
     """A heading left open swallows the text after it into the title; say where."""
     open_heading: tuple[str, int] | None = None
     line, counted_to = 1, 0  # counted incrementally: counting from 0 each time is O(n²)
-    for match in TAG_RE.finditer(text):
-        tag = (match.group("tag") or "").lower()
-        if not tag:
-            continue  # a comment
-        line += text.count("\n", counted_to, match.start())
-        counted_to = match.start()
+    for start, tag, closing in tags_in(text):
+        line += text.count("\n", counted_to, start)
+        counted_to = start
         if open_heading is not None:
             name, opened_at = open_heading
-            if match.group("close") and tag == name:
+            if closing and tag == name:
                 open_heading = None
                 continue
             raise DocumentError(
                 f"<{name}> opened on line {opened_at} is not closed before "
-                f"<{match.group('close')}{tag}>", line=line,
+                f"<{'/' if closing else ''}{tag}>", line=line,
             )
-        if tag in HEADINGS and not match.group("close"):
+        if tag in HEADINGS and not closing:
             open_heading = (tag, line)
     if open_heading is not None:
         raise DocumentError(f"<{open_heading[0]}> is never closed", line=open_heading[1])
