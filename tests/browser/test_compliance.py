@@ -4,6 +4,8 @@ overdue duty with evidence turns it ok."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -61,5 +63,7 @@ def test_the_demo_dashboard_and_completing_the_overdue_duty(page, live_server, t
 
     page.goto(f"{base}/compliance/")
     review = page.locator("table.controls tr", has_text="logs.automated_review")
-    expect(review.locator(".badge")).to_have_text("OK")
+    # No longer overdue; the next week's review is "due soon" once the clock is within its
+    # lead time (the demo's dates follow today's), so either is right.
+    expect(review.locator(".badge")).to_have_text(re.compile(r"^(OK|Due soon)$"))
     assert page.problems == []
