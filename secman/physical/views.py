@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from secman.authority.models import SignOffRequest
 from secman.core.accounts import person_for_user
-from secman.core.views import actor_of, perform, refused_before_the_body
+from secman.core.views import actor_of, perform, person_at_form, refused_before_the_body
 from secman.eventlog.selectors import history_for
 from secman.physical import controls, csvio, services
 from secman.physical.choices import ComputerStatus, MediaStatus, RetirementMethod
@@ -42,10 +42,8 @@ HARDWARE_ONLY = ("recording hardware is done by Access Engineers and Systems Adm
 def _hardware_hand(request: HttpRequest):
     """The person at a form that records hardware: one who may submit it. The others are
     not shown a form whose every submission would be refused."""
-    me = _reader(request)
-    if not services.may_handle_hardware(me):
-        raise PermissionDenied(HARDWARE_ONLY)
-    return me
+    _reader(request)  # the inventory's own refusal first, for those who may not see it
+    return person_at_form(request, services.may_handle_hardware, HARDWARE_ONLY)
 
 
 def computers(request: HttpRequest) -> HttpResponse:
