@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -290,7 +291,17 @@ def run_forever(every: int, stop: threading.Event,
         finally:
             # No connection kept between rounds: a round every few minutes needs none.
             connections.close_all()
-        stop.wait(every)
+        _sleep_unless_stopped(every, stop)
+
+
+def _sleep_unless_stopped(seconds: float, stop: threading.Event) -> None:
+    # Not stop.wait(seconds): `secman duties run` sets `stop` from a signal handler, which
+    # runs in this same thread. Had the signal come while Event.wait held the event's
+    # (non-reentrant) lock, set() would wait for that lock forever and SIGTERM would hang
+    # the process. is_set() takes no lock.
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
 def log_summary(summary: RunSummary) -> None:
