@@ -345,6 +345,15 @@ def _add_visits_group() -> None:
 _add_visits_group()
 
 
+def _add_systems_group() -> None:
+    from secman.systems.cli import systems
+
+    main.add_command(systems)
+
+
+_add_systems_group()
+
+
 def _add_docs_group() -> None:
     # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
     # without a database.

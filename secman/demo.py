@@ -221,6 +221,9 @@ def _build() -> list[tuple[str, str, str]]:
     from secman.visits import demo as visits_demo
 
     visits_demo.load(people_by_login)
+    from secman.systems import demo as systems_demo
+
+    systems_demo.load(people_by_login)
     from secman.compliance import demo as compliance_demo
 
     compliance_demo.load(people_by_login, staffing)

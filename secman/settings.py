@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "secman.documents",
     "secman.visits",
     "secman.physical",
+    "secman.systems",
     "secman.compliance",
     "secman.dashboard",
 ]

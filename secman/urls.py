@@ -22,6 +22,7 @@ urlpatterns = [
     path("documents/", include("secman.documents.urls")),
     path("physical/", include("secman.physical.urls")),
     path("visits/", include("secman.visits.urls")),
+    path("systems/", include("secman.systems.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]
