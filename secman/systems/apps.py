@@ -9,4 +9,6 @@ class SystemsConfig(AppConfig):
     verbose_name = "Systems and network"
 
     def ready(self) -> None:
-        from secman.systems import services  # noqa: F401  (registers sign-off actions)
+        # services registers its sign-off actions; notifications registers the register's
+        # mail with secman.eventlog.notifications.
+        from secman.systems import notifications, services  # noqa: F401

@@ -3,6 +3,123 @@ naming its section, declared in CONTROLS for the compliance app to collect."""
 
 from __future__ import annotations
 
-from secman.core.controls import Control
+import datetime as dt
 
-CONTROLS: list[Control] = []
+from django.db.models import F, Q
+from django.utils import timezone
+
+from secman.core.controls import Control, Finding, Status
+from secman.core.roles import TeamKind
+from secman.systems.choices import Criticality, Encryption, FlowStatus, SystemStatus
+from secman.systems.models import Flow, System
+from secman.systems.selectors import REQUEST_WAIT_DAYS
+
+# --- the systems register (SP 1.1, 1.2, 3.2.1, 3.2.2) ---------------------------------------
+
+
+def two_administrators() -> list[Finding]:
+    """SP 1.2 redundancy: a system in service has two distinct administrators."""
+    short = System.objects.filter(status=SystemStatus.IN_SERVICE).filter(
+        Q(primary_admin__isnull=True) | Q(secondary_admin__isnull=True)
+        | Q(primary_admin=F("secondary_admin")))
+    findings = []
+    for system in short.select_related("primary_admin", "secondary_admin"):
+        named = {p.pk for p in (system.primary_admin, system.secondary_admin) if p}
+        count = f"{len(named) or 'no'} administrator{'' if len(named) == 1 else 's'}"
+        findings.append(Finding("SP 1.2", f"{system} is in service with {count}: two "
+                                "distinct Systems Administrators are needed",
+                                system.get_absolute_url(), subject=f"system:{system.name}"))
+    return findings
+
+
+def critical_by_board_decision() -> list[Finding]:
+    """SP 1.1: a critical system is one the Board decided is critical."""
+    return [Finding("SP 1.1", f"{s} is critical but no Board decision made it so",
+                    s.get_absolute_url(), subject=f"system:{s.name}")
+            for s in System.objects.filter(criticality=Criticality.CRITICAL)
+            .exclude(status=SystemStatus.RETIRED)
+            .filter(Q(critical_authority__isnull=True)
+                    | ~Q(critical_authority__kind="board_decision"))]
+
+
+def inspected_before_service() -> list[Finding]:
+    """SP 3.2.2: a newly installed system is inspected before it serves."""
+    return [Finding("SP 3.2.2", f"{s} is in service but was never inspected",
+                    s.get_absolute_url(), subject=f"system:{s.name}")
+            for s in System.objects.filter(status=SystemStatus.IN_SERVICE,
+                                           inspected_at__isnull=True)]
+
+
+def disk_encryption_enabled() -> list[Finding]:
+    """SP 3.2.1: encryption enabled for all relevant disks when the OS is first installed.
+    Not enabled is a finding; not known, a warning until someone looks."""
+    findings = []
+    for system in System.objects.filter(status=SystemStatus.IN_SERVICE).exclude(
+            disk_encryption=Encryption.ENABLED):
+        if system.disk_encryption == Encryption.DISABLED:
+            findings.append(Finding("SP 3.2.1", f"{system} is in service without disk "
+                                    "encryption", system.get_absolute_url(),
+                                    subject=f"system:{system.name}"))
+        else:
+            findings.append(Finding("SP 3.2.1", f"whether {system}'s disks are encrypted is "
+                                    "not known", system.get_absolute_url(),
+                                    status=Status.WARNING, subject=f"system:{system.name}"))
+    return findings
+
+
+# --- flows (SP 3.1.1.1, 3.1.1.2) --------------------------------------------------------------
+
+
+def temporary_access_ended() -> list[Finding]:
+    """SP 3.1.1.1: a temporary access past its end is no longer in effect; one still
+    approved must be ended (the firewall still carries it until then)."""
+    now = timezone.now()
+    return [Finding("SP 3.1.1.1", f"temporary access {f} ended "
+                    f"{f.temporary_until:%Y-%m-%d %H:%M} but is still approved",
+                    f.system.get_absolute_url(), subject=f"flow:{f.pk}")
+            for f in Flow.objects.filter(status=FlowStatus.APPROVED,
+                                         temporary_until__lte=now).select_related("system")]
+
+
+def requests_decided() -> list[Finding]:
+    """SP 3.1.1.2: the team leader decides requested connectivity; one waiting longer than
+    REQUEST_WAIT_DAYS is a finding."""
+    since = timezone.now() - dt.timedelta(days=REQUEST_WAIT_DAYS)
+    return [Finding("SP 3.1.1.2", f"flow {f} has waited for the team leader since "
+                    f"{f.requested_at:%Y-%m-%d}", f.system.get_absolute_url(),
+                    subject=f"flow:{f.pk}")
+            for f in Flow.objects.filter(status=FlowStatus.REQUESTED,
+                                         requested_at__lt=since).select_related("system")]
+
+
+def findings_for(system: System, findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.url == system.get_absolute_url()]
+
+
+def register_findings() -> list[Finding]:
+    """Every finding of this module, for the register's own pages."""
+    return [finding for c in CONTROLS if c.check is not None for finding in c.check()]
+
+
+SA = TeamKind.SYSTEMS_ADMINISTRATION
+
+CONTROLS: list[Control] = [
+    Control("systems.two_administrators", ("SP 1.2",),
+            "Every system in service has two distinct Systems Administrators as its primary "
+            "and secondary administrator.", SA, check=two_administrators),
+    Control("systems.critical_by_board", ("SP 1.1",),
+            "Every critical system was made critical by a Board decision.", SA,
+            check=critical_by_board_decision),
+    Control("systems.inspected", ("SP 3.2.2",),
+            "Every system in service was inspected after installation.", SA,
+            check=inspected_before_service),
+    Control("systems.disk_encryption", ("SP 3.2.1",),
+            "Every system in service has disk encryption enabled since install.", SA,
+            check=disk_encryption_enabled),
+    Control("systems.temporary_access", ("SP 3.1.1.1",),
+            "No temporary access is still approved after its end.", SA,
+            check=temporary_access_ended),
+    Control("systems.flow_requests", ("SP 3.1.1.2",),
+            f"No flow request waits more than {REQUEST_WAIT_DAYS} days for the team leader.",
+            SA, check=requests_decided),
+]
