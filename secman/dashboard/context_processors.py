@@ -17,6 +17,7 @@ from secman.core.accounts import person_for_user
 # asks; None: every signed-in person may open the page. (Dotted paths, because this module
 # sits below the chapters and must not import them when it loads.)
 INVENTORY = "secman.physical.services.may_see_inventory"
+SYSTEMS_REGISTER = "secman.systems.services.may_read_register"
 CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
     ("1", "Introduction", [("compliance:dashboard", "Compliance", None),
                            ("documents:index", "Documents", None),
@@ -28,7 +29,9 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
                                 ("physical:facilities", "Facility", INVENTORY),
                                 ("visits:visits", "Visits", None),
                                 ("visits:devices", "Codes & devices", None)]),
-    ("3", "Logical security", [("people:lists", "Access lists", None),
+    ("3", "Logical security", [("systems:systems", "Systems", SYSTEMS_REGISTER),
+                               ("systems:flows", "Flows", SYSTEMS_REGISTER),
+                               ("people:lists", "Access lists", None),
                                ("people:proposals", "List proposals", None)]),
     ("4", "Logging", [("eventlog:events", "Event Log", None)]),
     ("9", "Administrative", [("people:teams", "Teams", None),

@@ -524,7 +524,9 @@ def _peer(peer: str) -> tuple[str, System | None]:
     if peer == "local":
         return peer, None
     try:
-        return str(ipaddress.ip_network(peer, strict=False)), None
+        if "/" in peer:
+            return str(ipaddress.ip_network(peer, strict=False)), None
+        return str(ipaddress.ip_address(peer)), None
     except ValueError:
         pass
     system = System.objects.filter(name=peer.lower()).first()

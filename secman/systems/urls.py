@@ -1,6 +1,23 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from secman.systems import views
 
 app_name = "systems"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.systems, name="systems"),
+    path("new/", views.system_new, name="system_new"),
+    path("hosts/<str:name>/", views.system, name="system"),
+    path("hosts/<str:name>/edit/", views.system_edit, name="system_edit"),
+    path("hosts/<str:name>/administrators/", views.system_administrators,
+         name="system_administrators"),
+    path("hosts/<str:name>/addresses/", views.system_addresses, name="system_addresses"),
+    path("hosts/<str:name>/install/", views.system_install, name="system_install"),
+    path("hosts/<str:name>/inspect/", views.system_inspect, name="system_inspect"),
+    path("hosts/<str:name>/retire/", views.system_retire, name="system_retire"),
+    path("hosts/<str:name>/flows/new/", views.flow_new, name="flow_new"),
+    path("flows/", views.flows, name="flows"),
+    path("flows/<int:pk>/decide/", views.flow_decide, name="flow_decide"),
+    path("flows/<int:pk>/end/", views.flow_end, name="flow_end"),
+]
