@@ -39,6 +39,7 @@ from secman.people.api import (
     TokenView,
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
+from secman.systems.api import FlowViewSet, SystemViewSet
 from secman.visits.api import DeviceViewSet, VisitViewSet
 
 app_name = "api"
@@ -70,6 +71,8 @@ router.register("facilities", FacilityViewSet, basename="facility")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("devices", DeviceViewSet, basename="device")
 router.register("occurrences", OccurrenceViewSet, basename="occurrence")
+router.register("systems", SystemViewSet, basename="system")
+router.register("flows", FlowViewSet, basename="flow")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):

@@ -3,10 +3,172 @@ command line."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import click
+from rich.console import Console
+from rich.table import Table
+
+from secman.core.cli import setup_django
+
+JSON_HELP = "Print JSON on standard output instead of a table."
+STATUS_STYLE = {"in_service": "green", "installed": "yellow", "planned": "yellow",
+                "retired": "dim", "approved": "green", "requested": "yellow",
+                "refused": "red", "ended": "dim"}
 
 
 @click.group()
 def systems() -> None:
     """Systems and network (SP/SM 3.1, 3.2): the register, flows, firewall rules, host
     agents, patches and changes."""
+
+
+def _styled(value: str) -> str:
+    style = STATUS_STYLE.get(value)
+    return f"[{style}]{value}[/{style}]" if style else value
+
+
+def _system_row(system: Any) -> dict[str, Any]:
+    return {
+        "name": system.name, "kind": system.kind, "host": system.host.name if system.host
+        else None, "criticality": system.criticality,
+        "critical_authority": str(system.critical_authority or "") or None,
+        "status": system.status, "purpose": system.purpose,
+        "primary_admin": str(system.primary_admin or "") or None,
+        "secondary_admin": str(system.secondary_admin or "") or None,
+        "os": f"{system.os_name} {system.os_release}".strip(),
+        "disk_encryption": system.disk_encryption,
+        "inspected_at": system.inspected_at.isoformat() if system.inspected_at else None,
+    }
+
+
+def _flow_row(flow: Any) -> dict[str, Any]:
+    return {"id": flow.pk, "system": flow.system.name, "direction": flow.direction,
+            "port": flow.port_label, "service": flow.service, "peer": flow.peer,
+            "purpose": flow.purpose, "status": flow.status,
+            "temporary_until": flow.temporary_until.isoformat() if flow.temporary_until
+            else None, "requested_by": str(flow.requested_by or "") or None,
+            "decided_by": str(flow.decided_by or "") or None}
+
+
+@systems.command("list")
+@click.option("--status", type=click.Choice(["planned", "installed", "in_service",
+                                             "retired"]), help="Only systems in this status.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def list_systems(status: str | None, as_json: bool) -> None:
+    """The register: every system with its criticality, status, administrators, flows in
+    effect (in / out), requests waiting and findings (SP 1.1, 1.2, 3.1, 3.2)."""
+    setup_django()
+    from secman.systems import controls, selectors
+
+    rows = selectors.systems_overview()
+    if status:
+        rows = rows.filter(status=status)
+    findings = controls.register_findings()
+    counted = {s.name: sum(1 for f in findings if f.url == s.get_absolute_url()) for s in rows}
+    if as_json:
+        click.echo(json.dumps([{**_system_row(s), **_counts(s), "findings": counted[s.name]}
+                               for s in rows], indent=1))
+        return
+    table = Table(title="Systems")
+    for column in ("Name", "Kind", "Criticality", "Status", "Administrators", "Flows in/out",
+                   "Waiting", "Findings"):
+        table.add_column(column)
+    for s in rows:
+        admins = ", ".join(str(p) for p in (s.primary_admin, s.secondary_admin) if p) or "—"
+        table.add_row(s.name, s.get_kind_display() + (f" on {s.host.name}" if s.host else ""),
+                      "[red]critical[/red]" if s.criticality == "critical" else s.criticality,
+                      _styled(s.status), admins,
+                      "{flows_in}/{flows_out}".format(**_counts(s)),
+                      str(_counts(s)["flows_waiting"]), f"[red]{counted[s.name]}[/red]"
+                      if counted[s.name] else "0")
+    Console().print(table)
+
+
+def _counts(system: Any) -> dict[str, int]:
+    """The flow counts selectors.systems_overview annotates each system with."""
+    return {key: getattr(system, key) for key in ("flows_in", "flows_out", "flows_waiting")}
+
+
+def _system_or_fail(name: str) -> Any:
+    from secman.systems import selectors
+
+    system = selectors.system_by_name(name)
+    if system is None:
+        raise click.ClickException(f"no system named {name!r} in the register "
+                                   "(secman systems list)")
+    return system
+
+
+@systems.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def show(name: str, as_json: bool) -> None:
+    """One system: every field, its addresses, DNS records, flows and findings."""
+    setup_django()
+    from secman.systems import controls
+
+    system = _system_or_fail(name)
+    addresses = [{"network": a.network, "address": a.address, "interface": a.interface}
+                 for a in system.addresses.all()]
+    dns = [{"name": r.name, "rtype": r.rtype, "content": r.content}
+           for r in system.dns_records.all()]
+    flows = [_flow_row(f) for f in system.flows.select_related("system", "requested_by",
+                                                                "decided_by")]
+    findings = controls.findings_for(system, controls.register_findings())
+    if as_json:
+        click.echo(json.dumps({**_system_row(system), "addresses": addresses,
+                               "dns_records": dns, "flows": flows,
+                               "running_services": system.running_services,
+                               "databases": system.databases,
+                               "findings": [{"section": f.section, "message": f.message}
+                                            for f in findings]}, indent=1))
+        return
+    console = Console()
+    facts = Table(title=f"{system.name}", show_header=False)
+    facts.add_column("field", style="bold")
+    facts.add_column("value")
+    for key, value in _system_row(system).items():
+        facts.add_row(key.replace("_", " "), _styled(str(value)) if value is not None else "—")
+    for a in addresses:
+        facts.add_row(f"address ({a['network']})", f"{a['address']} {a['interface']}")
+    for r in dns:
+        facts.add_row("DNS", f"{r['name']} {r['rtype']} {r['content']}")
+    console.print(facts)
+    _print_flows(console, flows, f"Flows of {system.name}")
+    for f in findings:
+        console.print(f"[red]✗[/red] {f.section}: {f.message}")
+
+
+def _print_flows(console: Console, flows: list[dict[str, Any]], title: str) -> None:
+    table = Table(title=title)
+    for column in ("Id", "System", "Direction", "Port", "Service", "Peer", "Purpose",
+                   "Status"):
+        table.add_column(column)
+    for f in flows:
+        status = _styled(f["status"]) + (f" until {f['temporary_until'][:16]}"
+                                         if f["temporary_until"] else "")
+        table.add_row(str(f["id"]), f["system"], f["direction"], f["port"], f["service"],
+                      f["peer"], f["purpose"], status)
+    console.print(table)
+
+
+@systems.command("flows")
+@click.argument("name", required=False)
+@click.option("--status", type=click.Choice(["requested", "approved", "refused", "ended"]),
+              help="Only flows in this status.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def flows(name: str | None, status: str | None, as_json: bool) -> None:
+    """Every documented flow (SM 3.1.2), or those of system NAME: requests waiting for the
+    Systems Administration team leader first (SP 3.1.1.2)."""
+    setup_django()
+    from secman.systems import selectors
+
+    system = _system_or_fail(name) if name else None
+    rows = [_flow_row(f) for f in selectors.pending_first(
+        selectors.flows_listed(status or "", system))]
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    _print_flows(Console(), rows, f"Flows of {name}" if name else "Flows")
