@@ -106,16 +106,17 @@ def _register_changed(actor: Person | None, reason: str) -> None:
 
 # --- authorities ----------------------------------------------------------------------------
 
-BOARD_ONLY = (AuthorityKind.BOARD_DECISION,)
-
-
 def _authority_for(system_is_critical: bool, authority: AuthorityLike, why: str) -> Authority:
     """A critical system is added, changed and retired only by a Board decision (SP 1.1);
     the rest cite any authority."""
-    if system_is_critical:
-        return resolve_authority(authority, kinds=BOARD_ONLY,
-                                 why=f"{why}: a critical system is the Board's (SP 1.1)")
-    return resolve_authority(authority)
+    if not system_is_critical:
+        return resolve_authority(authority)
+    authority_row = resolve_authority(authority)  # refuses what is no authority at all
+    if authority_row.kind != AuthorityKind.BOARD_DECISION:
+        raise RuleViolation(f"{why} needs a Board decision as its authority, not "
+                            f"{authority_row.reference}: a critical system is the Board's",
+                            section="SP 1.1", field="authority")
+    return authority_row
 
 
 # --- checking input -------------------------------------------------------------------------
