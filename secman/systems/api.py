@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
+from secman.core.errors import NotAllowed
 from secman.people.api import person_field
 from secman.systems import selectors, services
 from secman.systems.choices import (
@@ -32,6 +33,13 @@ class RegisterView(SecmanAPIView):
         refusal = services.why_not_read_register(self.actor)
         if refusal is not None:
             raise refusal
+
+    def check_changer(self) -> None:
+        """Before the body is read: whoever may not change the register is answered 403,
+        whatever they sent (the service asks again)."""
+        if not services.may_change_register(self.actor):
+            raise NotAllowed("the systems register is changed by Systems Administrators",
+                             section="SP 3.2.2")
 
 
 class AddressSerializer(serializers.ModelSerializer):
@@ -240,6 +248,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def create(self, request: Any) -> Response:
         """Record a system; a critical one under a Board decision (SP 1.1)."""
         self.check_reader()
+        self.check_changer()
         data = valid_data(SystemCreateSerializer, request)
         return self._answer(services.add_system(actor=self.actor, **data), status=201)
 
@@ -249,6 +258,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def change(self, request: Any, name: str | None = None) -> Response:
         """Change fields of the entry; the entry names each before and after."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(SystemChangeSerializer, request)
         authority = data.pop("authority")
         return self._answer(services.update_system(actor=self.actor, system=system,
@@ -261,6 +271,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
         """Name the primary and secondary administrator: two distinct Systems
         Administrators (SP 1.2)."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(AdministratorsSerializer, request)
         return self._answer(services.set_administrators(actor=self.actor, system=system,
                                                         **data))
@@ -270,6 +281,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def addresses(self, request: Any, name: str | None = None) -> Response:
         """Replace the system's addresses."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(AddressesSerializer, request)
         return self._answer(services.set_addresses(
             actor=self.actor, system=system, addresses=[dict(a) for a in data["addresses"]],
@@ -280,6 +292,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def dns(self, request: Any, name: str | None = None) -> Response:
         """Replace the DNS records naming the system."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(DnsSerializer, request)
         return self._answer(services.set_dns_records(
             actor=self.actor, system=system, records=[dict(r) for r in data["records"]],
@@ -290,6 +303,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def install(self, request: Any, name: str | None = None) -> Response:
         """A planned system is installed (SP 3.2.2 build document, SP 3.2.1 encryption)."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(InstallSerializer, request)
         return self._answer(services.record_installation(actor=self.actor, system=system,
                                                          **data))
@@ -299,6 +313,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def inspect(self, request: Any, name: str | None = None) -> Response:
         """Record the inspection (SP 3.2.2): an installed system enters service."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(InspectSerializer, request)
         return self._answer(services.record_inspection(actor=self.actor, system=system,
                                                        **data))
@@ -308,6 +323,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def retire(self, request: Any, name: str | None = None) -> Response:
         """Retire the system; its flows end with it."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(ReasonSerializer, request)
         return self._answer(services.retire_system(actor=self.actor, system=system, **data))
 
@@ -318,6 +334,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
         """Request a flow (SM 3.1.2); it takes effect when the Systems Administration team
         leader approves it (SP 3.1.1.2)."""
         system = self.get_object()
+        self.check_changer()
         data = valid_data(FlowRequestSerializer, request)
         flow = services.request_flow(actor=self.actor, system=system, **data)
         return Response(FlowSerializer(flow).data, status=201)
@@ -352,6 +369,9 @@ class FlowViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
         """Approve or refuse a request: the Systems Administration team leader only, never
         the requester (SP 3.1.1.2)."""
         flow = self.get_object()
+        if not services.may_decide_flows(self.actor):
+            raise NotAllowed("flows are approved or refused by the Systems Administration "
+                             "team leader", section="SP 3.1.1.2")
         data = valid_data(FlowDecisionSerializer, request)
         return Response(FlowSerializer(services.decide_flow(actor=self.actor, flow=flow,
                                                             **data)).data)
@@ -361,6 +381,7 @@ class FlowViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
     def end(self, request: Any, pk: str | None = None) -> Response:
         """End an approved flow, or withdraw a request."""
         flow = self.get_object()
+        self.check_changer()
         data = valid_data(FlowEndSerializer, request)
         return Response(FlowSerializer(services.end_flow(actor=self.actor, flow=flow,
                                                          **data)).data)

@@ -124,6 +124,13 @@ ON_THE_PHYSICAL_LISTS = only("access_engineer", "systems_administrator", "team_l
 # SP 2.2.1: recording hardware (forms and imports): Access Engineers and Systems
 # Administrators.
 HARDWARE = only("access_engineer", "systems_administrator", "team_leader")
+# docs/systems.md: the systems register is read by Systems Administrators, team leaders,
+# the Board, auditors and the administrator; changed by Systems Administrators; its flow
+# requests decided by the Systems Administration team leader (Samir) only (SP 3.1.1.2).
+REGISTER = only("administrator", "auditor", "board_member", "systems_administrator",
+                "team_leader")
+REGISTER_CHANGERS = only("systems_administrator", "team_leader")
+FLOW_DECIDER = only("team_leader")
 # SP 6.4 / docs/security.md: the Key Persons List.
 KEY_PERSONS = only("board_member", "arbitrator")
 # SP 1.4: versions of documents are imported by team leaders, the Board (and the
@@ -229,6 +236,19 @@ TABLE: dict[str, E] = {
                                                GET=everyone()),
     "documents/<slug:slug>/s/<str:number>/edit/": E("/documents/{document}/s/{section}/edit/",
                                                     GET=everyone(), POST=TO_THE_FORM),
+    # --- systems and network (SP/SM 3.1, 3.2): the register's readers --------------------------
+    "systems/": E("/systems/", GET=REGISTER),
+    "systems/new/": E("/systems/new/", GET=REGISTER_CHANGERS, POST=REGISTER_CHANGERS),
+    "systems/hosts/<str:name>/": E("/systems/hosts/{system}/", GET=REGISTER),
+    **{f"systems/hosts/<str:name>/{step}/": E(f"/systems/hosts/{{system}}/{step}/",
+                                              GET=REGISTER_CHANGERS, POST=REGISTER_CHANGERS)
+       for step in ("edit", "administrators", "addresses", "install", "inspect", "retire",
+                    "flows/new")},
+    "systems/flows/": E("/systems/flows/", GET=REGISTER),
+    "systems/flows/<int:pk>/decide/": E("/systems/flows/{flow}/decide/", GET=FLOW_DECIDER,
+                                        POST=FLOW_DECIDER),
+    "systems/flows/<int:pk>/end/": E("/systems/flows/{flow}/end/", GET=REGISTER_CHANGERS,
+                                     POST=REGISTER_CHANGERS),
     # --- physical security (SP/SM 2.1, 2.2): the inventory's readers ---------------------------
     # The forms that record hardware are shown only to those who may submit them.
     "physical/computers/": E("/physical/computers/", GET=INVENTORY),
@@ -388,6 +408,17 @@ TABLE: dict[str, E] = {
     "api/media/<pk>/step/": E("/api/media/{medium}/step/", GET=NO_GET, POST=INVENTORY),
     "api/facilities/": E("/api/facilities/", GET=INVENTORY),
     "api/facilities/<pk>/": E("/api/facilities/{facility}/", GET=INVENTORY),
+    # The register's API: actions ask who may before they read the body.
+    "api/systems/": E("/api/systems/", GET=REGISTER, POST=REGISTER_CHANGERS),
+    "api/systems/<name>/": E("/api/systems/{system}/", GET=REGISTER),
+    **{f"api/systems/<name>/{step}/": E(f"/api/systems/{{system}}/{step}/", GET=NO_GET,
+                                        POST=REGISTER_CHANGERS)
+       for step in ("change", "administrators", "addresses", "dns", "install", "inspect",
+                    "retire", "request-flow")},
+    "api/flows/": E("/api/flows/", GET=REGISTER),
+    "api/flows/<pk>/": E("/api/flows/{flow}/", GET=REGISTER),
+    "api/flows/<pk>/decide/": E("/api/flows/{flow}/decide/", GET=NO_GET, POST=FLOW_DECIDER),
+    "api/flows/<pk>/end/": E("/api/flows/{flow}/end/", GET=NO_GET, POST=REGISTER_CHANGERS),
     "api/visits/": E("/api/visits/", GET=everyone(), POST=TO_THE_FORM),
     "api/visits/emergency/": E("/api/visits/emergency/", GET=NO_GET, POST=TO_THE_FORM),
     "api/visits/<pk>/": E("/api/visits/{visit}/", GET=everyone()),

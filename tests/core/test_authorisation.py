@@ -134,6 +134,7 @@ def _build_world() -> dict[str, Any]:
     from secman.people import services as people
     from secman.people.models import ListChangeProposal, Person
     from secman.physical.models import Computer, Facility, Media
+    from secman.systems.models import Flow
     from secman.visits.models import Device, Holding, Visit
 
     demo.load()
@@ -169,6 +170,7 @@ def _build_world() -> dict[str, Any]:
         "document": manual.slug, "version": manual.current.label, "section": section.number,
         "computer": Computer.objects.first().pk, "medium": Media.objects.first().pk,
         "facility": Facility.objects.first().pk,
+        "system": "webdb", "flow": Flow.objects.filter(status="requested").first().pk,
         "visit": Visit.objects.filter(status="requested").first().pk,
         "device": Device.objects.first().pk, "holding": Holding.objects.first().pk,
         "control": "logs.automated_review", "acceptance": Acceptance.objects.first().pk,

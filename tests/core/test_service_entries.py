@@ -49,6 +49,7 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.systems import services as systems
 from secman.visits import devices
 from secman.visits import services as visits
 from tests.conftest import PASSWORD, Org
@@ -170,6 +171,21 @@ def draft(org: Org) -> Any:
 def submitted(org: Org) -> Any:
     drafted = draft(org)
     return drafted, documents.submit_draft(actor=org.sam, draft=drafted, authority="SP 1.4.2")
+
+
+def system(org: Org, name: str = "web", *, status: str = "in_service",
+           critical: bool = False) -> Any:
+    """A system of the register, recorded by a Systems Administrator."""
+    return systems.add_system(actor=org.sue, name=name, kind="physical", status=status,
+                              criticality="critical" if critical else "infrastructure",
+                              authority=org.decision if critical else "SP 3.2.2")
+
+
+def flow(org: Org, *, approved: bool = False) -> Any:
+    requested = systems.request_flow(actor=org.sue, system=system(org), direction="ingress",
+                                     port=443, peer="ANY", purpose="the web site")
+    return systems.decide_flow(actor=org.sam, flow=requested,
+                               approve=True) if approved else requested
 
 
 def computer(org: Org, tag: str = "CA-0001", *, status: str = "in_service") -> Any:
@@ -628,6 +644,67 @@ TABLE: list[Row] = [
         lambda o: {"actor": o.sue, "request": media_signing(o)},
         lambda o: {"actor": o.axel, "request": media_signing(o)},
         case="completes a media step"),
+    # systems (the register, SP 1.1, 1.2, 3.2; flows, SM 3.1.2, SP 3.1.1)
+    Row(systems.add_system, ("systems.system.add",),
+        lambda o: {"actor": o.sue, "name": "signer", "kind": "physical",
+                   "criticality": "critical", "authority": o.decision},
+        lambda o: {"actor": o.sue, "name": "signer", "kind": "physical",
+                   "criticality": "critical", "authority": "SP 3.2.2"}),
+    Row(systems.update_system, ("systems.system.update",),
+        lambda o: {"actor": o.sue, "system": system(o), "authority": "SP 3.2.2",
+                   "purpose": "web"},
+        lambda o: {"actor": o.bea, "system": system(o), "authority": "SP 3.2.2",
+                   "purpose": "web"}),
+    Row(systems.set_administrators, ("systems.system.administrators",),
+        lambda o: {"actor": o.sue, "system": system(o), "primary": o.sue, "secondary": o.sid,
+                   "authority": "SP 1.2"},
+        lambda o: {"actor": o.sue, "system": system(o), "primary": o.sue, "secondary": o.sue,
+                   "authority": "SP 1.2"}),
+    Row(systems.set_addresses, ("systems.system.addresses",),
+        lambda o: {"actor": o.sue, "system": system(o), "authority": "SM 3.1.2",
+                   "addresses": [{"network": "internal", "address": "10.0.0.1"}]},
+        lambda o: {"actor": o.sue, "system": system(o), "authority": "SM 3.1.2",
+                   "addresses": [{"network": "internal", "address": "10.0.0.300"}]}),
+    Row(systems.set_dns_records, ("systems.system.dns",),
+        lambda o: {"actor": o.sue, "system": system(o), "authority": "SM 3.1.2",
+                   "records": [{"name": "www.example.org", "rtype": "A",
+                                "content": "192.0.2.1"}]},
+        lambda o: {"actor": o.sue, "system": system(o, critical=True), "authority": "SM 3.1.2",
+                   "records": [{"name": "www.example.org", "rtype": "A",
+                                "content": "192.0.2.1"}]}),
+    Row(systems.record_installation, ("systems.system.install",),
+        lambda o: {"actor": o.sue, "system": system(o, status="planned"),
+                   "build_document": "web.rst", "disk_encryption": "enabled"},
+        lambda o: {"actor": o.sue, "system": system(o, status="installed"),
+                   "build_document": "web.rst", "disk_encryption": "enabled"}),
+    Row(systems.record_inspection, ("systems.system.inspect",),
+        lambda o: {"actor": o.sid, "system": system(o, status="installed"),
+                   "notes": "only sshd listens"},
+        lambda o: {"actor": o.sid, "system": system(o, status="planned"),
+                   "notes": "only sshd listens"}),
+    Row(systems.retire_system, ("systems.system.retire",),
+        lambda o: {"actor": o.sue, "system": system(o), "reason": "replaced",
+                   "authority": "SP 1.1"},
+        lambda o: {"actor": o.sue, "system": system(o, critical=True), "reason": "replaced",
+                   "authority": "SP 1.1"}),
+    Row(systems.request_flow, ("systems.flow.request",),
+        lambda o: {"actor": o.sue, "system": system(o), "direction": "egress", "port": 53,
+                   "protocol": "udp", "peer": "10.0.0.1", "purpose": "DNS"},
+        lambda o: {"actor": o.aud, "system": system(o), "direction": "egress", "port": 53,
+                   "protocol": "udp", "peer": "10.0.0.1", "purpose": "DNS"}),
+    Row(systems.decide_flow, ("systems.flow.approve",),
+        lambda o: {"actor": o.sam, "flow": flow(o), "approve": True},
+        lambda o: {"actor": o.sue, "flow": flow(o), "approve": True}, case="approve"),
+    Row(systems.decide_flow, ("systems.flow.refuse",),
+        lambda o: {"actor": o.sam, "flow": flow(o), "approve": False, "reason": "not needed"},
+        lambda o: {"actor": o.sam, "flow": flow(o), "approve": False}, case="refuse"),
+    Row(systems.end_flow, ("systems.flow.end",),
+        lambda o: {"actor": o.sid, "flow": flow(o, approved=True), "reason": "moved"},
+        lambda o: {"actor": o.aud, "flow": flow(o, approved=True), "reason": "moved"},
+        case="end"),
+    Row(systems.end_flow, ("systems.flow.withdraw",),
+        lambda o: {"actor": o.sue, "flow": flow(o), "reason": "not needed"},
+        lambda o: {"actor": o.sue, "flow": flow(o), "reason": ""}, case="withdraw"),
     # visits
     Row(visits.request_visit, ("visits.visit.request",),
         lambda o: {"actor": lists(o).sam, "purpose": "Replace a disk", "systems": "signer1",
