@@ -32,6 +32,7 @@ from docutils import nodes
 from docutils.core import publish_doctree
 from docutils.parsers.rst import Directive, directives, roles
 
+from secman.core.validation import TEXT_MAX, describe_character, forbidden_character
 from secman.files import FileRefused, read_capped_text
 
 # A system's document is a few hundred lines; anything far larger is not one.
@@ -347,15 +348,14 @@ def _table_dicts(table: nodes.table, source: str) -> list[dict[str, str]]:
     return result
 
 
-def _checked(text: str, source: str, line: int, limit: int) -> str:
-    """One line of documentation text, refused when it holds a control character or is
-    longer than `limit`."""
-    for index, char in enumerate(text):
-        code = ord(char)
-        if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF \
-                or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
-            raise InfradocsError(source, f"a control character (U+{code:04X}) at position "
-                                 f"{index + 1} of {text[:40]!r}", line)
+def _checked(text: str, source: str, line: int, limit: int, *,
+             multiline: bool = False) -> str:
+    """Documentation text as a register's field takes it (core.validation's rules: no
+    control character, no text-direction control), at most `limit` characters."""
+    index = forbidden_character(text, multiline=multiline)
+    if index is not None:
+        raise InfradocsError(source, f"{describe_character(text[index])} at position "
+                             f"{index + 1} of {text[:40]!r}", line)
     if len(text) > limit:
         raise InfradocsError(source, f"a text of {len(text)} characters (at most {limit}): "
                              f"{text[:40]!r}…", line)
@@ -447,15 +447,8 @@ def _purpose(section: nodes.section | None, source: str) -> str:
         return ""
     paragraphs = [" ".join(p.astext().split()) for p in section.children
                   if isinstance(p, nodes.paragraph)]
-    text = "\n\n".join(paragraphs)
-    for index, char in enumerate(text):
-        if (ord(char) < 0x20 and char != "\n") or 0x7F <= ord(char) <= 0x9F:
-            raise InfradocsError(source, f"a control character (U+{ord(char):04X}) in the "
-                                 f"purpose at position {index + 1}", _line(section, 0))
-    if len(text) > 10_000:
-        raise InfradocsError(source, f"a purpose of {len(text)} characters (at most "
-                             "10000)", _line(section, 0))
-    return text
+    return _checked("\n\n".join(paragraphs), source, _line(section, 0), TEXT_MAX,
+                    multiline=True)
 
 
 def _person(literal: nodes.literal, people: dict[str, PersonRef]) -> PersonRef:
