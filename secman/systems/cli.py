@@ -127,8 +127,8 @@ def _print_diffs(result: Any, console: Console) -> None:
     """Each changed system with what changes; then one line for the run."""
     for diff in result.changed:
         verb = "new" if diff.created else "changed"
-        table = Table(title=f"{diff.name} ({verb}, {diff.source})", title_justify="left",
-                      show_header=False, box=None, pad_edge=False)
+        console.print(f"[bold]{escape(diff.name)}[/bold] ({verb}, {escape(diff.source)})")
+        table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 2))
         table.add_column(style="bold")
         table.add_column(overflow="fold")
         for name, (old, new) in diff.fields.items():
@@ -145,6 +145,9 @@ def _print_diffs(result: Any, console: Console) -> None:
         for note in diff.notes:
             table.add_row("[yellow]note[/yellow]", escape(note))
         console.print(table)
+    if not result.systems:
+        console.print("[yellow]No system's document to import[/yellow]: nothing written.")
+        return
     changed = len(result.changed)
     verb = "would change (dry run)" if result.dry_run else "changed"
     console.print(
