@@ -73,6 +73,8 @@ class System(models.Model):
     applications = models.JSONField(default=list, blank=True)
     ssh_host_keys = models.JSONField(default=list, blank=True)
     macs = models.JSONField(default=list, blank=True)
+    # The systems the documentation says this one is connected to (names, as written).
+    connected_systems = models.JSONField(default=list, blank=True)
     # Where the record came from: "infradocs/systems/web.rst" or "" (entered by hand).
     source = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

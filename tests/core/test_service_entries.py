@@ -49,7 +49,9 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.systems import imports as systems_imports
 from secman.systems import services as systems
+from secman.systems.infradocs import parse_text as parse_infradocs
 from secman.visits import devices
 from secman.visits import services as visits
 from tests.conftest import PASSWORD, Org
@@ -186,6 +188,16 @@ def flow(org: Org, *, approved: bool = False) -> Any:
                                      port=443, peer="ANY", purpose="the web site")
     return systems.decide_flow(actor=org.sam, flow=requested,
                                approve=True) if approved else requested
+def infradocs_system(name: str) -> Any:
+    """A system's document of the infrastructure documentation, parsed."""
+    return parse_infradocs(f"{'=' * len(name)}\n{name}\n{'=' * len(name)}\n\n"
+                           "Listening services\n------------------\n\n"
+                           "+--------+---------+--------+---------+\n"
+                           "| Port   | Service | Origin | Purpose |\n"
+                           "+========+=========+========+=========+\n"
+                           "| 22/tcp | ssh     | ANY    | admin   |\n"
+                           "+--------+---------+--------+---------+\n",
+                           source=f"infradocs/systems/{name}.rst")
 
 
 def computer(org: Org, tag: str = "CA-0001", *, status: str = "in_service") -> Any:
@@ -744,6 +756,13 @@ TABLE: list[Row] = [
     Row(devices.return_device, ("visits.device.return",),
         lambda o: {"actor": o.axel, "holding": holding(o)},
         lambda o: {"actor": o.sid, "holding": holding(o)}),
+    # systems
+    Row(systems_imports.import_systems,
+        ("systems.system.import", "systems.system.import", "systems.import"),
+        lambda o: {"actor": o.sam, "parsed": [infradocs_system("web"),
+                                              infradocs_system("infra02")]},
+        lambda o: {"actor": o.sam, "parsed": [infradocs_system("web"),
+                                              infradocs_system("web")]}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -853,10 +872,11 @@ def test_every_row_that_writes_nothing_or_refuses_nothing_says_why():
 # State changes split out of an app's services.py by size: the Event Log's checkpoints and
 # keys, its retention, holds and purge; people's logins, passwords and API tokens; the
 # visits app's register of codes and devices; Arbitration cases; the inventory's bulk
-# import.
+# import; the systems register's import of the infrastructure documentation.
 SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
-                  "secman.authority.arbitration", "secman.physical.imports"}
+                  "secman.authority.arbitration", "secman.physical.imports",
+                  "secman.systems.imports"}
 
 
 def services_modules() -> list[Any]:
