@@ -23,11 +23,11 @@ from django.db.models import Max
 
 from secman.authority.services import resolve_authority
 from secman.core.errors import NotAllowed, RuleViolation
-from secman.core.roles import Role
+from secman.core.roles import Role, TeamKind
 from secman.core.validation import check_text
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
-from secman.people.selectors import holds_any, is_administrator
+from secman.people.selectors import holds_any, is_administrator, leads
 from secman.systems.choices import Criticality, Direction, Network, SystemStatus
 from secman.systems.firewall import flows_in_effect, resolve_peer
 from secman.systems.models import Address, DiagramRevision, Flow, System
@@ -63,10 +63,11 @@ def why_not_see_network(person: Any) -> NotAllowed | None:
 
 def may_draw_network(person: Any) -> bool:
     """A revision follows an approved change: drawn by whoever approved it (Systems
-    Administrators, team leaders, the Board), the administrator, or secman itself
-    (None: the command line and scheduled work). Auditors only read."""
+    Administrators, their team leader, the Board), the administrator, or secman itself
+    (None: the command line and scheduled work). Auditors and other teams only read."""
     return person is None or is_administrator(person) or holds_any(
-        person, Role.SYSTEMS_ADMINISTRATOR, Role.TEAM_LEADER, Role.BOARD_MEMBER)
+        person, Role.SYSTEMS_ADMINISTRATOR, Role.BOARD_MEMBER) or leads(
+        person, TeamKind.SYSTEMS_ADMINISTRATION)
 
 
 # --- the drawing -------------------------------------------------------------------------
@@ -170,15 +171,19 @@ def _system_lines(system: System, guests: dict[int, list[System]],
 def _edge_lines(systems: list[System], by_address: dict[str, int]) -> list[str]:
     labels: dict[tuple[str, str], set[str]] = defaultdict(set)
     outside: dict[str, str] = {}
-    drawn = {s.pk for s in systems}
-    for system in systems:
-        for flow in flows_in_effect(system):
-            for node in _peer_nodes(flow, by_address, drawn):
-                if node.startswith("x_"):
-                    outside[node] = flow.peer
-                key = ((node, f"s{system.pk}") if flow.direction == Direction.INGRESS
-                       else (f"s{system.pk}", node))
-                labels[key].add(flow.port_label)
+    drawn = {s.pk: s for s in systems}
+    # One query for every flow (the register holds thousands); ordered, so the same
+    # register gives the same text.
+    for flow in flows_in_effect(None).prefetch_related("peer_system__addresses"):
+        system = drawn.get(flow.system_id)
+        if system is None:  # a retired system's flows are not drawn
+            continue
+        for node in _peer_nodes(flow, by_address, set(drawn)):
+            if node.startswith("x_"):
+                outside[node] = flow.peer
+            key = ((node, f"s{system.pk}") if flow.direction == Direction.INGRESS
+                   else (f"s{system.pk}", node))
+            labels[key].add(flow.port_label)
     lines = [f'\t{node} [label={_quoted(text)}, shape=note, style=dashed];'
              for node, text in sorted(outside.items())]
     for (tail, head), ports in sorted(labels.items()):
@@ -226,8 +231,8 @@ def draw_if_changed(*, actor: Any, reason: str) -> DiagramRevision | None:
     newest one (SP 3.1.1); None when nothing drawn changed. `reason` says which change
     (the register's services pass the approved change)."""
     if not may_draw_network(actor):
-        raise NotAllowed("the network diagram is revised by Systems Administrators, team "
-                         "leaders and the Board", section=SECTION)
+        raise NotAllowed("the network diagram is revised by Systems Administrators, their "
+                         "team leader and the Board", section=SECTION)
     reason = reason.strip()
     if not reason:
         raise RuleViolation("say which change the new revision follows (reason)",

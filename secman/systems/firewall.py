@@ -51,12 +51,13 @@ _LOCAL_WORDS = {"local", "localhost", "loopback", "127.0.0.1", "::1"}
 # --- which flows, and whom they name -------------------------------------------------------
 
 
-def flows_in_effect(system: System, now: Any = None) -> QuerySet[Flow]:
-    """Approved flows that have not ended: an expired temporary access (SP 3.1.1.1) is no
-    longer allowed even before someone marks it ended."""
+def flows_in_effect(system: System | None, now: Any = None) -> QuerySet[Flow]:
+    """Approved flows that have not ended (of one system, or of all with None): an
+    expired temporary access (SP 3.1.1.1) is no longer allowed even before someone marks
+    it ended."""
     now = now or timezone.now()
-    return (Flow.objects.filter(system=system, status=FlowStatus.APPROVED,
-                                ended_at__isnull=True)
+    chosen = Flow.objects.all() if system is None else Flow.objects.filter(system=system)
+    return (chosen.filter(status=FlowStatus.APPROVED, ended_at__isnull=True)
             .filter(Q(temporary_until__isnull=True) | Q(temporary_until__gt=now))
             .select_related("peer_system").order_by("direction", "protocol", "port", "id"))
 

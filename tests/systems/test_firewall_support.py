@@ -17,11 +17,10 @@ from django.utils import timezone
 from secman.systems.models import Address, Flow, System
 
 
-def make_system(name: str, *addresses: str, **fields) -> System:
+def make_system(name: str, *addresses: str, network: str = "internal", **fields) -> System:
     system = System.objects.create(name=name, kind=fields.pop("kind", "vm"), **fields)
     for address in addresses:
-        Address.objects.create(system=system, address=address,
-                               network=fields.get("network", "internal"))
+        Address.objects.create(system=system, address=address, network=network)
     return system
 
 
