@@ -49,6 +49,7 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.systems import diagram as systems_diagram
 from secman.visits import devices
 from secman.visits import services as visits
 from tests.conftest import PASSWORD, Org
@@ -667,6 +668,10 @@ TABLE: list[Row] = [
     Row(devices.return_device, ("visits.device.return",),
         lambda o: {"actor": o.axel, "holding": holding(o)},
         lambda o: {"actor": o.sid, "holding": holding(o)}),
+    # systems: the network diagram (SP 3.1.1); auditors only read it
+    Row(systems_diagram.draw_if_changed, ("systems.diagram.revise",),
+        lambda o: {"actor": o.sam, "reason": "flow 1 approved"},
+        lambda o: {"actor": o.aud, "reason": "flow 1 approved"}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -707,6 +712,8 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
         "may_see_inventory", "sealed_past_expiry")},
     **{f"secman.visits.services.{name}": "a read or a check" for name in (
         "check_on_site",)},
+    **{f"secman.systems.diagram.{name}": "a read: the register drawn, or the newest revision"
+       for name in ("current_revision", "digest_of", "dot_source", "render_svg")},
 }
 
 def watched(model: Any) -> bool:
@@ -776,10 +783,11 @@ def test_every_row_that_writes_nothing_or_refuses_nothing_says_why():
 # State changes split out of an app's services.py by size: the Event Log's checkpoints and
 # keys, its retention, holds and purge; people's logins, passwords and API tokens; the
 # visits app's register of codes and devices; Arbitration cases; the inventory's bulk
-# import.
+# import; the network diagram's revisions.
 SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
-                  "secman.authority.arbitration", "secman.physical.imports"}
+                  "secman.authority.arbitration", "secman.physical.imports",
+                  "secman.systems.diagram"}
 
 
 def services_modules() -> list[Any]:
