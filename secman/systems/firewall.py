@@ -140,6 +140,7 @@ class Rules:
     logged: set[str] = field(default_factory=set)  # chains ending in the logged drop
     allows: dict[Allowance, str] = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)  # accept rules not understood
+    blocks: list[str] = field(default_factory=list)  # drop rules other than the logged one
     warnings: list[str] = field(default_factory=list)
 
 
@@ -441,23 +442,28 @@ def rules_in(nft_json: dict[str, Any]) -> Rules:
     hand-written rule is never silently taken for a documented one)."""
     rules = Rules()
     items = nft_json.get("nftables", []) if isinstance(nft_json, dict) else []
-    ours = [i for i in items if isinstance(i, dict)]
+    ours = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
     def in_table(body: dict[str, Any]) -> bool:
         return body.get("family") == TABLE_FAMILY and body.get("table") == TABLE_NAME
 
+    # The document comes from a host: every value is checked for its type before use.
+
     base_chains = {}
     for item in ours:
         chain = item.get("chain")
-        if isinstance(chain, dict) and in_table(chain) and chain.get("hook") in CHAINS:
-            base_chains[chain.get("name")] = chain["hook"]
+        if (isinstance(chain, dict) and in_table(chain) and isinstance(chain.get("hook"), str)
+                and chain["hook"] in CHAINS and isinstance(chain.get("name"), str)):
+            base_chains[chain["name"]] = chain["hook"]
             rules.policies[chain["hook"]] = str(chain.get("policy", "accept"))
     for item in ours:
         rule = item.get("rule")
-        if not (isinstance(rule, dict) and in_table(rule) and rule.get("chain") in base_chains):
+        if not (isinstance(rule, dict) and in_table(rule) and isinstance(rule.get("chain"), str)
+                and rule["chain"] in base_chains):
             continue
         hook = base_chains[rule["chain"]]
-        exprs = [e for e in rule.get("expr", []) if isinstance(e, dict)]
+        listed = rule.get("expr")
+        exprs = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
         label = _safe(str(rule.get("comment") or f"rule {rule.get('handle')}"), 120)
         keys = {k for e in exprs for k in e}
         log = next((e["log"] for e in exprs if "log" in e), None)
@@ -466,9 +472,14 @@ def rules_in(nft_json: dict[str, Any]) -> Rules:
                 and not any("match" in e for e in exprs)):
             rules.logged.add(hook)
             continue
+        if keys & {"drop", "reject"}:
+            # secman generates one drop per chain, the logged one: any other may block a
+            # documented flow ahead of its rule.
+            rules.blocks.append(f"{hook}: {label}")
+            continue
         try:
             allowed = _rule_allowances(hook, exprs)
-        except (_Unreadable, ValueError, KeyError, TypeError) as why:
+        except (_Unreadable, ValueError, KeyError, TypeError, AttributeError) as why:
             rules.unreadable.append(f"{hook}: {label} ({_safe(str(why), 80)})")
             continue
         for allowance in allowed or []:
@@ -478,10 +489,11 @@ def rules_in(nft_json: dict[str, Any]) -> Rules:
 
 def rules_in_ruleset(nft_json: dict[str, Any]) -> bool:
     """Whether the document holds the table secman loads."""
-    return any(isinstance(i, dict) and isinstance(i.get("table"), dict)
-               and i["table"].get("family") == TABLE_FAMILY
-               and i["table"].get("name") == TABLE_NAME
-               for i in nft_json.get("nftables", []))
+    items = nft_json.get("nftables")
+    return isinstance(items, list) and any(
+        isinstance(i, dict) and isinstance(i.get("table"), dict)
+        and i["table"].get("family") == TABLE_FAMILY and i["table"].get("name") == TABLE_NAME
+        for i in items)
 
 
 def compare(expected: Rules, actual: Rules) -> list[str]:
@@ -503,6 +515,8 @@ def compare(expected: Rules, actual: Rules) -> list[str]:
         differences.append(f"does not allow {allowance.sentence()} "
                            f"({expected.allows[allowance]})")
     differences.extend(f"has an accept rule secman cannot read: {u}" for u in actual.unreadable)
+    differences.extend(f"drops traffic by a rule secman did not generate (it may block a "
+                       f"documented flow): {b}" for b in actual.blocks)
     return differences
 
 

@@ -8,6 +8,8 @@ import re
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from secman.systems import firewall
 from tests.systems.test_firewall_support import (
@@ -175,3 +177,58 @@ def test_rules_secman_cannot_read_are_reported_not_ignored(webdb, tmp_path):
               "accept", "comment", '"backdoor"')
         found = firewall.ruleset_differences(webdb, listed(ns))
     assert len(found) == 1 and "cannot read" in found[0] and "backdoor" in found[0], found
+
+
+def test_a_drop_rule_ahead_of_a_flow_is_reported(webdb, tmp_path):
+    with namespace() as ns:
+        load(ns, firewall.ruleset(webdb), tmp_path)
+        in_ns(ns, "nft", "insert", "rule", "inet", "secman", "input", "tcp", "dport", "443",
+              "drop", "comment", '"blocks https"')
+        found = firewall.ruleset_differences(webdb, listed(ns))
+    assert found == ["drops traffic by a rule secman did not generate (it may block a "
+                     "documented flow): input: blocks https"]
+
+
+# --- hostile input: an agent's report is not trusted ------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 70000) | st.text(max_size=12)
+    | st.sampled_from(["inet", "secman", "input", "output", "forward", "accept", "drop",
+                       "10.0.0.5", "::1", "tcp", "dport", "saddr", "lo"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["nftables", "table", "chain", "rule", "family", "name", "table",
+                         "hook", "policy", "expr", "match", "left", "right", "op", "payload",
+                         "protocol", "field", "meta", "key", "set", "prefix", "range",
+                         "accept", "drop", "log", "counter", "comment", "handle", "ct"]),
+        inner, max_size=5),
+    max_leaves=25)
+
+
+def _with_our_table(items: list) -> dict:
+    return {"nftables": [{"table": {"family": "inet", "name": "secman"}},
+                         {"chain": {"family": "inet", "table": "secman", "name": "input",
+                                    "hook": "input", "policy": "drop"}}, *items]}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=json_values, items=st.lists(json_values, max_size=4))
+def test_any_json_gives_sentences_never_an_error(webdb, document, items):
+    for candidate in (document, _with_our_table(items), _with_our_table(
+            [{"rule": {"family": "inet", "table": "secman", "chain": "input", "expr": items}}])):
+        found = firewall.ruleset_differences(webdb, candidate)
+        assert found and all(isinstance(line, str) and line for line in found)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(peer=st.text(max_size=60), purpose=st.text(max_size=300))
+def test_any_register_text_gives_a_ruleset_nft_accepts(webdb, peer, purpose):
+    flow = make_flow(webdb, "ingress", 4000, peer, purpose=purpose)
+    try:
+        text, _ = firewall.generate(webdb)
+        assert firewall.check(text) == [], text
+        assert all(line.startswith(("#", "\t", "table", "delete", "}")) or not line
+                   for line in text.splitlines())
+    finally:
+        flow.delete()
