@@ -33,7 +33,8 @@ from secman.systems.firewall import flows_in_effect, resolve_peer
 from secman.systems.models import Address, DiagramRevision, Flow, System
 
 DOT = "/usr/bin/dot"
-DOT_TIMEOUT = 60  # seconds: 500 systems with 30 flows each draw in a few seconds
+DOT_TIMEOUT = 120  # seconds: sfdp draws 500 systems with 5000 edges in about 20
+LARGE_GRAPH_EDGES = 100  # above it dot's layered drawing takes too long (see _layout)
 SECTION = "SP 3.1.1"
 INTERNET_NODE = "internet"
 # The network a system is drawn in: the most exposed one it has an address on.
@@ -42,6 +43,10 @@ CLUSTER_LABELS = {Network.INTERNET: "Internet-facing", Network.INTRANET: "Intran
                   Network.INTERNAL: "Internal", "": "No address in the register"}
 NETWORK_COLOURS = {Network.INTERNET: "#fdecea", Network.INTRANET: "#fff7e0",
                    Network.INTERNAL: "#e8f4ea", "": "#f2f2f2"}
+# A system's box is a stronger shade of its network's colour (the only sign of its network
+# when a large register is drawn without the network boxes).
+NODE_COLOURS = {Network.INTERNET: "#f6c1bb", Network.INTRANET: "#fbe3a0",
+                Network.INTERNAL: "#c4e3cb", "": "#dddddd"}
 
 
 # --- who ---------------------------------------------------------------------------------
@@ -88,12 +93,13 @@ def _network_of(addresses: Iterable[Address]) -> str:
 
 def _node(system: System, addresses: list[Address]) -> str:
     lines = [system.name, *[a.address for a in addresses]]
+    fill = NODE_COLOURS[_network_of(addresses)]
     if system.criticality == Criticality.CRITICAL:
         lines.insert(1, "critical")
-        style = 'color="#b00020", penwidth=3, fontcolor="#b00020", style="filled,bold", ' \
-                'fillcolor="#ffffff"'
+        style = f'color="#b00020", penwidth=3, fontcolor="#b00020", style="filled,bold", ' \
+                f'fillcolor="{fill}"'
     else:
-        style = 'style=filled, fillcolor="#ffffff"'
+        style = f'style=filled, fillcolor="{fill}"'
     label = "\\n".join(_quoted(line)[1:-1] for line in lines)
     return f's{system.pk} [label="{label}", shape=box, {style}];'
 
@@ -132,8 +138,8 @@ def dot_source() -> str:
         if system.host_id in present:
             guests[system.host_id].append(system)
     tops = [s for s in systems if s.host_id not in present]
-    lines = ["digraph network {", '\tgraph [rankdir=LR, fontname="Helvetica", '
-             'fontsize=12, compound=true, nodesep=0.3, ranksep=1.2];',
+    edges = _edge_lines(systems, by_address)
+    lines = ["digraph network {", f"\tgraph [{_layout(edges)}];",
              '\tnode [fontname="Helvetica", fontsize=10];',
              '\tedge [fontname="Helvetica", fontsize=9, color="#555555"];',
              f'\t{INTERNET_NODE} [label="Internet", shape=ellipse, style=filled, '
@@ -149,9 +155,20 @@ def dot_source() -> str:
         for system in members:
             lines += _system_lines(system, guests, addresses, "\t\t")
         lines.append("\t}")
-    lines += _edge_lines(systems, by_address)
+    lines += edges
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _layout(edges: list[str]) -> str:
+    """dot's layered drawing, with its newer ranking (the classic one fails on flows
+    that cross clusters both ways: "trouble in init_rank"). dot takes minutes beyond a
+    few hundred edges, so a larger register is drawn by sfdp, a force-directed layout
+    that ignores the network boxes: nodes keep their network's colour instead."""
+    common = 'fontname="Helvetica", fontsize=12'
+    if sum(" -> " in line for line in edges) <= LARGE_GRAPH_EDGES:
+        return f"rankdir=LR, newrank=true, compound=true, nodesep=0.3, ranksep=1.2, {common}"
+    return f"layout=sfdp, overlap=prism, splines=false, outputorder=edgesfirst, {common}"
 
 
 def _system_lines(system: System, guests: dict[int, list[System]],

@@ -205,3 +205,17 @@ def test_the_commands_write_the_ruleset_and_the_diagram(org, register, tmp_path)
     dot = runner.invoke(main, ["systems", "diagram", "--format", "dot"])
     assert dot.output.startswith("digraph network {")
     assert runner.invoke(main, ["systems", "diagram", "-r", "3"]).exit_code == 1
+
+
+def test_a_large_register_is_drawn_by_a_faster_layout(org):
+    systems = [make_system(f"node{i:03}", f"10.9.{i // 200}.{i % 200 + 1}",
+                           network=["internet", "intranet", "internal"][i % 3])
+               for i in range(60)]
+    for i, system in enumerate(systems):
+        for step in (1, 7):
+            make_flow(system, "ingress", 1000 + step, f"node{(i + step) % 60:03}",
+                      peer_system=systems[(i + step) % 60], purpose="sync")
+    dot = diagram.dot_source()
+    assert dot.count(" -> ") == 120 and "layout=sfdp" in dot
+    texts = svg_texts(diagram.render_svg(dot))
+    assert "node000" in texts and "node059" in texts
