@@ -30,6 +30,7 @@ TABLE_FAMILY, TABLE_NAME = "inet", "secman"
 LOG_PREFIX = {"input": "secman-drop-in ", "output": "secman-drop-out ",
               "forward": "secman-drop-fwd "}
 CHAINS = ("input", "forward", "output")
+TEMPORARY_PREFIX = "secman-temporary "
 NFT = "/usr/sbin/nft"
 CHECK_TIMEOUT = 20  # seconds: nft -c on a ruleset of a few hundred rules takes well under 1
 
@@ -153,9 +154,12 @@ def _port_text(flow: Flow) -> str:
 
 
 def flow_label(flow: Flow) -> str:
-    """How a rule's comment and a difference name a flow: "flow 12: admin console"."""
+    """How a rule's comment and a difference name a flow: "flow 12: admin console", and
+    "flow 13 until 2026-12-24 18:00: vendor access" for a temporary one."""
     purpose = flow.purpose or flow.service or flow.port_label
-    return _safe(f"flow {flow.pk}: {purpose}", 120)
+    until = (f" until {timezone.localtime(flow.temporary_until):%Y-%m-%d %H:%M}"
+             if flow.temporary_until else "")
+    return _safe(f"flow {flow.pk}{until}: {purpose}", 120)
 
 
 def _base_allowances() -> dict[Allowance, str]:
@@ -229,16 +233,20 @@ def _protocol_match(flow: Flow, family: str | None) -> str:
 
 def _flow_lines(flow: Flow, peer: Peer) -> list[str]:
     comment = f'comment "{flow_label(flow)}"'
+    # SP 3.1.1.1: a temporary access is logged while it lasts (each new connection: the
+    # replies are accepted by the established rule before this one).
+    accept = (f'log prefix "{TEMPORARY_PREFIX}" accept' if flow.temporary_until
+              else "accept")
     ingress = flow.direction == Direction.INGRESS
     if peer.kind == "any":
-        return [f"{_protocol_match(flow, None)} accept {comment}"]
+        return [f"{_protocol_match(flow, None)} {accept} {comment}"]
     if peer.kind == "local":
         interface = 'iifname "lo"' if ingress else 'oifname "lo"'
-        return [f"{interface} {_protocol_match(flow, None)} accept {comment}"]
+        return [f"{interface} {_protocol_match(flow, None)} {accept} {comment}"]
     lines = []
     for address_match in _addresses_match("saddr" if ingress else "daddr", peer.networks):
         family = address_match.split(" ", 1)[0]
-        lines.append(f"{address_match} {_protocol_match(flow, family)} accept {comment}")
+        lines.append(f"{address_match} {_protocol_match(flow, family)} {accept} {comment}")
     return lines
 
 

@@ -88,7 +88,11 @@ def test_flows_not_in_effect_are_not_allowed(webdb):
     text = firewall.ruleset(webdb)
     for gone in (requested, expired, ended):
         assert f"flow {gone.pk}:" not in text
-    assert f'tcp dport 8082 accept comment "flow {running.pk}: temporary' in text
+    # SP 3.1.1.1: a temporary access is logged while it lasts, and says until when.
+    until = f"{timezone.localtime(running.temporary_until):%Y-%m-%d %H:%M}"
+    assert (f'tcp dport 8082 log prefix "secman-temporary " accept comment "flow {running.pk} '
+            f'until {until}: temporary vendor access"') in text
+    assert firewall.check(text) == []
 
 
 def test_unresolvable_peers_are_not_allowed_and_are_reported(webdb):
@@ -118,6 +122,8 @@ def test_hostile_names_cannot_break_out_of_a_comment(webdb):
 
 
 def test_a_loaded_ruleset_agrees_with_the_register_and_a_change_is_found(webdb, tmp_path):
+    make_flow(webdb, "ingress", 8443, "192.0.2.7", purpose="vendor support",
+              temporary_until=timezone.now() + hours(2))
     with namespace() as ns:
         load(ns, firewall.ruleset(webdb), tmp_path)
         assert firewall.ruleset_differences(webdb, listed(ns)) == []
