@@ -323,6 +323,9 @@ def check(text: str) -> list[str]:
         return [f"nft -c did not answer within {CHECK_TIMEOUT} seconds"]
     if done.returncode == 0:
         return []
+    if "Operation not permitted" in done.stderr:
+        return ["nft -c needs root (CAP_NET_ADMIN) to check a ruleset: run as root, or "
+                "skip the check (--no-check)"]
     messages = [line.rstrip() for line in done.stderr.splitlines() if line.strip()]
     # nft prints "/dev/stdin:12:3-8: Error: ..." then the line and a caret marker.
     errors = [line.replace("/dev/stdin:", "line ") for line in messages if "Error" in line]
