@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from secman.systems import views
+from secman.systems import views, views_network
 
 app_name = "systems"
 urlpatterns: list[URLPattern] = [
@@ -20,4 +20,8 @@ urlpatterns: list[URLPattern] = [
     path("flows/", views.flows, name="flows"),
     path("flows/<int:pk>/decide/", views.flow_decide, name="flow_decide"),
     path("flows/<int:pk>/end/", views.flow_end, name="flow_end"),
+    # The network diagram (SP 3.1.1).
+    path("network/", views_network.network, name="network"),
+    path("network/r<int:number>.svg", views_network.revision_svg, name="network_svg"),
+    path("network/r<int:number>.dot", views_network.revision_dot, name="network_dot"),
 ]

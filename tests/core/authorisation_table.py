@@ -139,6 +139,13 @@ DOCUMENT_IMPORTERS = only("administrator", "board_member", "team_leader")
 # The audit report: the Board, auditors, team leaders (and the administrator).
 REPORT = only("administrator", "auditor", "board_member", "team_leader")
 
+# SP 3.1.1: the network diagram shows every address and flow; the systems register's
+# readers see it (Systems Administrators, team leaders, the Board, auditors, administrator).
+NETWORK_READERS = only("administrator", "auditor", "board_member", "systems_administrator",
+                       "team_leader")
+NETWORK_NOT_DRAWN = rule(REFUSED, administrator=NOT_FOUND, auditor=NOT_FOUND,
+                         board_member=NOT_FOUND, systems_administrator=NOT_FOUND,
+                         team_leader=NOT_FOUND)
 # SP 1.2, 9.1.5: deviations are accepted by those who decide (docs/compliance.md).
 ACCEPTORS = only("board_member", "arbitrator")
 ACCEPTANCE = {"kind": "exception", "reason": "probe", "expires_on": "{in_a_year}",
@@ -284,6 +291,17 @@ TABLE: dict[str, E] = {
     "visits/holdings/<int:pk>/return/": E("/visits/holdings/{holding}/return/", GET=BACK,
                                           POST=only("board_member", "access_engineer",
                                                     "team_leader")),
+    # --- systems: the network diagram (SP 3.1.1) -------------------------------------------------
+    # Read by the register's readers (systems.diagram.may_see_network); drawn from the page
+    # by Systems Administrators, their team leader, the Board and the administrator (an
+    # empty reason is the form shown again); auditors only read.
+    "systems/network/": E("/systems/network/", GET=NETWORK_READERS,
+                          POST=only("administrator", "board_member", "systems_administrator",
+                                    "team_leader")),
+    # The demo draws no revision yet: its readers meet "not found", the others the refusal
+    # (once the demo draws r1, these become NETWORK_READERS).
+    "systems/network/r<int:number>.svg": E("/systems/network/r1.svg", GET=NETWORK_NOT_DRAWN),
+    "systems/network/r<int:number>.dot": E("/systems/network/r1.dot", GET=NETWORK_NOT_DRAWN),
     # --- compliance ---------------------------------------------------------------------------
     "compliance/": E("/compliance/", GET=everyone()),
     "compliance/controls/<str:control_id>/": E("/compliance/controls/{control}/",

@@ -49,6 +49,7 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
 from secman.systems import services as systems
 from secman.systems.infradocs import parse_text as parse_infradocs
@@ -763,6 +764,10 @@ TABLE: list[Row] = [
                                               infradocs_system("infra02")]},
         lambda o: {"actor": o.sam, "parsed": [infradocs_system("web"),
                                               infradocs_system("web")]}),
+    # systems: the network diagram (SP 3.1.1); auditors only read it
+    Row(systems_diagram.draw_if_changed, ("systems.diagram.revise",),
+        lambda o: {"actor": o.sam, "reason": "flow 1 approved"},
+        lambda o: {"actor": o.aud, "reason": "flow 1 approved"}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -803,6 +808,8 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
         "may_see_inventory", "sealed_past_expiry")},
     **{f"secman.visits.services.{name}": "a read or a check" for name in (
         "check_on_site",)},
+    **{f"secman.systems.diagram.{name}": "a read: the register drawn, or the newest revision"
+       for name in ("current_revision", "digest_of", "dot_source", "render_svg")},
 }
 
 def watched(model: Any) -> bool:
@@ -877,6 +884,11 @@ SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
                   "secman.authority.arbitration", "secman.physical.imports",
                   "secman.systems.imports"}
+# import; the network diagram's revisions.
+SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
+                  "secman.people.accounts", "secman.visits.devices",
+                  "secman.authority.arbitration", "secman.physical.imports",
+                  "secman.systems.diagram"}
 
 
 def services_modules() -> list[Any]:
