@@ -39,6 +39,7 @@ from secman.people.api import (
     TokenView,
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
+from secman.systems.api_agent import AgentReportView
 from secman.visits.api import DeviceViewSet, VisitViewSet
 
 app_name = "api"
@@ -105,6 +106,7 @@ urlpatterns = [
          name="attest"),
     path("compliance/controls/<str:control_id>/accept/", AcceptView.as_view(),
          name="accept"),
+    path("agent/reports/", AgentReportView.as_view(), name="agent_reports"),
     *router.urls,
 ]
 
