@@ -174,7 +174,7 @@ REQUIRED = ("agent_version", "system", "collected_at")
 OPTIONAL_ITEM_KEYS = {"bits", "fingerprint", "type", "comment", "error"}
 
 
-def _check(value: Any, shape: Any, where: str) -> None:
+def _check(value: Any, shape: Any, where: str, optional: Any = OPTIONAL_ITEM_KEYS) -> None:
     """Refuse (400, naming where) what does not have the shape."""
     if shape == "json":
         return
@@ -212,7 +212,7 @@ def _check(value: Any, shape: Any, where: str) -> None:
         raise ReportRefused(400, f"{where} has unknown keys: {', '.join(unknown)[:200]}")
     for key, item_shape in shape.items():
         if key not in value:
-            if key in OPTIONAL_ITEM_KEYS:
+            if key in optional:
                 continue
             raise ReportRefused(400, f"{where} lacks {key}")
         _check(value[key], item_shape, f"{where}.{key}")
@@ -275,7 +275,8 @@ def parse_report(body: bytes) -> dict[str, Any]:
     missing = [key for key in REQUIRED if key not in data]
     if missing:
         raise ReportRefused(400, f"the report lacks {', '.join(missing)}")
-    _check(data, SHAPE, "report")
+    # Every fact may be left out (the agent names it in "unavailable" instead).
+    _check(data, SHAPE, "report", optional=set(SHAPE))
     _strings_storable(data)
     return data
 
