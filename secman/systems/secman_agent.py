@@ -358,19 +358,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the report as JSON and send nothing")
     args = parser.parse_args(argv)
 
+    if not args.dry_run:
+        # Checked before collecting anything: a run that will not send stops at once.
+        if not args.server:
+            parser.error("--server is required (or use --dry-run)")
+        try:
+            url = report_url(args.server)
+            token = read_token(args.token_file)
+        except Refusal as exc:
+            print(f"secman-agent: {exc}", file=sys.stderr)
+            return EXIT_UNSAFE
     report = collect(args.system)
     body = json.dumps(report, sort_keys=True, indent=1).encode("utf-8")
     if args.dry_run:
         sys.stdout.write(body.decode("utf-8") + "\n")
         return EXIT_OK
-    if not args.server:
-        parser.error("--server is required (or use --dry-run)")
-    try:
-        url = report_url(args.server)
-        token = read_token(args.token_file)
-    except Refusal as exc:
-        print(f"secman-agent: {exc}", file=sys.stderr)
-        return EXIT_UNSAFE
     try:
         status, answer = send(url, token, body, args.ca_file)
     except (urllib.error.URLError, OSError) as exc:

@@ -190,7 +190,7 @@ def test_drift_appearing_and_clearing_is_one_entry_each(web):
 
 
 def test_the_controls_name_their_sections(web):
-    system, token = web
+    _system, token = web
     send(token, block_devices=PLAIN)
     for control_id, section in [("systems.agent_undocumented_ports", "SM 3.1.2.1"),
                                 ("systems.agent_documented_ports_listening", "SM 3.1.2.1"),
