@@ -33,7 +33,7 @@ from secman.core.roles import Role
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.models import Person
-from secman.people.selectors import holds_any
+from secman.people.selectors import holds_any, is_administrator
 from secman.systems import drift
 from secman.systems.models import AgentReport, AgentToken, ConfigurationChange, System
 
@@ -68,9 +68,10 @@ def may_manage_tokens(person: Person | None) -> bool:
 
 
 def may_see_agents(person: Person | None) -> bool:
-    """Read what the agents report: Systems Administrators, the Board and auditors."""
-    return person is None or holds_any(person, Role.SYSTEMS_ADMINISTRATOR, Role.BOARD_MEMBER,
-                                       Role.AUDITOR)
+    """Read what the agents report: Systems Administrators, the Board, auditors and the
+    secman administrator (who reads the registers, as for the inventory)."""
+    return person is None or is_administrator(person) or holds_any(
+        person, Role.SYSTEMS_ADMINISTRATOR, Role.BOARD_MEMBER, Role.AUDITOR)
 
 
 def _require_manager(actor: Person | None, what: str) -> None:

@@ -154,6 +154,10 @@ def _build_world() -> dict[str, Any]:
     job = report_services.request_job(actor=by["ursula"], format="pdf",
                                       period=Period(today - dt.timedelta(days=30), today))
     occurrence = Occurrence.objects.filter(duty__control_id="logs.automated_review").first()
+    from secman.systems.models import System
+
+    # The demo's webdb (made here while the demo has no systems yet).
+    System.objects.get_or_create(name="webdb", defaults={"kind": "vm"})
     return {
         "person": Person.objects.get(user__username="piet").pk,
         "team": "access", "list": "ssh_access",
@@ -173,6 +177,7 @@ def _build_world() -> dict[str, Any]:
         "device": Device.objects.first().pk, "holding": Holding.objects.first().pk,
         "control": "logs.automated_review", "acceptance": Acceptance.objects.first().pk,
         "occurrence": occurrence.pk, "job": job.pk, "feed": feed.pk, "token": token,
+        "system": "webdb",
     }
 
 

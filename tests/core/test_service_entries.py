@@ -49,6 +49,8 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.systems import agents
+from secman.systems.models import System
 from secman.visits import devices
 from secman.visits import services as visits
 from tests.conftest import PASSWORD, Org
@@ -311,6 +313,25 @@ def sign_first(org: Org, request: Any) -> Any:
 
 NO_ONE_TO_REFUSE = "it records what happened (a sign-in); there is no one to refuse"
 ROUND = "run by the duties round, as nobody; there is no one to refuse"
+
+
+def agent_system(*, token: bool = False) -> Any:
+    system = System.objects.create(name="web", kind="vm")
+    if token:
+        agents.issue_token(actor=None, system=system, authority="SP 3.2.2")
+    return system
+
+
+def agent_report(system: str) -> bytes:
+    # 443 listening and not documented: the first report's drift appears (one entry).
+    return (b'{"agent_version": "1", "system": "%s", "collected_at": '
+            b'"2026-12-03T10:00:00+00:00", "listening": [{"protocol": "tcp", "address": '
+            b'"0.0.0.0", "port": 443, "process": "nginx"}]}' % system.encode())
+
+
+def agent_token() -> str:
+    return agents.issue_token(actor=None, system=agent_system(), authority="SP 3.2.2")
+
 
 TABLE: list[Row] = [
     # people
@@ -667,6 +688,18 @@ TABLE: list[Row] = [
     Row(devices.return_device, ("visits.device.return",),
         lambda o: {"actor": o.axel, "holding": holding(o)},
         lambda o: {"actor": o.sid, "holding": holding(o)}),
+    # systems: the host agents
+    Row(agents.issue_token, ("systems.agent.token_issue",),
+        lambda o: {"actor": o.sam, "system": agent_system(), "authority": "SP 3.2.2"},
+        lambda o: {"actor": o.pia, "system": agent_system(), "authority": "SP 3.2.2"}),
+    Row(agents.revoke_token, ("systems.agent.token_revoke",),
+        lambda o: {"actor": o.sam, "system": agent_system(token=True),
+                   "authority": "SP 3.2.2"},
+        lambda o: {"actor": o.pia, "system": agent_system(token=True),
+                   "authority": "SP 3.2.2"}),
+    Row(agents.receive_report, ("systems.agent.drift",),
+        lambda o: {"token": agent_token(), "body": agent_report("web")},
+        lambda o: {"token": agent_token(), "body": agent_report("forged")}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -707,6 +740,9 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
         "may_see_inventory", "sealed_past_expiry")},
     **{f"secman.visits.services.{name}": "a read or a check" for name in (
         "check_on_site",)},
+    **{f"secman.systems.agents.{name}": "a read, a check or a hash" for name in (
+        "report_limit_bytes", "hash_token", "live_token", "authenticate", "check_size",
+        "parse_report")},
 }
 
 def watched(model: Any) -> bool:
@@ -779,7 +815,8 @@ def test_every_row_that_writes_nothing_or_refuses_nothing_says_why():
 # import.
 SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
-                  "secman.authority.arbitration", "secman.physical.imports"}
+                  "secman.authority.arbitration", "secman.physical.imports",
+                  "secman.systems.agents"}
 
 
 def services_modules() -> list[Any]:
