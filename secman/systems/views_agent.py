@@ -75,6 +75,7 @@ def panel_context(system: System, me: Any) -> dict[str, Any]:
         "live_token": next((t for t in tokens if t.revoked_at is None), None),
         "tokens": tokens, "ports": port_rows(found),
         "report_count": system.reports.count(),
+        "silent": any(f.subject.startswith(f"agent.{drift.SILENT}:") for f in found.findings),
         "may_manage": agents.may_manage_tokens(me), "form": TokenForm(),
     }
 
