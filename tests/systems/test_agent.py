@@ -153,3 +153,27 @@ def test_a_report_is_kept_with_its_hash_and_no_event_of_its_own(org):
     # No drift (443 is documented): no entry; the report row is the record.
     assert Event.objects.count() == events
     assert AgentToken.objects.get(system=system).last_used_at == stored.received_at
+
+
+def test_pages_issue_once_revoke_and_download(org, client):
+    system = make_system()
+    client.force_login(org.sam.user)
+    issued = client.post(f"/systems/hosts/{system.name}/agent/token/",
+                         {"authority": "SP 3.2.2"})
+    assert issued.status_code == 200 and "no-store" in issued["Cache-Control"]
+    live = AgentToken.objects.get(system=system, revoked_at__isnull=True)
+    token = next(word.strip("'") for word in issued.content.decode().split()
+                 if word.strip("'").startswith(live.prefix))
+    assert agents.hash_token(token) == live.token_hash
+    panel = client.get(f"/systems/hosts/{system.name}/agent/").content.decode()
+    assert live.prefix in panel and token not in panel
+    client.post(f"/systems/hosts/{system.name}/agent/revoke/", {"authority": "SP 3.2.2"})
+    assert not AgentToken.objects.filter(system=system, revoked_at__isnull=True).exists()
+    script = client.get("/systems/agent/secman-agent")
+    assert script["Content-Type"] == "text/x-python"
+    assert script["Content-Disposition"] == 'attachment; filename="secman-agent"'
+    assert b"def main(" in b"".join(script.streaming_content)
+    client.force_login(org.pia.user)
+    assert client.get(f"/systems/hosts/{system.name}/agent/").status_code == 403
+    assert client.post(f"/systems/hosts/{system.name}/agent/token/",
+                       {"authority": "SP 3.2.2"}).status_code == 403
