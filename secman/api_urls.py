@@ -40,6 +40,7 @@ from secman.people.api import (
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
 from secman.systems.api import FlowViewSet, SystemViewSet
+from secman.systems.api_agent import AgentReportView
 from secman.visits.api import DeviceViewSet, VisitViewSet
 
 app_name = "api"
@@ -108,6 +109,7 @@ urlpatterns = [
          name="attest"),
     path("compliance/controls/<str:control_id>/accept/", AcceptView.as_view(),
          name="accept"),
+    path("agent/reports/", AgentReportView.as_view(), name="agent_reports"),
     *router.urls,
 ]
 

@@ -243,6 +243,12 @@ class AgentReport(models.Model):
     facts = models.JSONField()
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    # What drift needs, worked out once when the report arrives (systems.drift.derive):
+    # the exposed listening sockets, the encryption state, a digest per configuration
+    # section, when each pending security update was first seen, configuration changes
+    # since earlier reports not yet backed by a record, the drift findings at arrival. So
+    # evaluating 500 systems reads these few keys, not every report's package list.
+    derived = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

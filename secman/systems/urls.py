@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from secman.systems import views, views_network
+from secman.systems import views, views_agent, views_network
 
 app_name = "systems"
 urlpatterns: list[URLPattern] = [
@@ -24,4 +24,10 @@ urlpatterns: list[URLPattern] = [
     path("network/", views_network.network, name="network"),
     path("network/r<int:number>.svg", views_network.revision_svg, name="network_svg"),
     path("network/r<int:number>.dot", views_network.revision_dot, name="network_dot"),
+    # The host agent (docs/agent.md).
+    path("hosts/<str:name>/agent/", views_agent.agent, name="agent"),
+    path("hosts/<str:name>/agent/token/", views_agent.token_issue, name="agent_token_issue"),
+    path("hosts/<str:name>/agent/revoke/", views_agent.token_revoke,
+         name="agent_token_revoke"),
+    path("agent/secman-agent", views_agent.agent_script, name="agent_script"),
 ]

@@ -151,6 +151,12 @@ ACCEPTORS = only("board_member", "arbitrator")
 ACCEPTANCE = {"kind": "exception", "reason": "probe", "expires_on": "{in_a_year}",
               "authority": "{confirmed_decision}"}
 
+# SP 3.2.2: what the host agents report is read by Systems Administrators, the Board,
+# auditors and the administrator; tokens are issued and revoked by Systems Administrators.
+AGENT_READERS = only("administrator", "auditor", "board_member", "systems_administrator",
+                     "team_leader")
+AGENT_MANAGERS = only("systems_administrator", "team_leader")
+
 TABLE: dict[str, E] = {
     # --- signing in, the Today page ---------------------------------------------------------
     "": E("/", GET=everyone()),
@@ -461,4 +467,17 @@ TABLE: dict[str, E] = {
                                         POST=TO_THE_FORM),
     "api/occurrences/<pk>/skip/": E("/api/occurrences/{occurrence}/skip/", GET=NO_GET,
                                     POST=TO_THE_FORM),
+    # --- the host agent (SP 3.2.2, SP 3.1.2.1; docs/agent.md) --------------------------------
+    "systems/hosts/<str:name>/agent/": E("/systems/hosts/{system}/agent/", GET=AGENT_READERS),
+    # An empty POST reaches the form (which wants an authority): nothing is issued.
+    "systems/hosts/<str:name>/agent/token/": E("/systems/hosts/{system}/agent/token/",
+                                               GET=BACK, POST=AGENT_MANAGERS),
+    "systems/hosts/<str:name>/agent/revoke/": E("/systems/hosts/{system}/agent/revoke/",
+                                                GET=BACK, POST=AGENT_MANAGERS),
+    # The agent script holds no secret: everyone signed in may read it.
+    "systems/agent/secman-agent": E("/systems/agent/secman-agent", GET=everyone()),
+    # Authenticated by a system's agent token only, never by a login: every person's
+    # request without one is answered 401.
+    "api/agent/reports/": E("/api/agent/reports/", GET=rule(METHOD, signed_out=METHOD),
+                            POST=rule(LOGIN)),
 }

@@ -175,6 +175,8 @@ def _build_world() -> dict[str, Any]:
         "device": Device.objects.first().pk, "holding": Holding.objects.first().pk,
         "control": "logs.automated_review", "acceptance": Acceptance.objects.first().pk,
         "occurrence": occurrence.pk, "job": job.pk, "feed": feed.pk, "token": token,
+        "patch": Patch.objects.get(emergency=True).pk,
+        "change": ConfigurationChange.objects.first().pk,
     }
 
 

@@ -53,6 +53,8 @@ from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
 from secman.systems import services as systems
 from secman.systems.infradocs import parse_text as parse_infradocs
+from secman.systems import agents
+from secman.systems.models import System
 from secman.visits import devices
 from secman.visits import services as visits
 from tests.conftest import PASSWORD, Org
@@ -340,6 +342,25 @@ def sign_first(org: Org, request: Any) -> Any:
 
 NO_ONE_TO_REFUSE = "it records what happened (a sign-in); there is no one to refuse"
 ROUND = "run by the duties round, as nobody; there is no one to refuse"
+
+
+def agent_system(*, token: bool = False) -> Any:
+    system = System.objects.create(name="web", kind="vm")
+    if token:
+        agents.issue_token(actor=None, system=system, authority="SP 3.2.2")
+    return system
+
+
+def agent_report(system: str) -> bytes:
+    # 443 listening and not documented: the first report's drift appears (one entry).
+    return (b'{"agent_version": "1", "system": "%s", "collected_at": '
+            b'"2026-12-03T10:00:00+00:00", "listening": [{"protocol": "tcp", "address": '
+            b'"0.0.0.0", "port": 443, "process": "nginx"}]}' % system.encode())
+
+
+def agent_token() -> str:
+    return agents.issue_token(actor=None, system=agent_system(), authority="SP 3.2.2")
+
 
 TABLE: list[Row] = [
     # people
@@ -768,6 +789,18 @@ TABLE: list[Row] = [
     Row(systems_diagram.draw_if_changed, ("systems.diagram.revise",),
         lambda o: {"actor": o.sam, "reason": "flow 1 approved"},
         lambda o: {"actor": o.aud, "reason": "flow 1 approved"}),
+    # systems: the host agents
+    Row(agents.issue_token, ("systems.agent.token_issue",),
+        lambda o: {"actor": o.sam, "system": agent_system(), "authority": "SP 3.2.2"},
+        lambda o: {"actor": o.pia, "system": agent_system(), "authority": "SP 3.2.2"}),
+    Row(agents.revoke_token, ("systems.agent.token_revoke",),
+        lambda o: {"actor": o.sam, "system": agent_system(token=True),
+                   "authority": "SP 3.2.2"},
+        lambda o: {"actor": o.pia, "system": agent_system(token=True),
+                   "authority": "SP 3.2.2"}),
+    Row(agents.receive_report, ("systems.agent.drift",),
+        lambda o: {"token": agent_token(), "body": agent_report("web")},
+        lambda o: {"token": agent_token(), "body": agent_report("forged")}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -810,6 +843,9 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
         "check_on_site",)},
     **{f"secman.systems.diagram.{name}": "a read: the register drawn, or the newest revision"
        for name in ("current_revision", "digest_of", "dot_source", "render_svg")},
+    **{f"secman.systems.agents.{name}": "a read, a check or a hash" for name in (
+        "report_limit_bytes", "hash_token", "live_token", "authenticate", "check_size",
+        "parse_report")},
 }
 
 def watched(model: Any) -> bool:
@@ -879,16 +915,13 @@ def test_every_row_that_writes_nothing_or_refuses_nothing_says_why():
 # State changes split out of an app's services.py by size: the Event Log's checkpoints and
 # keys, its retention, holds and purge; people's logins, passwords and API tokens; the
 # visits app's register of codes and devices; Arbitration cases; the inventory's bulk
-# import; the systems register's import of the infrastructure documentation.
+# import; the systems register's import of the infrastructure documentation, the network
+# diagram's revisions, the host agents' tokens and reports, patches and changes.
 SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
                   "secman.authority.arbitration", "secman.physical.imports",
-                  "secman.systems.imports"}
-# import; the network diagram's revisions.
-SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
-                  "secman.people.accounts", "secman.visits.devices",
-                  "secman.authority.arbitration", "secman.physical.imports",
-                  "secman.systems.diagram"}
+                  "secman.systems.imports", "secman.systems.diagram",
+                  "secman.systems.agents", "secman.systems.patches"}
 
 
 def services_modules() -> list[Any]:
