@@ -39,6 +39,12 @@ from secman.people.api import (
     TokenView,
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
+from secman.systems.api_patches import (
+    ConfigurationChangeViewSet,
+    OsLifecycleView,
+    PatchViewSet,
+    SummaryView,
+)
 from secman.visits.api import DeviceViewSet, VisitViewSet
 
 app_name = "api"
@@ -70,6 +76,8 @@ router.register("facilities", FacilityViewSet, basename="facility")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("devices", DeviceViewSet, basename="device")
 router.register("occurrences", OccurrenceViewSet, basename="occurrence")
+router.register("systems/patches", PatchViewSet, basename="patch")
+router.register("systems/changes", ConfigurationChangeViewSet, basename="change")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):
@@ -105,6 +113,8 @@ urlpatterns = [
          name="attest"),
     path("compliance/controls/<str:control_id>/accept/", AcceptView.as_view(),
          name="accept"),
+    path("systems/os/", OsLifecycleView.as_view(), name="systems_os"),
+    path("systems/summary/", SummaryView.as_view(), name="systems_summary"),
     *router.urls,
 ]
 

@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from secman.authority.arbitration import file_dispute
+from secman.authority.choices import SignOffStatus
 from secman.authority.models import SignOffRequest
 from secman.authority.services import (
     AuthorityLike,
@@ -241,7 +242,7 @@ def withdraw_patch(*, actor: Person, patch: Patch, reason: str) -> Patch:
     with transaction.atomic():
         patch = _locked(patch)
         if patch.status not in (PatchStatus.PROPOSED, PatchStatus.APPROVED) or (
-                patch.signoff_id and patch.signoff.status == "pending"):
+                application_waiting(patch)):
             raise RuleViolation("only a patch not being applied, nor applied, is withdrawn")
         patch.status = PatchStatus.WITHDRAWN
         patch.notes = reason
@@ -249,6 +250,13 @@ def withdraw_patch(*, actor: Person, patch: Patch, reason: str) -> Patch:
         record("systems.patch.withdraw", actor=actor, authority="SP 3.2.3", subject=patch,
                details={"advisory": patch.advisory, "reason": reason})
     return patch
+
+
+def application_waiting(patch: Patch) -> bool:
+    """The patch's application waits for its observer (a live, pending sign-off)."""
+    request = patch.signoff
+    return request is not None and request.status == SignOffStatus.PENDING and (
+        not request.is_expired)
 
 
 def start_application(*, actor: Person, patch: Patch, comment: str = "",
@@ -267,8 +275,7 @@ def start_application(*, actor: Person, patch: Patch, comment: str = "",
         if patch.status not in (PatchStatus.PROPOSED, PatchStatus.APPROVED):
             raise RuleViolation(f"this patch is {patch.get_status_display().lower()}; "
                                 "it is not applied again", section="SP 3.2.3")
-        if patch.signoff_id and patch.signoff.status == "pending" and (
-                not patch.signoff.is_expired):
+        if application_waiting(patch):
             raise RuleViolation("this patch's application is waiting for its observer "
                                 "already", section="SP 4.1")
         section = "SP 3.2.3.1" if patch.emergency and patch.approved_at is None else "SP 3.2.3"

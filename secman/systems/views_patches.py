@@ -163,8 +163,7 @@ def _offered(me: Any, patch: Patch) -> list[tuple[str, str, str]]:
     offered = []
     leader, sysadmin = patches.may_approve(me), patches.may_propose(me)
     undecided = patch.approved_at is None and patch.remedial_at is None
-    waiting = patch.signoff is not None and patch.signoff.status == "pending" and (
-        not patch.signoff.is_expired)
+    waiting = patches.application_waiting(patch)
     if leader and undecided and (patch.status == PatchStatus.PROPOSED or (
             patch.emergency and patch.status in (PatchStatus.APPLIED, PatchStatus.REPORTED))):
         offered.append(("approve", "Approve", ""))

@@ -89,7 +89,7 @@ def test_the_summary_lists_the_periods_patches_and_changes(org, hop):
     assert data["patches"][0]["id"] == normal.pk
     assert patches.summary(today + dt.timedelta(days=1), today + dt.timedelta(days=2)
                            ).patches == []
-    with pytest.raises(RuleViolation, match="ends .* before it begins"):
+    with pytest.raises(RuleViolation, match=r"ends .* before it begins"):
         patches.summary(today, today - dt.timedelta(days=1))
     # The command line says the same, as JSON.
     result = CliRunner().invoke(main, ["systems", "summary", "--from",

@@ -89,7 +89,7 @@ def test_patches_are_proposed_by_systems_administrators(org, webdb, login):
     ({"packages": ["OpenSSL!"]}, "not a Debian package name"),
     ({"systems": []}, "name the systems"),
     ({"title": "x" * 301}, "longer than 300"),
-    ({"authority": "because"}, "authority|reference"),
+    ({"authority": "because"}, r"authority|reference"),
 ])
 def test_a_proposal_names_advisory_packages_and_systems(org, webdb, change, match):
     with no_change(RuleViolation, match):
