@@ -69,11 +69,13 @@ def _lifecycle_finding(system: System, day: dt.date, releases: list, lead: int
     if state.support == oslifecycle.Support.UNRELEASED:
         return Finding("SM 3.2", f"{system} runs {release}, not yet released: the SM "
                        "prefers the Stable release", url, Status.WARNING, subject)
-    if state.support == oslifecycle.Support.UNSUPPORTED:
-        return Finding("SM 3.2", f"{system} runs {release}, whose security support ended on "
+    days = state.days_left
+    if state.support == oslifecycle.Support.UNSUPPORTED or not state.supported:
+        kind = "oldstable, and its" if state.support == oslifecycle.Support.OLDSTABLE else (
+            "whose")
+        return Finding("SM 3.2", f"{system} runs {release}, {kind} security support ended on "
                        f"{state.support_ends}: upgrade it", url, Status.VIOLATED, subject)
     if state.support == oslifecycle.Support.OLDSTABLE:
-        days = state.days_left
         status = Status.DUE_SOON if days is not None and days <= lead else Status.OK
         return Finding("SM 3.2", f"{system} runs {release}, oldstable: security support ends "
                        f"on {state.support_ends} ({days} days): upgrade it before then", url,

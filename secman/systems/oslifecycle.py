@@ -60,6 +60,12 @@ class Lifecycle:
     def days_left(self) -> int | None:
         return (self.support_ends - self.day).days if self.support_ends else None
 
+    @property
+    def supported(self) -> bool:
+        """Security support on `day`: a stable or oldstable release before its end."""
+        return self.support in (Support.STABLE, Support.OLDSTABLE) and (
+            self.support_ends is None or self.day < self.support_ends)
+
 
 class DistroInfoError(RuleViolation):
     """The release calendar cannot be read: the message names the file and line."""
@@ -174,7 +180,8 @@ def find_release(os_release: str, releases: list[DebianRelease]) -> DebianReleas
 
 def lifecycle(os_release: str, day: dt.date,
               releases: list[DebianRelease] | None = None) -> Lifecycle:
-    """Stable, oldstable or unsupported on `day`, and when security support ends."""
+    """Stable, oldstable or unsupported (older than oldstable) on `day`, and when
+    security support ends (see Lifecycle.supported)."""
     releases = read_releases() if releases is None else releases
     found = find_release(os_release, releases)
     if found is None:
@@ -189,11 +196,11 @@ def lifecycle(os_release: str, day: dt.date,
     if successor is not None and successor.release is not None:
         by_grace = successor.release + OLDSTABLE_GRACE
         ends = min(ends, by_grace) if ends else by_grace
-    if ends is not None and day >= ends:
-        return Lifecycle(found, Support.UNSUPPORTED, ends, day)
     if successor is None:
         return Lifecycle(found, Support.STABLE, ends, day)
     if index == len(released) - 2:
+        # Debian still calls it oldstable once its security support has ended; the
+        # control reads `supported` to tell the two apart.
         return Lifecycle(found, Support.OLDSTABLE, ends, day)
     return Lifecycle(found, Support.UNSUPPORTED, ends, day)
 

@@ -66,8 +66,12 @@ def test_stable_oldstable_unsupported_on_fixed_dates(releases):
     assert on.support == Support.OLDSTABLE
     assert lifecycle("13", trixie.release, releases).support == Support.STABLE
     assert lifecycle("11", trixie.release, releases).support == Support.UNSUPPORTED
+    assert on.supported and lifecycle("13", trixie.release, releases).supported
+    # Still oldstable by Debian's name once its support has ended; no longer supported.
     after = lifecycle("bookworm", on.support_ends, releases)
-    assert after.support == Support.UNSUPPORTED
+    assert after.support == Support.OLDSTABLE and not after.supported
+    assert after.days_left == 0
+    assert not lifecycle("11", trixie.release, releases).supported
     assert bookworm.release < trixie.release
     testing = next(r for r in releases if r.version and r.release is None)
     assert lifecycle(testing.series, trixie.release, releases).support == Support.UNRELEASED
@@ -112,6 +116,7 @@ def test_oldstable_is_due_soon_before_its_end_and_violated_after(releases, setti
     assert soon.status == Status.DUE_SOON and "upgrade it before then" in soon.message
     past = status_on(end)
     assert past.status == Status.VIOLATED and f"ended on {end}" in past.message
+    assert "oldstable" in past.message
     assert past.section == "SM 3.2" and past.url == "/systems/os/#system-webdb"
 
 
