@@ -32,7 +32,8 @@ def load_patches(people_by_login: dict[str, Any]) -> None:
     samir, lena, piet = (people_by_login[login] for login in ("samir", "lena", "piet"))
     board = [people_by_login[login] for login in ("beatrix", "tomasz", "ingrid")]
     released = sorted((r for r in read_releases() if r.release
-                       and r.release <= timezone.localdate()), key=lambda r: r.release)
+                       and r.release <= timezone.localdate()),
+                      key=lambda r: r.release or dt.date.min)
     stable, oldstable = released[-1], released[-2]
     defaults = {
         "webdb": (SystemKind.PHYSICAL, f"{oldstable.version}.5",
