@@ -311,7 +311,7 @@ def _applied(request: SignOffRequest) -> None:
            details={"advisory": patch.advisory, "emergency": patch.emergency,
                     "before_approval": patch.approved_at is None,
                     "systems": list(patch.systems.values_list("name", flat=True)), **mail})
-    transaction.on_commit(lambda: send_report(patch.pk))
+    transaction.on_commit(lambda: _send_report(patch.pk))
 
 
 register(APPLY, "Security patch applied under four eyes (SP 3.2.3)", _applied)
@@ -327,7 +327,7 @@ def report_text(patch: Patch) -> tuple[str, str]:
     return settings.EMAIL_SUBJECT_PREFIX + subject.strip(), body.strip() + "\n"
 
 
-def send_report(patch_pk: int) -> bool:
+def _send_report(patch_pk: int, actor: Person | None = None) -> bool:
     """Mail the report of an applied patch to the Systems Administration list and mark it
     reported (SP 3.2.3). A mail server that refuses is logged; the patch then stays
     applied-not-reported, a finding, until `report_patch` sends it again."""
@@ -347,7 +347,8 @@ def send_report(patch_pk: int) -> bool:
             return False
         patch.reported_at, patch.status = timezone.now(), PatchStatus.REPORTED
         patch.save(update_fields=["reported_at", "status"])
-        record("systems.patch.report", actor=None, actor_label="secman (report mailed)",
+        record("systems.patch.report", actor=actor,
+               actor_label="" if actor else "secman (report mailed)",
                authority="SP 3.2.3", subject=patch,
                details={"advisory": patch.advisory, "mailed_to": settings.SECMAN_SYSADMIN_LIST,
                         "subject": subject})
@@ -364,7 +365,7 @@ def report_patch(*, actor: Person, patch: Patch) -> bool:
     if not settings.SECMAN_SYSADMIN_LIST:
         raise RuleViolation(f"{NOT_MAILED}: there is no list to report to",
                             section="SP 3.2.3")
-    if not send_report(patch.pk):
+    if not _send_report(patch.pk, actor):
         raise RuleViolation("the mail server did not take the report; try again later",
                             section="SP 3.2.3")
     return True
