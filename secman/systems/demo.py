@@ -17,9 +17,15 @@ def load_patches(people_by_login: dict[str, Any]) -> None:
     four eyes and reported to the SA list, and two configuration changes. Made through
     the services, so every step is in the Event Log; the systems are the register's own
     (webdb, signer, hop), made here if the register's demo has not made them."""
+    from django.db import transaction
+
+    with transaction.atomic():  # all of it or none
+        _load_patches(people_by_login)
+
+
+def _load_patches(people_by_login: dict[str, Any]) -> None:
     import datetime as dt
 
-    from django.db import transaction
     from django.utils import timezone
 
     from secman.authority import services as authority
@@ -52,15 +58,14 @@ def load_patches(people_by_login: dict[str, Any]) -> None:
 
     today = timezone.localdate()
     decided = today - dt.timedelta(days=20)
-    with transaction.atomic():
-        decision = authority.record_board_decision(
-            actor=board[0], minute_id=f"m{decided:%Y%m%d}.3", decided_on=decided,
-            title="The signing server stays on Debian Lenny",
-            text="SM 3.2: the signing server has no external connections and no external "
-            "exposure; it is not upgraded to a newer release unless it needs to be "
-            "completely rebuilt. Reviewed yearly.",
-            votes={board[0]: "aye", board[1]: "aye", board[2]: "aye"})
-        decision = authority.confirm_board_decision(actor=board[1], decision=decision)
+    decision = authority.record_board_decision(
+        actor=board[0], minute_id=f"m{decided:%Y%m%d}.3", decided_on=decided,
+        title="The signing server stays on Debian Lenny",
+        text="SM 3.2: the signing server has no external connections and no external "
+        "exposure; it is not upgraded to a newer release unless it needs to be "
+        "completely rebuilt. Reviewed yearly.",
+        votes={board[0]: "aye", board[1]: "aye", board[2]: "aye"})
+    decision = authority.confirm_board_decision(actor=board[1], decision=decision)
     compliance.accept(actor=board[0], control_id="systems.os_lifecycle", kind="exception",
                       subject="system:signer", authority=decision,
                       reason="SM 3.2: no external connections or exposure; not upgraded "
