@@ -41,6 +41,12 @@ from secman.people.api import (
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
 from secman.systems.api import FlowViewSet, SystemViewSet
 from secman.systems.api_agent import AgentReportView
+from secman.systems.api_patches import (
+    ConfigurationChangeViewSet,
+    OsLifecycleView,
+    PatchViewSet,
+    SummaryView,
+)
 from secman.visits.api import DeviceViewSet, VisitViewSet
 
 app_name = "api"
@@ -74,6 +80,8 @@ router.register("devices", DeviceViewSet, basename="device")
 router.register("occurrences", OccurrenceViewSet, basename="occurrence")
 router.register("systems", SystemViewSet, basename="system")
 router.register("flows", FlowViewSet, basename="flow")
+router.register("systems/patches", PatchViewSet, basename="patch")
+router.register("systems/changes", ConfigurationChangeViewSet, basename="change")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):
@@ -110,6 +118,8 @@ urlpatterns = [
     path("compliance/controls/<str:control_id>/accept/", AcceptView.as_view(),
          name="accept"),
     path("agent/reports/", AgentReportView.as_view(), name="agent_reports"),
+    path("systems/os/", OsLifecycleView.as_view(), name="systems_os"),
+    path("systems/summary/", SummaryView.as_view(), name="systems_summary"),
     *router.urls,
 ]
 

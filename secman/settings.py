@@ -280,6 +280,15 @@ for _name, _address in (("SECMAN_SYSADMIN_LIST", SECMAN_SYSADMIN_LIST),
     if _address and (_address.count("@") != 1 or " " in _address or "," in _address):
         raise ImproperlyConfigured(f"{_name}={_address!r} is not one email address")
 
+# --- OS lifecycle and patches (SM 3.2, SP 3.2.3) ---------------------------------------------
+
+# Debian's release calendar (package distro-info-data): when each release's security
+# support ends.
+SECMAN_DISTRO_INFO_CSV = env("SECMAN_DISTRO_INFO_CSV", "/usr/share/distro-info/debian.csv")
+# A system on oldstable is "due soon" this many days before its security support ends.
+SECMAN_OS_UPGRADE_LEAD_DAYS = envint("SECMAN_OS_UPGRADE_LEAD_DAYS", 90, minimum=1,
+                                     maximum=730)
+
 # --- compliance (SP/SM all chapters) --------------------------------------------------------
 
 # A section whose text has not changed for this long is due for review.

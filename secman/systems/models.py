@@ -293,6 +293,14 @@ class Patch(models.Model):
     # Set when the full encrypted backup after the patch is recorded (the backups
     # chapter); until then the patch is a finding (SM 3.2.3).
     backup_recorded_at = models.DateTimeField(null=True, blank=True)
+    # What the backup is known by (the backup's name or the backups register's entry).
+    backup_reference = models.CharField(max_length=200, blank=True)
+    # SP 3.2.3.1: instead of approving an emergency patch applied before approval, the
+    # team leader may instruct remedial action; either is the team leader's decision.
+    remedial_action = models.TextField(max_length=TEXT_MAX, blank=True)
+    remedial_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
+    remedial_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(max_length=TEXT_MAX, blank=True)
 
     class Meta:

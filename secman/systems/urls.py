@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from secman.systems import views, views_agent, views_network
+from secman.systems import views, views_agent, views_network, views_patches
 
 app_name = "systems"
 urlpatterns: list[URLPattern] = [
@@ -30,4 +30,13 @@ urlpatterns: list[URLPattern] = [
     path("hosts/<str:name>/agent/revoke/", views_agent.token_revoke,
          name="agent_token_revoke"),
     path("agent/secman-agent", views_agent.agent_script, name="agent_script"),
+    # Patches, configuration changes, the OS lifecycle and the Board summary (SP 3.2.3,
+    # 3.2.3.1, SM 3.2, 4.1.3).
+    path("patches/", views_patches.patch_list, name="patches"),
+    path("patches/new/", views_patches.patch_new, name="patch_new"),
+    path("patches/<int:pk>/", views_patches.patch_detail, name="patch"),
+    path("changes/", views_patches.change_list, name="changes"),
+    path("changes/new/", views_patches.change_new, name="change_new"),
+    path("os/", views_patches.os_page, name="os"),
+    path("summary/", views_patches.summary_page, name="summary"),
 ]

@@ -481,3 +481,45 @@ TABLE: dict[str, E] = {
     "api/agent/reports/": E("/api/agent/reports/", GET=rule(METHOD, signed_out=METHOD),
                             POST=rule(LOGIN)),
 }
+
+# --- patches, configuration changes, OS lifecycle, Board summary (SP 3.2.3, 3.2.3.1, SM 3.2,
+# 4.1.3): read by the Systems Administrators, the Board, auditors and the administrator
+# (systems.patches.may_see_patches); recorded by Systems Administrators; approved by the
+# Systems Administration team leader (Samir) only. The world's {patch} is the demo's
+# emergency patch (applied, approved, referred), {change} a configuration change
+# (systems.demo.load_patches).
+PATCH_READERS = only("administrator", "auditor", "board_member", "systems_administrator",
+                     "team_leader")
+PATCH_HANDS = only("systems_administrator", "team_leader")
+TABLE.update({
+    "systems/patches/": E("/systems/patches/", GET=PATCH_READERS),
+    "systems/patches/new/": E("/systems/patches/new/", GET=PATCH_HANDS, POST=PATCH_HANDS),
+    # A POST names its action; without one it leads back to the page (nothing done).
+    "systems/patches/<int:pk>/": E("/systems/patches/{patch}/", GET=PATCH_READERS,
+                                   POST=PATCH_READERS),
+    "systems/changes/": E("/systems/changes/", GET=PATCH_READERS),
+    "systems/changes/new/": E("/systems/changes/new/", GET=PATCH_HANDS, POST=PATCH_HANDS),
+    "systems/os/": E("/systems/os/", GET=PATCH_READERS),
+    "systems/summary/": E("/systems/summary/", GET=PATCH_READERS),
+    # The serializers come after the reader's check and before the service's: a reader's
+    # empty body is a 400 (tests/core/test_service_entries.py refuses the wrong person).
+    "api/systems/patches/": E("/api/systems/patches/", GET=PATCH_READERS,
+                              POST=PATCH_READERS),
+    "api/systems/patches/<pk>/": E("/api/systems/patches/{patch}/", GET=PATCH_READERS),
+    "api/systems/patches/<pk>/approve/": E("/api/systems/patches/{patch}/approve/",
+                                           GET=NO_GET, POST=only("team_leader")),
+    "api/systems/patches/<pk>/remedial/": E("/api/systems/patches/{patch}/remedial/",
+                                            GET=NO_GET, POST=PATCH_READERS),
+    "api/systems/patches/<pk>/apply/": E("/api/systems/patches/{patch}/apply/",
+                                         GET=NO_GET, POST=PATCH_HANDS),
+    "api/systems/patches/<pk>/report/": E("/api/systems/patches/{patch}/report/",
+                                          GET=NO_GET, POST=PATCH_HANDS),
+    "api/systems/patches/<pk>/backup/": E("/api/systems/patches/{patch}/backup/",
+                                          GET=NO_GET, POST=PATCH_READERS),
+    "api/systems/patches/<pk>/withdraw/": E("/api/systems/patches/{patch}/withdraw/",
+                                            GET=NO_GET, POST=PATCH_READERS),
+    "api/systems/changes/": E("/api/systems/changes/", GET=PATCH_READERS, POST=PATCH_READERS),
+    "api/systems/changes/<pk>/": E("/api/systems/changes/{change}/", GET=PATCH_READERS),
+    "api/systems/os/": E("/api/systems/os/", GET=PATCH_READERS),
+    "api/systems/summary/": E("/api/systems/summary/", GET=PATCH_READERS),
+})

@@ -134,7 +134,7 @@ def _build_world() -> dict[str, Any]:
     from secman.people import services as people
     from secman.people.models import ListChangeProposal, Person
     from secman.physical.models import Computer, Facility, Media
-    from secman.systems.models import Flow
+    from secman.systems.models import ConfigurationChange, Flow, Patch
     from secman.visits.models import Device, Holding, Visit
 
     demo.load()

@@ -16,6 +16,7 @@ cannot be forgotten.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -26,6 +27,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.test import override_settings
 from django.utils import timezone
 
 import secman
@@ -49,11 +51,11 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.systems import agents, patches
 from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
 from secman.systems import services as systems
 from secman.systems.infradocs import parse_text as parse_infradocs
-from secman.systems import agents
 from secman.systems.models import System
 from secman.visits import devices
 from secman.visits import services as visits
@@ -339,6 +341,14 @@ def sign_first(org: Org, request: Any) -> Any:
 
 
 # --- the table -----------------------------------------------------------------------------
+
+@functools.wraps(patches.report_patch)
+def report_patch_to_the_list(**kwargs: Any) -> Any:
+    """report_patch with the Systems Administration list configured (mail goes to
+    Django's test outbox)."""
+    with override_settings(SECMAN_SYSADMIN_LIST="sysadmins@example.org"):
+        return patches.report_patch(**kwargs)
+
 
 NO_ONE_TO_REFUSE = "it records what happened (a sign-in); there is no one to refuse"
 ROUND = "run by the duties round, as nobody; there is no one to refuse"
@@ -801,6 +811,39 @@ TABLE: list[Row] = [
     Row(agents.receive_report, ("systems.agent.drift",),
         lambda o: {"token": agent_token(), "body": agent_report("web")},
         lambda o: {"token": agent_token(), "body": agent_report("forged")}),
+    # systems: patches and configuration changes (SP 3.2.3, 3.2.3.1, SM 4.1.3); builders
+    # at the end of the file
+    Row(patches.propose_patch, ("systems.patch.propose",),
+        lambda o: patch_kwargs(o), lambda o: {**patch_kwargs(o), "actor": o.bea}),
+    Row(patches.approve_patch, ("systems.patch.approve",),
+        lambda o: {"actor": o.sam, "patch": proposed_patch(o)},
+        lambda o: {"actor": o.sue, "patch": proposed_patch(o)}),
+    Row(patches.approve_patch, ("authority.case.file", "systems.patch.approve"),
+        lambda o: {"actor": o.sam, "patch": applied_patch(o, emergency=True)},
+        lambda o: {"actor": o.sid, "patch": applied_patch(o, emergency=True)},
+        case="emergency"),
+    Row(patches.instruct_remedial_action, ("authority.case.file", "systems.patch.remedial"),
+        lambda o: {"actor": o.sam, "patch": applied_patch(o, emergency=True),
+                   "instruction": "Roll back."},
+        lambda o: {"actor": o.sam, "patch": proposed_patch(o), "instruction": "Roll back."}),
+    Row(patches.withdraw_patch, ("systems.patch.withdraw",),
+        lambda o: {"actor": o.sue, "patch": proposed_patch(o), "reason": "superseded"},
+        lambda o: {"actor": o.sid, "patch": proposed_patch(o), "reason": "superseded"}),
+    Row(patches.start_application, ("signoff.request", "signoff.sign"),
+        lambda o: {"actor": o.sue, "patch": patches.approve_patch(
+            actor=o.sam, patch=proposed_patch(o))},
+        lambda o: {"actor": o.sue, "patch": proposed_patch(o)}),
+    Row(report_patch_to_the_list, ("systems.patch.report",),
+        lambda o: {"actor": o.sue, "patch": applied_patch(o)},
+        lambda o: {"actor": o.bea, "patch": applied_patch(o)}),
+    Row(patches.record_backup_after_patch, ("systems.patch.backup",),
+        lambda o: {"actor": o.sue, "patch": applied_patch(o), "reference": "restic 4f2a"},
+        lambda o: {"actor": o.sue, "patch": proposed_patch(o), "reference": "restic 4f2a"}),
+    Row(patches.record_change, ("systems.change.record",),
+        lambda o: {"actor": o.sue, "system": patched_system(), "summary": "sshd hardened",
+                   "rcs_reference": "cacert-infra@4e1f0c2"},
+        lambda o: {"actor": o.bea, "system": patched_system(), "summary": "sshd hardened",
+                   "rcs_reference": "cacert-infra@4e1f0c2"}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -964,3 +1007,37 @@ def test_every_public_service_is_in_the_table_or_said_not_to_change_state():
     assert not both, f"in the table and said not to change state: {both}"
     stale = sorted((in_table | set(NOT_A_STATE_CHANGE)) - public)
     assert not stale, f"no longer public services: {stale}"
+
+
+# --- builders for the systems rows (patches and configuration changes) ----------------------
+
+NOT_A_STATE_CHANGE.update({
+    f"secman.systems.patches.{name}": "a read or a check" for name in (
+        "report_text", "patches_in", "summary", "last_quarter", "application_waiting")})
+
+
+def patched_system() -> Any:
+    from secman.systems.models import System
+
+    return System.objects.get_or_create(name="webdb", defaults={"kind": "vm"})[0]
+
+
+def patch_kwargs(org: Org, **extra: Any) -> Kwargs:
+    return {"actor": org.sue, "advisory": "DSA-5678-1", "title": "openssl",
+            "packages": ["openssl"], "systems": [patched_system()], **extra}
+
+
+def proposed_patch(org: Org, **extra: Any) -> Any:
+    return patches.propose_patch(**patch_kwargs(org, **extra))
+
+
+def applied_patch(org: Org, *, emergency: bool = False) -> Any:
+    """Applied under four eyes (Sue executes, Sid observes); a normal one approved
+    first, an emergency one not (SP 3.2.3.1)."""
+    patch = proposed_patch(org, emergency=emergency,
+                           exploit="public remote exploit" if emergency else "")
+    if not emergency:
+        patch = patches.approve_patch(actor=org.sam, patch=patch)
+    request = patches.start_application(actor=org.sue, patch=patch)
+    authority.sign(actor=org.sid, request=request, slot="observer")
+    return type(patch).objects.get(pk=patch.pk)

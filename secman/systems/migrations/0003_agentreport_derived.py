@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('systems', '0001_systems_register'),
+        ('systems', '0002_system_connected_systems'),
     ]
 
     operations = [
