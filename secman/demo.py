@@ -224,6 +224,8 @@ def _build() -> list[tuple[str, str, str]]:
     from secman.systems import demo as systems_demo
 
     systems_demo.load(people_by_login)
+    systems_demo.load_patches(people_by_login)
+    systems_demo.load_agent_report(people_by_login)
     from secman.compliance import demo as compliance_demo
 
     compliance_demo.load(people_by_login, staffing)

@@ -210,3 +210,23 @@ def _load_patches(people_by_login: dict[str, Any]) -> None:
         actor=piet, system=systems["webdb"], summary="nftables: drop the retired OCSP "
         "responder's port", rcs_reference="cacert-infra@9b7d3aa", covers=["ruleset", "ports"],
         made_at=now - dt.timedelta(days=3))
+
+
+def load_agent_report(people_by_login: dict[str, Any]) -> None:
+    """One drift to show (SP 3.1.2.1): webdb's host agent reports, through the same
+    service as a real agent's post, the documented ports and one more, 8080, that no
+    flow documents. The token is issued and used here, and shown nowhere."""
+    import json
+
+    from secman.systems import agents
+
+    webdb = System.objects.get(name="webdb")
+    token = agents.issue_token(actor=people_by_login["lena"], system=webdb,
+                               authority="SP 3.1.2.1")
+    listening = [{"protocol": "tcp", "address": "0.0.0.0", "port": port, "process": process}
+                 for port, process in ((443, "apache2"), (80, "apache2"), (22, "sshd"),
+                                       (8080, "java"))]
+    report = {"agent_version": "1", "system": "webdb", "hostname": "webdb",
+              "collected_at": timezone.now().isoformat(timespec="seconds"),
+              "listening": listening}
+    agents.receive_report(token, json.dumps(report).encode())

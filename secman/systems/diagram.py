@@ -12,6 +12,7 @@ register's services may call `draw_if_changed` after every approved change."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import subprocess
 from collections import defaultdict
@@ -47,6 +48,8 @@ NETWORK_COLOURS = {Network.INTERNET: "#fdecea", Network.INTRANET: "#fff7e0",
 # when a large register is drawn without the network boxes).
 NODE_COLOURS = {Network.INTERNET: "#f6c1bb", Network.INTRANET: "#fbe3a0",
                 Network.INTERNAL: "#c4e3cb", "": "#dddddd"}
+
+logger = logging.getLogger(__name__)
 
 
 # --- who ---------------------------------------------------------------------------------
@@ -278,3 +281,13 @@ def draw_if_changed(*, actor: Any, reason: str) -> DiagramRevision | None:
                         "previous": locked.number if locked else None})
     return revision
 
+
+def redraw_after_change(reason: str) -> None:
+    """Redraw after a change of the register has committed, as secman itself (the
+    register's services and its import call this through transaction.on_commit). A
+    drawing that fails is logged and leaves the change in place: the
+    systems.diagram_current control then reports the diagram as stale."""
+    try:
+        draw_if_changed(actor=None, reason=reason)
+    except Exception:
+        logger.exception("the network diagram was not redrawn after: %s", reason)

@@ -32,6 +32,7 @@ from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import Entry, record_batch
 from secman.people.models import Person
 from secman.people.selectors import holds_any
+from secman.systems import diagram
 from secman.systems.choices import FlowStatus
 from secman.systems.infradocs import ParsedFlow, ParsedSystem, PersonRef
 from secman.systems.models import Address, DnsRecord, Flow, System
@@ -354,6 +355,10 @@ def import_systems(*, actor: Person | None, authority: AuthorityLike = SECTION,
                      "updated": len(changed) - result.created,
                      "flows_added": result.flows_added, "flows_ended": result.flows_ended}))
         record_batch(entries)
+        # The imported systems and flows are in effect: the network diagram follows them
+        # (SP 3.1.1), drawn after the commit like every other change of the register.
+        transaction.on_commit(lambda: diagram.redraw_after_change(
+            f"import of {len(changed)} system document(s)"))
     return result
 
 

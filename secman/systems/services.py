@@ -32,7 +32,8 @@ from secman.core.validation import check_text, max_length
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.models import Person
-from secman.people.selectors import holds_any, is_administrator, leads
+from secman.people.selectors import holds_any, leads
+from secman.systems import diagram
 from secman.systems.choices import (
     Criticality,
     Direction,
@@ -53,9 +54,9 @@ CLI = "secman command line"
 
 
 def may_read_register(person: Person | None) -> bool:
-    """Systems Administrators, team leaders, the Board, auditors and the administrator."""
-    return holds_any(person, Role.SYSTEMS_ADMINISTRATOR, Role.TEAM_LEADER, Role.BOARD_MEMBER,
-                     Role.AUDITOR) or is_administrator(person)
+    """Systems Administrators, team leaders, the Board, auditors and the administrator:
+    the readers of the network diagram, which shows the same addresses and flows."""
+    return diagram.may_see_network(person)
 
 
 def why_not_read_register(person: Person | None) -> NotAllowed | None:
@@ -99,9 +100,12 @@ def _label(actor: Person | None) -> str:
 
 def _register_changed(actor: Person | None, reason: str) -> None:
     """Called by every change of a system and every approved flow change, inside its
-    transaction: what the register shows has changed. THE ONLY STUB of this module: it
-    does nothing yet; the network diagram (SP 3.1.1: "must be updated when any change is
-    made") hooks its redraw in here."""
+    transaction: what the register shows has changed, so the network diagram is redrawn
+    (SP 3.1.1: "must be updated when any change is made"). After the commit, by secman
+    itself: Graphviz takes seconds on a large register and must not hold the change's
+    transaction, and a drawing that fails must not undo an approved change (the
+    systems.diagram_current control then reports the diagram as stale)."""
+    transaction.on_commit(lambda: diagram.redraw_after_change(reason))
 
 
 # --- authorities ----------------------------------------------------------------------------

@@ -11,10 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 
 from secman.core.errors import RuleViolation
 from secman.core.views import actor_of, perform, person_at_form
-from secman.systems import controls, selectors, services
+from secman.systems import controls, selectors, services, views_agent
 from secman.systems.choices import Criticality, Direction, FlowStatus, SystemStatus
 from secman.systems.forms import (
     AddressesForm,
@@ -125,6 +126,9 @@ def system(request: HttpRequest, name: str) -> HttpResponse:
         "may_change": services.may_change_register(me)
         and subject.status != SystemStatus.RETIRED,
         "may_decide": services.may_decide_flows(me),
+        # What the system's host agent reports, as on its own page (views_agent).
+        "agent_panel": render_to_string("systems/_agent.html",
+                                        views_agent.panel_context(subject, me), request),
     })
 
 

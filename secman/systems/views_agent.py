@@ -18,7 +18,7 @@ from secman.core.views import actor_of, post_only
 from secman.systems import agents, drift
 from secman.systems.models import System
 
-AGENT_SCRIPT = Path(__file__).with_name("secman_agent.py")
+AGENT_SCRIPT = Path(__file__).with_name("agent") / "secman_agent.py"
 READERS_ONLY = ("the host agents' reports are read by Systems Administrators, the Board, "
                 "auditors and the administrator (SP 3.2.2)")
 MANAGERS_ONLY = "agent tokens are issued and revoked by Systems Administrators (SP 3.2.2)"

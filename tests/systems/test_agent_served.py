@@ -14,10 +14,10 @@ from pathlib import Path
 import requests
 
 from secman.systems import drift
-from secman.systems.secman_agent import block_devices, listening_sockets
+from secman.systems.agent.secman_agent import block_devices, listening_sockets
 from tests.conftest import ROOT, free_port, secman_command, serving
 
-AGENT = ROOT / "secman" / "systems" / "secman_agent.py"
+AGENT = ROOT / "secman" / "systems" / "agent" / "secman_agent.py"
 
 
 def shell(env: dict[str, str], code: str) -> str:
