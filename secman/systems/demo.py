@@ -223,7 +223,8 @@ def load_agent_report(people_by_login: dict[str, Any]) -> None:
     webdb = System.objects.get(name="webdb")
     token = agents.issue_token(actor=people_by_login["lena"], system=webdb,
                                authority="SP 3.1.2.1")
-    listening = [{"protocol": "tcp", "address": "0.0.0.0", "port": port, "process": process}
+    everywhere = "0.0.0.0"  # noqa: S104 (the address ss reports for "all addresses")
+    listening = [{"protocol": "tcp", "address": everywhere, "port": port, "process": process}
                  for port, process in ((443, "apache2"), (80, "apache2"), (22, "sshd"),
                                        (8080, "java"))]
     report = {"agent_version": "1", "system": "webdb", "hostname": "webdb",
