@@ -22,7 +22,19 @@ def _computer(nickname: str) -> Any:
     return computers.filter(nickname=nickname).first()
 
 
+def _debian_stable_and_oldstable() -> tuple[str, str]:
+    """Today's Debian stable and oldstable versions, from distro-info-data (SM 3.2): the
+    demo's hop runs stable and webdb oldstable, whatever today is."""
+    from secman.systems.oslifecycle import read_releases
+
+    released = sorted((r for r in read_releases()
+                       if r.release and r.release <= timezone.localdate()),
+                      key=lambda r: r.release or dt.date.min)
+    return released[-1].version, released[-2].version
+
+
 def load(people_by_login: dict[str, Any]) -> None:
+    stable, oldstable = _debian_stable_and_oldstable()
     samir, lena, piet = people_by_login["samir"], people_by_login["lena"], people_by_login["piet"]
     board = [people_by_login[login] for login in ("beatrix", "tomasz", "ingrid")]
     decided = timezone.localdate() - dt.timedelta(days=200)
@@ -38,7 +50,7 @@ def load(people_by_login: dict[str, Any]) -> None:
         computer=_computer("webdb"), status="planned", authority=critical,
         purpose="Web front end and the member database of the CA.",
         primary_admin=lena, secondary_admin=piet, os_name="Debian GNU/Linux",
-        os_release="12", contact="sysadmins@example.org",
+        os_release=f"{oldstable}.5", contact="sysadmins@example.org",
         running_services=[{"service": "apache2", "purpose": "web front end"},
                           {"service": "postgresql", "purpose": "member database"},
                           {"service": "openssh-server", "purpose": "administration"}],
@@ -62,7 +74,8 @@ def load(people_by_login: dict[str, Any]) -> None:
         computer=_computer("signer"), status="planned", authority=critical,
         purpose="Offline-style signing server, reached only over the serial link from webdb.",
         primary_admin=lena, secondary_admin=samir, os_name="Debian GNU/Linux",
-        os_release="11", running_services=[{"service": "signer", "purpose": "signing"}])
+        # SM 3.2: the signing server stays on Debian Lenny (an accepted exception).
+        os_release="5.0.10", running_services=[{"service": "signer", "purpose": "signing"}])
     services.set_addresses(actor=samir, system=signer, authority=critical, addresses=[
         {"network": "internal", "address": "10.0.0.20", "interface": "eth0"}])
     services.record_installation(actor=samir, system=signer, disk_encryption="enabled",
@@ -73,7 +86,7 @@ def load(people_by_login: dict[str, Any]) -> None:
     hop = services.add_system(
         actor=piet, name="hop", kind="vm", host=webdb, status="installed",
         authority="SM 3.1.2", purpose="SSH jump host for the administrators.",
-        primary_admin=piet, os_name="Debian GNU/Linux", os_release="12",
+        primary_admin=piet, os_name="Debian GNU/Linux", os_release=stable,
         disk_encryption="unknown", build_document="infradocs/systems/hop.rst",
         running_services=[{"service": "openssh-server", "purpose": "jump host"}])
     services.set_addresses(actor=piet, system=hop, authority="SM 3.1.2", addresses=[
@@ -138,29 +151,21 @@ def _load_patches(people_by_login: dict[str, Any]) -> None:
     from secman.systems import patches
     from secman.systems.choices import SystemKind
     from secman.systems.models import System
-    from secman.systems.oslifecycle import read_releases
 
     samir, lena, piet = (people_by_login[login] for login in ("samir", "lena", "piet"))
     board = [people_by_login[login] for login in ("beatrix", "tomasz", "ingrid")]
-    released = sorted((r for r in read_releases() if r.release
-                       and r.release <= timezone.localdate()),
-                      key=lambda r: r.release or dt.date.min)
-    stable, oldstable = released[-1], released[-2]
+    stable, oldstable = _debian_stable_and_oldstable()
     defaults = {
-        "webdb": (SystemKind.PHYSICAL, f"{oldstable.version}.5",
+        "webdb": (SystemKind.PHYSICAL, f"{oldstable}.5",
                   "The CA's web front end and its database."),
         "signer": (SystemKind.PHYSICAL, "5.0.10", "The signing server: no network exposure."),
-        "hop": (SystemKind.VM, stable.version, "The SSH hop to the critical servers."),
+        "hop": (SystemKind.VM, stable, "The SSH hop to the critical servers."),
     }
     systems = {}
     for name, (kind, release, purpose) in defaults.items():
         systems[name], _ = System.objects.get_or_create(
             name=name, defaults={"kind": kind, "os_name": "Debian GNU/Linux",
                                  "os_release": release, "purpose": purpose})
-    # SM 3.2: webdb is upgraded from oldstable before its support ends.
-    System.objects.filter(name="webdb").update(os_release=f"{oldstable.version}.5")
-    System.objects.filter(name="signer").update(os_release="5.0.10")
-
     today = timezone.localdate()
     decided = today - dt.timedelta(days=20)
     decision = authority.record_board_decision(
