@@ -845,12 +845,14 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
                         help="postgres: a database made for the run on the server "
                         "DATABASE_URL names, dropped after")
-    parser.add_argument("--systems", type=int, default=500)
+    parser.add_argument("--systems", type=int, default=500,
+                        help="systems added (bulk_create) for the loaded phase")
     parser.add_argument("--flows", type=int, default=30, help="approved flows per system")
     parser.add_argument("--packages", type=int, default=1500,
                         help="installed packages in each agent report")
     parser.add_argument("--runs", type=int, default=5,
-                        help="evaluate() runs and fresh dashboard renders timed")
+                        help="evaluate() runs and fresh dashboard renders timed (warm "
+                        "renders: four times as many)")
     parser.add_argument("--clients", type=int, default=10, help="concurrent HTTP clients")
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="how long the clients load each page")
