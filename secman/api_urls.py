@@ -80,8 +80,8 @@ router.register("devices", DeviceViewSet, basename="device")
 router.register("occurrences", OccurrenceViewSet, basename="occurrence")
 router.register("systems", SystemViewSet, basename="system")
 router.register("flows", FlowViewSet, basename="flow")
-router.register("systems/patches", PatchViewSet, basename="patch")
-router.register("systems/changes", ConfigurationChangeViewSet, basename="change")
+router.register("patches", PatchViewSet, basename="patch")
+router.register("changes", ConfigurationChangeViewSet, basename="change")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):
@@ -118,8 +118,8 @@ urlpatterns = [
     path("compliance/controls/<str:control_id>/accept/", AcceptView.as_view(),
          name="accept"),
     path("agent/reports/", AgentReportView.as_view(), name="agent_reports"),
-    path("systems/os/", OsLifecycleView.as_view(), name="systems_os"),
-    path("systems/summary/", SummaryView.as_view(), name="systems_summary"),
+    path("os-lifecycle/", OsLifecycleView.as_view(), name="systems_os"),
+    path("patch-summary/", SummaryView.as_view(), name="systems_summary"),
     *router.urls,
 ]
 

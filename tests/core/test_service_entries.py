@@ -799,6 +799,10 @@ TABLE: list[Row] = [
     Row(systems_diagram.draw_if_changed, ("systems.diagram.revise",),
         lambda o: {"actor": o.sam, "reason": "flow 1 approved"},
         lambda o: {"actor": o.aud, "reason": "flow 1 approved"}),
+    Row(systems_diagram.redraw_after_change, ("systems.diagram.revise",),
+        lambda o: {"reason": "flow 1 approved"}, None,
+        because="secman itself draws, after a change has committed: nobody to refuse, and "
+        "a drawing that fails is logged (the diagram control then reports it stale)"),
     # systems: the host agents
     Row(agents.issue_token, ("systems.agent.token_issue",),
         lambda o: {"actor": o.sam, "system": agent_system(), "authority": "SP 3.2.2"},

@@ -145,14 +145,19 @@ def test_a_report_is_kept_with_its_hash_and_no_event_of_its_own(org):
     system = make_system()
     system.flows.create(direction="ingress", protocol="tcp", port=443, status="approved")
     token = agents.issue_token(actor=org.sam, system=system, authority="SP 3.2.2")
-    events = Event.objects.count()
+    newest = Event.objects.order_by("-seq").first().seq
     body = report()
     stored = agents.receive_report(token, body)
     assert stored.size == len(body) and stored.facts["system"] == "web"
     assert stored.derived["exposed"] == [["tcp", 443, "0.0.0.0", "nginx"]]
-    # No drift (443 is documented): no entry; the report row is the record.
-    assert Event.objects.count() == events
+    # 443 is documented; the report carries no secman ruleset, so the one entry is the
+    # drift appearing (the ruleset is not loaded), not the report.
+    written = list(Event.objects.filter(seq__gt=newest).values_list("action", flat=True))
+    assert written == ["systems.agent.drift"]
     assert AgentToken.objects.get(system=system).last_used_at == stored.received_at
+    # The same report again: the drift is unchanged, and a report is no entry of its own.
+    agents.receive_report(token, report())
+    assert Event.objects.filter(seq__gt=newest).count() == 1
 
 
 def test_pages_issue_once_revoke_and_download(org, client):

@@ -9,10 +9,8 @@ import pytest
 from secman import demo
 from secman.compliance.evaluation import evaluate
 from secman.core.controls import Status, control
-from secman.people.models import Person
 from secman.systems import controls
 from secman.systems.choices import PatchStatus
-from secman.systems.demo import load_patches
 from secman.systems.models import ConfigurationChange, Patch
 from secman.systems.oslifecycle import Support
 
@@ -21,11 +19,9 @@ from secman.systems.oslifecycle import Support
 def test_the_demo_shows_oldstable_exception_emergency_and_changes(
         settings, smtp, django_capture_on_commit_callbacks):
     settings.SECMAN_SYSADMIN_LIST = "sysadmins@ca.example.org"
-    demo.load()
-    people = {p.user.username: p for p in Person.objects.select_related("user")
-              if p.user is not None}
+    # The demo loads the patches' part itself (systems.demo.load_patches).
     with django_capture_on_commit_callbacks(execute=True):
-        load_patches(people)
+        demo.load()
     from django.utils import timezone
 
     from secman.systems.views_patches import os_rows

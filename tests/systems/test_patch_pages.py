@@ -101,16 +101,16 @@ def test_the_summary_downloads_as_csv_that_runs_nothing(client, org, webdb):
 def test_the_api_proposes_and_refuses_the_wrong_approver(org, webdb):
     api = APIClient()
     api.force_authenticate(org.sue.user)
-    response = api.post("/api/systems/patches/", {
+    response = api.post("/api/patches/", {
         "advisory": "CVE-2026-1234", "title": "sshd", "packages": ["openssh-server"],
         "systems": ["webdb"], "emergency": True, "exploit": "public"}, format="json")
     assert response.status_code == 201, response.content
     pk = response.json()["id"]
-    response = api.post(f"/api/systems/patches/{pk}/approve/", {}, format="json")
+    response = api.post(f"/api/patches/{pk}/approve/", {}, format="json")
     assert response.status_code == 403 and response.json()["section"] == "SP 3.2.3"
-    response = api.post(f"/api/systems/patches/{pk}/apply/", {}, format="json")
+    response = api.post(f"/api/patches/{pk}/apply/", {}, format="json")
     assert response.status_code == 202
-    assert api.get("/api/systems/os/").json()[0]["system"] == "webdb"
-    assert api.get("/api/systems/summary/").status_code == 200
+    assert api.get("/api/os-lifecycle/").json()[0]["system"] == "webdb"
+    assert api.get("/api/patch-summary/").status_code == 200
     api.force_authenticate(org.pia.user)
-    assert api.get("/api/systems/patches/").status_code == 403
+    assert api.get("/api/patches/").status_code == 403

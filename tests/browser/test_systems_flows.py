@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from secman.systems import services
-from tests.browser.conftest import chromium, page  # noqa: F401  (the browser fixtures)
 from tests.conftest import PASSWORD, build_org
 
 pytestmark = [
@@ -17,7 +16,7 @@ pytestmark = [
 ]
 
 
-def log_in(page, base: str, username: str) -> None:  # noqa: F811
+def log_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -25,7 +24,7 @@ def log_in(page, base: str, username: str) -> None:  # noqa: F811
     expect(page.locator("h1")).to_have_text("Today")
 
 
-def test_it_requests_and_approves_a_flow_as_two_people(page, live_server):  # noqa: F811
+def test_it_requests_and_approves_a_flow_as_two_people(page, live_server):
     org = build_org()
     services.add_system(actor=org.sue, name="web", kind="physical", status="in_service",
                         authority="SP 3.2.2", purpose="the web site")

@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import expect
 
 from secman.systems import diagram
-from tests.browser.conftest import chromium, page  # noqa: F401 - the browser fixtures
 from tests.browser.test_list_change import log_in, log_out
 from tests.conftest import build_org
 from tests.systems.test_firewall_support import make_flow, make_system
@@ -20,7 +19,7 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def shoot(page, name: str) -> None:  # noqa: F811
+def shoot(page, name: str) -> None:
     folder = os.environ.get("SECMAN_SHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -44,7 +43,7 @@ def a_small_network(org) -> None:
     diagram.draw_if_changed(actor=org.sam, reason="first drawing of the register")
 
 
-def test_the_diagram_page_as_its_readers_and_a_refusal(page, live_server):  # noqa: F811
+def test_the_diagram_page_as_its_readers_and_a_refusal(page, live_server):
     org = build_org()
     a_small_network(org)
     for login in ("sam", "aud"):
