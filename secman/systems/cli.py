@@ -333,7 +333,8 @@ def firewall_command(system_name: str, output: str | None, check: bool) -> None:
     """Write SYSTEM's nftables ruleset, generated from its flows in effect (SM 3.1.2):
     table inet secman, default drop in input, output and forward, one commented rule per
     documented flow, everything else counted, logged ("secman-drop-in ",
-    "secman-drop-out ") and dropped. Load it on the host with `nft -f FILE`.
+    "secman-drop-out ", "secman-drop-fwd ") and dropped; a temporary access is logged
+    as "secman-temporary ". Load it on the host with `nft -f FILE`.
 
     Flows whose origin or destination cannot be resolved are not allowed; they are
     listed at the top of the file and printed as warnings on standard error.

@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import importlib
-import importlib.util
 import ipaddress
 import json
 import threading
@@ -38,8 +36,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secman.core.controls import Finding, Status
-from secman.systems.choices import Direction, FlowStatus, Protocol
+from secman.systems import firewall
+from secman.systems.choices import Direction, Protocol
 from secman.systems.models import AgentReport, AgentToken, ConfigurationChange, Flow, System
+from secman.systems.selectors import in_effect
 
 # The kinds of finding, each a control of its own (systems.controls).
 PORT_UNDOCUMENTED = "port_undocumented"
@@ -103,7 +103,12 @@ def encryption_of(block_devices: Any) -> str:
             continue
         crypt = under_crypt or device.get("type") == "crypt" or (
             device.get("fstype") == "crypto_LUKS")
-        if device.get("mountpoint") and device.get("mountpoint") != "[SWAP]":
+        mountpoint = device.get("mountpoint")
+        # Debian's guided encrypted install keeps /boot (and /boot/efi) on a plain
+        # partition: the boot loader must read it. Only the rest must be encrypted.
+        if mountpoint and mountpoint != "[SWAP]" and not (
+                isinstance(mountpoint, str) and (mountpoint == "/boot"
+                                                 or mountpoint.startswith("/boot/"))):
             mounted.append(crypt)
         stack.extend((child, crypt) for child in device.get("children") or [])
     if not mounted:
@@ -215,17 +220,9 @@ def port_matches(flow: Flow | Documented, protocol: str, port: int) -> bool:
     return flow.port <= port <= (flow.port_end or flow.port)
 
 
-def ruleset_differences(system: System, ruleset: Any) -> list[str] | None:
-    """systems.firewall's comparison with the generated ruleset; None while that module
-    is not part of this installation yet."""
-    try:
-        firewall = importlib.import_module("secman.systems.firewall")
-    except ModuleNotFoundError as exc:
-        if exc.name != "secman.systems.firewall":
-            raise
-        return None
-    differences: list[str] = firewall.ruleset_differences(system, ruleset)
-    return differences
+def ruleset_differences(system: System, ruleset: Any) -> list[str]:
+    """systems.firewall's comparison with the ruleset generated from the register."""
+    return firewall.ruleset_differences(system, ruleset)
 
 
 def compare(system: System, newest: Newest | None, flows: list[Documented],
@@ -321,20 +318,21 @@ def evaluate(kinds: Iterable[str] = KINDS, now: dt.datetime | None = None,
     """The drift of every system with a live agent token (or of `systems`)."""
     wanted = frozenset(kinds)
     now = now or timezone.now()
-    tokens = AgentToken.objects.filter(revoked_at__isnull=True).select_related("system")
+    # A retired system reports no more: its token is not read (retire_system revokes it).
+    tokens = AgentToken.objects.filter(revoked_at__isnull=True,
+                                       system__retired_at__isnull=True).select_related("system")
     if systems is not None:
         tokens = tokens.filter(system__in=list(systems))
     live = {t.system_id: t for t in tokens}
     if not live:
         return []
     # The rulesets are the largest part of a report: read only when they are compared.
-    newest = newest_reports(live, with_ruleset=RULESET in wanted
-                            and importlib.util.find_spec("secman.systems.firewall") is not None)
+    newest = newest_reports(live, with_ruleset=RULESET in wanted)
     flows: dict[int, list[Documented]] = defaultdict(list)
     if wanted & {PORT_UNDOCUMENTED, PORT_NOT_LISTENING}:
         for system_id, protocol, port, port_end, service in Flow.objects.filter(
-                system_id__in=list(live), direction=Direction.INGRESS,
-                status=FlowStatus.APPROVED).values_list(
+                in_effect(now), system_id__in=list(live),
+                direction=Direction.INGRESS).values_list(
                 "system_id", "protocol", "port", "port_end", "service"):
             flows[system_id].append(Documented(protocol, port, port_end, service))
     changes: dict[int, list[ConfigurationChange]] = defaultdict(list)

@@ -311,7 +311,9 @@ def _applied(request: SignOffRequest) -> None:
            details={"advisory": patch.advisory, "emergency": patch.emergency,
                     "before_approval": patch.approved_at is None,
                     "systems": list(patch.systems.values_list("name", flat=True)), **mail})
-    transaction.on_commit(lambda: _send_report(patch.pk))
+    # robust: the patch is applied and committed whatever the mail does; a failure to
+    # report is logged and leaves the patch a finding until report_patch sends it.
+    transaction.on_commit(lambda: _send_report(patch.pk), robust=True)
 
 
 register(APPLY, "Security patch applied under four eyes (SP 3.2.3)", _applied)

@@ -502,11 +502,16 @@ def retire_system(*, actor: Person | None, system: System, reason: str,
         before = current.status
         current.status, current.retired_at = SystemStatus.RETIRED, now
         current.save(update_fields=["status", "retired_at"])
+        # A retired system reports no more: its agent's token stops working with it.
+        revoked = [t.prefix for t in current.agent_tokens.filter(revoked_at__isnull=True)]
+        current.agent_tokens.filter(revoked_at__isnull=True).update(revoked_at=now,
+                                                                    revoked_by=actor)
         record("systems.system.retire", actor=actor, authority=authority_row,
                subject=current, retention_class=CONFIGURATION, actor_label=_label(actor),
                details={"system": current.name, "reason": reason,
                         "before": {"status": before}, "after": {"status": current.status},
-                        "flows_ended": [str(f) for f in ended]})
+                        "flows_ended": [str(f) for f in ended],
+                        "agent_revoked_prefixes": revoked})
         _register_changed(actor, f"{current.name} retired")
     return current
 

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 
 from secman.core.errors import RuleViolation
 from secman.core.views import actor_of, perform, person_at_form
-from secman.systems import controls, selectors, services, views_agent
+from secman.systems import agents, controls, selectors, services, views_agent
 from secman.systems.choices import Criticality, Direction, FlowStatus, SystemStatus
 from secman.systems.forms import (
     AddressesForm,
@@ -126,9 +126,11 @@ def system(request: HttpRequest, name: str) -> HttpResponse:
         "may_change": services.may_change_register(me)
         and subject.status != SystemStatus.RETIRED,
         "may_decide": services.may_decide_flows(me),
-        # What the system's host agent reports, as on its own page (views_agent).
+        # What the system's host agent reports, as on its own page (views_agent), for
+        # those who may read agent reports (not every reader of the register).
         "agent_panel": render_to_string("systems/_agent.html",
-                                        views_agent.panel_context(subject, me), request),
+                                        views_agent.panel_context(subject, me), request)
+        if agents.may_see_agents(me) else "",
     })
 
 

@@ -17,6 +17,7 @@ from secman.core.errors import Refused
 from secman.core.views import actor_of, post_only
 from secman.systems import agents, drift
 from secman.systems.models import System
+from secman.systems.selectors import flows_in_effect
 
 AGENT_SCRIPT = Path(__file__).with_name("agent") / "secman_agent.py"
 READERS_ONLY = ("the host agents' reports are read by Systems Administrators, the Board, "
@@ -50,7 +51,7 @@ def port_rows(found: drift.Drift) -> list[dict[str, Any]]:
     does not listen."""
     if found.newest is None:
         return []
-    flows = list(found.system.flows.filter(direction="ingress", status="approved"))
+    flows = list(flows_in_effect(found.system).filter(direction="ingress"))
     exposed = found.newest.derived.get("exposed", [])
     rows = []
     for protocol, port, address, process in exposed:
