@@ -263,8 +263,23 @@ class AutoSchema(SpectacularAutoSchema):
         return response
 
 
+def _refuse_nul(value: Any, field: str) -> None:
+    # PostgreSQL cannot compare or store a NUL: a field that looks a row up by name
+    # (a system, a person) would answer 500 before any check of ours saw the text.
+    if isinstance(value, str) and "\x00" in value:
+        raise bad_input(field, "a NUL character is not accepted")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(item, str(key) if field == "non_field_errors" else field)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item, field)
+
+
 def valid_data(serializer_class: type[serializers.Serializer], request: Any) -> dict[str, Any]:
-    """The validated body of an action, or a 400 that names each field's problem."""
+    """The validated body of an action, or a 400 that names each field's problem (a NUL
+    anywhere in it is refused first)."""
+    _refuse_nul(request.data, "non_field_errors")
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

@@ -26,6 +26,15 @@ def id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(**kwargs)
 
 
+def query_text(request: Any, name: str, default: str = "") -> str:
+    """A text query parameter (a name, a status): a NUL in it is a 400, since PostgreSQL
+    cannot compare one and a filter on it would answer 500."""
+    text = request.query_params.get(name, default)
+    if "\x00" in text:
+        raise serializers.ValidationError({name: ["a NUL character is not accepted"]})
+    return str(text)
+
+
 def whole_number(request: Any, name: str, default: int, lowest: int, highest: int) -> int:
     """A query parameter that must be a whole number in [lowest, highest] when given."""
     if name not in request.query_params:

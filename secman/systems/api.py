@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
+from secman.core.api_input import query_text
 from secman.core.errors import NotAllowed
 from secman.people.api import person_field
 from secman.systems import selectors, services
@@ -230,7 +231,7 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
             "host", "primary_admin", "secondary_admin", "inspected_by", "critical_authority"
         ).prefetch_related("addresses", "dns_records", "flows__peer_system",
                            "flows__authority", "flows__requested_by", "flows__decided_by")
-        status = self.request.query_params.get("status")
+        status = query_text(self.request, "status")
         if status in SystemStatus.values:
             queryset = queryset.filter(status=status)
         return queryset
@@ -354,8 +355,8 @@ class FlowViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Flow]:
         self.check_reader()
-        system = self.request.query_params.get("system")
-        flows = selectors.flows_listed(self.request.query_params.get("status", ""))
+        system = query_text(self.request, "system")
+        flows = selectors.flows_listed(query_text(self.request, "status"))
         return flows.filter(system__name=system) if system else flows
 
     @extend_schema(parameters=[FLOW_STATUS_FILTER, FLOW_SYSTEM_FILTER])

@@ -24,6 +24,7 @@ from secman.core.api import (
     choice_field,
     valid_data,
 )
+from secman.core.api_input import query_text
 from secman.systems import patches
 from secman.systems.choices import PatchStatus, SystemStatus
 from secman.systems.models import ConfigurationChange, Patch, System
@@ -99,7 +100,7 @@ class PatchViewSet(PatchReader, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Patch]:
         self.check_reader()
         rows = Patch.objects.select_related("case").prefetch_related("systems")
-        status = self.request.query_params.get("status")
+        status = query_text(self.request, "status")
         if status in PatchStatus.values:
             rows = rows.filter(status=status)
         elif status == "emergency":
@@ -208,7 +209,7 @@ class ConfigurationChangeViewSet(PatchReader, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[ConfigurationChange]:
         self.check_reader()
         rows = ConfigurationChange.objects.select_related("system", "authority")
-        system = self.request.query_params.get("system")
+        system = query_text(self.request, "system")
         if system:
             rows = rows.filter(system__name=system)
         return rows

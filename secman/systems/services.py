@@ -539,7 +539,9 @@ def _peer(peer: str) -> tuple[str, System | None]:
         return str(ipaddress.ip_address(peer)), None
     except ValueError:
         pass
-    system = System.objects.filter(name=peer.lower()).first()
+    # Only a name a system could have is looked up (PostgreSQL cannot compare a NUL).
+    system = (System.objects.filter(name=peer.lower()).first()
+              if NAME_RE.match(peer.lower()) else None)
     if system is not None:
         if system.status == SystemStatus.RETIRED:
             raise RuleViolation(f"{system} is retired", field="peer")

@@ -224,7 +224,8 @@ def change_list(request: HttpRequest) -> HttpResponse:
     rows = ConfigurationChange.objects.select_related("system", "recorded_by", "authority")
     system = request.GET.get("system", "")
     if system:
-        rows = rows.filter(system__name=system)
+        # A NUL cannot be compared by PostgreSQL, and names no system.
+        rows = rows.filter(system__name=system) if "\x00" not in system else rows.none()
     since = timezone.now() - dt.timedelta(days=90)
     return render(request, "systems/changes.html", {
         "rows": rows[:500], "system": system,
