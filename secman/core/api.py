@@ -270,6 +270,7 @@ def _refuse_nul(value: Any, field: str) -> None:
         raise bad_input(field, "a NUL character is not accepted")
     if isinstance(value, dict):
         for key, item in value.items():
+            _refuse_nul(key, field)
             _refuse_nul(item, str(key) if field == "non_field_errors" else field)
     elif isinstance(value, list):
         for item in value:
