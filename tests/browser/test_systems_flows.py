@@ -8,20 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from secman.systems import services
-from tests.conftest import PASSWORD, build_org
+from tests.browser.test_list_change import log_in
+from tests.conftest import build_org
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Today")
 
 
 def test_it_requests_and_approves_a_flow_as_two_people(page, live_server):
