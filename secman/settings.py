@@ -288,6 +288,11 @@ SECMAN_DISTRO_INFO_CSV = env("SECMAN_DISTRO_INFO_CSV", "/usr/share/distro-info/d
 # A system on oldstable is "due soon" this many days before its security support ends.
 SECMAN_OS_UPGRADE_LEAD_DAYS = envint("SECMAN_OS_UPGRADE_LEAD_DAYS", 90, minimum=1,
                                      maximum=730)
+# The host agents (docs/agent.md): the largest report taken, and how long a pending
+# security update may wait before it is a finding (SP 3.2.3).
+SECMAN_AGENT_REPORT_MAX_KB = envint("SECMAN_AGENT_REPORT_MAX_KB", 1024, minimum=64,
+                                    maximum=16384)
+SECMAN_AGENT_UPDATE_DAYS = envint("SECMAN_AGENT_UPDATE_DAYS", 7, minimum=1, maximum=365)
 
 # --- compliance (SP/SM all chapters) --------------------------------------------------------
 
