@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
         "ComputerStatusEnum": "secman.physical.choices.ComputerStatus",
         "MediaStatusEnum": "secman.physical.choices.MediaStatus",
         "RetirementMethodEnum": "secman.physical.choices.RetirementMethod",
+        "SystemKindEnum": "secman.systems.choices.SystemKind",
     },
 }
 

@@ -179,7 +179,7 @@ class InspectSerializer(serializers.Serializer):
     authority = AuthorityField(default="SP 3.2.2")
 
 
-class ReasonSerializer(serializers.Serializer):
+class SystemReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
     authority = AuthorityField()
 
@@ -319,13 +319,13 @@ class SystemViewSet(RegisterView, viewsets.ReadOnlyModelViewSet):
         return self._answer(services.record_inspection(actor=self.actor, system=system,
                                                        **data))
 
-    @extend_schema(request=ReasonSerializer, responses={200: SystemSerializer, **REFUSALS})
+    @extend_schema(request=SystemReasonSerializer, responses={200: SystemSerializer, **REFUSALS})
     @action(detail=True, methods=["post"])
     def retire(self, request: Any, name: str | None = None) -> Response:
         """Retire the system; its flows end with it."""
         system = self.get_object()
         self.check_changer()
-        data = valid_data(ReasonSerializer, request)
+        data = valid_data(SystemReasonSerializer, request)
         return self._answer(services.retire_system(actor=self.actor, system=system, **data))
 
     @extend_schema(request=FlowRequestSerializer, responses={201: FlowSerializer,
