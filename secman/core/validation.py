@@ -200,6 +200,9 @@ def check_unique(instance: Model, refusals: Mapping[str, Refusal] | None = None)
 # Multi-line columns without a max_length, each with why: nobody types into them, or what
 # bounds them instead. Every other TextField of secman has a max_length (a test checks).
 WRITTEN_BY_SECMAN = {
+    "systems.DiagramRevision.dot": "the network diagram's Graphviz source, drawn by secman "
+                                   "from the register",
+    "systems.DiagramRevision.svg": "the network diagram Graphviz drew from that source",
     "eventlog.Event.canonical": "the entry's canonical text, at most "
                                 "eventlog.services.MAX_ENTRY_BYTES bytes",
     "eventlog.LogHead.frontier": "hashes of the log's tree",

@@ -87,6 +87,8 @@ ENDED = {
     "Sign-off requests": {"complete", "withdrawn"},
     "Access list change proposals": {"approved", "rejected", "withdrawn"},
     "Duty occurrences": {"done", "skipped"},
+    "Systems": {"retired"},
+    "Flows": {"refused", "ended"},
 }
 
 
