@@ -354,6 +354,15 @@ def _add_systems_group() -> None:
 _add_systems_group()
 
 
+def _add_privileged_group() -> None:
+    from secman.privileged.cli import privileged
+
+    main.add_command(privileged)
+
+
+_add_privileged_group()
+
+
 def _add_docs_group() -> None:
     # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
     # without a database.

@@ -54,6 +54,8 @@ LIST_MEMBERS = [
     (ListKind.REPOSITORY_ACCESS, "oskar"),
     (ListKind.SUPPORT_ACCESS, "hana"),
     (ListKind.SUPPORT_ACCESS, "diego"),
+    (ListKind.CONSOLE_ACCESS, "samir"),
+    (ListKind.CONSOLE_ACCESS, "lena"),
 ]
 
 
@@ -226,6 +228,9 @@ def _build() -> list[tuple[str, str, str]]:
     systems_demo.load(people_by_login)
     systems_demo.load_patches(people_by_login)
     systems_demo.load_agent_report(people_by_login)
+    from secman.privileged import demo as privileged_demo
+
+    privileged_demo.load(people_by_login)
     from secman.compliance import demo as compliance_demo
 
     compliance_demo.load(people_by_login, staffing)

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "secman.visits",
     "secman.physical",
     "secman.systems",
+    "secman.privileged",
     "secman.compliance",
     "secman.dashboard",
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("physical/", include("secman.physical.urls")),
     path("visits/", include("secman.visits.urls")),
     path("systems/", include("secman.systems.urls")),
+    path("privileged/", include("secman.privileged.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

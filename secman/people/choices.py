@@ -13,6 +13,9 @@ class ListKind(models.TextChoices):
     SSH_ACCESS = "ssh_access", "SSH Access List"
     REPOSITORY_ACCESS = "repository_access", "Repository Access List"
     SUPPORT_ACCESS = "support_access", "Support Access List"
+    # SM 4.1.1: "knowledge of the root passwords is restricted to members of the Console
+    # Access List (see 3.4.2.)": the SM names a sixth list the SP's table does not carry.
+    CONSOLE_ACCESS = "console_access", "Console Access List"
 
 
 class ChangeKind(models.TextChoices):

@@ -82,6 +82,20 @@ LIST_RULES: dict[ListKind, ListRule] = {
                 {ListKind.PHYSICAL_CONTROL, ListKind.PHYSICAL_ACCESS, ListKind.SSH_ACCESS}
             ),
         ),
+        # Not in SP 3.4.2's table: SM 4.1.1 restricts the root passwords (emergency access
+        # from the physical console) to this list and cites 3.4.2 for it. Its rules are
+        # read from the SM: the root passwords open every account, so the list is for
+        # Systems Administrators and excludes whoever the Physical Access List excludes.
+        ListRule(
+            kind=ListKind.CONSOLE_ACCESS,
+            who=Role.SYSTEMS_ADMINISTRATOR,
+            purpose="root passwords for emergency access from the console (SM 4.1.1)",
+            relationship="exclusive with Access Engineers and Software Assessors",
+            manager=TeamKind.SYSTEMS_ADMINISTRATION,
+            excludes_roles=frozenset({Role.ACCESS_ENGINEER, Role.SOFTWARE_ASSESSOR}),
+            excludes_lists=frozenset({ListKind.PHYSICAL_CONTROL, ListKind.REPOSITORY_ACCESS,
+                                      ListKind.SUPPORT_ACCESS}),
+        ),
     )
 }
 

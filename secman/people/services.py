@@ -21,6 +21,7 @@ from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import CRITICAL_TEAMS, TEAM_ROLES, Role, TeamKind
 from secman.core.validation import Refusal, check_text, check_unique, with_changes
 from secman.eventlog.services import record
+from secman.people import signals
 from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 from secman.people.lifecycles import PROPOSAL
 from secman.people.models import (
@@ -352,6 +353,7 @@ def end_membership(
                      "role": membership.role, "leader": membership.is_leader, "end": end,
                      "reason": membership.end_reason},
         )
+        signals.membership_ended.send(sender=Membership, membership=membership, actor=actor)
     return membership
 
 
@@ -511,6 +513,7 @@ def approve_proposal(
         decision_row, authority = _board_decision(decision)
         access_list, person = proposal.access_list, proposal.person
         now = timezone.now()
+        removed: ListEntry | None = None
         if proposal.change == ChangeKind.ADD:
             check_can_join(access_list, person)
             ListEntry.objects.create(access_list=access_list, person=person, added_at=now,
@@ -523,6 +526,7 @@ def approve_proposal(
             entry.removed_at = now
             entry.removed_by = proposal
             entry.save(update_fields=["removed_at", "removed_by"])
+            removed = entry
         proposal.status = ProposalStatus.APPROVED
         proposal.decision = decision_row
         proposal.decided_by = actor
@@ -534,6 +538,11 @@ def approve_proposal(
                      "change": proposal.change, "proposal": proposal.pk,
                      "proposed_by": proposal.proposed_by.name},
         )
+        if removed is not None:
+            signals.list_entry_removed.send(sender=ListEntry, entry=removed,
+                                            proposal=proposal, actor=actor)
+        signals.proposal_closed.send(sender=ListChangeProposal, proposal=proposal,
+                                     actor=actor)
     return proposal
 
 
@@ -558,6 +567,8 @@ def reject_proposal(
                      "change": proposal.change, "proposal": proposal.pk,
                      "decision_carried": decision_row.carried},
         )
+        signals.proposal_closed.send(sender=ListChangeProposal, proposal=proposal,
+                                     actor=actor)
     return proposal
 
 
@@ -579,4 +590,6 @@ def withdraw_proposal(
             "people.list.withdraw", actor=actor, authority=proposal.authority,
             subject=proposal, details={"reason": reason.strip(), "proposal": proposal.pk},
         )
+        signals.proposal_closed.send(sender=ListChangeProposal, proposal=proposal,
+                                     actor=actor)
     return proposal

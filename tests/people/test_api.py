@@ -434,6 +434,6 @@ def test_it_says_what_a_proposal_accepts(org, api):
     body = response.json()
     assert body["access_list"] == ['there is no list "vip": use one of physical_control, '
                                    "physical_access, ssh_access, repository_access, "
-                                   "support_access"]
+                                   "support_access, console_access"]
     assert "give the id of a person recorded in secman" in body["person"][0]
     assert body["change"] == ['"promote" is not accepted: use one of add, remove']

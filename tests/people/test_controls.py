@@ -39,7 +39,8 @@ def test_it_finds_nothing_on_a_well_staffed_organisation(org, approve):
                          (ListKind.PHYSICAL_ACCESS, (org.sue, org.sam)),
                          (ListKind.SSH_ACCESS, (org.sid,)),  # and, by default, the PAL's
                          (ListKind.REPOSITORY_ACCESS, (org.otto, org.ola)),
-                         (ListKind.SUPPORT_ACCESS, (org.pim, org.pia))]:
+                         (ListKind.SUPPORT_ACCESS, (org.pim, org.pia)),
+                         (ListKind.CONSOLE_ACCESS, (org.sue, org.sam))]:
         for person in people:
             approve(kind, person)
     # Teams of two meet the policy (SP 9.1.2) and are only warned about (SM 9.1.2: three).
