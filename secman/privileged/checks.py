@@ -159,7 +159,7 @@ def unknown_keys() -> list[Finding]:
             findings.append(Finding("SM 3.4.3", f"{system}: unknown key {fingerprint} "
                                     f"({entry.get('type', '?')}, "
                                     f"{entry.get('comment') or 'no comment'}) may log in as "
-                                    f"{_user(entry)}: no SshKey registers it",
+                                    f"{_user(entry)}: it is registered to nobody",
                                     system_page(system),
                                     subject=f"key:{system.name}:{fingerprint}"))
     return findings

@@ -79,7 +79,7 @@ def signer_facts(people_by_login: dict[str, Any], also_present: list[SshKey],
                   for key in SshKey.objects.filter(person=people_by_login[login],
                                                    blocked_at__isnull=True)]
     for key in also_present:
-        user = key.person.user.username if key.person.user_id else "root"
+        user = key.person.user.username if key.person.user is not None else "root"
         authorized.append(registered_entry(user, key))
     if unknown:
         authorized.append(key_entry("piet", UNKNOWN_KEY))

@@ -44,7 +44,7 @@ def _form_page(request: HttpRequest, form: Any, title: str, back: str,
 
 def key_list(request: HttpRequest) -> HttpResponse:
     """Each person's keys, and the people on the SSH Access List without one."""
-    me = reader(request)
+    me: Any = reader(request)
     may_keep = may_keep_register(me)
     form = None
     if may_keep:
@@ -72,8 +72,9 @@ def key_block(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(SshKey.objects.select_related("person"), pk=pk)
     form = KeyBlockForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if perform(request, form, lambda: keys.block_key(actor=me, key=key,
-                                                         **form.cleaned_data), "Key blocked."):
+        done = perform(request, form, lambda: keys.block_key(
+            actor=me, key=key, **form.cleaned_data), "Key blocked.")
+        if done:
             return redirect("privileged:keys")
     return _form_page(request, form, f"Block {key.person}'s key", reverse("privileged:keys"),
                       f"{key.key_type} {key.fingerprint} {key.comment}. A blocked key found on "
@@ -82,7 +83,7 @@ def key_block(request: HttpRequest, pk: int) -> HttpResponse:
 
 def account_list(request: HttpRequest) -> HttpResponse:
     """The accounts of each system in the register."""
-    me = reader(request)
+    me: Any = reader(request)
     by_system: dict[int, list[Account]] = defaultdict(list)
     for account in Account.objects.filter(removed_at__isnull=True).select_related("person"):
         by_system[account.system_id].append(account)
@@ -95,7 +96,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 def system_access(request: HttpRequest, name: str) -> HttpResponse:
     """A system's access evidence: the register's accounts, and its newest agent report's
     keys, login accounts, sshd settings and sudoers, each marked as the checks see it."""
-    me = reader(request)
+    me: Any = reader(request)
     system = get_object_or_404(System, name=name)
     facts = newest_facts([system]).get(system.pk)
     context = checks.Context()
@@ -140,8 +141,9 @@ def account_new(request: HttpRequest, name: str) -> HttpResponse:
     system = get_object_or_404(System, name=name)
     form = AccountAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if perform(request, form, lambda: accounts.add_account(
-                actor=me, system=system, **form.cleaned_data), "Account registered."):
+        done = perform(request, form, lambda: accounts.add_account(
+                actor=me, system=system, **form.cleaned_data), "Account registered.")
+        if done:
             return redirect("privileged:system_access", name=system.name)
     return _form_page(request, form, f"Register an account on {system}",
                       reverse("privileged:system_access", args=[system.name]),
@@ -155,21 +157,23 @@ def account_remove(request: HttpRequest, pk: int) -> HttpResponse:
     form = AccountRemoveForm(request.POST or None)
     back = reverse("privileged:system_access", args=[account.system.name])
     if request.method == "POST" and form.is_valid():
-        if perform(request, form, lambda: accounts.remove_account(
-                actor=me, account=account, **form.cleaned_data), "Account removed."):
+        done = perform(request, form, lambda: accounts.remove_account(
+                actor=me, account=account, **form.cleaned_data), "Account removed.")
+        if done:
             return redirect(back)
     return _form_page(request, form, f"Remove the account {account}", back)
 
 
 def origin_list(request: HttpRequest) -> HttpResponse:
-    me = reader(request)
+    me: Any = reader(request)
     may_keep = may_keep_register(me)
     form = None
     if may_keep:
         form = OriginAddForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            if perform(request, form, lambda: accounts.add_origin(actor=me, **form.cleaned_data),
-                       "Admin origin documented."):
+            done = perform(request, form, lambda: accounts.add_origin(
+                actor=me, **form.cleaned_data), "Admin origin documented.")
+            if done:
                 return redirect("privileged:origins")
     origins = AdminOrigin.objects.select_related("system", "added_by").order_by(
         "ended_at", "added_at")
@@ -182,8 +186,9 @@ def origin_end(request: HttpRequest, pk: int) -> HttpResponse:
     origin = get_object_or_404(AdminOrigin, pk=pk)
     form = OriginEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if perform(request, form, lambda: accounts.end_origin(
-                actor=me, origin=origin, **form.cleaned_data), "Admin origin ended."):
+        done = perform(request, form, lambda: accounts.end_origin(
+                actor=me, origin=origin, **form.cleaned_data), "Admin origin ended.")
+        if done:
             return redirect("privileged:origins")
     return _form_page(request, form, f"End the admin origin {origin}",
                       reverse("privileged:origins"),
