@@ -351,10 +351,3 @@ def ssh_from_admin_origins() -> list[Finding]:
                                 subject=f"flow:{flow.pk}"))
     return findings
 
-
-def evaluate() -> dict[str, list[Finding]]:
-    """Every check's findings by control id (the CLI and the findings page)."""
-    from secman.privileged.controls import KEY_CONTROLS
-
-    return {control.id: control.check() for control in KEY_CONTROLS
-            if control.check is not None}

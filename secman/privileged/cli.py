@@ -284,9 +284,9 @@ def check(as_json: bool) -> None:
     Exit status: 0 nothing violated; 1 a violation; 2 wrong usage."""
     setup_django()
     from secman.core.controls import Status
-    from secman.privileged import checks
+    from secman.privileged.controls import key_findings
 
-    found = checks.evaluate()
+    found = key_findings()
     data = [{"control": control_id, "section": f.section, "status": str(f.status),
              "message": f.message, "url": f.url, "subject": f.subject}
             for control_id, findings in found.items() for f in findings]

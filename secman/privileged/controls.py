@@ -64,3 +64,10 @@ KEY_CONTROLS: list[Control] = [
             check=attempts.attempts_flagged),
 ]
 CONTROLS += KEY_CONTROLS
+
+
+def key_findings() -> dict[str, list[Finding]]:
+    """Every check of keys, accounts and sshd: its findings by control id (the command
+    line's `secman privileged check` and the findings page)."""
+    return {control.id: control.check() for control in KEY_CONTROLS
+            if control.check is not None}

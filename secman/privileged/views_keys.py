@@ -14,7 +14,7 @@ from django.urls import reverse
 from secman.core.views import perform, person_at_form
 from secman.people.models import Person
 from secman.privileged import accounts, attempts, checks, keys
-from secman.privileged.controls import KEY_CONTROLS
+from secman.privileged.controls import KEY_CONTROLS, key_findings
 from secman.privileged.forms_keys import (
     AccountAddForm,
     AccountRemoveForm,
@@ -124,8 +124,8 @@ def system_access(request: HttpRequest, name: str) -> HttpResponse:
                   (sshd or {}).get(option) is not None
                   and breaks(str((sshd or {})[option]).strip().lower()))
                  for option, breaks, section, _ in checks.SSHD_RULES]
-    findings = [f for control in KEY_CONTROLS if control.check is not None
-                for f in control.check() if f.url == checks.system_page(system)]
+    page = checks.system_page(system)
+    findings = [f for found in key_findings().values() for f in found if f.url == page]
     return render(request, "privileged/system_access.html", {
         "system": system, "facts": facts, "key_rows": key_rows, "accounts": live,
         "reported": [(a, str(a.get("user")) in known) for a in reported or []],
@@ -200,7 +200,8 @@ def findings(request: HttpRequest) -> HttpResponse:
     """The checks of keys, accounts and sshd, control by control, and the failed access
     attempts flagged for inspection (SM 4.1.1.2)."""
     reader(request)
-    rows = [(control, control.check() if control.check else []) for control in KEY_CONTROLS]
+    found = key_findings()
+    rows = [(control, found.get(control.id, [])) for control in KEY_CONTROLS]
     return render(request, "privileged/findings.html", {
         "rows": rows, "attempts": attempts.failed_attempts(),
         "window_days": attempts.WINDOW.days})
