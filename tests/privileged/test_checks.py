@@ -14,7 +14,7 @@ from django.utils import timezone
 from secman.authority.services import resolve_authority
 from secman.core.controls import Status
 from secman.people.accounts import record_failed_login
-from secman.privileged import accounts, attempts, checks, keys
+from secman.privileged import accounts, attempts, keys
 from secman.privileged.controls import KEY_CONTROLS, key_findings
 from secman.privileged.models import TemporaryGrant
 from secman.systems.models import Flow
