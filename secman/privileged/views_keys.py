@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,6 +47,8 @@ def key_list(request: HttpRequest) -> HttpResponse:
     """Each person's keys, and the people on the SSH Access List without one."""
     me: Any = reader(request)
     may_keep = may_keep_register(me)
+    if request.method == "POST" and not may_keep:
+        raise PermissionDenied(KEEPERS_ONLY)
     form = None
     if may_keep:
         form = KeyAddForm(request.POST or None)
@@ -167,6 +170,8 @@ def account_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def origin_list(request: HttpRequest) -> HttpResponse:
     me: Any = reader(request)
     may_keep = may_keep_register(me)
+    if request.method == "POST" and not may_keep:
+        raise PermissionDenied(KEEPERS_ONLY)
     form = None
     if may_keep:
         form = OriginAddForm(request.POST or None)
