@@ -5,6 +5,7 @@ checks. The forms are shown only to Systems Administrators, who keep the registe
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -39,27 +40,32 @@ def _keeper(request: HttpRequest) -> Any:
 
 def _form_page(request: HttpRequest, form: Any, title: str, back: str,
                note: str = "") -> HttpResponse:
-    return render(request, "privileged/form.html", {"form": form, "title": title,
+    return render(request, "people/form.html", {"form": form, "title": title,
                                                     "back": back, "note": note})
+
+
+def _page_form(request: HttpRequest, me: Any, form_class: Any,
+               action: Callable[[dict[str, Any]], object], done: str,
+               ) -> tuple[Any, HttpResponse | None]:
+    """A register page's own form, for Systems Administrators only (None for the other
+    readers, whose POST is refused): (the form, the redirect once it was handled)."""
+    if not may_keep_register(me):
+        if request.method == "POST":
+            raise PermissionDenied(KEEPERS_ONLY)
+        return None, None
+    form = form_class(request.POST or None)
+    handled = request.method == "POST" and form.is_valid() and perform(
+        request, form, lambda: action(form.cleaned_data), done)
+    return form, redirect(request.path) if handled else None
 
 
 def key_list(request: HttpRequest) -> HttpResponse:
     """Each person's keys, and the people on the SSH Access List without one."""
     me: Any = reader(request)
-    may_keep = may_keep_register(me)
-    if request.method == "POST" and not may_keep:
-        raise PermissionDenied(KEEPERS_ONLY)
-    form = None
-    if may_keep:
-        form = KeyAddForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            done = perform(request, form, lambda: keys.add_key(
-                actor=me, person=data["person"], public_key=data["public_key"],
-                fingerprint=data["fingerprint"], key_type=data["key_type"],
-                comment=data["comment"], authority=data["authority"]), "Key registered.")
-            if done:
-                return redirect("privileged:keys")
+    form, handled = _page_form(request, me, KeyAddForm,
+                               lambda data: keys.add_key(actor=me, **data), "Key registered.")
+    if handled:
+        return handled
     by_person: dict[int, list[SshKey]] = defaultdict(list)
     for key in SshKey.objects.select_related("person", "blocked_by"):
         by_person[key.person_id].append(key)
@@ -67,7 +73,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
     people = Person.objects.filter(pk__in=set(by_person) | listed).order_by("name")
     rows = [(person, person.pk in listed, by_person.get(person.pk, [])) for person in people]
     return render(request, "privileged/keys.html", {"rows": rows, "form": form,
-                                                     "may_keep": may_keep})
+                                                     "may_keep": form is not None})
 
 
 def key_block(request: HttpRequest, pk: int) -> HttpResponse:
@@ -169,21 +175,15 @@ def account_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 def origin_list(request: HttpRequest) -> HttpResponse:
     me: Any = reader(request)
-    may_keep = may_keep_register(me)
-    if request.method == "POST" and not may_keep:
-        raise PermissionDenied(KEEPERS_ONLY)
-    form = None
-    if may_keep:
-        form = OriginAddForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            done = perform(request, form, lambda: accounts.add_origin(
-                actor=me, **form.cleaned_data), "Admin origin documented.")
-            if done:
-                return redirect("privileged:origins")
+    form, handled = _page_form(request, me, OriginAddForm,
+                               lambda data: accounts.add_origin(actor=me, **data),
+                               "Admin origin documented.")
+    if handled:
+        return handled
     origins = AdminOrigin.objects.select_related("system", "added_by").order_by(
         "ended_at", "added_at")
     return render(request, "privileged/origins.html", {"origins": origins, "form": form,
-                                                        "may_keep": may_keep})
+                                                        "may_keep": form is not None})
 
 
 def origin_end(request: HttpRequest, pk: int) -> HttpResponse:
