@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from secman.core.controls import TONE, worst
 from secman.core.views import perform, person_at_form
 from secman.people.models import Person
 from secman.privileged import accounts, attempts, checks, keys
@@ -206,7 +207,8 @@ def findings(request: HttpRequest) -> HttpResponse:
     attempts flagged for inspection (SM 4.1.1.2)."""
     reader(request)
     found = key_findings()
-    rows = [(control, found.get(control.id, [])) for control in KEY_CONTROLS]
+    rows = [(control, found.get(control.id, []), TONE[worst(
+        f.status for f in found.get(control.id, []))]) for control in KEY_CONTROLS]
     return render(request, "privileged/findings.html", {
         "rows": rows, "attempts": attempts.failed_attempts(),
         "window_days": attempts.WINDOW.days})
