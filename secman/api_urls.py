@@ -39,6 +39,7 @@ from secman.people.api import (
     TokenView,
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
+from secman.privileged.api_keys import AccountViewSet, SshKeyViewSet
 from secman.systems.api import FlowViewSet, SystemViewSet
 from secman.systems.api_agent import AgentReportView
 from secman.systems.api_patches import (
@@ -82,6 +83,8 @@ router.register("systems", SystemViewSet, basename="system")
 router.register("flows", FlowViewSet, basename="flow")
 router.register("patches", PatchViewSet, basename="patch")
 router.register("changes", ConfigurationChangeViewSet, basename="change")
+router.register("ssh-keys", SshKeyViewSet, basename="ssh-key")
+router.register("accounts", AccountViewSet, basename="account")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):

@@ -17,3 +17,57 @@ def chapter_findings() -> list[Finding]:
 
 def chapter_status() -> Status:
     return worst(f.status for f in chapter_findings())
+
+
+# --- keys, accounts and sshd (SM 3.4.3, 4.1.1) ------------------------------------------
+# (secman.privileged.checks; the seam for access attempts is secman.privileged.attempts)
+
+from secman.core.roles import TeamKind  # noqa: E402
+from secman.privileged import attempts, checks  # noqa: E402
+
+_SA = TeamKind.SYSTEMS_ADMINISTRATION
+KEY_CONTROLS: list[Control] = [
+    Control("privileged.access_facts_reported", ("SM 3.4.3", "SM 4.1.1"),
+            "Every critical system's newest agent report holds its authorized_keys, login "
+            "accounts, sshd settings and sudoers.", _SA, check=checks.access_facts_reported),
+    Control("privileged.unknown_keys", ("SM 3.4.3", "SP 4.1.1.1"),
+            "Every key in authorized_keys on a critical system is registered to a person.",
+            _SA, check=checks.unknown_keys),
+    Control("privileged.keys_on_ssh_list", ("SP 4.1.1.1",),
+            "Every key present and personal account registered on a critical system is of "
+            "a person on the SSH Access List (Physical Access List members included) or "
+            "with a temporary grant there in force.", _SA, check=checks.keys_of_listed_people),
+    Control("privileged.blocked_keys_absent", ("SM 9.1.7",),
+            "No blocked SSH key is present on a critical system.", _SA,
+            check=checks.blocked_keys_absent),
+    Control("privileged.listed_people_have_keys", ("SM 3.4.3",),
+            "Every person on the SSH Access List has an SSH key registered that is not "
+            "blocked.", _SA, check=checks.listed_people_have_keys),
+    *[Control(f"privileged.sshd_{option}", (section,),
+              f"sshd on every critical system: {why.split(': ', 1)[1]}.", _SA,
+              check=checks._sshd_rule(option, breaks, section, why))
+      for option, breaks, section, why in checks.SSHD_RULES],
+    Control("privileged.sudo_asks_password", ("SM 4.1.1",),
+            "No sudoers line on a critical system lets a command run without the user's "
+            "own password (NOPASSWD, !authenticate).", _SA, check=checks.sudo_asks_password),
+    Control("privileged.privileged_accounts_no_login", ("SM 4.1.1",),
+            "No registered privileged or service account on a critical system has a login "
+            "shell.", _SA, check=checks.privileged_accounts_no_login),
+    Control("privileged.login_accounts_registered", ("SM 3.4.3",),
+            "Every account with a login shell on a critical system is in the register.", _SA,
+            check=checks.login_accounts_registered),
+    Control("privileged.ssh_from_admin_origins", ("SM 3.4.3",),
+            "SSH into a critical system is allowed only from a documented admin origin (the "
+            "hop machine, a documented network).", _SA, check=checks.ssh_from_admin_origins),
+    Control("privileged.access_attempts_flagged", ("SM 4.1.1.2",),
+            "Unsuccessful access attempts of the last week are flagged for inspection.", _SA,
+            check=attempts.attempts_flagged),
+]
+CONTROLS += KEY_CONTROLS
+
+
+def key_findings() -> dict[str, list[Finding]]:
+    """Every check of keys, accounts and sshd: its findings by control id (the command
+    line's `secman privileged check` and the findings page)."""
+    return {control.id: control.check() for control in KEY_CONTROLS
+            if control.check is not None}

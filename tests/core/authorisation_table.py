@@ -523,3 +523,41 @@ TABLE.update({
     "api/os-lifecycle/": E("/api/os-lifecycle/", GET=PATCH_READERS),
     "api/patch-summary/": E("/api/patch-summary/", GET=PATCH_READERS),
 })
+
+# --- privileged access: keys, accounts, admin origins and their checks (SM 3.4.3, 4.1.1):
+# read by Systems Administrators, team leaders, the Board, the Arbitrator, auditors and the
+# administrator (privileged.selectors.may_read_access); kept by Systems Administrators
+# (may_keep_register). {ssh_key}, {account} and {origin} are the demo's
+# (privileged.demo_keys).
+PRIVILEGED_READERS = only("administrator", "auditor", "board_member", "arbitrator",
+                          "systems_administrator", "team_leader")
+PRIVILEGED_KEEPERS = only("systems_administrator", "team_leader")
+TABLE.update({
+    "privileged/": E("/privileged/", GET=PRIVILEGED_READERS),
+    "privileged/keys/": E("/privileged/keys/", GET=PRIVILEGED_READERS, POST=PRIVILEGED_KEEPERS),
+    "privileged/keys/<int:pk>/block/": E("/privileged/keys/{ssh_key}/block/",
+                                         GET=PRIVILEGED_KEEPERS, POST=PRIVILEGED_KEEPERS),
+    "privileged/accounts/": E("/privileged/accounts/", GET=PRIVILEGED_READERS),
+    "privileged/accounts/<int:pk>/remove/": E("/privileged/accounts/{account}/remove/",
+                                              GET=PRIVILEGED_KEEPERS,
+                                              POST=PRIVILEGED_KEEPERS),
+    "privileged/systems/<str:name>/": E("/privileged/systems/signer/",
+                                        GET=PRIVILEGED_READERS),
+    "privileged/systems/<str:name>/accounts/new/": E(
+        "/privileged/systems/signer/accounts/new/", GET=PRIVILEGED_KEEPERS,
+        POST=PRIVILEGED_KEEPERS),
+    "privileged/origins/": E("/privileged/origins/", GET=PRIVILEGED_READERS,
+                             POST=PRIVILEGED_KEEPERS),
+    "privileged/origins/<int:pk>/end/": E("/privileged/origins/{origin}/end/",
+                                          GET=PRIVILEGED_KEEPERS, POST=PRIVILEGED_KEEPERS),
+    "privileged/checks/": E("/privileged/checks/", GET=PRIVILEGED_READERS),
+    # The API's writes ask who may keep the register before they read the body.
+    "api/ssh-keys/": E("/api/ssh-keys/", GET=PRIVILEGED_READERS, POST=PRIVILEGED_KEEPERS),
+    "api/ssh-keys/<pk>/": E("/api/ssh-keys/{ssh_key}/", GET=PRIVILEGED_READERS),
+    "api/ssh-keys/<pk>/block/": E("/api/ssh-keys/{ssh_key}/block/", GET=NO_GET,
+                                  POST=PRIVILEGED_KEEPERS),
+    "api/accounts/": E("/api/accounts/", GET=PRIVILEGED_READERS, POST=PRIVILEGED_KEEPERS),
+    "api/accounts/<pk>/": E("/api/accounts/{account}/", GET=PRIVILEGED_READERS),
+    "api/accounts/<pk>/remove/": E("/api/accounts/{account}/remove/", GET=NO_GET,
+                                   POST=PRIVILEGED_KEEPERS),
+})

@@ -177,7 +177,16 @@ def _build_world() -> dict[str, Any]:
         "occurrence": occurrence.pk, "job": job.pk, "feed": feed.pk, "token": token,
         "patch": Patch.objects.get(emergency=True).pk,
         "change": ConfigurationChange.objects.first().pk,
+        **_privileged_world(),
     }
+
+
+def _privileged_world() -> dict[str, Any]:
+    from secman.privileged.models import Account, AdminOrigin, SshKey
+
+    return {"ssh_key": SshKey.objects.filter(blocked_at=None).first().pk,
+            "account": Account.objects.filter(removed_at=None).first().pk,
+            "origin": AdminOrigin.objects.filter(ended_at=None).first().pk}
 
 
 # --- asking -----------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.privileged import accounts as privileged_accounts
+from secman.privileged import keys as privileged_keys
 from secman.systems import agents, patches
 from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
@@ -815,6 +817,38 @@ TABLE: list[Row] = [
     Row(agents.receive_report, ("systems.agent.drift",),
         lambda o: {"token": agent_token(), "body": agent_report("web")},
         lambda o: {"token": agent_token(), "body": agent_report("forged")}),
+    # privileged access: keys, accounts and admin origins (SM 3.4.3, 4.1.1, 9.1.7);
+    # builders at the end of the file
+    Row(privileged_keys.add_key, ("privileged.key.add",),
+        lambda o: {"actor": o.sam, "person": o.sid, "public_key": SPARE_KEY,
+                   "authority": "SM 3.4.3"},
+        lambda o: {"actor": o.sam, "person": o.sid, "public_key": SPARE_KEY[:30],
+                   "authority": "SM 3.4.3"}),
+    Row(privileged_keys.block_key, ("privileged.key.block",),
+        lambda o: {"actor": o.sam, "key": ssh_key(o), "reason": "left",
+                   "authority": "SM 9.1.7"},
+        lambda o: {"actor": o.aud, "key": ssh_key(o), "reason": "left",
+                   "authority": "SM 9.1.7"}),
+    Row(privileged_accounts.add_account, ("privileged.account.add",),
+        lambda o: {"actor": o.sam, "system": patched_system(), "username": "sid",
+                   "kind": "personal", "person": o.sid, "authority": "SM 3.4.3"},
+        lambda o: {"actor": o.sam, "system": patched_system(), "username": "sid",
+                   "kind": "service", "person": o.sid, "authority": "SM 3.4.3"}),
+    Row(privileged_accounts.remove_account, ("privileged.account.remove",),
+        lambda o: {"actor": o.sam, "account": account(o), "reason": "left",
+                   "authority": "SM 3.4.3"},
+        lambda o: {"actor": o.sam, "account": account(o), "reason": " ",
+                   "authority": "SM 3.4.3"}),
+    Row(privileged_accounts.add_origin, ("privileged.origin.add",),
+        lambda o: {"actor": o.sam, "network": "192.0.2.0/28", "description": "office",
+                   "authority": "SM 3.4.3"},
+        lambda o: {"actor": o.sam, "network": "192.0.2.1/28", "description": "office",
+                   "authority": "SM 3.4.3"}),
+    Row(privileged_accounts.end_origin, ("privileged.origin.end",),
+        lambda o: {"actor": o.sam, "origin": origin(o), "reason": "moved",
+                   "authority": "SM 3.4.3"},
+        lambda o: {"actor": o.bea, "origin": origin(o), "reason": "moved",
+                   "authority": "SM 3.4.3"}),
     # systems: patches and configuration changes (SP 3.2.3, 3.2.3.1, SM 4.1.3); builders
     # at the end of the file
     Row(patches.propose_patch, ("systems.patch.propose",),
@@ -968,7 +1002,8 @@ SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
                   "secman.authority.arbitration", "secman.physical.imports",
                   "secman.systems.imports", "secman.systems.diagram",
-                  "secman.systems.agents", "secman.systems.patches"}
+                  "secman.systems.agents", "secman.systems.patches",
+                  "secman.privileged.keys", "secman.privileged.accounts"}
 
 
 def services_modules() -> list[Any]:
@@ -1045,3 +1080,30 @@ def applied_patch(org: Org, *, emergency: bool = False) -> Any:
     request = patches.start_application(actor=org.sue, patch=patch)
     authority.sign(actor=org.sid, request=request, slot="observer")
     return type(patch).objects.get(pk=patch.pk)
+
+
+# --- builders for the privileged rows (keys, accounts, admin origins) ---------------------
+
+SPARE_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKxjqqqQBXDB6xDB/DcsizlAspBT80bBz7jif+cpGtsO "
+             "spare1")
+NOT_A_STATE_CHANGE.update({
+    **{f"secman.privileged.keys.{name}": "a reader of its input, or a hash" for name in (
+        "parse_public_key", "parse_fingerprint", "fingerprint_of")},
+    "secman.privileged.accounts.parse_network": "a reader of its input",
+})
+
+
+def ssh_key(org: Org) -> Any:
+    return privileged_keys.add_key(actor=org.sam, person=org.sid, public_key=SPARE_KEY,
+                                   authority="SM 3.4.3")
+
+
+def account(org: Org) -> Any:
+    return privileged_accounts.add_account(actor=org.sam, system=patched_system(),
+                                           username="postgres", kind="service",
+                                           authority="SM 4.1.1")
+
+
+def origin(org: Org) -> Any:
+    return privileged_accounts.add_origin(actor=org.sam, network="198.51.100.0/24",
+                                          description="office", authority="SM 3.4.3")
