@@ -64,7 +64,10 @@ def document_scheme(*, actor: Person | None, system: System, path: str, authenti
         raise RuleViolation("say what is refused on this path (passwords, root logins, ...)",
                             field="refused", section=SECTION)
     check_text(AuthenticationScheme, {"authenticates": authenticates, "refused": refused})
-    if system.status == SystemStatus.RETIRED:
+    retired = set(System.objects.filter(
+        pk__in=[system.pk, via.pk if via else system.pk],
+        status=SystemStatus.RETIRED).values_list("pk", flat=True))
+    if system.pk in retired:
         raise RuleViolation(f"{system} is retired: it has no access paths to document",
                             field="system", section=SECTION)
     if path == AccessPath.SSH_HOP:
@@ -74,7 +77,7 @@ def document_scheme(*, actor: Person | None, system: System, path: str, authenti
         if via.pk == system.pk:
             raise RuleViolation(f"{system} cannot be its own hop machine", field="via",
                                 section="SM 3.4.3")
-        if via.status == SystemStatus.RETIRED:
+        if via.pk in retired:
             raise RuleViolation(f"{via} is retired: it is no hop machine any more",
                                 field="via", section="SM 3.4.3")
     elif via is not None:
@@ -97,7 +100,7 @@ def document_scheme(*, actor: Person | None, system: System, path: str, authenti
                    subject=scheme, retention_class=RetentionClass.CONFIGURATION,
                    actor_label="" if actor else CLI,
                    details={"system": system.name, "path": path,
-                            "via": via.name if via else None, "authenticates": authenticates,
+                            "hop": via.name if via else None, "authenticates": authenticates,
                             "refused": refused, "ip_blocking": ip_blocking,
                             "replaces": old.pk if old else None})
     except IntegrityError:  # another scheme for this path documented meanwhile
