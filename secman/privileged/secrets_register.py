@@ -156,7 +156,7 @@ def add_holder(*, actor: Person | None, secret: Secret, person: Person,
             record("privileged.secret.holder_add", actor=actor, authority=authority_row,
                    subject=secret, retention_class=RetentionClass.CONFIGURATION,
                    actor_label="" if actor else CLI,
-                   details={"secret": secret.name, "person": person.name})
+                   details={"name": secret.name, "person": person.name})
     except IntegrityError:
         raise RuleViolation(f"{person} was recorded as knowing {secret} meanwhile",
                             field="person", section=SECTION) from None
@@ -183,7 +183,7 @@ def end_holding(*, actor: Person | None, holding: SecretHolder, reason: str,
         record("privileged.secret.holder_end", actor=actor, authority=authority_row,
                subject=locked.secret, retention_class=RetentionClass.CONFIGURATION,
                actor_label="" if actor else CLI,
-               details={"secret": locked.secret.name, "person": locked.person.name,
+               details={"name": locked.secret.name, "person": locked.person.name,
                         "reason": reason})
     return locked
 
@@ -212,7 +212,7 @@ def rotate_secret(*, actor: Person | None, secret: Secret, reason: str,
         record("privileged.secret.rotate", actor=actor, authority=authority_row,
                subject=locked, retention_class=RetentionClass.CONFIGURATION,
                actor_label="" if actor else CLI,
-               details={"secret": locked.name, "reason": reason, "note": note})
+               details={"name": locked.name, "reason": reason, "note": note})
     secret.last_rotated_at = now
     return rotation
 
@@ -229,7 +229,7 @@ def mark_compromised(*, actor: Person | None, system: System, reason: str,
                       retention_class=RetentionClass.CONFIGURATION,
                       actor_label="" if actor else CLI,
                       details={"system": system.name, "reason": reason,
-                               "secrets": sorted(system.secrets.filter(
+                               "now_due": sorted(system.secrets.filter(
                                    retired_at__isnull=True).values_list("name", flat=True))})
 
 
