@@ -39,6 +39,7 @@ from secman.people.api import (
     TokenView,
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
+from secman.privileged.api_grants import GrantViewSet, SchemeViewSet, SecretViewSet
 from secman.systems.api import FlowViewSet, SystemViewSet
 from secman.systems.api_agent import AgentReportView
 from secman.systems.api_patches import (
@@ -82,6 +83,9 @@ router.register("systems", SystemViewSet, basename="system")
 router.register("flows", FlowViewSet, basename="flow")
 router.register("patches", PatchViewSet, basename="patch")
 router.register("changes", ConfigurationChangeViewSet, basename="change")
+router.register("authentication-schemes", SchemeViewSet, basename="authentication-scheme")
+router.register("grants", GrantViewSet, basename="grant")
+router.register("secrets", SecretViewSet, basename="secret")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):

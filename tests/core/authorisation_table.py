@@ -523,3 +523,53 @@ TABLE.update({
     "api/os-lifecycle/": E("/api/os-lifecycle/", GET=PATCH_READERS),
     "api/patch-summary/": E("/api/patch-summary/", GET=PATCH_READERS),
 })
+
+# --- privileged access: schemes, grants and secrets (SP 3.4.3, 4.1.1.1, SM 4.1.1) ----------
+# privileged.selectors: read by Systems Administrators, team leaders, the Board, the
+# Arbitrator, auditors and the administrator; schemes and secrets kept by Systems
+# Administrators (Samir leads them); grants given by the SA team leader or the Arbitrator.
+ACCESS_READERS = only("administrator", "auditor", "board_member", "arbitrator",
+                      "systems_administrator", "team_leader")
+ACCESS_KEEPERS = only("systems_administrator", "team_leader")
+GRANTERS = only("arbitrator", "team_leader")
+TABLE.update({
+    "privileged/": E("/privileged/", GET=ACCESS_READERS),
+    "privileged/schemes/": E("/privileged/schemes/", GET=ACCESS_READERS),
+    "privileged/schemes/new/": E("/privileged/schemes/new/", GET=ACCESS_KEEPERS,
+                                 POST=ACCESS_KEEPERS),
+    "privileged/schemes/<str:name>/": E("/privileged/schemes/{system}/", GET=ACCESS_READERS),
+    "privileged/schemes/<str:name>/compromised/": E("/privileged/schemes/{system}/compromised/",
+                                                    GET=ACCESS_KEEPERS, POST=ACCESS_KEEPERS),
+    "privileged/grants/": E("/privileged/grants/", GET=ACCESS_READERS),
+    "privileged/grants/new/": E("/privileged/grants/new/", GET=GRANTERS, POST=GRANTERS),
+    "privileged/grants/<int:pk>/revoke/": E("/privileged/grants/{grant}/revoke/", GET=BACK,
+                                            POST=GRANTERS),
+    "privileged/secrets/": E("/privileged/secrets/", GET=ACCESS_READERS),
+    "privileged/secrets/new/": E("/privileged/secrets/new/", GET=ACCESS_KEEPERS,
+                                 POST=ACCESS_KEEPERS),
+    "privileged/secrets/<int:pk>/": E("/privileged/secrets/{secret}/", GET=ACCESS_READERS),
+    "privileged/secrets/<int:pk>/rotate/": E("/privileged/secrets/{secret}/rotate/",
+                                             GET=ACCESS_KEEPERS, POST=ACCESS_KEEPERS),
+    "privileged/secrets/<int:pk>/holders/add/": E("/privileged/secrets/{secret}/holders/add/",
+                                                  GET=ACCESS_KEEPERS, POST=ACCESS_KEEPERS),
+    "privileged/secrets/<int:pk>/holders/<int:holder>/end/": E(
+        "/privileged/secrets/{secret}/holders/{secret_holder}/end/", GET=BACK,
+        POST=ACCESS_KEEPERS),
+    "api/authentication-schemes/": E("/api/authentication-schemes/", GET=ACCESS_READERS,
+                                     POST=ACCESS_KEEPERS),
+    "api/authentication-schemes/<pk>/": E("/api/authentication-schemes/{scheme}/",
+                                          GET=ACCESS_READERS),
+    "api/authentication-schemes/<pk>/end/": E("/api/authentication-schemes/{scheme}/end/",
+                                              GET=NO_GET, POST=ACCESS_KEEPERS),
+    "api/grants/": E("/api/grants/", GET=ACCESS_READERS, POST=GRANTERS),
+    "api/grants/<pk>/": E("/api/grants/{grant}/", GET=ACCESS_READERS),
+    "api/grants/<pk>/revoke/": E("/api/grants/{grant}/revoke/", GET=NO_GET, POST=GRANTERS),
+    "api/secrets/": E("/api/secrets/", GET=ACCESS_READERS, POST=ACCESS_KEEPERS),
+    "api/secrets/<pk>/": E("/api/secrets/{secret}/", GET=ACCESS_READERS),
+    "api/secrets/<pk>/rotate/": E("/api/secrets/{secret}/rotate/", GET=NO_GET,
+                                  POST=ACCESS_KEEPERS),
+    "api/secrets/<pk>/holder-add/": E("/api/secrets/{secret}/holder-add/", GET=NO_GET,
+                                      POST=ACCESS_KEEPERS),
+    "api/secrets/<pk>/holder-end/": E("/api/secrets/{secret}/holder-end/", GET=NO_GET,
+                                      POST=ACCESS_KEEPERS),
+})

@@ -177,7 +177,25 @@ def _build_world() -> dict[str, Any]:
         "occurrence": occurrence.pk, "job": job.pk, "feed": feed.pk, "token": token,
         "patch": Patch.objects.get(emergency=True).pk,
         "change": ConfigurationChange.objects.first().pk,
+        **privileged_world(),
     }
+
+
+def privileged_world() -> dict[str, Any]:
+    """The schemes', grants' and secrets' rows of the demo (secman.privileged.demo_grants)."""
+    from secman.privileged.models import (
+        AuthenticationScheme,
+        Secret,
+        SecretHolder,
+        TemporaryGrant,
+    )
+
+    secret = Secret.objects.order_by("pk").first()
+    return {"scheme": AuthenticationScheme.objects.first().pk,
+            "grant": TemporaryGrant.objects.filter(revoked_at=None).order_by("-ends_at")
+            .first().pk,
+            "secret": secret.pk,
+            "secret_holder": SecretHolder.objects.filter(secret=secret, until=None).first().pk}
 
 
 # --- asking -----------------------------------------------------------------------------------
