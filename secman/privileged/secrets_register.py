@@ -259,8 +259,10 @@ def _left_sysadmins(people: set[int]) -> dict[int, dt.datetime]:
     for person_id, end in Membership.objects.filter(
             person_id__in=people - active, role=Role.SYSTEMS_ADMINISTRATOR,
             end__isnull=False).values_list("person_id", "end"):
+        if end is None:
+            continue
         moment = _day_start(end)
-        if moment <= timezone.now() and moment > left.get(person_id, moment - dt.timedelta(1)):
+        if moment <= timezone.now() and (person_id not in left or moment > left[person_id]):
             left[person_id] = moment
     return left
 
@@ -270,7 +272,7 @@ def _left_console_list(people: set[int], on_list: set[int]) -> dict[int, dt.date
     for person_id, removed in ListEntry.objects.filter(
             access_list__kind=ListKind.CONSOLE_ACCESS, person_id__in=people - on_list,
             removed_at__isnull=False).values_list("person_id", "removed_at"):
-        if removed > left.get(person_id, removed - dt.timedelta(1)):
+        if removed is not None and (person_id not in left or removed > left[person_id]):
             left[person_id] = removed
     return left
 

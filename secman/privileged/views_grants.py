@@ -172,14 +172,19 @@ def grant_new(request: HttpRequest) -> HttpResponse:
                       f"{grant_services.MAX_GRANT.days} days away.")
 
 
+def _revoke(me: Any, grant: TemporaryGrant, form: ReasonForm) -> TemporaryGrant:
+    return grant_services.revoke_grant(actor=me, grant=grant,
+                                       reason=form.cleaned_data["reason"],
+                                       authority=form.cleaned_data["authority"])
+
+
 @post_only(lambda pk: reverse("privileged:grants"))
 def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     me = _granter(request)
     grant = get_object_or_404(TemporaryGrant, pk=pk)
     form = ReasonForm(request.POST)
-    if form.is_valid() and perform(request, form, lambda: grant_services.revoke_grant(
-            actor=me, grant=grant, reason=form.cleaned_data["reason"],
-            authority=form.cleaned_data["authority"] or "SP 4.1.1.1"), "Grant revoked."):
+    if form.is_valid() and perform(request, form, lambda: _revoke(me, grant, form),
+                                   "Grant revoked.") is not None:
         return redirect(reverse("privileged:grants"))
     return _form_page(request, form, f"Revoke {grant}", reverse("privileged:grants"))
 
@@ -197,7 +202,7 @@ def secrets(request: HttpRequest) -> HttpResponse:
         secret.live_holders = [h for h in secret.holders.all()  # type: ignore[attr-defined]
                                if h.until is None]
     rows.sort(key=lambda s: (not s.due, s.name))  # type: ignore[attr-defined]
-    due_count = sum(1 for s in rows if s.due)  # type: ignore[attr-defined]
+    due_count = len([s for s in rows if s.due])  # type: ignore[attr-defined]
     return render(request, "privileged/secrets.html", {
         "rows": rows, "due_count": due_count, "ok_count": len(rows) - due_count,
         "findings": secret_services.root_password_holders(),
@@ -272,15 +277,19 @@ def secret_holder_add(request: HttpRequest, pk: int) -> HttpResponse:
                       "(SM 4.1.1).")
 
 
+def _end(me: Any, holding: SecretHolder, form: ReasonForm) -> SecretHolder:
+    return secret_services.end_holding(actor=me, holding=holding,
+                                       reason=form.cleaned_data["reason"],
+                                       authority=form.cleaned_data["authority"])
+
+
 @post_only(lambda pk, holder: reverse("privileged:secret", args=[pk]))
 def secret_holder_end(request: HttpRequest, pk: int, holder: int) -> HttpResponse:
     me = _keeper(request)
     holding = get_object_or_404(SecretHolder, pk=holder, secret_id=pk)
     form = ReasonForm(request.POST)
-    if form.is_valid() and perform(request, form, lambda: secret_services.end_holding(
-            actor=me, holding=holding, reason=form.cleaned_data["reason"],
-            authority=form.cleaned_data["authority"] or "SM 4.1.1"),
-            "Holding ended: the secret is due for rotation."):
+    if form.is_valid() and perform(request, form, lambda: _end(me, holding, form),
+                                   "Holding ended: the secret is due for rotation.") is not None:
         return redirect(secret_services.secret_url(holding.secret))
     return _form_page(request, form, f"End: {holding}",
                       secret_services.secret_url(holding.secret))
