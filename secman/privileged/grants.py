@@ -68,7 +68,8 @@ def state(grant: TemporaryGrant, at: dt.datetime | None = None) -> str:
 
 
 def _check(actor: Person, person: Person, system: System, reason: str,
-           starts_at: dt.datetime, ends_at: dt.datetime | None) -> str:
+           starts_at: dt.datetime, ends_at: dt.datetime | None, *,
+           running: bool = True) -> str:
     if not may_grant_temporary_access(actor):
         raise NotAllowed("temporary access is granted by the Systems Administration team "
                          "leader, or as the Arbitrator directs", section=SECTION)
@@ -86,6 +87,9 @@ def _check(actor: Person, person: Person, system: System, reason: str,
     if ends_at is None:
         raise RuleViolation("a temporary grant has an end: give it", field="ends_at",
                             section=SECTION)
+    if running and ends_at <= timezone.now():
+        raise RuleViolation("the end is in the past: a grant that already ended is recorded "
+                            "as a past grant", field="ends_at", section=SECTION)
     if ends_at <= starts_at:
         raise RuleViolation("the end is after the start", field="ends_at", section=SECTION)
     if ends_at - starts_at > MAX_GRANT:
@@ -104,9 +108,6 @@ def grant_access(*, actor: Person, person: Person, system: System, reason: str,
     starts = starts_at or now
     reason = _check(actor, person, system, reason, starts, ends_at)
     assert ends_at is not None
-    if ends_at <= now:
-        raise RuleViolation("the end is in the past: a grant that already ended is recorded "
-                            "as a past grant", field="ends_at", section=SECTION)
     if starts < now - dt.timedelta(minutes=5):
         raise RuleViolation("a grant starts now or later; one already given is recorded "
                             "as a past grant", field="starts_at", section=SECTION)
@@ -120,7 +121,7 @@ def record_past_grant(*, actor: Person, person: Person, system: System, reason: 
     """Record a grant given outside secman that has already ended (the team leader's mail
     of last month), so its end is checked against what the systems hold. Same rules as a
     grant, the same granter, an end in the past."""
-    reason = _check(actor, person, system, reason, starts_at, ends_at)
+    reason = _check(actor, person, system, reason, starts_at, ends_at, running=False)
     if ends_at > timezone.now():
         raise RuleViolation("a past grant has ended: a grant still running is granted, not "
                             "recorded", field="ends_at", section=SECTION)

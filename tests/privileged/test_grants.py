@@ -45,8 +45,10 @@ def test_refusals_write_nothing(org, signer):
             grant(org, signer, person=not_assessor)
     with no_change(RuleViolation, "has an end"):
         grant(org, signer, ends_at=None)
-    with no_change(RuleViolation, "after the start"):
+    with no_change(RuleViolation, "end is in the past"):
         grant(org, signer, ends_at=timezone.now() - DAY)
+    with no_change(RuleViolation, "after the start"):
+        grant(org, signer, starts_at=timezone.now() + 2 * DAY)
     with no_change(RuleViolation, "at most 30 days"):
         grant(org, signer, ends_at=timezone.now() + 31 * DAY)
     with no_change(RuleViolation, "say why"):
