@@ -57,9 +57,9 @@ class GrantForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="Advanced debugging of ..., or the Arbitrator's "
                              "direction (SP 4.1.1.1).")
-    ends_at = forms.DateTimeField(widget=DATETIME, label="Ends at (UTC)",
+    ends_at = forms.DateTimeField(widget=DATETIME, label="Ends at",
                                   help_text=f"Required; at most {MAX_GRANT.days} days from "
-                                  "now.")
+                                  "now, in the site's time zone (SECMAN_TIME_ZONE).")
     authority = AuthorityField(initial="SP 4.1.1.1")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
