@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "MediaStatusEnum": "secman.physical.choices.MediaStatus",
         "RetirementMethodEnum": "secman.physical.choices.RetirementMethod",
         "SystemKindEnum": "secman.systems.choices.SystemKind",
+        "SecretKindEnum": "secman.privileged.choices.SecretKind",
     },
 }
 

@@ -80,7 +80,7 @@ class SchemeCreateSerializer(serializers.Serializer):
     authority = AuthorityField(default="SP 3.4.3")
 
 
-class ReasonSerializer(serializers.Serializer):
+class AccessReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
     authority = AuthorityField()
 
@@ -119,13 +119,13 @@ class SchemeViewSet(AccessView, viewsets.ReadOnlyModelViewSet):
         made = schemes.document_scheme(actor=self.actor, **data)
         return Response(SchemeSerializer(made).data, status=201)
 
-    @extend_schema(request=ReasonSerializer, responses={200: SchemeSerializer, **REFUSALS})
+    @extend_schema(request=AccessReasonSerializer, responses={200: SchemeSerializer, **REFUSALS})
     @action(detail=True, methods=["post"])
     def end(self, request: Any, pk: str | None = None) -> Response:
         """The path no longer exists: the scheme ends without a replacement."""
         scheme = self.get_object()
         self.check_keeper()
-        data = valid_data(ReasonSerializer, request)
+        data = valid_data(AccessReasonSerializer, request)
         return Response(SchemeSerializer(schemes.end_scheme(actor=self.actor, scheme=scheme,
                                                             **data)).data)
 
@@ -204,13 +204,13 @@ class GrantViewSet(AccessView, viewsets.ReadOnlyModelViewSet):
         made = grants.grant_access(actor=self.actor, **data)
         return Response(GrantSerializer(made).data, status=201)
 
-    @extend_schema(request=ReasonSerializer, responses={200: GrantSerializer, **REFUSALS})
+    @extend_schema(request=AccessReasonSerializer, responses={200: GrantSerializer, **REFUSALS})
     @action(detail=True, methods=["post"])
     def revoke(self, request: Any, pk: str | None = None) -> Response:
         """End a grant before its end."""
         grant = self.get_object()
         self.check_granter()
-        data = valid_data(ReasonSerializer, request)
+        data = valid_data(AccessReasonSerializer, request)
         return Response(GrantSerializer(grants.revoke_grant(actor=self.actor, grant=grant,
                                                             **data)).data)
 
