@@ -51,7 +51,7 @@ def _granter(request: HttpRequest) -> Any:
 
 def _form_page(request: HttpRequest, form: Any, title: str, back: str,
                note: str = "") -> HttpResponse:
-    return render(request, "privileged/grants_form.html",
+    return render(request, "people/form.html",
                   {"form": form, "title": title, "back": back, "note": note})
 
 
