@@ -1,6 +1,7 @@
 """In a real browser: the Systems Administration team leader grants a Software Assessor
 temporary SSH access (SP 4.1.1.1); the grant shows in effect on the grants page and the
-system's page; an auditor reads the grants but is offered no form, and is refused it."""
+system's page; an auditor reads the grants but is offered no form, and is refused it; the team leader
+revokes it."""
 
 from __future__ import annotations
 
@@ -50,4 +51,15 @@ def test_the_team_leader_grants_and_an_auditor_sees_no_form(page, live_server):
     expect(page.locator("button:has-text('Revoke')")).to_have_count(0)
     answer = page.goto(f"{base}/privileged/grants/new/")
     assert answer is not None and answer.status == 403
+    page.goto(f"{base}/privileged/grants/")
+    page.click("text=Log out")
+
+    # The team leader ends it early: it is no longer in effect.
+    log_in(page, base, "sam")
+    page.goto(f"{base}/privileged/grants/")
+    row = page.locator("tr", has_text="Advanced debugging of the signing queue")
+    row.locator("input[name=reason]").fill("debugging done")
+    row.locator("button:has-text('Revoke')").click()
+    expect(page.locator(".messages")).to_contain_text("Grant revoked")
+    expect(page.locator("tr", has_text="Otto")).to_contain_text("revoked")
     assert all("403" in problem for problem in page.problems), page.problems
