@@ -29,6 +29,11 @@ def ssh(org, system, hop, actor=None, **fields):
     return schemes.document_scheme(actor=actor or org.sue, system=system, **values)
 
 
+@pytest.fixture
+def signer(org):
+    return critical(org, "signer")
+
+
 def test_refusals_write_nothing(org):
     signer, hop = critical(org, "signer"), infrastructure(org, "hop")
     for outsider in (org.aud, org.ola, org.bea, org.admin):
@@ -95,9 +100,7 @@ def test_a_hop_scheme_through_a_retired_hop_is_violated(org):
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture],
           deadline=None)
 @given(text=st.text(max_size=12_000))
-def test_hostile_scheme_text_is_refused_or_stored_as_given(org, text):
-    signer = critical(org, "signer") if not hasattr(org, "_s") else org._s
-    org.__dict__["_s"] = signer
+def test_hostile_scheme_text_is_refused_or_stored_as_given(org, signer, text):
     try:
         scheme = schemes.document_scheme(actor=org.sue, system=signer, path="console",
                                          authenticates=text, refused="nothing else",
