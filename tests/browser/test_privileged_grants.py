@@ -1,7 +1,7 @@
 """In a real browser: the Systems Administration team leader grants a Software Assessor
 temporary SSH access (SP 4.1.1.1); the grant shows in effect on the grants page and the
-system's page; an auditor reads the grants but is offered no form, and is refused it; the team leader
-revokes it."""
+system's page; an auditor reads the grants but is offered no form, and is refused it;
+the team leader revokes it."""
 
 from __future__ import annotations
 
