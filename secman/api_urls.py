@@ -39,6 +39,7 @@ from secman.people.api import (
     TokenView,
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
+from secman.privileged.api_grants import GrantViewSet, SchemeViewSet, SecretViewSet
 from secman.privileged.api_keys import AccountViewSet, SshKeyViewSet
 from secman.systems.api import FlowViewSet, SystemViewSet
 from secman.systems.api_agent import AgentReportView
@@ -85,6 +86,9 @@ router.register("patches", PatchViewSet, basename="patch")
 router.register("changes", ConfigurationChangeViewSet, basename="change")
 router.register("ssh-keys", SshKeyViewSet, basename="ssh-key")
 router.register("accounts", AccountViewSet, basename="account")
+router.register("authentication-schemes", SchemeViewSet, basename="authentication-scheme")
+router.register("grants", GrantViewSet, basename="grant")
+router.register("secrets", SecretViewSet, basename="secret")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):

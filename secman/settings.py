@@ -339,6 +339,7 @@ SPECTACULAR_SETTINGS = {
         "RetirementMethodEnum": "secman.physical.choices.RetirementMethod",
         "SystemKindEnum": "secman.systems.choices.SystemKind",
         "AccountKindEnum": "secman.privileged.choices.AccountKind",
+        "SecretKindEnum": "secman.privileged.choices.SecretKind",
     },
 }
 

@@ -1,31 +1,17 @@
 """The controls of privileged access (SP/SM 3.4, 4.1.1, 9.1.7), each naming its section,
-declared in CONTROLS for the compliance app to collect. Each topic's module declares its
-own list; this module puts them together."""
+declared in CONTROLS for the compliance app to collect. The checks live with their
+topic: the agent-report checks in checks.py (keys, accounts, sshd, sudoers, SSH origins),
+access attempts in attempts.py, schemes, grants and secrets in their service modules."""
 
 from __future__ import annotations
 
 from secman.core.controls import Control, Finding, Status, worst
-
-CONTROLS: list[Control] = []
-
-
-def chapter_findings() -> list[Finding]:
-    """Every finding of this chapter's computed controls, for the overview page."""
-    return [finding for control in CONTROLS if control.check is not None
-            for finding in control.check()]
-
-
-def chapter_status() -> Status:
-    return worst(f.status for f in chapter_findings())
-
-
-# --- keys, accounts and sshd (SM 3.4.3, 4.1.1) ------------------------------------------
-# (secman.privileged.checks; the seam for access attempts is secman.privileged.attempts)
-
-from secman.core.roles import TeamKind  # noqa: E402
-from secman.privileged import attempts, checks  # noqa: E402
+from secman.core.roles import TeamKind
+from secman.privileged import attempts, checks, grants, schemes, secrets_register
 
 _SA = TeamKind.SYSTEMS_ADMINISTRATION
+
+# --- keys, accounts and sshd (SM 3.4.3, 4.1.1) ------------------------------------------
 KEY_CONTROLS: list[Control] = [
     Control("privileged.access_facts_reported", ("SM 3.4.3", "SM 4.1.1"),
             "Every critical system's newest agent report holds its authorized_keys, login "
@@ -63,7 +49,31 @@ KEY_CONTROLS: list[Control] = [
             "Unsuccessful access attempts of the last week are flagged for inspection.", _SA,
             check=attempts.attempts_flagged),
 ]
-CONTROLS += KEY_CONTROLS
+
+# --- schemes, grants and secrets (SP 3.4.3, 4.1.1.1, SM 4.1.1) ----------------------------
+GRANT_CONTROLS: list[Control] = [
+    Control("privileged.schemes_documented", ("SP 3.4.3",),
+            "Every critical system in service has a documented SSH authentication scheme "
+            "and a documented console scheme.", _SA,
+            check=schemes.schemes_documented),
+    Control("privileged.scheme_hop_in_service", ("SP 3.4.3", "SM 3.4.3"),
+            "Every system documented as reached via the hop machine names a hop machine "
+            "that is not retired.", _SA,
+            check=schemes.hop_in_service),
+    Control("privileged.grant_keys_removed", ("SP 4.1.1.1",),
+            "A Software Assessor's key is gone from the system once their temporary grant "
+            "expired or was revoked, per the system's newest agent report.",
+            _SA, check=grants.ended_grant_keys_removed),
+    Control("privileged.secrets_rotated", ("SM 4.1.1", "SM 9.1.7"),
+            "Every privileged secret was changed after each turnover of those who know it "
+            "and after each suspected compromise of a system it is used on.",
+            _SA, check=secrets_register.secrets_rotated),
+    Control("privileged.root_password_holders", ("SM 4.1.1",),
+            "Only people on the Console Access List know a root password.",
+            _SA, check=secrets_register.root_password_holders),
+]
+
+CONTROLS: list[Control] = [*KEY_CONTROLS, *GRANT_CONTROLS]
 
 
 def key_findings() -> dict[str, list[Finding]]:
@@ -71,3 +81,13 @@ def key_findings() -> dict[str, list[Finding]]:
     line's `secman privileged check` and the findings page)."""
     return {control.id: control.check() for control in KEY_CONTROLS
             if control.check is not None}
+
+
+def chapter_findings() -> list[Finding]:
+    """Every finding of this chapter's computed controls, for the overview page."""
+    return [finding for control in CONTROLS if control.check is not None
+            for finding in control.check()]
+
+
+def chapter_status() -> Status:
+    return worst(f.status for f in chapter_findings())

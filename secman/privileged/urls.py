@@ -2,17 +2,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from secman.privileged import views
+from secman.privileged import views, views_grants, views_keys
 
 app_name = "privileged"
 urlpatterns: list[URLPattern] = [
     path("", views.overview, name="overview"),
-]
-
-# --- keys, accounts and admin origins (SM 3.4.3, 4.1.1) --------------------------------
-from secman.privileged import views_keys  # noqa: E402
-
-urlpatterns += [
+    # Keys, accounts and admin origins, and the checks (SM 3.4.3, 4.1.1).
     path("keys/", views_keys.key_list, name="keys"),
     path("keys/<int:pk>/block/", views_keys.key_block, name="key_block"),
     path("accounts/", views_keys.account_list, name="accounts"),
@@ -22,4 +17,20 @@ urlpatterns += [
     path("origins/", views_keys.origin_list, name="origins"),
     path("origins/<int:pk>/end/", views_keys.origin_end, name="origin_end"),
     path("checks/", views_keys.findings, name="findings"),
+    # Authentication schemes, temporary grants and secrets (SP 3.4.3, 4.1.1.1, SM 4.1.1).
+    path("schemes/", views_grants.schemes, name="schemes"),
+    path("schemes/new/", views_grants.scheme_new, name="scheme_new"),
+    path("schemes/<str:name>/", views_grants.system_schemes, name="system_schemes"),
+    path("schemes/<str:name>/compromised/", views_grants.compromised, name="compromised"),
+    path("grants/", views_grants.grants, name="grants"),
+    path("grants/new/", views_grants.grant_new, name="grant_new"),
+    path("grants/<int:pk>/revoke/", views_grants.grant_revoke, name="grant_revoke"),
+    path("secrets/", views_grants.secrets, name="secrets"),
+    path("secrets/new/", views_grants.secret_new, name="secret_new"),
+    path("secrets/<int:pk>/", views_grants.secret, name="secret"),
+    path("secrets/<int:pk>/rotate/", views_grants.secret_rotate, name="secret_rotate"),
+    path("secrets/<int:pk>/holders/add/", views_grants.secret_holder_add,
+         name="secret_holder_add"),
+    path("secrets/<int:pk>/holders/<int:holder>/end/", views_grants.secret_holder_end,
+         name="secret_holder_end"),
 ]

@@ -561,3 +561,50 @@ TABLE.update({
     "api/accounts/<pk>/remove/": E("/api/accounts/{account}/remove/", GET=NO_GET,
                                    POST=PRIVILEGED_KEEPERS),
 })
+
+# --- privileged access: schemes, grants and secrets (SP 3.4.3, 4.1.1.1, SM 4.1.1) ----------
+# privileged.selectors: read by Systems Administrators, team leaders, the Board, the
+# Arbitrator, auditors and the administrator; schemes and secrets kept by Systems
+# Administrators (Samir leads them); grants given by the SA team leader or the Arbitrator.
+GRANTERS = only("arbitrator", "team_leader")
+TABLE.update({
+    "privileged/schemes/": E("/privileged/schemes/", GET=PRIVILEGED_READERS),
+    "privileged/schemes/new/": E("/privileged/schemes/new/", GET=PRIVILEGED_KEEPERS,
+                                 POST=PRIVILEGED_KEEPERS),
+    "privileged/schemes/<str:name>/": E("/privileged/schemes/{system}/", GET=PRIVILEGED_READERS),
+    "privileged/schemes/<str:name>/compromised/": E(
+        "/privileged/schemes/{system}/compromised/", GET=PRIVILEGED_KEEPERS,
+        POST=PRIVILEGED_KEEPERS),
+    "privileged/grants/": E("/privileged/grants/", GET=PRIVILEGED_READERS),
+    "privileged/grants/new/": E("/privileged/grants/new/", GET=GRANTERS, POST=GRANTERS),
+    "privileged/grants/<int:pk>/revoke/": E("/privileged/grants/{grant}/revoke/", GET=BACK,
+                                            POST=GRANTERS),
+    "privileged/secrets/": E("/privileged/secrets/", GET=PRIVILEGED_READERS),
+    "privileged/secrets/new/": E("/privileged/secrets/new/", GET=PRIVILEGED_KEEPERS,
+                                 POST=PRIVILEGED_KEEPERS),
+    "privileged/secrets/<int:pk>/": E("/privileged/secrets/{secret}/", GET=PRIVILEGED_READERS),
+    "privileged/secrets/<int:pk>/rotate/": E("/privileged/secrets/{secret}/rotate/",
+                                             GET=PRIVILEGED_KEEPERS, POST=PRIVILEGED_KEEPERS),
+    "privileged/secrets/<int:pk>/holders/add/": E("/privileged/secrets/{secret}/holders/add/",
+                                                  GET=PRIVILEGED_KEEPERS, POST=PRIVILEGED_KEEPERS),
+    "privileged/secrets/<int:pk>/holders/<int:holder>/end/": E(
+        "/privileged/secrets/{secret}/holders/{secret_holder}/end/", GET=BACK,
+        POST=PRIVILEGED_KEEPERS),
+    "api/authentication-schemes/": E("/api/authentication-schemes/", GET=PRIVILEGED_READERS,
+                                     POST=PRIVILEGED_KEEPERS),
+    "api/authentication-schemes/<pk>/": E("/api/authentication-schemes/{scheme}/",
+                                          GET=PRIVILEGED_READERS),
+    "api/authentication-schemes/<pk>/end/": E("/api/authentication-schemes/{scheme}/end/",
+                                              GET=NO_GET, POST=PRIVILEGED_KEEPERS),
+    "api/grants/": E("/api/grants/", GET=PRIVILEGED_READERS, POST=GRANTERS),
+    "api/grants/<pk>/": E("/api/grants/{grant}/", GET=PRIVILEGED_READERS),
+    "api/grants/<pk>/revoke/": E("/api/grants/{grant}/revoke/", GET=NO_GET, POST=GRANTERS),
+    "api/secrets/": E("/api/secrets/", GET=PRIVILEGED_READERS, POST=PRIVILEGED_KEEPERS),
+    "api/secrets/<pk>/": E("/api/secrets/{secret}/", GET=PRIVILEGED_READERS),
+    "api/secrets/<pk>/rotate/": E("/api/secrets/{secret}/rotate/", GET=NO_GET,
+                                  POST=PRIVILEGED_KEEPERS),
+    "api/secrets/<pk>/holder-add/": E("/api/secrets/{secret}/holder-add/", GET=NO_GET,
+                                      POST=PRIVILEGED_KEEPERS),
+    "api/secrets/<pk>/holder-end/": E("/api/secrets/{secret}/holder-end/", GET=NO_GET,
+                                      POST=PRIVILEGED_KEEPERS),
+})

@@ -178,6 +178,7 @@ def _build_world() -> dict[str, Any]:
         "patch": Patch.objects.get(emergency=True).pk,
         "change": ConfigurationChange.objects.first().pk,
         **_privileged_world(),
+        **privileged_world(),
     }
 
 
@@ -187,6 +188,23 @@ def _privileged_world() -> dict[str, Any]:
     return {"ssh_key": SshKey.objects.filter(blocked_at=None).first().pk,
             "account": Account.objects.filter(removed_at=None).first().pk,
             "origin": AdminOrigin.objects.filter(ended_at=None).first().pk}
+
+
+def privileged_world() -> dict[str, Any]:
+    """The schemes', grants' and secrets' rows of the demo (secman.privileged.demo_grants)."""
+    from secman.privileged.models import (
+        AuthenticationScheme,
+        Secret,
+        SecretHolder,
+        TemporaryGrant,
+    )
+
+    secret = Secret.objects.order_by("pk").first()
+    return {"scheme": AuthenticationScheme.objects.first().pk,
+            "grant": TemporaryGrant.objects.filter(revoked_at=None).order_by("-ends_at")
+            .first().pk,
+            "secret": secret.pk,
+            "secret_holder": SecretHolder.objects.filter(secret=secret, until=None).first().pk}
 
 
 # --- asking -----------------------------------------------------------------------------------

@@ -52,7 +52,10 @@ from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
 from secman.privileged import accounts as privileged_accounts
+from secman.privileged import grants as privileged_grants
 from secman.privileged import keys as privileged_keys
+from secman.privileged import schemes as privileged_schemes
+from secman.privileged import secrets_register as privileged_secrets
 from secman.systems import agents, patches
 from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
@@ -882,6 +885,50 @@ TABLE: list[Row] = [
                    "rcs_reference": "cacert-infra@4e1f0c2"},
         lambda o: {"actor": o.bea, "system": patched_system(), "summary": "sshd hardened",
                    "rcs_reference": "cacert-infra@4e1f0c2"}),
+    # privileged access: schemes (SP 3.4.3), temporary grants (SP 4.1.1.1), secrets (SM 4.1.1)
+    Row(privileged_schemes.document_scheme, ("privileged.scheme.document",),
+        lambda o: scheme_kwargs(o), lambda o: scheme_kwargs(o, actor=o.aud)),
+    Row(privileged_schemes.end_scheme, ("privileged.scheme.end",),
+        lambda o: {"actor": o.sue, "scheme": a_scheme(o), "reason": "console removed",
+                   "authority": "SP 3.4.3"},
+        lambda o: {"actor": o.aud, "scheme": a_scheme(o), "reason": "console removed",
+                   "authority": "SP 3.4.3"}),
+    Row(privileged_grants.grant_access, ("privileged.grant.add",),
+        lambda o: grant_kwargs(o), lambda o: grant_kwargs(o, actor=o.sue)),
+    Row(privileged_grants.record_past_grant, ("privileged.grant.record_past",),
+        lambda o: grant_kwargs(o, starts_at=timezone.now() - dt.timedelta(days=3),
+                               ends_at=timezone.now() - dt.timedelta(days=1)),
+        lambda o: grant_kwargs(o, starts_at=timezone.now() - dt.timedelta(days=3))),
+    Row(privileged_grants.revoke_grant, ("privileged.grant.revoke",),
+        lambda o: {"actor": o.sam, "grant": privileged_grants.grant_access(**grant_kwargs(o)),
+                   "reason": "done", "authority": "SP 4.1.1.1"},
+        lambda o: {"actor": o.sue, "grant": privileged_grants.grant_access(**grant_kwargs(o)),
+                   "reason": "done", "authority": "SP 4.1.1.1"}),
+    Row(privileged_secrets.register_secret, ("privileged.secret.add",),
+        lambda o: {"actor": o.sue, "name": "web db password", "kind": "service_password",
+                   "authority": "SM 4.1.1"},
+        lambda o: {"actor": o.sue, "name": "db password=hunter2", "kind": "service_password",
+                   "authority": "SM 4.1.1"}),
+    Row(privileged_secrets.add_holder, ("privileged.secret.holder_add",),
+        lambda o: {"actor": o.sue, "secret": a_secret(o), "person": o.sid,
+                   "authority": "SM 4.1.1"},
+        lambda o: {"actor": o.aud, "secret": a_secret(o), "person": o.sid,
+                   "authority": "SM 4.1.1"}),
+    Row(privileged_secrets.end_holding, ("privileged.secret.holder_end",),
+        lambda o: {"actor": o.sue, "holding": a_holding(o), "reason": "moved team",
+                   "authority": "SM 9.1.7"},
+        lambda o: {"actor": o.aud, "holding": a_holding(o), "reason": "moved team",
+                   "authority": "SM 9.1.7"}),
+    Row(privileged_secrets.rotate_secret, ("privileged.secret.rotate",),
+        lambda o: {"actor": o.sue, "secret": a_secret(o), "reason": "turnover",
+                   "authority": "SM 4.1.1"},
+        lambda o: {"actor": o.sue, "secret": a_secret(o), "reason": "whim",
+                   "authority": "SM 4.1.1"}),
+    Row(privileged_secrets.mark_compromised, ("privileged.system.compromised",),
+        lambda o: {"actor": o.sue, "system": system(o), "reason": "odd logins",
+                   "authority": "SM 4.1.1"},
+        lambda o: {"actor": o.aud, "system": system(o), "reason": "odd logins",
+                   "authority": "SM 4.1.1"}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -1003,7 +1050,9 @@ SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.authority.arbitration", "secman.physical.imports",
                   "secman.systems.imports", "secman.systems.diagram",
                   "secman.systems.agents", "secman.systems.patches",
-                  "secman.privileged.keys", "secman.privileged.accounts"}
+                  "secman.privileged.keys", "secman.privileged.accounts",
+                  "secman.privileged.schemes", "secman.privileged.grants",
+                  "secman.privileged.secrets_register"}
 
 
 def services_modules() -> list[Any]:
@@ -1107,3 +1156,43 @@ def account(org: Org) -> Any:
 def origin(org: Org) -> Any:
     return privileged_accounts.add_origin(actor=org.sam, network="198.51.100.0/24",
                                           description="office", authority="SM 3.4.3")
+
+
+# --- builders for the privileged rows (schemes, grants, secrets) -----------------------------
+
+NOT_A_STATE_CHANGE.update({
+    **{f"secman.privileged.schemes.{name}": "a read or a check" for name in (
+        "live_schemes", "schemes_url", "schemes_documented", "hop_in_service", "scheme_row")},
+    **{f"secman.privileged.grants.{name}": "a read or a check" for name in (
+        "grants_url", "active_grants", "is_active", "ended_at", "state",
+        "ended_grant_keys_removed", "grant_row")},
+    **{f"secman.privileged.secrets_register.{name}": "a read or a check" for name in (
+        "secret_url", "refuse_values", "console_list", "on_console_list", "due_secrets",
+        "live_holders", "secrets_rotated", "root_password_holders", "secret_row")},
+})
+
+
+def scheme_kwargs(org: Org, **extra: Any) -> Kwargs:
+    return {"actor": org.sue, "system": system(org), "path": "console",
+            "authenticates": "root password", "refused": "remote consoles",
+            "authority": "SP 3.4.3", **extra}
+
+
+def a_scheme(org: Org) -> Any:
+    return privileged_schemes.document_scheme(**scheme_kwargs(org))
+
+
+def grant_kwargs(org: Org, **extra: Any) -> Kwargs:
+    return {"actor": org.sam, "person": org.otto, "system": system(org),
+            "reason": "debugging", "ends_at": timezone.now() + dt.timedelta(days=1),
+            "authority": "SP 4.1.1.1", **extra}
+
+
+def a_secret(org: Org) -> Any:
+    return privileged_secrets.register_secret(actor=org.sue, name="web db password",
+                                              kind="service_password", authority="SM 4.1.1")
+
+
+def a_holding(org: Org) -> Any:
+    return privileged_secrets.add_holder(actor=org.sue, secret=a_secret(org), person=org.sid,
+                                         authority="SM 4.1.1")
