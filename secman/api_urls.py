@@ -39,6 +39,7 @@ from secman.people.api import (
     TokenView,
 )
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
+from secman.privileged.api_leavers import ChecklistViewSet, RemovalViewSet
 from secman.systems.api import FlowViewSet, SystemViewSet
 from secman.systems.api_agent import AgentReportView
 from secman.systems.api_patches import (
@@ -82,6 +83,8 @@ router.register("systems", SystemViewSet, basename="system")
 router.register("flows", FlowViewSet, basename="flow")
 router.register("patches", PatchViewSet, basename="patch")
 router.register("changes", ConfigurationChangeViewSet, basename="change")
+router.register("access-removals", RemovalViewSet, basename="access_removal")
+router.register("checklists", ChecklistViewSet, basename="checklist")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):

@@ -31,7 +31,12 @@ from secman.people.models import ListChangeProposal, ListEntry, Membership, Pers
 from secman.people.selectors import holds_any, leads, teams_of
 from secman.privileged import checklists, keys
 from secman.privileged.choices import ChecklistTrigger, RemovalEvent, RemovalStatus
-from secman.privileged.models import AccessRemoval, SshKey, TemporaryGrant
+from secman.privileged.models import (
+    AccessRemoval,
+    SshKey,
+    TemporaryGrant,
+    TerminationChecklist,
+)
 from secman.privileged.selectors import may_keep_register
 
 SECTION = "SM 3.4.4"
@@ -58,8 +63,13 @@ def may_remove_any(actor: Person | None) -> bool:
 
 
 def _checklist_team(person: Person) -> Team:
-    """Whose leader follows the removal up: the person's critical team, else the
-    Systems Administration team (who keeps the keys and the secrets)."""
+    """Whose leader follows the removal up: the team of a checklist already open for the
+    person (they left it: the removal joins that checklist), else their critical team,
+    else the Systems Administration team (who keeps the keys and the secrets)."""
+    open_one = (TerminationChecklist.objects.filter(person=person, status="open")
+                .select_related("team").order_by("opened_at").first())
+    if open_one is not None:
+        return open_one.team
     membership = (Membership.objects.active().filter(person=person,
                                                      team__kind__in=CRITICAL_TEAMS)
                   .select_related("team").order_by("start", "pk").first())
