@@ -308,7 +308,3 @@ def open_for_leader(person: Person | None) -> list[TerminationChecklist]:
                                                     team__in=teams)
                 .select_related("person", "team").prefetch_related("steps"))
 
-
-# The removals' receivers (permanent on the Board's approval, restored on its rejection)
-# connect when this module is imported from PrivilegedConfig.ready().
-from secman.privileged import removals  # noqa: E402,F401

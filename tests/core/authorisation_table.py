@@ -523,3 +523,39 @@ TABLE.update({
     "api/os-lifecycle/": E("/api/os-lifecycle/", GET=PATCH_READERS),
     "api/patch-summary/": E("/api/patch-summary/", GET=PATCH_READERS),
 })
+
+# --- removals of access and termination checklists (SM 3.4.4, 9.1.7): read by whoever
+# reads the privileged-access registers (privileged.selectors.may_read_access: Systems
+# Administrators, team leaders, the Board, the Arbitrator, auditors, the administrator);
+# access removed by the SA team leader, a person's team leader, the Board or the
+# Arbitrator; steps completed by the checklist team's leader or a Systems Administrator;
+# closed by the team's leader only. The world's {removal} and {checklist} are the demo
+# leaver's (Erik Nilsson, Support: Hana, who leads it, is no subject here, so nobody
+# closes it).
+ACCESS_READERS = only("administrator", "auditor", "board_member", "arbitrator",
+                      "systems_administrator", "team_leader")
+REMOVERS = only("board_member", "arbitrator", "team_leader")
+STEP_HANDS = only("systems_administrator", "team_leader")
+TABLE.update({
+    "privileged/removals/": E("/privileged/removals/", GET=ACCESS_READERS),
+    # An empty form is shown again with its errors: allowed for those who may remove.
+    "privileged/removals/new/": E("/privileged/removals/new/", GET=REMOVERS, POST=REMOVERS),
+    "privileged/removals/<int:pk>/": E("/privileged/removals/{removal}/", GET=ACCESS_READERS),
+    "privileged/checklists/": E("/privileged/checklists/", GET=ACCESS_READERS),
+    "privileged/checklists/<int:pk>/": E("/privileged/checklists/{checklist}/",
+                                         GET=ACCESS_READERS),
+    # A step without evidence is refused by the service as a message: past authorisation.
+    "privileged/checklists/<int:pk>/steps/<int:number>/": E(
+        "/privileged/checklists/{checklist}/steps/2/", GET=BACK, POST=STEP_HANDS),
+    "privileged/checklists/<int:pk>/close/": E("/privileged/checklists/{checklist}/close/",
+                                               GET=BACK, POST=rule(REFUSED)),
+    "api/access-removals/": E("/api/access-removals/", GET=ACCESS_READERS,
+                              POST=ACCESS_READERS),
+    "api/access-removals/<pk>/": E("/api/access-removals/{removal}/", GET=ACCESS_READERS),
+    "api/checklists/": E("/api/checklists/", GET=ACCESS_READERS),
+    "api/checklists/<pk>/": E("/api/checklists/{checklist}/", GET=ACCESS_READERS),
+    "api/checklists/<pk>/step/": E("/api/checklists/{checklist}/step/", GET=NO_GET,
+                                   POST=ACCESS_READERS),
+    "api/checklists/<pk>/close/": E("/api/checklists/{checklist}/close/", GET=NO_GET,
+                                    POST=rule(REFUSED)),
+})

@@ -134,6 +134,7 @@ def _build_world() -> dict[str, Any]:
     from secman.people import services as people
     from secman.people.models import ListChangeProposal, Person
     from secman.physical.models import Computer, Facility, Media
+    from secman.privileged.models import AccessRemoval, TerminationChecklist
     from secman.systems.models import ConfigurationChange, Flow, Patch
     from secman.visits.models import Device, Holding, Visit
 
@@ -177,6 +178,8 @@ def _build_world() -> dict[str, Any]:
         "occurrence": occurrence.pk, "job": job.pk, "feed": feed.pk, "token": token,
         "patch": Patch.objects.get(emergency=True).pk,
         "change": ConfigurationChange.objects.first().pk,
+        "removal": AccessRemoval.objects.first().pk,
+        "checklist": TerminationChecklist.objects.filter(status="open").first().pk,
     }
 
 
