@@ -51,6 +51,7 @@ from secman.people import services as people
 from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
+from secman.privileged import checklists, removals
 from secman.systems import agents, patches
 from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
@@ -848,6 +849,31 @@ TABLE: list[Row] = [
                    "rcs_reference": "cacert-infra@4e1f0c2"},
         lambda o: {"actor": o.bea, "system": patched_system(), "summary": "sshd hardened",
                    "rcs_reference": "cacert-infra@4e1f0c2"}),
+    # privileged: removals of access and termination checklists (SM 3.4.4, 9.1.7); builders
+    # at the end of the file
+    Row(removals.remove_access, ("privileged.key.block", "people.list.propose",
+                                 "privileged.checklist.open", "privileged.access.remove"),
+        lambda o: removal_kwargs(o), lambda o: {**removal_kwargs(o), "actor": o.sue}),
+    Row(removals.remove_access, ("privileged.checklist.open", "privileged.access.remove",
+                                 "privileged.access.permanent"),
+        lambda o: {"actor": o.pia, "person": o.pim, "event": "termination",
+                   "reason": "Left.", "authority": "SM 3.4.4"},
+        lambda o: {"actor": o.pia, "person": o.pim, "event": "termination",
+                   "reason": " ", "authority": "SM 3.4.4"}, case="on no list"),
+    Row(checklists.open_checklist, ("privileged.checklist.open",),
+        lambda o: {"actor": o.pia, "person": o.pim, "team": o.teams["support"],
+                   "trigger": "membership_ended"}, None,
+        because="opened by secman itself from people's signals and from a removal, inside "
+        "their transactions: the change it follows was allowed, nobody to refuse"),
+    Row(checklists.complete_step, ("privileged.checklist.step",),
+        lambda o: {"actor": o.pia, "step": leaver_step(o, 3), "evidence": "Analysed."},
+        lambda o: {"actor": o.pia, "step": leaver_step(o, 3), "evidence": "  "}),
+    Row(checklists.complete_keys_step_from_reports, ("privileged.checklist.step",),
+        lambda o: {"actor": o.sue, "step": leaver_step(o, 1, reported=True)},
+        lambda o: {"actor": o.sue, "step": leaver_step(o, 1)}),
+    Row(checklists.close_checklist, ("privileged.checklist.close",),
+        lambda o: {"actor": o.pia, "checklist": leaver_step(o, 1, all_done=True).checklist},
+        lambda o: {"actor": o.pia, "checklist": leaver_step(o, 1).checklist}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -968,7 +994,8 @@ SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.people.accounts", "secman.visits.devices",
                   "secman.authority.arbitration", "secman.physical.imports",
                   "secman.systems.imports", "secman.systems.diagram",
-                  "secman.systems.agents", "secman.systems.patches"}
+                  "secman.systems.agents", "secman.systems.patches",
+                  "secman.privileged.removals", "secman.privileged.checklists"}
 
 
 def services_modules() -> list[Any]:
@@ -1045,3 +1072,44 @@ def applied_patch(org: Org, *, emergency: bool = False) -> Any:
     request = patches.start_application(actor=org.sue, patch=patch)
     authority.sign(actor=org.sid, request=request, slot="observer")
     return type(patch).objects.get(pk=patch.pk)
+
+
+# --- builders for the privileged rows (removals and checklists) -------------------------------
+
+NOT_A_STATE_CHANGE.update({
+    "secman.privileged.checklists.keys_gone_from_reports": "a read of the agent reports",
+    "secman.privileged.checklists.open_for_leader": "a read: Today's checklists"})
+
+
+def removal_kwargs(org: Org) -> Kwargs:
+    """Sid, on the SSH Access List, with one key."""
+    from secman.authority.services import resolve_authority
+    from secman.privileged.models import SshKey
+
+    if not SshKey.objects.filter(person=org.sid).exists():
+        approve(org, "ssh_access", org.sid)
+        SshKey.objects.create(person=org.sid, fingerprint="SHA256:" + "D" * 43,
+                              key_type="ssh-ed25519", authority=resolve_authority("SM 3.4.3"))
+    return {"actor": org.sam, "person": org.sid, "event": "ruling", "reason": "Ruled.",
+            "authority": "SM 3.4.4"}
+
+
+def leaver_step(org: Org, number: int, *, reported: bool = False,
+                all_done: bool = False) -> Any:
+    """A step of Pim's checklist (his Support membership ended); `reported`: a system has
+    reported since, without his keys; `all_done`: every step done."""
+    from secman.privileged.models import ChecklistStep
+
+    step = ChecklistStep.objects.filter(checklist__person=org.pim, number=number).first()
+    if step is None:
+        people.end_membership(actor=org.pia, membership=Membership.objects.active().get(
+            person=org.pim, team__kind="support"), authority="SP 9.1.7", reason="Left.")
+        step = ChecklistStep.objects.get(checklist__person=org.pim, number=number)
+    if reported:
+        body = (b'{"agent_version": "1", "system": "web", "collected_at": '
+                b'"2026-12-03T10:00:00+00:00", "authorized_keys": []}')
+        agents.receive_report(agent_token(), body)
+    if all_done:
+        for other in step.checklist.steps.all():
+            checklists.complete_step(actor=org.pia, step=other, evidence="Done.")
+    return step
