@@ -59,7 +59,7 @@ def test_it_lists_the_endpoints_at_the_api_root(client):
     assert set(body) == {"people", "teams", "lists", "proposals", "decisions", "cases",
                          "signoffs", "events", "checkpoints", "computers", "media",
                          "facilities", "visits", "devices", "occurrences", "systems", "flows",
-                         "patches", "changes"}
+                         "patches", "changes", "access-removals", "checklists"}
 
 
 def test_it_serves_the_docs_page_from_local_files_without_inline_script(client):
