@@ -9,6 +9,8 @@ import json
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import Role
@@ -178,3 +180,73 @@ def test_step_1_from_the_agents_next_reports(org):
     assert {r.system.name for r in done.reports.all()} == {"web", "db"}
     entry = Event.objects.filter(action="privileged.checklist.step").get()
     assert len(entry.details["agent_reports"]) == 2
+
+
+def test_the_api_completes_and_closes_with_the_same_rules(org):
+    from rest_framework.test import APIClient
+
+    leave(org, "pim")
+    pk = TerminationChecklist.objects.get(person=org.pim).pk
+    api = APIClient()
+    api.force_authenticate(org.pia.user)
+    assert [c["id"] for c in api.get("/api/checklists/?status=open").json()["results"]] == [pk]
+    refused = api.post(f"/api/checklists/{pk}/step/", {"number": 2, "evidence": ""},
+                       format="json")
+    assert refused.status_code == 400 and "evidence" in refused.content.decode()
+    assert api.post(f"/api/checklists/{pk}/close/").status_code == 400
+    for number in range(1, 6):
+        done = api.post(f"/api/checklists/{pk}/step/",
+                        {"number": number, "evidence": f"ticket {number}"}, format="json")
+        assert done.status_code == 200, done.content
+    api.force_authenticate(org.sue.user)  # completes steps, does not close
+    assert api.post(f"/api/checklists/{pk}/close/").status_code == 403
+    api.force_authenticate(org.pia.user)
+    closed = api.post(f"/api/checklists/{pk}/close/")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    api.force_authenticate(org.pim.user)
+    assert api.get("/api/checklists/").status_code == 403
+
+
+def test_the_command_line(org):
+    from click.testing import CliRunner
+
+    from secman.cli import main
+
+    leave(org, "pim")
+    pk = TerminationChecklist.objects.get(person=org.pim).pk
+    run = CliRunner().invoke
+    listed = run(main, ["privileged", "checklists", "list", "--json"])
+    assert json.loads(listed.output)[0]["id"] == pk
+    refused = run(main, ["privileged", "checklists", "step", str(pk), "2", "--as", "pia"])
+    assert refused.exit_code == 1 and "give the evidence" in refused.output
+    for number in range(1, 6):
+        done = run(main, ["privileged", "checklists", "step", str(pk), str(number),
+                          "--evidence", "done", "--as", "sue"])
+        assert done.exit_code == 0, done.output
+    assert run(main, ["privileged", "checklists", "close", str(pk), "--as", "sue"]).exit_code == 1
+    assert run(main, ["privileged", "checklists", "close", str(pk), "--as", "pia"]).exit_code == 0
+    shown = run(main, ["privileged", "checklists", "show", str(pk), "--json"])
+    assert json.loads(shown.output)["status"] == "closed"
+    removed = run(main, ["privileged", "remove-access", "sid", "--event", "ruling",
+                         "--reason", "Ruled.", "--authority", "SM 3.4.4", "--as", "sam"])
+    assert removed.exit_code == 0, removed.output
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300))
+def test_any_evidence_is_kept_as_given_or_refused_with_nothing_written(org, text):
+    checklist = (TerminationChecklist.objects.filter(person=org.pim).first()
+                 or (leave(org, "pim") and TerminationChecklist.objects.get(person=org.pim)))
+    step = checklist.steps.get(number=3)
+    ChecklistStep.objects.filter(pk=step.pk).update(done_at=None, evidence="")
+    before = Event.objects.count()
+    try:
+        done = checklists.complete_step(actor=org.pia, step=step, evidence=text)
+    except RuleViolation as refused:
+        assert refused.field == "evidence"
+        assert Event.objects.count() == before
+        assert ChecklistStep.objects.get(pk=step.pk).done_at is None
+    else:
+        assert ChecklistStep.objects.get(pk=step.pk).evidence == done.evidence == text.strip()
+        assert Event.objects.count() == before + 1
