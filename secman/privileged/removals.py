@@ -24,7 +24,6 @@ from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import CRITICAL_TEAMS, Role, TeamKind
 from secman.core.validation import check_text
 from secman.eventlog.services import record
-from secman.people import services as people_services
 from secman.people import signals
 from secman.people.choices import ProposalStatus
 from secman.people.models import ListChangeProposal, ListEntry, Membership, Person, Team
@@ -123,6 +122,11 @@ def _propose_removals(actor: Person, person: Person, removal: AccessRemoval,
     waiting for the Board is reused). A list whose changes this actor may not propose
     (SP 3.4.2: its manager or the Board) is named in the entry: its manager proposes it,
     and the proposal joins the removal when the Board approves it."""
+    # Imported here: this module loads in PrivilegedConfig.ready(), and people.services
+    # loading then would register people's lifecycles out of the apps' order
+    # (docs/lifecycles.md follows that order).
+    from secman.people import services as people_services
+
     reason = (f"Access removed ({RemovalEvent(removal.event).label}, SM 3.4.4): "
               f"{removal.reason}")
     filed, left = [], []
