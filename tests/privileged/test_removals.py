@@ -160,3 +160,30 @@ def test_a_removal_waiting_for_the_board_is_not_made_twice(org, approve):
     remove(org)
     with pytest.raises(RuleViolation, match="already removed"):
         remove(org, actor=org.bea)
+
+
+def test_the_api_and_the_page_remove_under_the_same_rules(org, approve, client):
+    from rest_framework.test import APIClient
+
+    setup_sid(org, approve)
+    api = APIClient()
+    api.force_authenticate(org.sue.user)
+    body = {"person": org.sid.pk, "event": "compromise", "reason": "Laptop stolen.",
+            "authority": "SM 3.4.4"}
+    refused = api.post("/api/access-removals/", body, format="json")
+    assert refused.status_code == 403 and refused.json()["section"] == "SM 3.4.4"
+    assert not AccessRemoval.objects.exists()
+    client.force_login(org.sue.user)
+    assert client.get("/privileged/removals/new/").status_code == 403
+    client.force_login(org.sam.user)
+    response = client.post("/privileged/removals/new/", {**body, "reason": ""})
+    assert response.status_code == 200 and not AccessRemoval.objects.exists()
+    response = client.post("/privileged/removals/new/", body)
+    removal = AccessRemoval.objects.get()
+    assert response.status_code == 302 and response["Location"] == \
+        f"/privileged/removals/{removal.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "remove Sid from the SSH Access List" in page and "Waiting for the Board" in page
+    api.force_authenticate(org.aud.user)
+    [row] = api.get("/api/access-removals/").json()["results"]
+    assert row["status"] == "temporary" and len(row["proposals"]) == 2
