@@ -53,13 +53,19 @@ def _label(actor: Person | None) -> str:
 
 def may_complete_steps(person: Person | None, checklist: TerminationChecklist) -> bool:
     """The leader of the checklist's team (SM 9.1.7: "Team leaders should also ensure"),
-    or a Systems Administrator (who blocks the keys and changes the secrets)."""
+    or a Systems Administrator (who blocks the keys and changes the secrets); never the
+    leaver (who may still be a Systems Administrator after leaving a list)."""
+    if person is None or person.pk == checklist.person_id:
+        return False
     return checklist.status == ChecklistStatus.OPEN and (
         leads(person, checklist.team.kind) or holds_any(person, Role.SYSTEMS_ADMINISTRATOR))
 
 
 def may_close(person: Person | None, checklist: TerminationChecklist) -> bool:
-    """The leader of the checklist's team, who answers for the leaver's departure."""
+    """The leader of the checklist's team, who answers for the leaver's departure; never
+    the leaver."""
+    if person is None or person.pk == checklist.person_id:
+        return False
     return checklist.status == ChecklistStatus.OPEN and leads(person, checklist.team.kind)
 
 

@@ -86,6 +86,11 @@ def test_leaving_a_list_opens_the_checklist_of_its_manager_team(org, approve):
     assert checklist.trigger == "left_list"
     assert checklist.team == org.lists["ssh_access"].manager
     assert checklist.list_entry.access_list.kind == "ssh_access"
+    # Sid is still a Systems Administrator, but never completes his own checklist.
+    with pytest.raises(NotAllowed):
+        checklists.complete_step(actor=org.sid, step=checklist.steps.get(number=3),
+                                 evidence="mine")
+    assert checklists.may_complete_steps(org.sue, checklist)
 
 
 def test_an_open_checklist_is_reused_and_given_the_missing_steps(org):
