@@ -41,6 +41,7 @@ from secman.people.api import (
 from secman.physical.api import ComputerViewSet, FacilityViewSet, MediaViewSet
 from secman.privileged.api_grants import GrantViewSet, SchemeViewSet, SecretViewSet
 from secman.privileged.api_keys import AccountViewSet, SshKeyViewSet
+from secman.privileged.api_leavers import ChecklistViewSet, RemovalViewSet
 from secman.systems.api import FlowViewSet, SystemViewSet
 from secman.systems.api_agent import AgentReportView
 from secman.systems.api_patches import (
@@ -89,6 +90,8 @@ router.register("accounts", AccountViewSet, basename="account")
 router.register("authentication-schemes", SchemeViewSet, basename="authentication-scheme")
 router.register("grants", GrantViewSet, basename="grant")
 router.register("secrets", SecretViewSet, basename="secret")
+router.register("access-removals", RemovalViewSet, basename="access_removal")
+router.register("checklists", ChecklistViewSet, basename="checklist")
 
 
 class SchemaView(SecmanAPIView, SpectacularAPIView):

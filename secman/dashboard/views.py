@@ -28,6 +28,7 @@ from secman.people.choices import ProposalStatus
 from secman.people.controls import STAFFING_CONTROLS, staffing_findings
 from secman.people.models import ListChangeProposal
 from secman.people.selectors import is_board_member, roles_of, teams_of
+from secman.privileged.checklists import open_for_leader
 
 
 def start_of(day: dt.date) -> dt.datetime:
@@ -107,6 +108,8 @@ def today(request: HttpRequest) -> HttpResponse:
         "team_results": team_results,
         "now": timezone.now(),
         "recent": recent,
+        # SM 9.1.7: a leaver's checklist stays on their team leader's Today until closed.
+        "leaver_checklists": open_for_leader(me),
         "tiles": [
             ("Sign-offs waiting for me", len(waiting_for_me), "warn" if waiting_for_me else "ok"),
             ("My duties due or overdue", len(my_duties),

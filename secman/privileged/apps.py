@@ -10,5 +10,6 @@ class PrivilegedConfig(AppConfig):
 
     def ready(self) -> None:
         # The termination checklist opens from people's signals (people sits below this
-        # chapter and cannot call it).
-        from secman.privileged import checklists  # noqa: F401
+        # chapter and cannot call it); a removal becomes permanent or is restored from
+        # the Board's decisions on its list proposals (removals' receivers).
+        from secman.privileged import checklists, removals  # noqa: F401

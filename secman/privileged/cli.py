@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from secman.privileged import cli_grants, cli_keys
+from secman.privileged import cli_grants, cli_keys, cli_leavers
 
 
 @click.group()
@@ -18,5 +18,6 @@ def privileged() -> None:
 
 
 for command in (cli_keys.keys, cli_keys.accounts, cli_keys.origins, cli_keys.check,
-                cli_grants.schemes, cli_grants.grants, cli_grants.secrets):
+                cli_grants.schemes, cli_grants.grants, cli_grants.secrets,
+                cli_leavers.remove_access, cli_leavers.checklists):
     privileged.add_command(command)

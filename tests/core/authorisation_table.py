@@ -608,3 +608,37 @@ TABLE.update({
     "api/secrets/<pk>/holder-end/": E("/api/secrets/{secret}/holder-end/", GET=NO_GET,
                                       POST=PRIVILEGED_KEEPERS),
 })
+
+# --- removals of access and termination checklists (SM 3.4.4, 9.1.7): read by whoever
+# reads the privileged-access registers (privileged.selectors.may_read_access: Systems
+# Administrators, team leaders, the Board, the Arbitrator, auditors, the administrator);
+# access removed by the SA team leader, a person's team leader, the Board or the
+# Arbitrator; steps completed by the checklist team's leader or a Systems Administrator;
+# closed by the team's leader only. The world's {removal} and {checklist} are the demo
+# leaver's (Erik Nilsson, Support: Hana, who leads it, is no subject here, so nobody
+# closes it).
+REMOVERS = only("board_member", "arbitrator", "team_leader")
+STEP_HANDS = only("systems_administrator", "team_leader")
+TABLE.update({
+    "privileged/removals/": E("/privileged/removals/", GET=PRIVILEGED_READERS),
+    # An empty form is shown again with its errors: allowed for those who may remove.
+    "privileged/removals/new/": E("/privileged/removals/new/", GET=REMOVERS, POST=REMOVERS),
+    "privileged/removals/<int:pk>/": E("/privileged/removals/{removal}/", GET=PRIVILEGED_READERS),
+    "privileged/checklists/": E("/privileged/checklists/", GET=PRIVILEGED_READERS),
+    "privileged/checklists/<int:pk>/": E("/privileged/checklists/{checklist}/",
+                                         GET=PRIVILEGED_READERS),
+    # A step without evidence is refused by the service as a message: past authorisation.
+    "privileged/checklists/<int:pk>/steps/<int:number>/": E(
+        "/privileged/checklists/{checklist}/steps/2/", GET=BACK, POST=STEP_HANDS),
+    "privileged/checklists/<int:pk>/close/": E("/privileged/checklists/{checklist}/close/",
+                                               GET=BACK, POST=rule(REFUSED)),
+    "api/access-removals/": E("/api/access-removals/", GET=PRIVILEGED_READERS,
+                              POST=PRIVILEGED_READERS),
+    "api/access-removals/<pk>/": E("/api/access-removals/{removal}/", GET=PRIVILEGED_READERS),
+    "api/checklists/": E("/api/checklists/", GET=PRIVILEGED_READERS),
+    "api/checklists/<pk>/": E("/api/checklists/{checklist}/", GET=PRIVILEGED_READERS),
+    "api/checklists/<pk>/step/": E("/api/checklists/{checklist}/step/", GET=NO_GET,
+                                   POST=PRIVILEGED_READERS),
+    "api/checklists/<pk>/close/": E("/api/checklists/{checklist}/close/", GET=NO_GET,
+                                    POST=rule(REFUSED)),
+})

@@ -60,7 +60,8 @@ def test_it_lists_the_endpoints_at_the_api_root(client):
                          "signoffs", "events", "checkpoints", "computers", "media",
                          "facilities", "visits", "devices", "occurrences", "systems", "flows",
                          "patches", "changes", "ssh-keys", "accounts",
-                         "authentication-schemes", "grants", "secrets"}
+                         "authentication-schemes", "grants", "secrets", "access-removals",
+                         "checklists"}
 
 
 def test_it_serves_the_docs_page_from_local_files_without_inline_script(client):

@@ -134,6 +134,7 @@ def _build_world() -> dict[str, Any]:
     from secman.people import services as people
     from secman.people.models import ListChangeProposal, Person
     from secman.physical.models import Computer, Facility, Media
+    from secman.privileged.models import AccessRemoval, TerminationChecklist
     from secman.systems.models import ConfigurationChange, Flow, Patch
     from secman.visits.models import Device, Holding, Visit
 
@@ -178,29 +179,28 @@ def _build_world() -> dict[str, Any]:
         "patch": Patch.objects.get(emergency=True).pk,
         "change": ConfigurationChange.objects.first().pk,
         **_privileged_world(),
-        **privileged_world(),
+        "removal": AccessRemoval.objects.first().pk,
+        "checklist": TerminationChecklist.objects.filter(status="open").first().pk,
     }
 
 
 def _privileged_world() -> dict[str, Any]:
-    from secman.privileged.models import Account, AdminOrigin, SshKey
-
-    return {"ssh_key": SshKey.objects.filter(blocked_at=None).first().pk,
-            "account": Account.objects.filter(removed_at=None).first().pk,
-            "origin": AdminOrigin.objects.filter(ended_at=None).first().pk}
-
-
-def privileged_world() -> dict[str, Any]:
-    """The schemes', grants' and secrets' rows of the demo (secman.privileged.demo_grants)."""
+    """The privileged-access rows of the demo (secman.privileged.demo_*)."""
     from secman.privileged.models import (
+        Account,
+        AdminOrigin,
         AuthenticationScheme,
         Secret,
         SecretHolder,
+        SshKey,
         TemporaryGrant,
     )
 
     secret = Secret.objects.order_by("pk").first()
-    return {"scheme": AuthenticationScheme.objects.first().pk,
+    return {"ssh_key": SshKey.objects.filter(blocked_at=None).first().pk,
+            "account": Account.objects.filter(removed_at=None).first().pk,
+            "origin": AdminOrigin.objects.filter(ended_at=None).first().pk,
+            "scheme": AuthenticationScheme.objects.first().pk,
             "grant": TemporaryGrant.objects.filter(revoked_at=None).order_by("-ends_at")
             .first().pk,
             "secret": secret.pk,

@@ -52,6 +52,7 @@ from secman.people.models import Membership, Person
 from secman.physical import imports as physical_imports
 from secman.physical import services as physical
 from secman.privileged import accounts as privileged_accounts
+from secman.privileged import checklists, removals
 from secman.privileged import grants as privileged_grants
 from secman.privileged import keys as privileged_keys
 from secman.privileged import schemes as privileged_schemes
@@ -929,6 +930,31 @@ TABLE: list[Row] = [
                    "authority": "SM 4.1.1"},
         lambda o: {"actor": o.aud, "system": system(o), "reason": "odd logins",
                    "authority": "SM 4.1.1"}),
+    # privileged: removals of access and termination checklists (SM 3.4.4, 9.1.7); builders
+    # at the end of the file
+    Row(removals.remove_access, ("privileged.key.block", "people.list.propose",
+                                 "privileged.checklist.open", "privileged.access.remove"),
+        lambda o: removal_kwargs(o), lambda o: {**removal_kwargs(o), "actor": o.sue}),
+    Row(removals.remove_access, ("privileged.checklist.open", "privileged.access.remove",
+                                 "privileged.access.permanent"),
+        lambda o: {"actor": o.pia, "person": o.pim, "event": "termination",
+                   "reason": "Left.", "authority": "SM 3.4.4"},
+        lambda o: {"actor": o.pia, "person": o.pim, "event": "termination",
+                   "reason": " ", "authority": "SM 3.4.4"}, case="on no list"),
+    Row(checklists.open_checklist, ("privileged.checklist.open",),
+        lambda o: {"actor": o.pia, "person": o.pim, "team": o.teams["support"],
+                   "trigger": "membership_ended"}, None,
+        because="opened by secman itself from people's signals and from a removal, inside "
+        "their transactions: the change it follows was allowed, nobody to refuse"),
+    Row(checklists.complete_step, ("privileged.checklist.step",),
+        lambda o: {"actor": o.pia, "step": leaver_step(o, 3), "evidence": "Analysed."},
+        lambda o: {"actor": o.pia, "step": leaver_step(o, 3), "evidence": "  "}),
+    Row(checklists.complete_keys_step_from_reports, ("privileged.checklist.step",),
+        lambda o: {"actor": o.sue, "step": leaver_step(o, 1, reported=True)},
+        lambda o: {"actor": o.sue, "step": leaver_step(o, 1)}),
+    Row(checklists.close_checklist, ("privileged.checklist.close",),
+        lambda o: {"actor": o.pia, "checklist": leaver_step(o, 1, all_done=True).checklist},
+        lambda o: {"actor": o.pia, "checklist": leaver_step(o, 1).checklist}),
 ]
 
 # Public functions of the services modules that are not in the table, each with why it is
@@ -1052,7 +1078,8 @@ SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.systems.agents", "secman.systems.patches",
                   "secman.privileged.keys", "secman.privileged.accounts",
                   "secman.privileged.schemes", "secman.privileged.grants",
-                  "secman.privileged.secrets_register"}
+                  "secman.privileged.secrets_register",
+                  "secman.privileged.removals", "secman.privileged.checklists"}
 
 
 def services_modules() -> list[Any]:
@@ -1196,3 +1223,42 @@ def a_secret(org: Org) -> Any:
 def a_holding(org: Org) -> Any:
     return privileged_secrets.add_holder(actor=org.sue, secret=a_secret(org), person=org.sid,
                                          authority="SM 4.1.1")
+# --- builders for the privileged rows (removals and checklists) -------------------------------
+
+NOT_A_STATE_CHANGE.update({
+    "secman.privileged.checklists.keys_gone_from_reports": "a read of the agent reports",
+    "secman.privileged.checklists.open_for_leader": "a read: Today's checklists"})
+
+
+def removal_kwargs(org: Org) -> Kwargs:
+    """Sid, on the SSH Access List, with one key."""
+    from secman.authority.services import resolve_authority
+    from secman.privileged.models import SshKey
+
+    if not SshKey.objects.filter(person=org.sid).exists():
+        approve(org, "ssh_access", org.sid)
+        SshKey.objects.create(person=org.sid, fingerprint="SHA256:" + "D" * 43,
+                              key_type="ssh-ed25519", authority=resolve_authority("SM 3.4.3"))
+    return {"actor": org.sam, "person": org.sid, "event": "ruling", "reason": "Ruled.",
+            "authority": "SM 3.4.4"}
+
+
+def leaver_step(org: Org, number: int, *, reported: bool = False,
+                all_done: bool = False) -> Any:
+    """A step of Pim's checklist (his Support membership ended); `reported`: a system has
+    reported since, without his keys; `all_done`: every step done."""
+    from secman.privileged.models import ChecklistStep
+
+    step = ChecklistStep.objects.filter(checklist__person=org.pim, number=number).first()
+    if step is None:
+        people.end_membership(actor=org.pia, membership=Membership.objects.active().get(
+            person=org.pim, team__kind="support"), authority="SP 9.1.7", reason="Left.")
+        step = ChecklistStep.objects.get(checklist__person=org.pim, number=number)
+    if reported:
+        body = (b'{"agent_version": "1", "system": "web", "collected_at": '
+                b'"2026-12-03T10:00:00+00:00", "authorized_keys": []}')
+        agents.receive_report(agent_token(), body)
+    if all_done:
+        for other in step.checklist.steps.all():
+            checklists.complete_step(actor=org.pia, step=other, evidence="Done.")
+    return step
