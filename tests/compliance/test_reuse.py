@@ -12,6 +12,7 @@ from django.db import transaction
 
 from secman.compliance import evaluation
 from secman.eventlog.services import record
+from tests.conftest import ensure_reference_data
 
 
 def _log(action: str) -> None:
@@ -21,6 +22,7 @@ def _log(action: str) -> None:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_reuses_the_evaluation_until_something_is_recorded(monkeypatch):
+    ensure_reference_data()  # the controls read the access lists the migrations made
     monkeypatch.setattr(evaluation, "REUSE_SECONDS", 60)
     _log("test.one")
     first = evaluation.evaluate_current()
@@ -33,6 +35,7 @@ def test_it_reuses_the_evaluation_until_something_is_recorded(monkeypatch):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_evaluates_afresh_when_the_time_is_up_or_inside_a_transaction(monkeypatch):
+    ensure_reference_data()  # the controls read the access lists the migrations made
     monkeypatch.setattr(evaluation, "REUSE_SECONDS", 60)
     _log("test.one")
     first = evaluation.evaluate_current()

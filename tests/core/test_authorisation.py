@@ -161,7 +161,10 @@ def _build_world() -> dict[str, Any]:
         "team": "access", "list": "ssh_access",
         "proposal": ListChangeProposal.objects.filter(status="pending").first().pk,
         "decision": BoardDecision.objects.filter(confirmed_by=None).first().minute_id,
-        "confirmed_decision": "m20251101.1",  # the demo's staffing decision, confirmed
+        # The demo's staffing decision, confirmed; its minute id carries a date relative to
+        # today, so it is looked up rather than written here.
+        "confirmed_decision": BoardDecision.objects.get(
+            title="Staffing of the critical teams and Arbitration").minute_id,
         "in_a_year": f"{today + dt.timedelta(days=365):%Y-%m-%d}",
         "case": ArbitrationCase.objects.filter(status="running").first().number,
         "signoff": SignOffRequest.objects.filter(status="pending").first().pk,

@@ -394,7 +394,8 @@ TABLE: list[Row] = [
                    "authority": o.decision},
         lambda o: {"actor": o.sam, "team": o.teams[TeamKind.SUPPORT], "person": o.nobody,
                    "authority": o.decision}),
-    Row(people.end_membership, ("people.team.leave",),
+    # Leaving a critical team opens the SM 9.1.7 checklist (secman.privileged.checklists).
+    Row(people.end_membership, ("people.team.leave", "privileged.checklist.open"),
         lambda o: {"actor": o.bea, "membership": Membership.objects.active().get(person=o.pim),
                    "authority": o.decision, "reason": "resigned"},
         lambda o: {"actor": o.sid, "membership": Membership.objects.active().get(person=o.pim),

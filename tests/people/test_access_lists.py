@@ -275,7 +275,8 @@ def test_it_removes_someone_only_when_the_board_approves_and_keeps_the_history(o
     seq = last_seq()
     services.approve_proposal(actor=org.tom, proposal=removal, decision=org.decision)
     assert not services.on_list(org.sid, ListKind.SSH_ACCESS)
-    assert actions_since(seq) == ["people.list.approve"]
+    # Leaving the list opens the SM 9.1.7 checklist (secman.privileged.checklists).
+    assert actions_since(seq) == ["people.list.approve", "privileged.checklist.open"]
     entry = ListEntry.objects.get(person=org.sid)
     assert entry.added_by == added
     assert entry.removed_by == removal

@@ -199,7 +199,8 @@ def test_it_keeps_an_ended_membership_with_its_end_date_and_reason(org):
     assert row.end_reason == "Resignation"
     assert row.end_authority.reference == "SP 9.1.7"
     assert not roles_of(org.otto)
-    assert actions_since(seq) == ["people.team.leave"]
+    # Leaving a critical team opens the SM 9.1.7 checklist (secman.privileged.checklists).
+    assert actions_since(seq) == ["people.team.leave", "privileged.checklist.open"]
     with pytest.raises(RuleViolation, match="ended on"):
         services.end_membership(actor=org.bea, membership=row, authority="SP 9.1.7",
                                 reason="again")
