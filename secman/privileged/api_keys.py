@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from secman.core.api import REFUSALS, AuthorityField, SecmanAPIView, choice_field, valid_data
-from secman.core.api_input import query_text
+from secman.core.api_input import MAX_ID, query_text, whole_number
 from secman.core.errors import NotAllowed
 from secman.people.api import person_field
 from secman.privileged import accounts, keys, selectors
@@ -83,8 +83,9 @@ class SshKeyViewSet(PrivilegedView, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[SshKey]:
         self.check_reader()
         rows = SshKey.objects.select_related("person", "added_by", "blocked_by", "authority")
-        person = query_text(self.request, "person")
-        return rows.filter(person_id=int(person)) if person.isdigit() else rows
+        # Not a whole number, or larger than any id: a 400 that says so, not every key.
+        person = whole_number(self.request, "person", 0, 1, MAX_ID)
+        return rows.filter(person_id=person) if person else rows
 
     @extend_schema(parameters=[PERSON_FILTER])
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:

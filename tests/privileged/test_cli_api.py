@@ -87,3 +87,12 @@ def test_the_api(org, client):
     assert removed.status_code == 200 and removed.json()["removed_at"]
     assert client.post("/api/ssh-keys/", {"person": org.sid.pk, "public_key": KEY_B[:20]},
                        content_type="application/json").status_code == 400
+    # The person filter: one person's keys; a filter that is no id is a 400, never all
+    # keys nor a database error (an id past 64 bits overflowed SQLite's INTEGER).
+    assert [k["person_id"] for k in client.get(f"/api/ssh-keys/?person={org.sid.pk}")
+            .json()["results"]] == [org.sid.pk]
+    assert client.get(f"/api/ssh-keys/?person={org.sue.pk}").json()["results"] == []
+    for hostile in ("99999999999999999999", "abc", "-1", "0"):
+        answer = client.get(f"/api/ssh-keys/?person={hostile}")
+        assert answer.status_code == 400, (hostile, answer.content)
+        assert "whole number" in answer.json()["person"][0]
