@@ -83,6 +83,13 @@ class Context:
             .values_list("person_id", "system_id"))
 
     @cached_property
+    def ended_grants(self) -> set[tuple[int, int]]:
+        """(person, system) of each temporary grant that ended, expired or revoked."""
+        return set(TemporaryGrant.objects.filter(
+            Q(revoked_at__isnull=False) | Q(ends_at__lte=self.now))
+            .values_list("person_id", "system_id"))
+
+    @cached_property
     def accounts(self) -> dict[int, list[Account]]:
         by_system: dict[int, list[Account]] = defaultdict(list)
         for account in Account.objects.filter(removed_at__isnull=True,
@@ -174,6 +181,8 @@ def keys_of_listed_people() -> list[Finding]:
         key = context.keys.get(str(entry.get("fingerprint", "")))
         if key is None or key.blocked_at is not None:
             continue  # unknown_keys and blocked_keys_absent say these
+        if (key.person_id, system.pk) in context.ended_grants:
+            continue  # grant_keys_removed says it, with the grant's end
         if not context.allowed(key.person_id, system):
             findings.append(Finding("SP 4.1.1.1", f"{system}: {key.person}'s key "
                                     f"{key.fingerprint} may log in as {_user(entry)}, but "

@@ -25,7 +25,7 @@ from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.models import Person
 from secman.people.selectors import holds_any
-from secman.privileged.models import SshKey, TemporaryGrant
+from secman.privileged.models import AccessRemoval, SshKey, TemporaryGrant
 from secman.privileged.selectors import may_grant_temporary_access, newest_facts
 from secman.systems.choices import SystemStatus
 from secman.systems.models import System
@@ -145,11 +145,19 @@ def _create(actor: Person, person: Person, system: System, reason: str,
 
 
 def revoke_grant(*, actor: Person, grant: TemporaryGrant, reason: str,
-                 authority: AuthorityLike) -> TemporaryGrant:
-    """End a grant before its end. The grantee's key must then leave the system."""
-    if not may_grant_temporary_access(actor):
-        raise NotAllowed("a temporary grant is revoked by the Systems Administration team "
-                         "leader or the Arbitrator", section=SECTION)
+                 authority: AuthorityLike,
+                 removal: AccessRemoval | None = None) -> TemporaryGrant:
+    """End a grant before its end. The grantee's key must then leave the system. The SA
+    team leader or the Arbitrator revoke grants; so does whoever removes the grantee's
+    access (removals.remove_access, SM 3.4.4), under that `removal`."""
+    if removal is None:
+        if not may_grant_temporary_access(actor):
+            raise NotAllowed("a temporary grant is revoked by the Systems Administration "
+                             "team leader or the Arbitrator", section=SECTION)
+    elif (actor is None or removal.removed_by_id != actor.pk
+          or removal.person_id != grant.person_id):
+        raise NotAllowed("a grant is revoked under a removal of access by whoever removed "
+                         "the grantee's access", section="SM 3.4.4")
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation("say why the grant is revoked", field="reason", section=SECTION)
@@ -165,10 +173,13 @@ def revoke_grant(*, actor: Person, grant: TemporaryGrant, reason: str,
         authority_row = resolve_authority(authority)
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.save(update_fields=["revoked_at", "revoked_by"])
+        details = {"person": locked.person.name, "system": locked.system.name,
+                   "reason": reason}
+        if removal is not None:
+            details["removal"] = removal.pk
         record("privileged.grant.revoke", actor=actor, authority=authority_row,
                subject=locked, retention_class=RetentionClass.CONFIGURATION,
-               details={"person": locked.person.name, "system": locked.system.name,
-                        "reason": reason})
+               details=details)
     return locked
 
 

@@ -24,7 +24,7 @@ from secman.core.validation import check_text
 from secman.eventlog.models import RetentionClass
 from secman.eventlog.services import record
 from secman.people.models import Person
-from secman.privileged.models import SshKey
+from secman.privileged.models import AccessRemoval, SshKey
 from secman.privileged.selectors import may_keep_register
 
 SECTION = "SM 3.4.3"
@@ -174,11 +174,16 @@ def add_key(*, actor: Person | None, person: Person, authority: AuthorityLike,
 
 
 def block_key(*, actor: Person | None, key: SshKey, reason: str,
-              authority: AuthorityLike) -> SshKey:
+              authority: AuthorityLike, removal: AccessRemoval | None = None) -> SshKey:
     """Block a key (SM 9.1.7 step 1): from now on, finding it on any system is a
     violation. A block is not undone; a person who needs access again registers a new
-    key."""
-    _require_keeper(actor, "blocking an SSH key")
+    key. Systems Administrators block keys; so does whoever removes the key's owner's
+    access (removals.remove_access, SM 3.4.4), under that `removal`."""
+    if removal is None:
+        _require_keeper(actor, "blocking an SSH key")
+    elif actor is None or removal.removed_by_id != actor.pk or removal.person_id != key.person_id:
+        raise NotAllowed("a key is blocked under a removal of access by whoever removed "
+                         "its owner's access", section="SM 3.4.4")
     if not reason.strip():
         raise RuleViolation("say why the key is blocked", field="reason", section="SM 9.1.7")
     check_text(SshKey, {"block_reason": reason.strip()}, {"block_reason": "reason"})
@@ -191,9 +196,11 @@ def block_key(*, actor: Person | None, key: SshKey, reason: str,
         locked.blocked_at, locked.blocked_by = timezone.now(), actor
         locked.block_reason = reason.strip()
         locked.save(update_fields=["blocked_at", "blocked_by", "block_reason"])
+        details = {"person": locked.person.name, "fingerprint": locked.fingerprint,
+                   "reason": locked.block_reason}
+        if removal is not None:
+            details["removal"] = removal.pk
         record("privileged.key.block", actor=actor, authority=authority_row, subject=locked,
                retention_class=RetentionClass.CONFIGURATION,
-               actor_label="" if actor else "secman command line",
-               details={"person": locked.person.name, "fingerprint": locked.fingerprint,
-                        "reason": locked.block_reason})
+               actor_label="" if actor else "secman command line", details=details)
     return locked

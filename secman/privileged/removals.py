@@ -28,7 +28,7 @@ from secman.people import signals
 from secman.people.choices import ProposalStatus
 from secman.people.models import ListChangeProposal, ListEntry, Membership, Person, Team
 from secman.people.selectors import holds_any, leads, teams_of
-from secman.privileged import checklists, keys
+from secman.privileged import checklists, grants, keys
 from secman.privileged.choices import ChecklistTrigger, RemovalEvent, RemovalStatus
 from secman.privileged.models import (
     AccessRemoval,
@@ -36,7 +36,6 @@ from secman.privileged.models import (
     TemporaryGrant,
     TerminationChecklist,
 )
-from secman.privileged.selectors import may_keep_register
 
 SECTION = "SM 3.4.4"
 
@@ -80,40 +79,18 @@ def _checklist_team(person: Person) -> Team:
 def _block_keys(actor: Person, person: Person, removal: AccessRemoval,
                 authority: Any) -> list[str]:
     reason = f"access removed (SM 3.4.4, removal #{removal.pk}): {removal.reason}"[:300]
-    blocked = []
-    for key in SshKey.objects.filter(person=person, blocked_at__isnull=True):
-        if may_keep_register(actor):
-            keys.block_key(actor=actor, key=key, reason=reason, authority=authority)
-        else:
-            # keys.block_key admits Systems Administrators only; a removal by a team
-            # leader, the Board or the Arbitrator blocks the key under the removal, with
-            # the same entry and the real actor. (For the lead: a `removal=` argument to
-            # block_key would let this call it too.)
-            key.blocked_at, key.blocked_by, key.block_reason = timezone.now(), actor, reason
-            key.save(update_fields=["blocked_at", "blocked_by", "block_reason"])
-            record("privileged.key.block", actor=actor, authority=authority, subject=key,
-                   details={"person": person.name, "fingerprint": key.fingerprint,
-                            "reason": reason, "removal": removal.pk})
-        blocked.append(key.fingerprint)
-    return blocked
+    return [keys.block_key(actor=actor, key=key, reason=reason, authority=authority,
+                           removal=removal).fingerprint
+            for key in SshKey.objects.filter(person=person, blocked_at__isnull=True)]
 
 
 def _revoke_grants(actor: Person, person: Person, removal: AccessRemoval,
                    authority: Any) -> list[int]:
-    # The grants helper's revoke service is not on this branch: the grant is revoked here
-    # with its own entry (the lead reconciles this with grants.revoke_grant).
-    now = timezone.now()
-    revoked = []
-    for grant in TemporaryGrant.objects.filter(person=person, revoked_at__isnull=True,
-                                               ends_at__gt=now).select_related("system"):
-        grant.revoked_at, grant.revoked_by = now, actor
-        grant.save(update_fields=["revoked_at", "revoked_by"])
-        record("privileged.grant.revoke", actor=actor, authority=authority, subject=grant,
-               details={"person": person.name, "system": grant.system.name,
-                        "reason": f"access removed (removal #{removal.pk})",
-                        "removal": removal.pk})
-        revoked.append(grant.pk)
-    return revoked
+    return [grants.revoke_grant(actor=actor, grant=grant, authority=authority,
+                                reason=f"access removed (removal #{removal.pk})",
+                                removal=removal).pk
+            for grant in TemporaryGrant.objects.filter(person=person, revoked_at__isnull=True,
+                                                       ends_at__gt=timezone.now())]
 
 
 def _propose_removals(actor: Person, person: Person, removal: AccessRemoval,

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secman.core.errors import NotAllowed, RuleViolation
-from secman.privileged import grants
+from secman.privileged import checks, grants
 from secman.privileged.models import TemporaryGrant
 from tests.privileged.helpers import critical, new_key, report
 from tests.refusals import actions_since, last_seq, refused
@@ -99,6 +99,8 @@ def test_an_ended_grants_key_still_present_is_violated_until_gone(org, signer):
     [finding] = grants.ended_grant_keys_removed()
     assert finding.status == "violated" and key.fingerprint in finding.message
     assert finding.section == "SP 4.1.1.1" and f"#grant-{past.pk}" in finding.url
+    # Said once: the list control leaves a key whose grant ended to this one.
+    assert not [f for f in checks.keys_of_listed_people() if key.fingerprint in f.message]
     # A new grant in effect: the key is there rightly.
     current = grant(org, signer)
     assert grants.ended_grant_keys_removed() == []
