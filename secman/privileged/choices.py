@@ -65,7 +65,8 @@ class RemovalEvent(models.TextChoices):
 class RemovalStatus(models.TextChoices):
     # Access removed at once; permanent when the Board approves the list change.
     TEMPORARY = "temporary", "Temporary, waiting for the Board"
-    PERMANENT = "permanent", "Permanent (Board approved)"
+    # Board approved, or the person was on no list by an entry of their own.
+    PERMANENT = "permanent", "Permanent"
     RESTORED = "restored", "Restored"
 
 

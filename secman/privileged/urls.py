@@ -20,8 +20,10 @@ urlpatterns: list[URLPattern] = [
     # Authentication schemes, temporary grants and secrets (SP 3.4.3, 4.1.1.1, SM 4.1.1).
     path("schemes/", views_grants.schemes, name="schemes"),
     path("schemes/new/", views_grants.scheme_new, name="scheme_new"),
-    path("schemes/<str:name>/", views_grants.system_schemes, name="system_schemes"),
-    path("schemes/<str:name>/compromised/", views_grants.compromised, name="compromised"),
+    # Under systems/<name>/, as a system's access is: schemes/<name>/ would take "new".
+    path("systems/<str:name>/schemes/", views_grants.system_schemes, name="system_schemes"),
+    path("systems/<str:name>/schemes/compromised/", views_grants.compromised,
+         name="compromised"),
     path("grants/", views_grants.grants, name="grants"),
     path("grants/new/", views_grants.grant_new, name="grant_new"),
     path("grants/<int:pk>/revoke/", views_grants.grant_revoke, name="grant_revoke"),

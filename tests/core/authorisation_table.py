@@ -571,9 +571,10 @@ TABLE.update({
     "privileged/schemes/": E("/privileged/schemes/", GET=PRIVILEGED_READERS),
     "privileged/schemes/new/": E("/privileged/schemes/new/", GET=PRIVILEGED_KEEPERS,
                                  POST=PRIVILEGED_KEEPERS),
-    "privileged/schemes/<str:name>/": E("/privileged/schemes/{system}/", GET=PRIVILEGED_READERS),
-    "privileged/schemes/<str:name>/compromised/": E(
-        "/privileged/schemes/{system}/compromised/", GET=PRIVILEGED_KEEPERS,
+    "privileged/systems/<str:name>/schemes/": E("/privileged/systems/{system}/schemes/",
+                                                GET=PRIVILEGED_READERS),
+    "privileged/systems/<str:name>/schemes/compromised/": E(
+        "/privileged/systems/{system}/schemes/compromised/", GET=PRIVILEGED_KEEPERS,
         POST=PRIVILEGED_KEEPERS),
     "privileged/grants/": E("/privileged/grants/", GET=PRIVILEGED_READERS),
     "privileged/grants/new/": E("/privileged/grants/new/", GET=GRANTERS, POST=GRANTERS),

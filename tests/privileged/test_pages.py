@@ -55,3 +55,12 @@ def test_readers_who_keep_nothing_see_no_forms(org, client):
     assert not SshKey.objects.exists()
     client.force_login(org.pim.user)  # a Support Engineer reads nothing here
     assert client.get("/privileged/keys/").status_code == 403
+
+
+def test_a_system_may_be_named_like_a_page(org, client):
+    # "new" is a host name like any other: its schemes are not the form for a new one.
+    system = critical("new")
+    client.force_login(org.sue.user)
+    page = client.get(f"/privileged/systems/{system.name}/schemes/")
+    assert page.status_code == 200 and b"Document a scheme" in page.content
+    assert b"<h1>new: authentication schemes" in page.content

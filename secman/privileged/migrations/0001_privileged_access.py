@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('event', models.CharField(choices=[('termination', 'Termination (resignation, ruling or decision)'), ('ruling', 'Arbitration ruling'), ('compromise', "Suspected compromise of the person's credentials"), ('inactivity', 'Long inactivity'), ('board', 'Board decision'), ('other', 'Other event')], max_length=12)),
                 ('reason', models.TextField(max_length=10000)),
                 ('removed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('temporary', 'Temporary, waiting for the Board'), ('permanent', 'Permanent (Board approved)'), ('restored', 'Restored')], default='temporary', max_length=10)),
+                ('status', models.CharField(choices=[('temporary', 'Temporary, waiting for the Board'), ('permanent', 'Permanent'), ('restored', 'Restored')], default='temporary', max_length=10)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authority.authority')),
                 ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='access_removals', to='people.person')),
