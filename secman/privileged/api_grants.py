@@ -239,8 +239,11 @@ class SecretSerializer(serializers.ModelSerializer):
     class Meta:
         model = Secret
         fields = ["id", "name", "kind", "weight", "systems", "where_used", "created_at",
-                  "authority", "last_rotated_at", "retired_at", "holders", "due"]
+                  "authority", "last_rotated_at", "retired_at", "retired_by",
+                  "retire_reason", "holders", "due"]
         read_only_fields = fields
+
+    retired_by = serializers.StringRelatedField(read_only=True)  # type: ignore[var-annotated]
 
     def get_due(self, secret: Secret) -> list[str]:
         due = self.context.get("due")
@@ -264,6 +267,23 @@ class RotateSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True,
                                  default="")
     authority = AuthorityField(default="SM 4.1.1")
+
+
+class RetireSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+    authority = AuthorityField(default="SM 4.1.1")
+
+
+class CompromisedSerializer(serializers.Serializer):
+    system = system_field(help_text="The system suspected compromised (its name).")
+    reason = serializers.CharField(max_length=300)
+    authority = AuthorityField(default="SM 4.1.1")
+
+
+class CompromisedAnswer(serializers.Serializer):
+    event = serializers.IntegerField(help_text="The Event Log entry that is the mark.")
+    now_due = serializers.ListField(child=serializers.CharField(),
+                                    help_text="The secrets used there, due until rotated.")
 
 
 class HolderAddSerializer(serializers.Serializer):
@@ -325,6 +345,30 @@ class SecretViewSet(AccessView, viewsets.ReadOnlyModelViewSet):
         data = valid_data(RotateSerializer, request)
         secrets.rotate_secret(actor=self.actor, secret=secret, **data)
         return self._answer(secret)
+
+    @extend_schema(request=RetireSerializer, responses={200: SecretSerializer, **REFUSALS})
+    @action(detail=True, methods=["post"])
+    def retire(self, request: Any, pk: str | None = None) -> Response:
+        """The secret is used nowhere any more: kept with its history, never due."""
+        secret = self.get_object()
+        self.check_keeper()
+        _no_value(request)
+        data = valid_data(RetireSerializer, request)
+        secrets.retire_secret(actor=self.actor, secret=secret, **data)
+        return self._answer(secret)
+
+    @extend_schema(request=CompromisedSerializer,
+                   responses={201: CompromisedAnswer, **REFUSALS})
+    @action(detail=False, methods=["post"])
+    def compromised(self, request: Any) -> Response:
+        """A system is suspected compromised (SM 4.1.1): every secret used there is due
+        until it is rotated."""
+        self.check_reader()
+        self.check_keeper()
+        data = valid_data(CompromisedSerializer, request)
+        event = secrets.mark_compromised(actor=self.actor, **data)
+        return Response({"event": event.seq, "now_due": event.details["now_due"]},
+                        status=201)
 
     @extend_schema(request=HolderAddSerializer, responses={200: SecretSerializer, **REFUSALS})
     @action(detail=True, methods=["post"], url_path="holder-add")

@@ -274,6 +274,23 @@ def secrets_rotate(name: str, reason: str, note: str, authority: str, login: str
     _err.print(f"[green]✓[/green] rotation of {found} recorded")
 
 
+@secrets.command("retire")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why it is used nowhere any more.")
+@click.option("--authority", default="SM 4.1.1", show_default=True)
+@_AS_OPTIONAL
+def secrets_retire(name: str, reason: str, authority: str, login: str) -> None:
+    """Retire secret NAME: kept with its rotations and holders, never due again."""
+    _setup()
+    from secman.privileged import secrets_register as services
+
+    actor = _person(login) if login else None
+    found = _secret(name)
+    _refusals(lambda: services.retire_secret(actor=actor, secret=found, reason=reason,
+                                             authority=authority))
+    _err.print(f"[green]✓[/green] {found} retired")
+
+
 @secrets.command("holder-add")
 @click.argument("name")
 @click.option("--person", "person_ref", required=True, help="Who knows it from now.")

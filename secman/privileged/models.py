@@ -203,7 +203,12 @@ class Secret(models.Model):
                                   related_name="+")
     # The newest SecretRotation's time, kept here so the checks read one row.
     last_rotated_at = models.DateTimeField(null=True, blank=True)
+    # Retired: no longer in use anywhere (its system retired, the service replaced). Kept
+    # with its rotations and holders; it is then never due.
     retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    retire_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -217,6 +217,29 @@ def rotate_secret(*, actor: Person | None, secret: Secret, reason: str,
     return rotation
 
 
+def retire_secret(*, actor: Person | None, secret: Secret, reason: str,
+                  authority: AuthorityLike) -> Secret:
+    """The secret is no longer used anywhere (its system retired, the service replaced):
+    from now it is never due. Its rotations and holders are kept; it is not deleted."""
+    _require_keeper(actor, "retiring a secret")
+    reason = _one_line(reason, "reason")
+    _no_value_in("reason", reason)
+    with transaction.atomic():
+        locked = Secret.objects.select_for_update().get(pk=secret.pk)
+        if locked.retired_at is not None:
+            raise RuleViolation(f"{locked} was retired on {locked.retired_at:%Y-%m-%d}",
+                                field="secret", section=SECTION)
+        authority_row = resolve_authority(authority)
+        locked.retired_at, locked.retired_by, locked.retire_reason = (
+            timezone.now(), actor, reason)
+        locked.save(update_fields=["retired_at", "retired_by", "retire_reason"])
+        record("privileged.secret.retire", actor=actor, authority=authority_row,
+               subject=locked, retention_class=RetentionClass.CONFIGURATION,
+               actor_label="" if actor else CLI,
+               details={"name": locked.name, "reason": reason})
+    return locked
+
+
 def mark_compromised(*, actor: Person | None, system: System, reason: str,
                      authority: AuthorityLike) -> Event:
     """A suspected compromise of `system`: every secret used there is due until it is
@@ -278,9 +301,11 @@ def _left_console_list(people: set[int], on_list: set[int]) -> dict[int, dt.date
 
 
 def due_secrets(secrets: Iterable[Secret] | None = None) -> dict[int, list[Due]]:
-    """For each secret not retired (or of `secrets`): why it is due, empty when not."""
-    chosen = (Secret.objects.filter(retired_at__isnull=True) if secrets is None
-              else Secret.objects.filter(pk__in=[s.pk for s in secrets]))
+    """For each secret not retired (of `secrets`, or all): why it is due, empty when not.
+    A retired secret is never due."""
+    chosen = Secret.objects.filter(retired_at__isnull=True)
+    if secrets is not None:
+        chosen = chosen.filter(pk__in=[s.pk for s in secrets])
     rows = {s.pk: s for s in chosen.prefetch_related("systems")}
     holdings = list(SecretHolder.objects.filter(secret_id__in=rows).select_related("person"))
     live_people = {h.person_id for h in holdings if h.until is None}

@@ -31,6 +31,7 @@ urlpatterns: list[URLPattern] = [
     path("secrets/new/", views_grants.secret_new, name="secret_new"),
     path("secrets/<int:pk>/", views_grants.secret, name="secret"),
     path("secrets/<int:pk>/rotate/", views_grants.secret_rotate, name="secret_rotate"),
+    path("secrets/<int:pk>/retire/", views_grants.secret_retire, name="secret_retire"),
     path("secrets/<int:pk>/holders/add/", views_grants.secret_holder_add,
          name="secret_holder_add"),
     path("secrets/<int:pk>/holders/<int:holder>/end/", views_grants.secret_holder_end,

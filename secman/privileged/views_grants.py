@@ -206,6 +206,7 @@ def secrets(request: HttpRequest) -> HttpResponse:
     return render(request, "privileged/secrets.html", {
         "rows": rows, "due_count": due_count, "ok_count": len(rows) - due_count,
         "findings": secret_services.root_password_holders(),
+        "retired": Secret.objects.filter(retired_at__isnull=False).order_by("-retired_at"),
         "may_keep": may_keep_register(me)})
 
 
@@ -260,6 +261,21 @@ def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, form, f"Record a rotation of {found}",
                       secret_services.secret_url(found),
                       "The secret was changed now; the new value stays out of secman.")
+
+
+def secret_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    me = _keeper(request)
+    found = get_object_or_404(Secret, pk=pk)
+    form = ReasonForm(request.POST or None, initial={"authority": "SM 4.1.1"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if perform(request, form, lambda: secret_services.retire_secret(
+                actor=me, secret=found, reason=data["reason"], authority=data["authority"]),
+                "Secret retired: it is kept with its history and is never due."):
+            return redirect(secret_services.secret_url(found))
+    return _form_page(request, form, f"Retire {found}", secret_services.secret_url(found),
+                      "The secret is no longer used anywhere. It stays in the register with "
+                      "its rotations and holders; it is no longer checked.")
 
 
 def secret_holder_add(request: HttpRequest, pk: int) -> HttpResponse:

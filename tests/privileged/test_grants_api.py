@@ -43,6 +43,21 @@ def test_a_secret_is_registered_and_rotated_but_never_given_a_value(org):
     assert rotated.status_code == 200 and rotated.json()["last_rotated_at"]
     assert SecretRotation.objects.count() == 1
     assert client_of(org.aud).get("/api/secrets/").json()["results"][0]["due"] == []
+    # A suspected compromise of the system makes it due; retiring it ends that.
+    mark = {"system": "signer", "reason": "odd logins"}
+    assert client_of(org.aud).post("/api/secrets/compromised/", mark,
+                                   format="json").status_code == 403
+    assert lena.post("/api/secrets/compromised/", {"system": "nowhere", "reason": "x"},
+                     format="json").status_code == 400
+    marked = lena.post("/api/secrets/compromised/", mark, format="json")
+    assert marked.status_code == 201 and marked.json()["now_due"] == ["signer root password"]
+    assert lena.get(f"/api/secrets/{pk}/").json()["due"]
+    assert lena.post(f"/api/secrets/{pk}/retire/", {"reason": ""},
+                     format="json").status_code == 400
+    retired = lena.post(f"/api/secrets/{pk}/retire/", {"reason": "signer replaced"},
+                        format="json")
+    assert retired.status_code == 200 and retired.json()["retired_at"]
+    assert retired.json()["due"] == [] and retired.json()["retire_reason"] == "signer replaced"
 
 
 def test_grants_by_the_team_leader_only(org):

@@ -59,4 +59,9 @@ def test_schemes_grants_and_secrets_from_the_command_line(org, approve):
                "turnover").exit_code == 0
     assert json.loads(run("secrets", "list", "--due", "--json").stdout) == []
     assert Secret.objects.get().rotations.count() == 1
+    assert run("secrets", "retire", "signer root password", "--reason", "signer replaced",
+               "--as", "sue").exit_code == 0
+    assert Secret.objects.get().retired_by == org.sue
+    again = run("secrets", "retire", "signer root password", "--reason", "again")
+    assert again.exit_code == 1 and "was retired on" in again.output
     assert AuthenticationScheme.objects.count() == 1

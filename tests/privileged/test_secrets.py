@@ -141,6 +141,31 @@ def test_a_suspected_compromise_makes_every_secret_used_there_due(org, root, sig
     assert secrets.secrets_rotated() == []
 
 
+def test_a_retired_secret_is_kept_and_never_due(org, root, signer):
+    with no_change(NotAllowed, "Systems Administrators"):
+        secrets.retire_secret(actor=org.aud, secret=root, reason="signer replaced",
+                              authority="SM 4.1.1")
+    with no_change(RuleViolation, "reason"):
+        secrets.retire_secret(actor=org.sue, secret=root, reason="  ", authority="SM 4.1.1")
+    secrets.mark_compromised(actor=org.sue, system=signer, reason="odd logins",
+                             authority="SM 4.1.1")
+    assert secrets.secrets_rotated()
+    seq = last_seq()
+    secrets.retire_secret(actor=org.sue, secret=root, reason="signer replaced",
+                          authority="SM 4.1.1")
+    assert actions_since(seq) == ["privileged.secret.retire"]
+    kept = Secret.objects.get(pk=root.pk)
+    assert kept.retired_by == org.sue and kept.retire_reason == "signer replaced"
+    assert kept.holders.count() == 2 and kept.rotations.count() == 1
+    assert secrets.secrets_rotated() == [] and secrets.due_secrets() == {}
+    with no_change(RuleViolation, "was retired on"):
+        secrets.retire_secret(actor=org.sue, secret=root, reason="again",
+                              authority="SM 4.1.1")
+    with no_change(RuleViolation, "is retired"):
+        secrets.rotate_secret(actor=org.sue, secret=root, reason="scheduled",
+                              authority="SM 4.1.1")
+
+
 @settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture],
           deadline=None)
 @given(name=st.text(max_size=200), where=st.text(max_size=400))
