@@ -14,19 +14,13 @@ from rich.table import Table as _Table
 from secman.core.cli import refusals_as_errors as _refusals
 from secman.core.cli import setup_django as _setup
 from secman.people.cli_helpers import person as _person
+from secman.privileged.cli_keys import AS_OPTION as _AS_OPTIONAL
 
 # --- schemes, grants and secrets (SP 3.4.3, 4.1.1.1, SM 4.1.1) -------------------------------
-# Appended by the grants work; imports kept here so the part above stays.
-
-
-
 
 _err = _Console(stderr=True)
 _JSON = click.option("--json", "as_json", is_flag=True,
                      help="Print JSON on standard output instead of a table.")
-_AS_OPTIONAL = click.option("--as", "login", default="", metavar="LOGIN",
-                            help="The Systems Administrator acting (default: the command "
-                            "line's operator).")
 
 
 def _system(name: str) -> _Any:

@@ -16,7 +16,18 @@ from secman.core.cli import refusals_as_errors, setup_django
 # --- keys, accounts and admin origins, and their checks (SM 3.4.3, 4.1.1) ---------------
 # `secman privileged keys|accounts|origins ...` and `secman privileged check`.
 
+# Every command that changes a register takes --as (cli_grants and cli_leavers too): the
+# Event Log then names the Systems Administrator, not only "secman command line".
+AS_OPTION = click.option("--as", "login", default="", metavar="LOGIN",
+                         help="The Systems Administrator acting (default: the command "
+                         "line's operator).")
 
+
+def acting(login: str) -> Any:
+    """The person --as names, or None for the command line's operator."""
+    from secman.people.cli_helpers import person
+
+    return person(login) if login else None
 
 
 JSON_HELP = "Print JSON on standard output instead of a table."
@@ -55,8 +66,9 @@ def keys() -> None:
 @click.option("--type", "key_type", default="", help="... with the key's type (ssh-ed25519).")
 @click.option("--comment", default="", help="A comment (default: the key line's).")
 @click.option("--authority", default="SM 3.4.3", show_default=True, help=AUTHORITY_HELP)
+@AS_OPTION
 def keys_add(person_ref: str, public_key: str, public_key_file: Any, fingerprint: str,
-             key_type: str, comment: str, authority: str) -> None:
+             key_type: str, comment: str, authority: str, login: str) -> None:
     """Register a person's SSH public key (from its line, or fingerprint and type). A key
     registered already, to anyone, is refused: a key belongs to one person."""
     setup_django()
@@ -67,7 +79,7 @@ def keys_add(person_ref: str, public_key: str, public_key_file: Any, fingerprint
         public_key = public_key_file.read(key_services.PUBLIC_KEY_MAX + 1)
     owner = person(person_ref)
     key = refusals_as_errors(lambda: key_services.add_key(
-        actor=None, person=owner, public_key=public_key, fingerprint=fingerprint,
+        actor=acting(login), person=owner, public_key=public_key, fingerprint=fingerprint,
         key_type=key_type, comment=comment, authority=authority))
     click.echo(f"registered {key.key_type} {key.fingerprint} for {owner} (key {key.pk})")
 
@@ -103,7 +115,8 @@ def keys_list(person_ref: str | None, as_json: bool) -> None:
 @click.argument("fingerprint")
 @click.option("--reason", required=True, help="Why (a leaver, a lost laptop...).")
 @click.option("--authority", default="SM 9.1.7", show_default=True, help=AUTHORITY_HELP)
-def keys_block(fingerprint: str, reason: str, authority: str) -> None:
+@AS_OPTION
+def keys_block(fingerprint: str, reason: str, authority: str, login: str) -> None:
     """Block the key with FINGERPRINT (SM 9.1.7 step 1): found on a critical system from
     now on, it is a violation."""
     setup_django()
@@ -114,7 +127,7 @@ def keys_block(fingerprint: str, reason: str, authority: str) -> None:
     key = SshKey.objects.filter(fingerprint=value).select_related("person").first()
     if key is None:
         raise click.ClickException(f"no key {value} is registered")
-    refusals_as_errors(lambda: key_services.block_key(actor=None, key=key, reason=reason,
+    refusals_as_errors(lambda: key_services.block_key(actor=acting(login), key=key, reason=reason,
                                                       authority=authority))
     click.echo(f"blocked {key.fingerprint} ({key.person})")
 
@@ -140,8 +153,9 @@ def accounts() -> None:
 @click.option("--person", "person_ref", default=None, help="A personal account's owner.")
 @click.option("--purpose", default="", help="What the account is for.")
 @click.option("--authority", default="SM 3.4.3", show_default=True, help=AUTHORITY_HELP)
+@AS_OPTION
 def accounts_add(system_name: str, username: str, kind: str, person_ref: str | None,
-                 purpose: str, authority: str) -> None:
+                 purpose: str, authority: str, login: str) -> None:
     """Register the account USERNAME on SYSTEM_NAME."""
     setup_django()
     from secman.people.cli_helpers import person
@@ -150,7 +164,7 @@ def accounts_add(system_name: str, username: str, kind: str, person_ref: str | N
     system = _system(system_name)
     owner = person(person_ref) if person_ref else None
     account = refusals_as_errors(lambda: account_services.add_account(
-        actor=None, system=system, username=username, kind=kind, person=owner,
+        actor=acting(login), system=system, username=username, kind=kind, person=owner,
         purpose=purpose, authority=authority))
     click.echo(f"registered {account} ({account.get_kind_display()}, account {account.pk})")
 
@@ -184,7 +198,9 @@ def accounts_list(system_name: str | None, as_json: bool) -> None:
 @click.argument("username")
 @click.option("--reason", required=True, help="Why the account goes.")
 @click.option("--authority", default="SM 3.4.3", show_default=True, help=AUTHORITY_HELP)
-def accounts_remove(system_name: str, username: str, reason: str, authority: str) -> None:
+@AS_OPTION
+def accounts_remove(system_name: str, username: str, reason: str, authority: str,
+                    login: str) -> None:
     """Record that USERNAME on SYSTEM_NAME is removed."""
     setup_django()
     from secman.privileged import accounts as account_services
@@ -196,7 +212,7 @@ def accounts_remove(system_name: str, username: str, reason: str, authority: str
     if account is None:
         raise click.ClickException(f"{system} has no account {username!r} in the register")
     refusals_as_errors(lambda: account_services.remove_account(
-        actor=None, account=account, reason=reason, authority=authority))
+        actor=acting(login), account=account, reason=reason, authority=authority))
     click.echo(f"removed {account}")
 
 
@@ -210,15 +226,16 @@ def origins() -> None:
 @click.option("--network", default="", help="... or a network in CIDR form.")
 @click.option("--description", required=True, help="What it is, who comes from it.")
 @click.option("--authority", default="SM 3.4.3", show_default=True, help=AUTHORITY_HELP)
+@AS_OPTION
 def origins_add(system_name: str | None, network: str, description: str,
-                authority: str) -> None:
+                authority: str, login: str) -> None:
     """Document an admin origin: a system or a network."""
     setup_django()
     from secman.privileged import accounts as account_services
 
     system = _system(system_name) if system_name else None
     origin = refusals_as_errors(lambda: account_services.add_origin(
-        actor=None, system=system, network=network, description=description,
+        actor=acting(login), system=system, network=network, description=description,
         authority=authority))
     click.echo(f"admin origin {origin} documented (origin {origin.pk})")
 
@@ -253,7 +270,8 @@ def origins_list(as_json: bool) -> None:
 @click.argument("origin_id", type=int)
 @click.option("--reason", required=True, help="Why administrators no longer come from it.")
 @click.option("--authority", default="SM 3.4.3", show_default=True, help=AUTHORITY_HELP)
-def origins_end(origin_id: int, reason: str, authority: str) -> None:
+@AS_OPTION
+def origins_end(origin_id: int, reason: str, authority: str, login: str) -> None:
     """End the admin origin ORIGIN_ID (secman privileged origins list shows them)."""
     setup_django()
     from secman.privileged import accounts as account_services
@@ -263,7 +281,7 @@ def origins_end(origin_id: int, reason: str, authority: str) -> None:
     if origin is None:
         raise click.ClickException(f"no admin origin {origin_id}")
     refusals_as_errors(lambda: account_services.end_origin(
-        actor=None, origin=origin, reason=reason, authority=authority))
+        actor=acting(login), origin=origin, reason=reason, authority=authority))
     click.echo(f"admin origin {origin} ended")
 
 

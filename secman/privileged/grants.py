@@ -173,8 +173,8 @@ def revoke_grant(*, actor: Person, grant: TemporaryGrant, reason: str,
         authority_row = resolve_authority(authority)
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.save(update_fields=["revoked_at", "revoked_by"])
-        details: dict[str, object] = {"person": locked.person.name, "system": locked.system.name,
-                   "reason": reason}
+        details: dict[str, object] = {"person": locked.person.name,
+                                      "system": locked.system.name, "reason": reason}
         if removal is not None:
             details["removal"] = removal.pk
         record("privileged.grant.revoke", actor=actor, authority=authority_row,

@@ -196,8 +196,9 @@ def block_key(*, actor: Person | None, key: SshKey, reason: str,
         locked.blocked_at, locked.blocked_by = timezone.now(), actor
         locked.block_reason = reason.strip()
         locked.save(update_fields=["blocked_at", "blocked_by", "block_reason"])
-        details: dict[str, object] = {"person": locked.person.name, "fingerprint": locked.fingerprint,
-                   "reason": locked.block_reason}
+        details: dict[str, object] = {"person": locked.person.name,
+                                      "fingerprint": locked.fingerprint,
+                                      "reason": locked.block_reason}
         if removal is not None:
             details["removal"] = removal.pk
         record("privileged.key.block", actor=actor, authority=authority_row, subject=locked,

@@ -53,7 +53,12 @@ def test_keys_accounts_origins_and_check_from_the_command_line(org, approve):
     origin = AdminOrigin.objects.get()
     assert json.loads(run("origins", "list", "--json").output)[0]["system"] == "vault"
     assert run("origins", "end", str(origin.pk), "--reason", "gone").exit_code == 0
-    assert run("keys", "block", KEY_A_FINGERPRINT, "--reason", "left").exit_code == 0
+    # --as names the Systems Administrator acting; someone who keeps nothing is refused.
+    refused = run("keys", "block", KEY_A_FINGERPRINT, "--reason", "left", "--as", "aud")
+    assert refused.exit_code == 1 and "Systems Administrators" in refused.output
+    assert run("keys", "block", KEY_A_FINGERPRINT, "--reason", "left",
+               "--as", "sue").exit_code == 0
+    assert SshKey.objects.get().blocked_by == org.sue
     assert run("check").exit_code == 1  # the blocked key is still there
     assert Event.objects.filter(action__startswith="privileged.").count() == 7
 
