@@ -119,7 +119,9 @@ def checklists_closed() -> list[Finding]:
         found.append(Finding(
             "SM 9.1.7",
             f"{checklist.person}'s {checklist.get_trigger_display().lower()} checklist "
-            f"({checklist.team}) is open since {days} day{'s' if days != 1 else ''}; steps "
+            f"({checklist.team}) has been open "
+            + ("since today" if days == 0 else f"for {days} day{'s' if days != 1 else ''}")
+            + "; steps "
             f"not done: {', '.join(map(str, undone)) or 'none (close it)'}",
             reverse("privileged:checklist", args=[checklist.pk]),
             Status.OVERDUE if late else Status.DUE_SOON, f"checklist:{checklist.pk}"))

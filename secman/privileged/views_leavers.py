@@ -109,6 +109,7 @@ def checklist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "privileged/checklist.html", {
         "checklist": checklist, "steps": steps, "may_step": may_step,
         "may_close": checklists.may_close(me, checklist),
+        "steps_open": [row["step"].number for row in steps if row["step"].done_at is None],
         "history": history_for(checklist, me)})
 
 
