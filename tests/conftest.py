@@ -255,30 +255,91 @@ def secman_command() -> str:
     return str(Path(sys.executable).with_name("secman"))
 
 
+# Migrating takes 10-20 s; tests that start secman in other processes each need a fresh
+# database, so the first one of each kind is migrated once per test run and copied: a
+# SQLite file by SQLite's backup API, a PostgreSQL database as the TEMPLATE of the next.
+_TEMPLATES: dict[str, str] = {}
+
+
+def _process_env(directory: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(SECMAN_DATA_DIR=str(directory), DJANGO_SETTINGS_MODULE="secman.settings",
+               PYTHONPATH=str(ROOT), SECMAN_LOG_LEVEL="WARNING")
+    return env
+
+
+def _migrate(env: dict[str, str]) -> None:
+    subprocess.run([secman_command(), "migrate", "-v", "0"], env=env, check=True, cwd=ROOT,
+                   timeout=180)
+
+
+def _drop_templates(server: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATES["postgresql"]}" WITH (FORCE)')
+
+
+def _migrated_sqlite(directory: Path) -> None:
+    """A migrated secman.sqlite3 in `directory`, copied from the run's template."""
+    import sqlite3
+    import tempfile
+
+    if "sqlite" not in _TEMPLATES:
+        import atexit
+        import shutil
+
+        template = Path(tempfile.mkdtemp(prefix="secman-template-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        _migrate(_process_env(template))
+        _TEMPLATES["sqlite"] = str(template / "secman.sqlite3")
+    source = sqlite3.connect(_TEMPLATES["sqlite"])
+    target = sqlite3.connect(directory / "secman.sqlite3")
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _migrated_postgres(server: str, name: str, env: dict[str, str]) -> None:
+    """Database `name`, created from the run's migrated template database."""
+    import atexit
+
+    import psycopg
+
+    if "postgresql" not in _TEMPLATES:
+        template = f"secman_tmpl_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{template}"')
+        _TEMPLATES["postgresql"] = template
+        atexit.register(_drop_templates, server)
+        _migrate({**env, "DATABASE_URL": urlunsplit(
+            urlsplit(env["DATABASE_URL"])._replace(path=f"/{template}"))})
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATES["postgresql"]}"')
+
+
 @contextmanager
 def database_environment(kind: str, directory: Path) -> Iterator[dict[str, str]]:
     """The environment of a process that uses a fresh, migrated database: a SQLite file in
     `directory` (its SECMAN_DATA_DIR), or (kind "postgresql", when DATABASE_URL points at
     PostgreSQL) a temporary database on that server, dropped afterwards."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(SECMAN_DATA_DIR=str(directory), DJANGO_SETTINGS_MODULE="secman.settings",
-               PYTHONPATH=str(ROOT), SECMAN_LOG_LEVEL="WARNING")
+    env = _process_env(directory)
     server = name = ""
     if kind == "postgresql":
         base = postgres_url()
         if not base:
             pytest.skip("DATABASE_URL does not point at PostgreSQL")
-        import psycopg
-
         parts = urlsplit(base)
         name = f"secman_proc_{uuid.uuid4().hex[:12]}"
         server = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
         env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
     try:
-        subprocess.run([secman_command(), "migrate", "-v", "0"], env=env, check=True,
-                       cwd=ROOT, timeout=180)
+        if name:
+            _migrated_postgres(server, name, env)
+        else:
+            _migrated_sqlite(directory)
         yield env
     finally:
         if name:
