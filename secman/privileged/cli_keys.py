@@ -127,8 +127,8 @@ def keys_block(fingerprint: str, reason: str, authority: str, login: str) -> Non
     key = SshKey.objects.filter(fingerprint=value).select_related("person").first()
     if key is None:
         raise click.ClickException(f"no key {value} is registered")
-    refusals_as_errors(lambda: key_services.block_key(actor=acting(login), key=key, reason=reason,
-                                                      authority=authority))
+    refusals_as_errors(lambda: key_services.block_key(
+        actor=acting(login), key=key, reason=reason, authority=authority))
     click.echo(f"blocked {key.fingerprint} ({key.person})")
 
 
