@@ -101,15 +101,15 @@ def checklist_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "person", "team", "closed_by", "removal", "membership", "list_entry__access_list"),
         pk=pk)
     may_step = checklists.may_complete_steps(me, checklist)
+    rows = list(checklist.steps.select_related("done_by").prefetch_related("reports__system"))
     steps = [{"step": s, "what": CHECKLIST_STEPS[s.number],
               "form": StepForm(prefix=f"step{s.number}") if may_step and not s.done_at
               else None}
-             for s in checklist.steps.select_related("done_by").prefetch_related(
-                 "reports__system")]
+             for s in rows]
     return render(request, "privileged/checklist.html", {
         "checklist": checklist, "steps": steps, "may_step": may_step,
         "may_close": checklists.may_close(me, checklist),
-        "steps_open": [row["step"].number for row in steps if row["step"].done_at is None],
+        "steps_open": [s.number for s in rows if s.done_at is None],
         "history": history_for(checklist, me)})
 
 
