@@ -273,11 +273,11 @@ def _migrate(env: dict[str, str]) -> None:
                    timeout=180)
 
 
-def _drop_templates(server: str) -> None:
+def _drop_database(server: str, name: str) -> None:
     import psycopg
 
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATES["postgresql"]}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _migrated_sqlite(directory: Path) -> None:
@@ -292,7 +292,7 @@ def _migrated_sqlite(directory: Path) -> None:
         template = Path(tempfile.mkdtemp(prefix="secman-template-"))
         atexit.register(shutil.rmtree, template, ignore_errors=True)
         _migrate(_process_env(template))
-        _TEMPLATES["sqlite"] = str(template / "secman.sqlite3")
+        _TEMPLATES["sqlite"] = str(template / "secman.sqlite3")  # only once migrated
     source = sqlite3.connect(_TEMPLATES["sqlite"])
     target = sqlite3.connect(directory / "secman.sqlite3")
     try:
@@ -312,10 +312,10 @@ def _migrated_postgres(server: str, name: str, env: dict[str, str]) -> None:
         template = f"secman_tmpl_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{template}"')
-        _TEMPLATES["postgresql"] = template
-        atexit.register(_drop_templates, server)
+        atexit.register(_drop_database, server, template)
         _migrate({**env, "DATABASE_URL": urlunsplit(
             urlsplit(env["DATABASE_URL"])._replace(path=f"/{template}"))})
+        _TEMPLATES["postgresql"] = template  # only once migrated: a failure is not reused
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATES["postgresql"]}"')
 
@@ -347,10 +347,7 @@ def database_environment(kind: str, directory: Path) -> Iterator[dict[str, str]]
         yield env
     finally:
         if name:
-            import psycopg
-
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop_database(server, name)
 
 
 @contextmanager
