@@ -363,6 +363,15 @@ def _add_privileged_group() -> None:
 _add_privileged_group()
 
 
+def _add_logs_group() -> None:
+    from secman.logs.cli import logs
+
+    main.add_command(logs)
+
+
+_add_logs_group()
+
+
 def _add_docs_group() -> None:
     # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
     # without a database.

@@ -234,6 +234,11 @@ def _build() -> list[tuple[str, str, str]]:
     from secman.compliance import demo as compliance_demo
 
     compliance_demo.load(people_by_login, staffing)
+    # After the duties are done: the brute force it stores leaves the monitor's next
+    # examination waiting for it.
+    from secman.logs import demo as logs_demo
+
+    logs_demo.load(people_by_login)
     # A signed checkpoint over every entry, so the demo's log is verifiable from the start
     # (appends sign one only every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or so often).
     from secman.eventlog.checkpoints import write_checkpoint

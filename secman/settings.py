@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "secman.physical",
     "secman.systems",
     "secman.privileged",
+    "secman.logs",
     "secman.compliance",
     "secman.dashboard",
 ]

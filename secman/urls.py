@@ -24,6 +24,7 @@ urlpatterns = [
     path("visits/", include("secman.visits.urls")),
     path("systems/", include("secman.systems.urls")),
     path("privileged/", include("secman.privileged.urls")),
+    path("logs/", include("secman.logs.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

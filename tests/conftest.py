@@ -108,6 +108,7 @@ def ensure_reference_data() -> None:
         ("secman.people.migrations.0002_seed_teams_and_lists", "seed"),
         ("secman.eventlog.migrations.0002_log_head", "create_head"),
         ("secman.eventlog.migrations.0005_retention_and_triggers", "seed"),
+        ("secman.logs.migrations.0002_default_rules", "seed"),
     ]:
         getattr(importlib.import_module(module), function)(apps, None)
 

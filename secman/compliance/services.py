@@ -40,7 +40,7 @@ from secman.compliance.models import (
     StatusRecord,
 )
 from secman.core.authorities import AuthorityKind
-from secman.core.controls import Control, Kind, control, declared_controls
+from secman.core.controls import Control, Kind, control, declared_controls, duty_review
 from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import TEAM_ROLES, Role, TeamKind
 from secman.core.validation import check_text, max_length, one_line
@@ -315,6 +315,10 @@ def complete_occurrence(*, actor: Person, occurrence: Occurrence, note: str,
     refusal = why_not_complete(actor, occurrence)
     if refusal is not None:
         raise refusal
+    review = duty_review(occurrence.duty.control_id)
+    if review is not None and (blocked := review.blocker(occurrence.period_start,
+                                                         occurrence.due_at)):
+        raise RuleViolation(blocked, section=declared.sections[-1])
     note = (note or "").strip()
     if not note:
         raise RuleViolation("say what was done and what was found: a duty is completed with "

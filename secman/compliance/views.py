@@ -23,7 +23,7 @@ from secman.compliance.forms import (
 from secman.compliance.lifecycles import OCCURRENCE
 from secman.compliance.models import Acceptance, Attestation, Duty, Occurrence
 from secman.core.accounts import person_for_user
-from secman.core.controls import TONE, Kind, Status, control
+from secman.core.controls import TONE, Kind, Status, control, duty_review
 from secman.core.errors import NotAllowed
 from secman.core.views import (
     actor_of,
@@ -185,8 +185,11 @@ def occurrence(request: HttpRequest, pk: int) -> HttpResponse:
         if done:
             return redirect(item)
     moves = {t.name for t in OCCURRENCE.moves_from(item.status)}
+    review = duty_review(item.duty.control_id)
     return render(request, "compliance/occurrence.html", {
         "occurrence": item, "control": declared, "form": form, "skip_form": skip_form,
+        "review_template": review.template if review else "",
+        "review": review.context(item.period_start, item.due_at) if review else {},
         "overdue": item.is_overdue(),
         "may_complete": "complete" in moves and services.may_complete(me, item),
         "may_see_evidence": services.may_see_evidence(me, item),

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from django.apps import apps
 from django.db import models
@@ -142,3 +143,30 @@ def declared_controls() -> tuple[Control, ...]:
 
 def control(control_id: str) -> Control | None:
     return next((c for c in declared_controls() if c.id == control_id), None)
+
+
+# --- what a chapter adds to a duty's occurrence -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyReview:
+    """What a chapter shows on the page of a duty's occurrence (`template`, rendered with
+    `context(period_start, period_end)`), and what stops its completion
+    (`blocker(period_start, period_end)`: a sentence, or None). The compliance engine sits
+    below the chapters and cannot ask them: they register here (the logging chapter's
+    daily review and weekly anomaly examination, SM 4.2.3, 5.2)."""
+
+    template: str
+    context: Callable[[Any, Any], dict[str, Any]] = field(compare=False)
+    blocker: Callable[[Any, Any], str | None] = field(compare=False)
+
+
+_DUTY_REVIEWS: dict[str, DutyReview] = {}
+
+
+def register_duty_review(control_id: str, review: DutyReview) -> None:
+    _DUTY_REVIEWS[control_id] = review
+
+
+def duty_review(control_id: str) -> DutyReview | None:
+    return _DUTY_REVIEWS.get(control_id)

@@ -41,7 +41,10 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
                                ("people:proposals", "List proposals", None),
                                ("privileged:overview", "Privileged access",
                                 "secman.privileged.selectors.may_read_access")]),
-    ("4", "Logging", [("eventlog:events", "Event Log", None)]),
+    ("4", "Logging", [("eventlog:events", "Event Log", None),
+                      ("logs:overview", "Systems' logs", None),
+                      ("logs:anomalies", "Anomalies", None),
+                      ("logs:rules", "Detection rules", None)]),
     ("9", "Administrative", [("people:teams", "Teams", None),
                              ("people:people", "People", None)]),
 ]

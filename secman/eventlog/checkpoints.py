@@ -202,3 +202,17 @@ def import_checkpoint(note_text: str, *, source: str, actor: Any = None) -> Witn
             source=source, consistent=consistent, message=message,
             recorded_by=actor, recorded_by_label=_recorded_by_label(actor)[:200])
 
+
+
+# --- a companion log's checkpoints --------------------------------------------------------
+
+
+def companion_signer(suffix: str) -> tuple[SigningKey, str, Any]:
+    """The key that signs the checkpoints of a log kept beside the Event Log (the
+    systems' logs: logs.tree): the Event Log's current key, under the name
+    `<origin>/<suffix>`. The name is the checkpoint's origin and is hashed into the key
+    id, so a checkpoint of one log can never pass for one of the other, and an auditor
+    pins one key for both. Returns (key row, name, private key)."""
+    with transaction.atomic():
+        row, private = keys.current(_locked_head())
+    return row, f"{row.name}/{suffix}", private

@@ -85,3 +85,13 @@ def history_of(system: System, reader: Any) -> list[Event]:
 
 def system_by_name(name: str) -> System | None:
     return System.objects.filter(name=name).first()
+
+
+def ids_by_host_name() -> dict[str, int]:
+    """Each system's id under its name, lower-cased: the systems' logs name their host."""
+    return {name.lower(): pk for pk, name in System.objects.values_list("pk", "name")}
+
+
+def retired_since(before: Any) -> list[int]:
+    """The systems retired before `before`: their configuration logs' year is over."""
+    return list(System.objects.filter(retired_at__lt=before).values_list("pk", flat=True))

@@ -649,3 +649,23 @@ TABLE.update({
     "api/checklists/<pk>/close/": E("/api/checklists/{checklist}/close/", GET=NO_GET,
                                     POST=rule(REFUSED)),
 })
+
+# --- the systems' logs (SP/SM 4.2, 5.2): everyone signed in sees the counts, the anomalies
+# and the rules; the messages, the examination and the rules' changes are for Systems
+# Administrators (the SA team leader is one) (logs.services.may_read, logs.rules.may_change).
+LOG_READERS = only("systems_administrator", "team_leader")
+TABLE.update({
+    "logs/": E("/logs/", GET=rule(ALLOWED)),
+    "logs/search/": E("/logs/search/", GET=LOG_READERS),
+    "logs/messages/<int:seq>/": E("/logs/messages/0/", GET=LOG_READERS),
+    "logs/anomalies/": E("/logs/anomalies/", GET=rule(ALLOWED)),
+    # An empty examination is shown again with its errors: allowed for those who examine.
+    "logs/anomalies/<int:pk>/": E("/logs/anomalies/{anomaly}/", GET=rule(ALLOWED),
+                                  POST=LOG_READERS),
+    "logs/rules/": E("/logs/rules/", GET=rule(ALLOWED)),
+    "logs/rules/new/": E("/logs/rules/new/", GET=LOG_READERS, POST=LOG_READERS),
+    "logs/rules/<slug:name>/": E("/logs/rules/ssh_root_login/", GET=rule(ALLOWED),
+                                 POST=LOG_READERS),
+    "logs/rules/<slug:name>/enabled/": E("/logs/rules/ssh_root_login/enabled/", GET=BACK,
+                                         POST=LOG_READERS),
+})

@@ -189,6 +189,7 @@ def _build_world() -> dict[str, Any]:
 
 def _privileged_world() -> dict[str, Any]:
     """The privileged-access rows of the demo (secman.privileged.demo_*)."""
+    from secman.logs.models import Anomaly
     from secman.privileged.models import (
         Account,
         AdminOrigin,
@@ -207,7 +208,8 @@ def _privileged_world() -> dict[str, Any]:
             "grant": TemporaryGrant.objects.filter(revoked_at=None).order_by("-ends_at")
             .first().pk,
             "secret": secret.pk,
-            "secret_holder": SecretHolder.objects.filter(secret=secret, until=None).first().pk}
+            "secret_holder": SecretHolder.objects.filter(secret=secret, until=None).first().pk,
+            "anomaly": Anomaly.objects.order_by("pk").first().pk}
 
 
 # --- asking -----------------------------------------------------------------------------------
