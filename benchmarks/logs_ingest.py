@@ -525,8 +525,8 @@ class Breakdown:
         self._wrap(connections["default"], "commit", "commit")
         self._wrap(detection.Detector, "_load_batch", "load_batch")
         self._wrap(detection.Detector, "_plain_matches", "plain_rules")
-        self._wrap(detection.Detector, "_correlations", "correlations")
-        self._wrap(detection, "_join", "joins")
+        self._wrap(detection.Detector, "_correlate", "correlations")
+        self._wrap(detection.OpenAnomalies, "join", "joins")
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -636,7 +636,7 @@ def profile_ingest(payload: bytes, lines: int, batch: int, directory: Path,
     stats.sort_stats("cumulative").print_stats(
         r"(ingest|detection|tree|rules|merkle|operations|query)\.py.*\((store|_read_file|"
         r"parse_line|examine|_insert|append_leaves|canonical|leaf_of|classify|_plain_matches|"
-        r"_correlations|_load_batch|_event|_join|_keep_counted|refresh|append|sign_if_due|"
+        r"_correlate|_fire|_load_batch|_event|join|refresh|append|sign_if_due|"
         r"adapt_datetimefield_value|bulk_create|time_text)\)")
     return text.getvalue()
 

@@ -35,6 +35,7 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 
 from secman.logs.models import Anomaly, AnomalyMessage, AnomalyStatus, DetectionRule, Message
+from secman.logs.tree import time_text
 
 FIELDS = ("timestamp", "host", "program", "message", "facility", "severity", "sender",
           "source_ip", "user")
@@ -97,6 +98,7 @@ class Compiled:
     timespan: float = 0.0  # seconds, for correlations
     counted: tuple[int, ...] = ()  # the rules a correlation counts
     generate: bool = False  # whether those rules also raise anomalies of their own
+    group_by: tuple[str, ...] = ()  # the fields a correlation counts per value of
 
 
 def compile_rules(rows: list[DetectionRule]) -> list[Compiled]:
@@ -115,9 +117,10 @@ def compile_rules(rows: list[DetectionRule]) -> list[Compiled]:
                 raise RuleError(f"{row.name}: it counts rules that are not stored: "
                                 f"{references}")
             text = "\n---\n".join([r.yaml for r in counted] + [row.yaml])
-            compiled.append(Compiled(row.pk, _convert(text, "recent"), True,
+            compiled.append(Compiled(row.pk, _convert(text, f"recent_{row.pk}"), True,
                                      rule.timespan.seconds, tuple(r.pk for r in counted),
-                                     bool(getattr(rule, "generate", False))))
+                                     bool(getattr(rule, "generate", False)),
+                                     tuple(str(f) for f in rule.group_by or [])))
         else:
             query = _convert(row.yaml, "batch")
             # The backend's SQL, run only on the in-memory tables, never on secman's own.
@@ -154,21 +157,33 @@ def extract_fields(program: str, text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+_FIELD = {name: index for index, name in enumerate(("id", *FIELDS))}
+_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 class Detector:
     """The rules compiled and the in-memory tables, kept by the ingest process between
-    batches and rebuilt when a rule changes."""
+    batches and rebuilt when a rule changes.
+
+    Each correlation has a window table of its own, `recent_<rule id>`, holding the
+    matches of the rules it counts for its timespan, measured in the messages' received
+    times (an ingest catching up on an old spool counts as the messages happened). Once a
+    group (a source address) has an open anomaly, its further matches join it directly
+    and leave the window: the window then holds only groups below the threshold, and the
+    backend's correlation SQL, whose cost grows fast with the matches in a window, stays
+    small however long a brute force goes on."""
 
     def __init__(self) -> None:
         self.version: tuple[Any, ...] | None = None
         self.rules: list[Compiled] = []
         self.db = sqlite3.connect(":memory:", isolation_level=None)
         self.db.execute(_TABLE.format(name="batch"))
-        self.db.execute(_TABLE.format(name="recent"))
+        self.events: dict[int, tuple[Any, ...]] = {}
         self.window = 0.0
         self.counted: set[int] = set()
         self.silent: set[int] = set()
 
-    def refresh(self, now: dt.datetime) -> None:
+    def refresh(self) -> None:
         version = tuple(DetectionRule.objects.order_by("pk").values_list(
             "pk", "version", "enabled"))
         if version == self.version:
@@ -181,24 +196,35 @@ class Detector:
         # correlation says `generate: true`.
         self.silent = {pk for c in self.rules if c.correlation and not c.generate
                        for pk in c.counted}
-        self._refill(now)
+        for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                       "AND name LIKE 'recent_%'").fetchall():
+            self.db.execute(f"DROP TABLE {name}")
+        for rule in self.rules:
+            if rule.correlation:
+                self.db.execute(_TABLE.format(name=f"recent_{rule.rule_id}"))
+        self._refill()
 
-    def _refill(self, now: dt.datetime) -> None:
-        """The correlations' window after a (re)start: the counted rules run again over
-        the newest messages of the longest timespan (at most REFILL of them)."""
-        self.db.execute("DELETE FROM recent")
+    def _refill(self) -> None:
+        """The correlations' windows after a (re)start: the counted rules run again over
+        the newest stored messages of the longest timespan (at most REFILL of them)."""
         if not self.counted or not self.window:
             return
-        since = now - dt.timedelta(seconds=self.window)
+        newest = Message.objects.order_by("-seq").values_list("received_at", flat=True).first()
+        if newest is None:
+            return
+        since = newest - dt.timedelta(seconds=self.window)
         rows = Message.objects.filter(received_at__gte=since, purged_at__isnull=True).order_by(
             "-seq").values_list("seq", "received_at", "host", "program", "text", "facility",
                                 "severity", "source_ip")[:REFILL]
         self._load_batch([_event(*row) for row in rows])
-        self._keep_counted(self._plain_matches(only=self.counted))
+        matches = self._plain_matches(only=self.counted)
+        self._correlate(matches, OpenAnomalies([c.rule_id for c in self.rules if c.correlation]),
+                        join=False)
 
     def _load_batch(self, events: list[tuple[Any, ...]]) -> None:
         self.db.execute("DELETE FROM batch")
         self.db.executemany("INSERT INTO batch VALUES (?,?,?,?,?,?,?,?,?,?)", events)
+        self.events = {event[0]: event for event in events}
 
     def _plain_matches(self, only: set[int] | None = None) -> dict[int, list[int]]:
         matches = {}
@@ -210,114 +236,168 @@ class Detector:
                 matches[rule.rule_id] = found
         return matches
 
-    def _keep_counted(self, matches: dict[int, list[int]]) -> list[int]:
-        counted = sorted({seq for pk in self.counted for seq in matches.get(pk, ())})
-        if counted:
-            self.db.execute("INSERT OR IGNORE INTO recent SELECT * FROM batch WHERE id IN "
-                            "(SELECT value FROM json_each(?))", (json.dumps(counted),))
-        return counted
-
-    def examine(self, rows: list[tuple[Any, ...]], now: dt.datetime) -> list[int]:
+    def examine(self, rows: list[tuple[Any, ...]]) -> list[int]:
         """Run the rules on a batch being stored (its Message rows, in store()'s column
         order); record the matches as anomalies in the caller's transaction. Returns the
         ids of the anomalies this batch opened (they are mailed after the commit)."""
-        self.refresh(now)
+        self.refresh()
         if not self.rules:
             return []
         self._load_batch([_event(r[0], r[1], r[3], r[8], r[9], r[6], r[7], r[5])
                           for r in rows])
-        first_new = rows[0][0]
         matches = self._plain_matches()
-        counted = self._keep_counted(matches)
-        by_seq = {r[0]: r for r in rows}
+        anomalies = OpenAnomalies([c.rule_id for c in self.rules])
         opened = []
         for rule_id, seqs in matches.items():
             if rule_id in self.silent:
                 continue
-            for host, group in _by_host(seqs, by_seq).items():
-                opened.extend(_join(rule_id, host, "", group, by_seq))
-        if counted:
-            opened.extend(self._correlations(first_new, by_seq))
-            horizon = (now - dt.timedelta(seconds=self.window)).strftime(
-                "%Y-%m-%dT%H:%M:%S.%fZ")
-            self.db.execute("DELETE FROM recent WHERE timestamp < ?", (horizon,))
+            for host, group in self._by_host(seqs).items():
+                opened.extend(anomalies.join(rule_id, host, "", group, self.events))
+        if self.counted and any(pk in matches for pk in self.counted):
+            opened.extend(self._correlate(matches, anomalies, join=True))
         return opened
 
-    def _correlations(self, first_new: int, by_seq: dict[int, tuple[Any, ...]]) -> list[int]:
-        opened = []
+    def _by_host(self, seqs: list[int]) -> dict[str, list[int]]:
+        grouped: dict[str, list[int]] = {}
+        for seq in seqs:
+            grouped.setdefault(self.events[seq][_FIELD["host"]], []).append(seq)
+        return grouped
+
+    def _group(self, rule: Compiled, seq: int) -> str | None:
+        """The group of an event as the correlation names it ("source_ip=192.0.2.7");
+        None when a field is missing (Sigma then leaves the event out)."""
+        event = self.events[seq]
+        parts = []
+        for name in sorted(rule.group_by):
+            value = event[_FIELD[name]] if name in _FIELD else None
+            if value is None:
+                return None
+            parts.append(f"{name}={str(value).lower()}")
+        return ",".join(parts)
+
+    def _correlate(self, matches: dict[int, list[int]], anomalies: OpenAnomalies,
+                   *, join: bool) -> list[int]:
+        opened: list[int] = []
         for rule in self.rules:
             if not rule.correlation:
                 continue
-            joined: dict[str, set[int]] = {}
-            for row in self.db.execute(rule.query).fetchall():
-                seqs = {int(e.split(":", 1)[1]) for e in json.loads(row[-2])}
-                if max(seqs) < first_new:
-                    continue  # a window the batches before already reported
-                keys = json.loads(row[1])
-                group = ",".join(f"{k}={v}" for k, v in sorted(keys.items()))
-                joined.setdefault(group, set()).update(seqs)
-            for group, seqs in joined.items():
-                hosts = {host for (host,) in self.db.execute(
-                    "SELECT DISTINCT host FROM recent WHERE id IN "
-                    "(SELECT value FROM json_each(?))", (json.dumps(sorted(seqs)),))}
-                host = hosts.pop() if len(hosts) == 1 else "(several hosts)"
-                opened.extend(_join(rule.rule_id, host, group, sorted(seqs), by_seq))
+            seqs = sorted({s for pk in rule.counted for s in matches.get(pk, ())})
+            table = f"recent_{rule.rule_id}"
+            # The window's name is recent_<rule id>, an integer: nothing from outside.
+            waiting: list[tuple[Any, ...]] = []
+            direct: dict[str, list[int]] = {}
+            for seq in seqs:
+                group = self._group(rule, seq)
+                if group is None:
+                    continue
+                if (rule.rule_id, group) in anomalies.by_group:
+                    direct.setdefault(group, []).append(seq)
+                else:
+                    waiting.append(self.events[seq])
+            self.db.executemany(
+                f"INSERT OR IGNORE INTO {table} VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                waiting)
+            if not join:
+                continue
+            for group, group_seqs in direct.items():
+                anomalies.join(rule.rule_id, "", group, group_seqs, self.events, any_host=True)
+            if waiting:
+                opened.extend(self._fire(rule, table, anomalies))
+            newest = max((e[1] for e in waiting), default=None)
+            if newest is not None:
+                horizon = (dt.datetime.strptime(newest, _TIME)
+                           - dt.timedelta(seconds=rule.timespan)).strftime(_TIME)
+                self.db.execute(f"DELETE FROM {table} WHERE timestamp < ?",  # noqa: S608
+                                (horizon,))
+        return opened
+
+    def _fire(self, rule: Compiled, table: str, anomalies: OpenAnomalies) -> list[int]:
+        """Run the correlation on its window; each group over the threshold joins (or
+        opens) its anomaly with the window's events, which then leave the window."""
+        joined: dict[str, set[int]] = {}
+        for row in self.db.execute(rule.query).fetchall():
+            seqs = {int(e.split(":", 1)[1]) for e in json.loads(row[-2])}
+            keys = json.loads(row[1])
+            group = ",".join(f"{k}={str(v).lower()}" for k, v in sorted(keys.items()))
+            joined.setdefault(group, set()).update(seqs)
+        opened = []
+        for group, seqs in joined.items():
+            events = {row[0]: row for row in self.db.execute(
+                f"SELECT * FROM {table} WHERE id IN "  # noqa: S608
+                "(SELECT value FROM json_each(?))", (json.dumps(sorted(seqs)),))}
+            hosts = {event[_FIELD["host"]] for event in events.values()}
+            host = hosts.pop() if len(hosts) == 1 else "(several hosts)"
+            opened.extend(anomalies.join(rule.rule_id, host, group, sorted(events), events,
+                                         any_host=True))
+            self.db.execute(f"DELETE FROM {table} WHERE id IN "  # noqa: S608
+                            "(SELECT value FROM json_each(?))", (json.dumps(sorted(events)),))
         return opened
 
 
 def _event(seq: int, received: dt.datetime, host: str, program: str, text: str,
            facility: int, severity: int, sender: str) -> tuple[Any, ...]:
     source_ip, user = extract_fields(program, text)
-    return (seq, received.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), host, program, text, facility,
-            severity, sender, source_ip, user)
+    return (seq, time_text(received), host, program, text, facility, severity, sender,
+            source_ip, user)
 
 
-def _by_host(seqs: list[int], by_seq: dict[int, tuple[Any, ...]]) -> dict[str, list[int]]:
-    grouped: dict[str, list[int]] = {}
-    for seq in seqs:
-        grouped.setdefault(by_seq[seq][3], []).append(seq)
-    return grouped
+class OpenAnomalies:
+    """The open anomalies of the rules at hand, read once per batch: a match joins one
+    without a query to find it, and its evidence room follows from its count (each
+    matching message is counted once, and linked while fewer than EVIDENCE_LINKS are)."""
 
+    def __init__(self, rule_ids: list[int]) -> None:
+        self.by_key: dict[tuple[int, str, str], tuple[int, int, dt.datetime]] = {}
+        self.by_group: dict[tuple[int, str], tuple[int, int, dt.datetime]] = {}
+        for pk, rule_id, host, group, matches, last_seen in Anomaly.objects.filter(
+                status=AnomalyStatus.OPEN, rule_id__in=rule_ids).order_by("pk").values_list(
+                "pk", "rule_id", "host", "group_key", "matches", "last_seen"):
+            self.by_key[(rule_id, host, group)] = (pk, matches, last_seen)
+            self.by_group[(rule_id, group)] = (pk, matches, last_seen)
 
-def _join(rule_id: int, host: str, group: str, seqs: list[int],
-          by_seq: dict[int, tuple[Any, ...]]) -> list[int]:
-    """Add matches to the open anomaly of (rule, host, group), or open one. Returns [id]
-    when it opened one. Only messages not linked before count (a correlation's window
-    holds messages of earlier batches)."""
-    anomaly = (Anomaly.objects.select_for_update()
-               .filter(status=AnomalyStatus.OPEN, rule_id=rule_id, host=host, group_key=group)
-               .order_by("-pk").first())
-    times = [by_seq[s][1] for s in seqs if s in by_seq]
-    first_seen = min(times) if times else timezone.now()
-    last_seen = max(times) if times else first_seen
-    opened = anomaly is None
-    if anomaly is None:
-        anomaly = Anomaly.objects.create(rule_id=rule_id, host=host, group_key=group[:200],
-                                         first_seen=first_seen, last_seen=last_seen)
-        linked: set[int] = set()
-    else:
-        linked = set(AnomalyMessage.objects.filter(anomaly=anomaly, message_id__in=seqs)
-                     .values_list("message_id", flat=True))
-    new = [s for s in seqs if s not in linked]
-    if not new:
-        return []
-    room = max(0, EVIDENCE_LINKS - anomaly.links.count()) if not opened else EVIDENCE_LINKS
-    AnomalyMessage.objects.bulk_create(
-        [AnomalyMessage(anomaly=anomaly, message_id=s) for s in new[:room]])
-    Anomaly.objects.filter(pk=anomaly.pk).update(
-        matches=F("matches") + len(new), last_seen=max(last_seen, anomaly.last_seen))
-    return [anomaly.pk] if opened else []
+    def join(self, rule_id: int, host: str, group: str, seqs: list[int],
+             events: dict[int, tuple[Any, ...]], *, any_host: bool = False) -> list[int]:
+        """Add matches to the open anomaly of (rule, host, group), or of (rule, group)
+        for a correlation (`any_host`), or open one on `host`. Returns [id] when it opened
+        one."""
+        group = group[:200]
+        times = [dt.datetime.strptime(events[s][1], _TIME).replace(tzinfo=dt.UTC)
+                 for s in seqs if s in events] or [timezone.now()]
+        found = self.by_group.get((rule_id, group)) if any_host else self.by_key.get(
+            (rule_id, host, group))
+        # Examined (by a person) since the batch began: the update finds no open row.
+        if found is not None and not Anomaly.objects.filter(
+                pk=found[0], status=AnomalyStatus.OPEN).update(
+                matches=F("matches") + len(seqs), last_seen=max(max(times), found[2])):
+            found = None
+        if found is None:
+            pk = Anomaly.objects.create(rule_id=rule_id, host=host[:255], group_key=group,
+                                        first_seen=min(times), last_seen=max(times),
+                                        matches=len(seqs)).pk
+            linked, opened = 0, [pk]
+        else:
+            pk, linked, opened = found[0], min(found[1], EVIDENCE_LINKS), []
+        room = EVIDENCE_LINKS - linked
+        if room > 0:
+            AnomalyMessage.objects.bulk_create(
+                [AnomalyMessage(anomaly_id=pk, message_id=s) for s in seqs[:room]],
+                ignore_conflicts=True)
+        entry = (pk, linked + len(seqs) if found is None else found[1] + len(seqs),
+                 max(times) if found is None else max(max(times), found[2]))
+        self.by_key[(rule_id, host, group)] = entry
+        self.by_group[(rule_id, group)] = entry
+        return opened
 
 
 _DETECTOR: Detector | None = None
 
 
-def examine(rows: list[tuple[Any, ...]], now: dt.datetime) -> list[int]:
+def examine(rows: list[tuple[Any, ...]]) -> list[int]:
     """The ingest process's detector examines one batch (see Detector.examine)."""
     global _DETECTOR
     if _DETECTOR is None:
         _DETECTOR = Detector()
-    return _DETECTOR.examine(rows, now)
+    return _DETECTOR.examine(rows)
 
 
 def reset() -> None:

@@ -140,8 +140,11 @@ def _insert(rows: list[tuple[Any, ...]]) -> None:
             for row in rows:
                 copy.write_row(row)
         return
-    adapt = connection.ops.adapt_datetimefield_value
-    sqlite_rows = [(r[0], adapt(r[1]), adapt(r[2]) if r[2] else None, *r[3:]) for r in rows]
+    # As Django stores a datetime in SQLite (naive UTC, str()); the parsed times are UTC
+    # already, and Django's adapter per value cost a sixth of the ingest's time.
+    sqlite_rows = [(r[0], r[1].replace(tzinfo=None).isoformat(" "),
+                    r[2].replace(tzinfo=None).isoformat(" ") if r[2] else None, *r[3:])
+                   for r in rows]
     with connection.cursor() as cursor:
         # The table and columns are this module's constants; the values are parameters.
         cursor.executemany(
@@ -182,7 +185,7 @@ def store(parsed: list[Parsed], *, position: tuple[SpoolFile, int, int] | None =
         if rows:
             _insert(rows)
             compact = tree.append_leaves(head, leaves)
-            result.new_anomalies = detection.examine(rows, now)
+            result.new_anomalies = detection.examine(rows)
             signed = tree.sign_if_due(head, compact, now)
             result.checkpoint = signed.tree_size if signed else None
         result.messages, result.first_seq = len(rows), first

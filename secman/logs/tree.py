@@ -36,7 +36,10 @@ def time_text(value: dt.datetime | None) -> str | None:
     """A time as the canonical bytes hold it: UTC, microseconds, a Z."""
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    # isoformat rather than strftime: the same text, several times faster (per message).
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def canonical(seq: int, received: dt.datetime, reported: dt.datetime | None, host: str,

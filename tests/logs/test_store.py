@@ -193,3 +193,18 @@ def test_hostile_lines_are_stored_whole_and_never_break_the_tree(org, lines):
     for message in Message.objects.filter(seq__gte=before):
         assert 0 <= message.facility <= 23 and 0 <= message.severity <= 7
         assert "\x00" not in message.text + message.host + message.program
+
+
+def test_a_late_spool_counts_by_the_messages_times_and_every_match_once(org):
+    """An ingest catching up on yesterday's spool, a brute force spread over many
+    batches: one anomaly, each failure counted once, 200 of them linked as evidence."""
+    from secman.logs.models import AnomalyMessage
+
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    lines = failures(300, start=yesterday)
+    for start in range(0, 300, 7):
+        ingest.store_lines(lines[start:start + 7])
+    anomaly = Anomaly.objects.get()
+    assert (anomaly.rule.name, anomaly.matches) == ("ssh_brute_force", 300)
+    assert AnomalyMessage.objects.filter(anomaly=anomaly).count() == 200
+    assert anomaly.first_seen == yesterday
