@@ -86,8 +86,9 @@ def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> No
     Every SECMAN_DUTIES_EVERY seconds (default 300) a process of its own beside gunicorn
     runs the compliance duties round (`secman duties run --every`), and another signs an
     Event Log checkpoint within SECMAN_EVENTLOG_CHECKPOINT_SECONDS (default 60) of every
-    new entry (`secman eventlog scheduler --checkpoints-only`); both stop with the
-    server."""
+    new entry (`secman eventlog scheduler --checkpoints-only`). With SECMAN_LOGS_SPOOL set,
+    a third stores what rsyslog writes there (`secman logs ingest SPOOL --follow`). They
+    stop with the server."""
     _follow_address(host, port)
     setup_django()
     prepare_database()
@@ -111,6 +112,9 @@ def serve(demo: bool, host: str, port: int, workers: int, no_duties: bool) -> No
                       "the server (--no-duties turns that off).")
     console.print("Event Log checkpoints are signed within "
                   f"{settings.EVENTLOG_CHECKPOINT_SECONDS}s of new entries.")
+    if settings.LOGS_SPOOL:
+        console.print(f"The systems' logs are read from {settings.LOGS_SPOOL} "
+                      "(SECMAN_LOGS_SPOOL).")
     run_gunicorn(host, port, workers, duties_every=duties_every)
 
 
@@ -133,6 +137,7 @@ def _follow_address(host: str, port: int) -> None:
 
 def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0,
                  checkpoints: bool = True) -> None:
+    from django.conf import settings
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
@@ -152,6 +157,8 @@ def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0,
             duties.append(start_duties_process(duties_every))
         if checkpoints:
             duties.append(start_checkpoint_process())
+        if settings.LOGS_SPOOL:
+            duties.append(start_ingest_process(settings.LOGS_SPOOL))
 
     def on_exit(server: Any) -> None:
         for process in duties:
@@ -166,7 +173,7 @@ def run_gunicorn(host: str, port: int, workers: int, duties_every: int = 0,
                                "logger_class": "secman.core.redaction.RedactingAccessLogger",
                                }.items():
                 self.cfg.set(key, value)
-            if duties_every or checkpoints:
+            if duties_every or checkpoints or settings.LOGS_SPOOL:
                 self.cfg.set("when_ready", when_ready)
                 self.cfg.set("on_exit", on_exit)
 
@@ -215,6 +222,14 @@ def start_checkpoint_process() -> subprocess.Popen[bytes]:
     duties round's: it signs a checkpoint within SECMAN_EVENTLOG_CHECKPOINT_SECONDS of
     every new entry, and stops with this process."""
     command = [sys.executable, "-m", "secman", "eventlog", "scheduler", "--checkpoints-only",
+               "--served-by", str(os.getpid())]
+    return subprocess.Popen(command, close_fds=True)  # noqa: S603 (our own command line)
+
+
+def start_ingest_process(spool: str) -> subprocess.Popen[bytes]:
+    """`secman logs ingest SPOOL --follow` as a process of its own (SECMAN_LOGS_SPOOL): it
+    stores what rsyslog writes, and stops with this process."""
+    command = [sys.executable, "-m", "secman", "logs", "ingest", spool, "--follow", "--quiet",
                "--served-by", str(os.getpid())]
     return subprocess.Popen(command, close_fds=True)  # noqa: S603 (our own command line)
 

@@ -271,6 +271,12 @@ EVENTLOG_WITNESSES = envlist("SECMAN_EVENTLOG_WITNESSES", [])
 EVENTLOG_WITNESS_MAIL_SECONDS = envint("SECMAN_EVENTLOG_WITNESS_MAIL_SECONDS", 3600,
                                        minimum=0)
 
+# --- the systems' logs (SM 4.2) ----------------------------------------------------------------
+
+# rsyslog's spool for secman (docs/logs.md): when set, `secman serve` runs `secman logs
+# ingest SPOOL --follow` in a process beside gunicorn.
+LOGS_SPOOL = env("SECMAN_LOGS_SPOOL", "").strip()
+
 # --- physical visits (SM 2.3.3, 2.3.4) ------------------------------------------------------
 
 # SM 2.3.3: every closed visit is reported to the systems administration mailing list.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -57,7 +58,9 @@ def logs() -> None:
 @click.option("--batch", default=5000, show_default=True, type=click.IntRange(1, 100000),
               help="Messages committed together.")
 @click.option("--quiet", is_flag=True, help="No progress display (for services and logs).")
-def ingest(spool: Path, follow: bool, batch: int, quiet: bool) -> None:
+@click.option("--served-by", type=int, default=None, hidden=True, metavar="PID",
+              help="Stop when this process (secman serve) is gone.")
+def ingest(spool: Path, follow: bool, batch: int, quiet: bool, served_by: int | None) -> None:
     """Store what rsyslog wrote to SPOOL (the directory of its omfile action, see
     docs/logs.md): each file from where the last commit ended, so a killed ingest loses
     nothing and stores nothing twice."""
@@ -87,8 +90,9 @@ def ingest(spool: Path, follow: bool, batch: int, quiet: bool) -> None:
 
         try:
             if follow:
-                ingest_module.follow(spool, stop=lambda: bool(stopping), batch=batch,
-                                     on_batch=on_batch)
+                ingest_module.follow(spool, stop=lambda: bool(stopping) or (
+                    served_by is not None and os.getppid() != served_by), batch=batch,
+                    on_batch=on_batch)
             else:
                 ingest_module.read_spool(spool, batch=batch, on_batch=on_batch)
         except KeyboardInterrupt:

@@ -135,3 +135,47 @@ def test_a_killed_ingest_loses_nothing_and_stores_nothing_twice(tmp_path):
         verified = subprocess.run([secman_command(), "logs", "verify", "--checkpoint"],
                                   env=env, cwd=ROOT, capture_output=True, text=True)
         assert verified.returncode == 0, verified.stderr
+
+
+@needs_rsyslog
+def test_secman_serve_stores_what_rsyslog_writes(tmp_path):
+    """As a person runs it: `secman serve` with SECMAN_LOGS_SPOOL, a real rsyslogd writing
+    the spool, and the messages stored and searchable within seconds."""
+    from tests.conftest import serving
+
+    spool, work = tmp_path / "spool", tmp_path / "work"
+    spool.mkdir()
+    work.mkdir()
+    (tmp_path / "data").mkdir()
+    port = free_port()
+    config = tmp_path / "rsyslog.conf"
+    config.write_text(server_config(port, spool, work))
+    rsyslog = subprocess.Popen([RSYSLOGD, "-n", "-f", str(config), "-i",
+                                str(tmp_path / "pid")])
+    try:
+        with database_environment("sqlite", tmp_path / "data") as env:
+            env["SECMAN_LOGS_SPOOL"] = str(spool)
+            with serving(env, "--no-duties", log=tmp_path / "serve.log"):
+                deadline = time.monotonic() + 20
+                while True:
+                    try:
+                        with socket.create_connection(("127.0.0.1", port)) as sender:
+                            sender.sendall(b"".join(
+                                f"<38>1 2026-12-04T10:00:0{n}Z hop sshd 1 - - Failed password "
+                                f"for root from 192.0.2.{n} port 22 ssh2\n".encode()
+                                for n in range(3)))
+                        break
+                    except OSError:
+                        assert time.monotonic() < deadline, "rsyslogd did not listen"
+                        time.sleep(0.1)
+                search = [secman_command(), "logs", "search", "--host", "hop", "--json"]
+                while True:
+                    found = subprocess.run(search, env=env, cwd=ROOT, capture_output=True,
+                                           text=True)
+                    if found.returncode == 0 and found.stdout.count('"program": "sshd"') == 3:
+                        break
+                    assert time.monotonic() < deadline + 40, found.stdout + found.stderr
+                    time.sleep(0.5)
+    finally:
+        rsyslog.send_signal(signal.SIGTERM)
+        rsyslog.wait(20)
