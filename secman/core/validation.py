@@ -206,6 +206,11 @@ WRITTEN_BY_SECMAN = {
     "eventlog.Event.canonical": "the entry's canonical text, at most "
                                 "eventlog.services.MAX_ENTRY_BYTES bytes",
     "eventlog.LogHead.frontier": "hashes of the log's tree",
+    "logs.Message.text": "a system's syslog message as rsyslog received it, cut at "
+                         "logs.ingest.MAX_TEXT (64 KiB)",
+    "logs.TreeHead.frontier": "hashes of the systems' logs' tree",
+    "logs.TreeCheckpoint.note": "a checkpoint secman signs",
+    "logs.DetectionRule.yaml": "a Sigma rule, at most 20,000 characters (logs.rules)",
     "eventlog.Checkpoint.note": "a checkpoint secman signs",
     "eventlog.VerificationRun.problems": "what a verification found",
     "eventlog.WitnessCheckpoint.note": "a witness's signed checkpoint note, read by "

@@ -46,6 +46,7 @@ from secman.documents import services as documents
 from secman.documents.models import Document
 from secman.eventlog import checkpoints, retention
 from secman.eventlog.models import Event
+from secman.logs import services as logs
 from secman.people import accounts
 from secman.people import services as people
 from secman.people.models import Membership, Person
@@ -961,7 +962,50 @@ TABLE: list[Row] = [
     Row(checklists.close_checklist, ("privileged.checklist.close",),
         lambda o: {"actor": o.pia, "checklist": leaver_step(o, 1, all_done=True).checklist},
         lambda o: {"actor": o.pia, "checklist": leaver_step(o, 1).checklist}),
+    # The systems' logs (SM 4.2.2): reading is for Systems Administrators, and recorded.
+    Row(logs.search, ("logs.search",),
+        lambda o: {"actor": o.sue, "search": logs.Search(host="web1")},
+        lambda o: {"actor": o.bea, "search": logs.Search(host="web1")}),
+    Row(logs.read_message, ("logs.read",),
+        lambda o: {"actor": o.sue, "seq": log_message()},
+        lambda o: {"actor": o.bea, "seq": log_message()}),
+    Row(logs.read_evidence, ("logs.read",),
+        lambda o: {"actor": o.sue, "anomaly": log_anomaly()},
+        lambda o: {"actor": o.bea, "anomaly": log_anomaly()}),
+    Row(logs.examine, ("logs.anomaly.dismiss",),
+        lambda o: {"actor": o.sue, "anomaly": log_anomaly(), "outcome": "dismissed",
+                   "reason": "bob mistyped his password"},
+        lambda o: {"actor": o.ola, "anomaly": log_anomaly(), "outcome": "dismissed",
+                   "reason": "not mine to examine"}),
+    Row(logs.export, ("logs.export",),
+        lambda o: {"actor": o.sue, "directory": export_directory(log_message())},
+        lambda o: {"actor": o.bea, "directory": export_directory(log_message())}),
+    Row(logs.purge, ("logs.purge",), lambda o: {"actor": o.sue}, lambda o: {"actor": o.bea}),
 ]
+
+
+def log_message() -> int:
+    """One stored message (its batch signs the first checkpoint); its seq."""
+    from secman.logs import ingest
+    from tests.logs.support import line
+
+    return ingest.store_lines([line("Accepted publickey for sue from 10.0.0.5")]).first_seq
+
+
+def log_anomaly() -> Any:
+    from secman.logs import ingest
+    from secman.logs.models import Anomaly
+    from tests.logs.support import line
+
+    ingest.store_lines([line("3 incorrect password attempts", program="sudo")])
+    return Anomaly.objects.order_by("-pk").first()
+
+
+def export_directory(_seq: int) -> Any:
+    import tempfile
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="secman-logs-export-")) / "bundle"
 
 # Public functions of the services modules that are not in the table, each with why it is
 # not a state change of its own. Reads and predicates answer without writing; a step
@@ -1232,6 +1276,9 @@ def a_holding(org: Org) -> Any:
 # --- builders for the privileged rows (removals and checklists) -------------------------------
 
 NOT_A_STATE_CHANGE.update({
+    "secman.logs.services.require_reader": "a check: refuses whoever may not read the logs",
+    "secman.eventlog.checkpoints.companion_signer":
+        "a step: the key that signs the systems' logs' checkpoints, inside logs.tree",
     "secman.privileged.checklists.keys_gone_from_reports": "a read of the agent reports",
     "secman.privileged.checklists.open_for_leader": "a read: Today's checklists"})
 
