@@ -8,8 +8,8 @@ of it, and the search, each beside its floor, measured in the same run.
 Everything runs against a real rsyslogd (/usr/sbin/rsyslogd, unprivileged: no imuxsock,
 imtcp on a free high port, its own work directory and pid file; a new rsyslogd for each
 measurement, stopped after it) and a database made for the run: a SQLite file in a
-temporary SECMAN_DATA_DIR, or the PostgreSQL database `secman_bench_logs` on the server
-DATABASE_URL names (default postgres://postgres@127.0.0.1:5432), dropped after.
+temporary SECMAN_DATA_DIR, or a PostgreSQL database made for the run (benchmarks/scratch.py)
+on the server DATABASE_URL names (default postgres://postgres@127.0.0.1:5432), dropped after.
 
 N messages (default 300,000) are made once: RFC 3164 and RFC 5424 lines from 20 hosts,
 mostly ordinary daemon lines (cron, systemd, postfix, nginx...), ~2% sshd "Failed
@@ -77,7 +77,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -85,9 +84,10 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scratch import scratch_database  # noqa: E402  (beside this script, on sys.path)
+
 console = Console(width=None if sys.stdout.isatty() else 150)
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
-PG_NAME = "secman_bench_logs"
 SERVER_CONF = ROOT / "docs" / "rsyslog" / "secman-server.conf"
 
 
@@ -101,48 +101,6 @@ def rate(count: int, seconds: float) -> float:
 
 # --- the database -------------------------------------------------------------------------
 
-
-@contextmanager
-def scratch_database(kind: str) -> Iterator[str]:
-    """A fresh, migrated database for this run (as benchmarks/scratch.py, with the
-    PostgreSQL database's name fixed): dropped, with the temporary data dir, after."""
-    data_dir = tempfile.mkdtemp(prefix="secman-logs-bench-")
-    os.environ["SECMAN_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "secman.settings"
-    os.environ.pop("SECMAN_DEBUG", None)
-    server = ""
-    try:
-        if kind == "postgresql":
-            import psycopg
-
-            base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-            parts = urlsplit(base)
-            if not parts.scheme.startswith("postgres"):
-                parts = urlsplit("postgres://postgres@127.0.0.1:5432/postgres")
-            server = urlunsplit(parts._replace(path="/postgres"))
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{PG_NAME}"')
-            os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{PG_NAME}"))
-        else:
-            os.environ.pop("DATABASE_URL", None)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        yield os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/secman.sqlite3")
-    finally:
-        if server:
-            from django.db import connections
-
-            connections.close_all()
-            import psycopg
-
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 LOG_TABLES = ("logs_anomalymessage", "logs_anomaly", "logs_message", "logs_treenode",
@@ -919,7 +877,9 @@ def main() -> int:
                               .isoformat(timespec="seconds")}
     work = Path(tempfile.mkdtemp(prefix="secman-logs-bench-rsyslog-"))
     try:
-        with scratch_database(args.db) as url:
+        os.environ.pop("SECMAN_DEBUG", None)
+        with scratch_database("postgres" if args.db == "postgresql" else "sqlite",
+                              "logs") as url:
             run(args, parts, report, work, url)
     finally:
         shutil.rmtree(work, ignore_errors=True)

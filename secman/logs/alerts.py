@@ -10,10 +10,11 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from secman.compliance.models import Duty
-from secman.logs.models import Anomaly
+from secman.logs.models import Anomaly, AnomalyStatus
 
 MONITOR_DUTY = "logs.anomaly_examination"
 
@@ -30,11 +31,13 @@ def recipients() -> list[str]:
 
 
 def mail_new(anomaly_ids: list[int]) -> bool:
-    """Mail the anomalies not mailed yet; True if a mail went out. A failed mail is
-    logged and tried again by the next batch or the duties round (mail_unsent)."""
+    """Mail these anomalies and any open one whose mail failed before; True if a mail went
+    out. A failed mail is logged and tried again with the next batch that opens one, or
+    within the minute by the ingest's idle loop (ingest.follow)."""
     to = recipients()
-    anomalies = list(Anomaly.objects.filter(pk__in=anomaly_ids, mailed_at__isnull=True)
-                     .select_related("rule").order_by("pk"))
+    anomalies = list(Anomaly.objects.filter(
+        Q(pk__in=anomaly_ids) | Q(status=AnomalyStatus.OPEN), mailed_at__isnull=True)
+        .select_related("rule").order_by("pk")[:500])
     if not anomalies or not to:
         return False
     base = settings.SITE_URL.rstrip("/")
@@ -56,8 +59,3 @@ def mail_new(anomaly_ids: list[int]) -> bool:
             mailed_at=timezone.now())
     return True
 
-
-def mail_unsent() -> bool:
-    """The anomalies whose mail failed (the duties round calls this)."""
-    return mail_new(list(Anomaly.objects.filter(mailed_at__isnull=True).values_list(
-        "pk", flat=True)[:500]))

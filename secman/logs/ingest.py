@@ -42,6 +42,8 @@ SPOOL_SUFFIX = ".jsonl"
 # A spool file rsyslog has not written for this long, with a newer one beside it, is
 # finished: it is removed once read to its end.
 FINISHED_AFTER = dt.timedelta(minutes=10)
+# How often a quiet ingest tries again the mails of anomalies that could not be sent.
+MAIL_RETRY_SECONDS = 60
 
 _DECODE = json.JSONDecoder().decode
 
@@ -285,6 +287,7 @@ def follow(directory: Path, *, stop: Callable[[], bool], batch: int = 5000,
     there is nothing new. A checkpoint is signed when one is due even with no new
     messages (the last batch before a quiet spell is covered within the minute)."""
     total = 0
+    retry_mail_at = 0.0
     while not stop():
         got = read_spool(directory, batch=batch, on_batch=on_batch)
         total += got
@@ -292,6 +295,11 @@ def follow(directory: Path, *, stop: Callable[[], bool], batch: int = 5000,
             with transaction.atomic():
                 head = tree.locked_head()
                 tree.sign_if_due(head, tree.compact_range(head), timezone.now())
+            if time.monotonic() >= retry_mail_at:
+                from secman.logs import alerts
+
+                alerts.mail_new([])  # the anomalies whose mail failed
+                retry_mail_at = time.monotonic() + MAIL_RETRY_SECONDS
             time.sleep(idle_seconds)
     return total
 

@@ -117,7 +117,8 @@ def anomalies(request: HttpRequest) -> HttpResponse:
     statuses = [(value, label, Anomaly.objects.filter(status=value).count())
                 for value, label in AnomalyStatus.choices]
     return render(request, "logs/anomalies.html", {
-        "rows": rows[:500], "status": status, "statuses": statuses})
+        "rows": rows[:500], "status": status, "statuses": statuses,
+        "may_read": services.may_read(actor_of(request))})
 
 
 @login_required
@@ -146,7 +147,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     return render(request, "logs/rules.html", {
         "rows": DetectionRule.objects.order_by("name"),
         "class_rules": ClassRule.objects.order_by("position", "id"),
-        "may_change": rule_services.may_change(me)})
+        "may_change": rule_services.may_change(me), "may_read": services.may_read(me)})
 
 
 @login_required
@@ -166,8 +167,9 @@ def rule(request: HttpRequest, name: str) -> HttpResponse:
 
     history = Event.objects.filter(subject_type="logs.detectionrule",
                                    subject_id=str(row.pk)).order_by("-seq")[:50]
-    return render(request, "logs/rule.html", {"r": row, "form": form,
-                                              "may_change": may_change, "history": history})
+    return render(request, "logs/rule.html", {"r": row, "form": form, "may_change": may_change,
+                                              "history": history,
+                                              "may_read": services.may_read(me)})
 
 
 @login_required
@@ -190,11 +192,11 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 def rule_enabled(request: HttpRequest, name: str) -> HttpResponse:
     me = person_at_form(request, rule_services.may_change, READERS_ONLY)
     row = get_object_or_404(DetectionRule, name=name)
-    form = RuleForm({"yaml": row.yaml, "authority": request.POST.get("authority", "SM 5.2")})
-    form.is_valid()
-    perform(request, form, lambda: rule_services.change_detection_rule(
-        actor=me, rule=row, authority=request.POST.get("authority") or "SM 5.2",
-        enabled=request.POST.get("enabled") == "on"), "Changed.")
-    for error in [*form.non_field_errors(), *form.errors.get("yaml", [])]:
-        messages.error(request, str(error))
+    try:
+        rule_services.change_detection_rule(
+            actor=me, rule=row, authority=request.POST.get("authority") or "SM 5.2",
+            enabled=request.POST.get("enabled") == "on")
+        messages.success(request, "Changed.")
+    except Refused as exc:
+        messages.error(request, str(exc))
     return redirect(row.get_absolute_url())

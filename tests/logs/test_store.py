@@ -208,3 +208,17 @@ def test_a_late_spool_counts_by_the_messages_times_and_every_match_once(org):
     assert (anomaly.rule.name, anomaly.matches) == ("ssh_brute_force", 300)
     assert AnomalyMessage.objects.filter(anomaly=anomaly).count() == 200
     assert anomaly.first_seen == yesterday
+
+
+def test_a_mail_that_failed_goes_out_later(org, smtp, settings):
+    from secman.logs import alerts
+    from tests.conftest import free_port
+
+    settings.SECMAN_SYSADMIN_LIST = "sysadmins@ca.example.org"
+    working = settings.EMAIL_PORT
+    settings.EMAIL_PORT = free_port()  # nothing listens: the mail server is down
+    ingest.store_lines([line("3 incorrect password attempts", program="sudo")])
+    assert Anomaly.objects.get().mailed_at is None and smtp.messages == []
+    settings.EMAIL_PORT = working
+    assert alerts.mail_new([])  # what the quiet ingest does every minute
+    assert Anomaly.objects.get().mailed_at is not None and len(smtp.messages) == 1
