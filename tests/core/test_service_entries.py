@@ -46,6 +46,7 @@ from secman.documents import services as documents
 from secman.documents.models import Document
 from secman.eventlog import checkpoints, retention
 from secman.eventlog.models import Event
+from secman.logs import rules as log_rules
 from secman.logs import services as logs
 from secman.people import accounts
 from secman.people import services as people
@@ -981,7 +982,49 @@ TABLE: list[Row] = [
         lambda o: {"actor": o.sue, "directory": export_directory(log_message())},
         lambda o: {"actor": o.bea, "directory": export_directory(log_message())}),
     Row(logs.purge, ("logs.purge",), lambda o: {"actor": o.sue}, lambda o: {"actor": o.bea}),
+    # Their rules (SM 4.2.1, 5.2): data, changed by Systems Administrators under authority.
+    Row(log_rules.add_class_rule, ("logs.class_rule.add",),
+        lambda o: {"actor": o.sue, "values": {"log_class": "application", "programs": "myapp"},
+                   "authority": "SM 4.2.1"},
+        lambda o: {"actor": o.sue, "values": {"log_class": "application"},
+                   "authority": "SM 4.2.1"}),
+    Row(log_rules.change_class_rule, ("logs.class_rule.change",),
+        lambda o: {"actor": o.sue, "rule": class_rule(), "authority": "SM 4.2.1",
+                   "values": {"log_class": "application", "programs": "kernel"}},
+        lambda o: {"actor": o.ola, "rule": class_rule(), "authority": "SM 4.2.1",
+                   "values": {"log_class": "application", "programs": "kernel"}}),
+    Row(log_rules.add_detection_rule, ("logs.detection_rule.add",),
+        lambda o: {"actor": o.sue, "yaml_text": NEW_SIGMA_RULE, "authority": "SM 5.2"},
+        lambda o: {"actor": o.sue, "yaml_text": "title: no detection", "authority": "SM 5.2"}),
+    Row(log_rules.change_detection_rule, ("logs.detection_rule.change",),
+        lambda o: {"actor": o.sue, "rule": detection_rule(), "authority": "SM 5.2",
+                   "enabled": False},
+        lambda o: {"actor": o.ola, "rule": detection_rule(), "authority": "SM 5.2",
+                   "enabled": False}),
 ]
+
+NEW_SIGMA_RULE = """title: su to root failed
+name: su_failure
+logsource: {product: linux}
+detection:
+  selection:
+    program: su
+    message|contains: FAILED SU
+  condition: selection
+level: medium
+"""
+
+
+def class_rule() -> Any:
+    from secman.logs.models import ClassRule
+
+    return ClassRule.objects.order_by("position").first()
+
+
+def detection_rule() -> Any:
+    from secman.logs.models import DetectionRule
+
+    return DetectionRule.objects.get(name="sudo_failure")
 
 
 def log_message() -> int:
@@ -1129,7 +1172,8 @@ SPLIT_SERVICES = {"secman.eventlog.checkpoints", "secman.eventlog.retention",
                   "secman.privileged.keys", "secman.privileged.accounts",
                   "secman.privileged.schemes", "secman.privileged.grants",
                   "secman.privileged.secrets_register",
-                  "secman.privileged.removals", "secman.privileged.checklists"}
+                  "secman.privileged.removals", "secman.privileged.checklists",
+                  "secman.logs.rules"}
 
 
 def services_modules() -> list[Any]:
@@ -1277,6 +1321,7 @@ def a_holding(org: Org) -> Any:
 
 NOT_A_STATE_CHANGE.update({
     "secman.logs.services.require_reader": "a check: refuses whoever may not read the logs",
+    "secman.logs.rules.classifier": "a read: the class rules compiled for the ingest",
     "secman.eventlog.checkpoints.companion_signer":
         "a step: the key that signs the systems' logs' checkpoints, inside logs.tree",
     "secman.privileged.checklists.keys_gone_from_reports": "a read of the agent reports",
