@@ -15,7 +15,6 @@ docs/performance.md.)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -44,8 +44,6 @@ SPOOL_SUFFIX = ".jsonl"
 FINISHED_AFTER = dt.timedelta(minutes=10)
 # How often a quiet ingest tries again the mails of anomalies that could not be sent.
 MAIL_RETRY_SECONDS = 60
-
-_DECODE = json.JSONDecoder().decode
 
 
 @dataclass(slots=True)
@@ -94,8 +92,11 @@ def parse_line(line: bytes, now: dt.datetime) -> Parsed:
     """One line of the spool, as the template in docs/logs.md writes it. Never raises: a
     line that is not that JSON is kept whole as an unparsed message."""
     try:
-        data = _DECODE(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        # orjson refuses what could not be stored or hashed: bytes that are not UTF-8,
+        # and escaped lone surrogates ("\\ud800"), which json would decode into a str
+        # that cannot be encoded again.
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
         data = None
     if not isinstance(data, dict):
         return Parsed(now, None, UNPARSED_HOST, "", 5, 3, "",

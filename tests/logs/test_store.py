@@ -182,6 +182,9 @@ def test_rules_change_under_authority_and_bad_rules_are_refused(org):
                           st.dictionaries(st.sampled_from(["r", "t", "h", "ip", "f", "s", "p",
                                                            "m"]),
                                           st.one_of(st.none(), st.integers(), st.text(),
+                                                    # lone surrogates too ("\\ud800")
+                                                    st.text(st.characters(
+                                                        exclude_categories=())),
                                                     st.floats(), st.booleans()))
                           .map(lambda d: json.dumps(d).encode())),
                 min_size=1, max_size=8))
@@ -193,6 +196,27 @@ def test_hostile_lines_are_stored_whole_and_never_break_the_tree(org, lines):
     for message in Message.objects.filter(seq__gte=before):
         assert 0 <= message.facility <= 23 and 0 <= message.severity <= 7
         assert "\x00" not in message.text + message.host + message.program
+
+
+def test_an_escaped_lone_surrogate_is_kept_whole_as_an_unparsed_line(org):
+    """json would decode it into a str that cannot be encoded again: the ingest stopped
+    on that line for good, its offset never moving."""
+    raw = b'{"h":"web1","p":"sshd","m":"a\\ud800b"}'
+    ingest.store_lines([raw + b"\n"])
+    message = Message.objects.get()
+    assert (message.host, message.text) == (ingest.UNPARSED_HOST, raw.decode())
+    assert tree.verify().ok
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text(), st.text(), st.integers(0, 2**62), st.integers(0, 23))
+def test_the_leaf_bytes_are_what_the_offline_verifier_writes(host, program, text, seq, f):
+    received = dt.datetime(2026, 12, 4, 10, 0, 0, 123456, tzinfo=dt.UTC)
+    expected = json.dumps([tree.FORMAT, seq, tree.time_text(received), None, host, "",
+                           f, 5, program, "system", text],
+                          ensure_ascii=False, separators=(",", ":")).encode()
+    assert tree.canonical(seq, received, None, host, "", f, 5, program, "system",
+                          text) == expected
 
 
 def test_a_late_spool_counts_by_the_messages_times_and_every_match_once(org):
