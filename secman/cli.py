@@ -387,6 +387,15 @@ def _add_logs_group() -> None:
 _add_logs_group()
 
 
+def _add_backup_groups() -> None:
+    from secman.backups.cli import backup
+
+    main.add_command(backup)
+
+
+_add_backup_groups()
+
+
 def _add_docs_group() -> None:
     # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
     # without a database.

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "secman.systems",
     "secman.privileged",
     "secman.logs",
+    "secman.backups",
     "secman.compliance",
     "secman.dashboard",
 ]
@@ -276,6 +277,22 @@ EVENTLOG_WITNESS_MAIL_SECONDS = envint("SECMAN_EVENTLOG_WITNESS_MAIL_SECONDS", 3
 # rsyslog's spool for secman (docs/logs.md): when set, `secman serve` runs `secman logs
 # ingest SPOOL --follow` in a process beside gunicorn.
 LOGS_SPOOL = env("SECMAN_LOGS_SPOOL", "").strip()
+
+# --- backups (SP/SM 4.3) -------------------------------------------------------------------
+
+# GnuPG's home directory for secman's OpenPGP work (its own backups, the DR sets'
+# recipient check); empty: GnuPG's default (~/.gnupg of the user secman runs as).
+BACKUP_GNUPGHOME = env("SECMAN_BACKUP_GNUPGHOME", "").strip()
+# The OpenPGP keys `secman backup create` encrypts to, and the keys a disaster-recovery
+# set's OpenPGP layer must be encrypted to (SM 4.3.5 "GPG public key"): fingerprints,
+# comma-separated. Only public keys are needed where backups are made.
+BACKUP_RECIPIENTS = [fp.upper().replace(" ", "")
+                     for fp in envlist("SECMAN_BACKUP_RECIPIENTS", [])]
+for _fingerprint in BACKUP_RECIPIENTS:
+    if len(_fingerprint) not in (40, 64) or any(c not in "0123456789ABCDEF"
+                                                 for c in _fingerprint):
+        raise ImproperlyConfigured(f"SECMAN_BACKUP_RECIPIENTS: {_fingerprint!r} is not an "
+                                   "OpenPGP fingerprint (40 hex digits, or 64 for v5 keys)")
 
 # --- physical visits (SM 2.3.3, 2.3.4) ------------------------------------------------------
 

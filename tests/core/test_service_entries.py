@@ -1320,6 +1320,10 @@ def a_holding(org: Org) -> Any:
 # --- builders for the privileged rows (removals and checklists) -------------------------------
 
 NOT_A_STATE_CHANGE.update({
+    "secman.backups.services.create_own_backup":
+        "writes a file, not a register: its entries (made, failed) and its refusal are "
+        "tested in tests/backups/test_own_backup.py, where the database is committed "
+        "(SQLite's backup of the test's open transaction waits forever)",
     "secman.logs.services.require_reader": "a check: refuses whoever may not read the logs",
     "secman.logs.rules.classifier": "a read: the class rules compiled for the ingest",
     "secman.eventlog.checkpoints.companion_signer":
