@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
+	bin/debian-packages
 	$(BIN)/secman serve --demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

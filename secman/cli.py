@@ -388,9 +388,10 @@ _add_logs_group()
 
 
 def _add_backup_groups() -> None:
-    from secman.backups.cli import backup
+    from secman.backups.cli import backup, backups
 
     main.add_command(backup)
+    main.add_command(backups)
 
 
 _add_backup_groups()

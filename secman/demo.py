@@ -239,6 +239,9 @@ def _build() -> list[tuple[str, str, str]]:
     from secman.logs import demo as logs_demo
 
     logs_demo.load(people_by_login)
+    from secman.backups import demo as backups_demo
+
+    backups_demo.load(people_by_login)
     # A signed checkpoint over every entry, so the demo's log is verifiable from the start
     # (appends sign one only every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or so often).
     from secman.eventlog.checkpoints import write_checkpoint

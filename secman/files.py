@@ -9,6 +9,7 @@ blocking, so a named pipe nobody writes to cannot hang the command either.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -82,3 +83,12 @@ def read_capped_text(path: str | os.PathLike[str], cap: int) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FileRefused(f"{path} is not UTF-8 text (byte offset {exc.start})") from None
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's content, read in blocks (backups may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

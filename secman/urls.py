@@ -25,6 +25,7 @@ urlpatterns = [
     path("systems/", include("secman.systems.urls")),
     path("privileged/", include("secman.privileged.urls")),
     path("logs/", include("secman.logs.urls")),
+    path("backups/", include("secman.backups.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

@@ -95,3 +95,145 @@ def restore(archive: Path, passphrase_file: Any) -> None:
     console.print("  Now prove the Event Log intact: secman eventlog verify")
     if problems:
         sys.exit(1)
+
+
+# --- the backup register: `secman backups ...` ----------------------------------------------
+
+
+@click.group()
+def backups() -> None:
+    """The CA's backup register (SP/SM 4.3): jobs per system, sets made and verified by two,
+    restic checks that restore a sample, the OpenPGP layer checked against the DR keys."""
+
+
+def _acting(login: str) -> Any:
+    from secman.people.cli_helpers import person
+
+    return person(login) if login else None
+
+
+AS_OPTION = click.option("--as", "login", default="", metavar="LOGIN",
+                         help="The Systems Administrator acting (default: the command "
+                         "line's operator).")
+
+
+@backups.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON on standard output.")
+def list_jobs(as_json: bool) -> None:
+    """Every job, with its status (on schedule, due, overdue, failed check)."""
+    setup_django()
+    import json
+
+    from rich.table import Table
+
+    from secman.backups import selectors
+
+    rows = selectors.job_rows()
+    if as_json:
+        click.echo(json.dumps([{"id": r.job.pk, "system": r.job.system.name,
+                                "name": r.job.name, "kind": r.job.kind,
+                                "frequency_days": r.job.frequency_days,
+                                "status": str(r.status), "said": r.said} for r in rows],
+                              indent=1))
+        return
+    table = Table("ID", "System", "Job", "Kind", "Every", "Status")
+    colour = {"ok": "green", "warn": "yellow", "bad": "red", "info": "blue"}
+    for r in rows:
+        table.add_row(str(r.job.pk), r.job.system.name, r.job.name, r.job.get_kind_display(),
+                      f"{r.job.frequency_days} d",
+                      f"[{colour[r.tone]}]{r.status.label}[/] {r.said}")
+    Console().print(table)
+
+
+@backups.command("add-job")
+@click.argument("system")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice(["operational", "disaster_recovery",
+                                                          "reference"]))
+@click.option("--every", "frequency_days", required=True, type=click.IntRange(1, 3660),
+              help="Days between backups (SP 4.3.2).")
+@click.option("--authority", default="SP 4.3.2", show_default=True,
+              help="What sets the frequency: a section or a Board minute.")
+@click.option("--restic-repository", default="", help="Operational: the restic repository.")
+@click.option("--restic-password-file", default="",
+              help="The file with its password on this server (never the password).")
+@click.option("--storage", default="", help="Where its sets are kept (SM 4.3.3).")
+@AS_OPTION
+def add_job(system: str, name: str, kind: str, frequency_days: int, authority: str,
+            restic_repository: str, restic_password_file: str, storage: str,
+            login: str) -> None:
+    """Add a backup job NAME to SYSTEM (of the systems register)."""
+    setup_django()
+    from secman.backups import services
+    from secman.systems.models import System
+
+    row = System.objects.filter(name=system).first()
+    if row is None:
+        raise click.ClickException(f"no system {system!r} in the systems register")
+    job = refusals_as_errors(lambda: services.add_job(
+        actor=_acting(login), system=row, name=name, kind=kind,
+        frequency_days=frequency_days, authority=authority,
+        restic_repository=restic_repository, restic_password_file=restic_password_file,
+        storage=storage))
+    console.print(f"[green]✓[/green] job {job.pk}: {job}")
+
+
+@backups.command()
+@click.argument("job_id", metavar="JOB", type=int)
+@click.option("--sample", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="Files restored and compared.")
+@click.option("--read-subset", default="10%", show_default=True,
+              help="restic check --read-data-subset (a percentage, or n/t).")
+@AS_OPTION
+def check(job_id: int, sample: int, read_subset: str, login: str) -> None:
+    """Check JOB's restic repository: `restic check --read-data-subset`, then a random
+    sample of the newest snapshot's files restored to a scratch directory and compared by
+    SHA-256 with the snapshot's content. Recorded either way (the job's evidence; a
+    failure is a finding). Exits 1 when the check failed."""
+    setup_django()
+    from secman.backups import services
+    from secman.backups.models import BackupJob
+
+    job = BackupJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise click.ClickException(f"no backup job {job_id} (secman backups list)")
+    with _steps() as progress:
+        progress.add_task(f"restic check of {job}, restoring {sample} files")
+        done = refusals_as_errors(lambda: services.run_check(
+            actor=_acting(login), job=job, sample_size=sample, read_subset=read_subset))
+    if not done.ok:
+        console.print(f"[red]✗[/red] {job}: {done.problem}")
+        sys.exit(1)
+    console.print(f"[green]✓[/green] {job}: snapshot {done.snapshot_id[:8]}, {done.files} "
+                  f"files, {done.bytes:,} bytes; {len(done.sample)} restored and matching, "
+                  f"in {done.seconds:.1f} s")
+    for item in done.sample:
+        console.print(f"  {item['sha256']}  {item['path']}")
+
+
+@backups.command("openpgp-check")
+@click.argument("set_id", metavar="SET", type=int)
+@click.argument("sample", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@AS_OPTION
+def openpgp_check(set_id: int, sample: Path, login: str) -> None:
+    """Read SAMPLE, a file of SET's OpenPGP layer, with `gpg --list-packets` (no
+    decryption) and record the keys it is encrypted to; the layer counts only when they
+    are exactly the DR keys (SECMAN_BACKUP_RECIPIENTS). Exits 1 when they are not."""
+    setup_django()
+    from secman.backups import services
+    from secman.backups.models import BackupSet
+    from secman.backups.own import BackupError
+
+    found = BackupSet.objects.filter(pk=set_id).first()
+    if found is None:
+        raise click.ClickException(f"no backup set {set_id}")
+    try:
+        row = refusals_as_errors(lambda: services.check_openpgp(
+            actor=_acting(login), backup_set=found, sample=sample))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    ids = ", ".join(row.openpgp_key_ids) or "no key (not an OpenPGP message for keys)"
+    if not row.openpgp_ok:
+        console.print(f"[red]✗[/red] {sample.name} is encrypted to {ids}: not the DR keys")
+        sys.exit(1)
+    console.print(f"[green]✓[/green] {sample.name} is encrypted to the DR keys ({ids})")

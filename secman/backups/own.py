@@ -25,7 +25,6 @@ whatever goes wrong, nothing is left half restored. The Event Log is then verifi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -43,6 +42,8 @@ from typing import Any
 import gnupg
 from django.conf import settings
 from django.db import connection
+
+from secman.files import sha256_of
 
 FORMAT = "secman-backup/1"
 SQLITE_FILE = "database.sqlite3"
@@ -67,14 +68,6 @@ def gpg() -> gnupg.GPG:
     except (OSError, ValueError) as exc:
         raise BackupError(f"GnuPG cannot be started: {exc} (install Debian's gnupg; "
                           "SECMAN_BACKUP_GNUPGHOME names its home directory)") from None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(root: Path) -> Iterator[Path]:
@@ -172,7 +165,7 @@ def create(output: Path, *, progress: Progress = lambda step: None) -> Created:
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "recipients": recipients,
             "eventlog": {"entries": tree_size(), "bundle_last": exported["last"]},
-            "files": {str(p.relative_to(stage)): _sha256(p) for p in _files(stage)},
+            "files": {str(p.relative_to(stage)): sha256_of(p) for p in _files(stage)},
         }
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True),
                                              encoding="utf-8")
@@ -190,7 +183,7 @@ def create(output: Path, *, progress: Progress = lambda step: None) -> Created:
                               f"{(result.stderr or '').strip()[-300:]}")
         partial.replace(output)
     os.chmod(output, 0o600)
-    return Created(output, _sha256(output), output.stat().st_size, manifest)
+    return Created(output, sha256_of(output), output.stat().st_size, manifest)
 
 
 def _sqlite_copy(source: sqlite3.Connection | Path, target: Path) -> None:
@@ -272,7 +265,7 @@ def _check_manifest(stage: Path, archive: Path) -> dict[str, Any]:
         raise BackupError(f"{archive} does not match its manifest (extra: {extra[:3]}, "
                           f"missing: {missing[:3]}): it was altered")
     for name, digest in manifest["files"].items():
-        if _sha256(stage / name) != digest:
+        if sha256_of(stage / name) != digest:
             raise BackupError(f"{archive}: {name} does not have the SHA-256 its manifest "
                               "gives: the archive was altered or damaged")
     # The database is empty: the name this server would give a new log is its setting.

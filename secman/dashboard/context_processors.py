@@ -44,7 +44,9 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
     ("4", "Logging", [("eventlog:events", "Event Log", None),
                       ("logs:overview", "Systems' logs", None),
                       ("logs:anomalies", "Anomalies", None),
-                      ("logs:rules", "Detection rules", None)]),
+                      ("logs:rules", "Detection rules", None),
+                      ("backups:overview", "Backups",
+                       "secman.backups.services.may_read_register")]),
     ("9", "Administrative", [("people:teams", "Teams", None),
                              ("people:people", "People", None)]),
 ]

@@ -23,6 +23,7 @@ import pkgutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,8 @@ import secman
 from secman.authority import arbitration
 from secman.authority import services as authority
 from secman.authority.signoff import TASK, dual_control
+from secman.backups import services as backups
+from secman.backups.models import BackupJob
 from secman.compliance import evaluation
 from secman.compliance import services as compliance
 from secman.compliance.models import Duty, Occurrence, OccurrenceStatus
@@ -1001,7 +1004,116 @@ TABLE: list[Row] = [
                    "enabled": False},
         lambda o: {"actor": o.ola, "rule": detection_rule(), "authority": "SM 5.2",
                    "enabled": False}),
+    # The backup register (SP/SM 4.3): jobs, sets made and verified by two, checks.
+    Row(backups.add_job, ("backups.job.add",),
+        lambda o: {"actor": o.sue, "system": patched_system(), "name": "database",
+                   "kind": "operational", "frequency_days": 1, "authority": "SP 4.3.2"},
+        lambda o: {"actor": o.pia, "system": patched_system(), "name": "database",
+                   "kind": "operational", "frequency_days": 1, "authority": "SP 4.3.2"}),
+    Row(backups.change_schedule, ("backups.job.schedule",),
+        lambda o: {"actor": o.sue, "job": backup_job(o), "frequency_days": 30,
+                   "authority": "SP 4.3.2"},
+        lambda o: {"actor": o.sue, "job": backup_job(o), "frequency_days": 30,
+                   "authority": "because"}),
+    Row(backups.record_set, ("backups.set.record", "signoff.request", "signoff.sign"),
+        lambda o: {"actor": o.sue, "job": backup_job(o), "label": "DR-1",
+                   "methods": ["filesystem", "openpgp"]},
+        lambda o: {"actor": o.sue, "job": backup_job(o), "label": "DR-1",
+                   "methods": ["rot13"]}),
+    Row(backups.start_verification, ("backups.set.verification", "signoff.request",
+                                     "signoff.sign"),
+        lambda o: {"actor": o.sue, "backup_set": made_set(o)},
+        lambda o: {"actor": o.sue, "backup_set": made_set(o, second=False)}),
+    Row(backups.store_set, ("backups.set.store",),
+        lambda o: {"actor": o.sue, "backup_set": verified_set(o), "location": "rack 3"},
+        lambda o: {"actor": o.sue, "backup_set": made_set(o), "location": "rack 3"}),
+    Row(backups.check_openpgp, ("backups.set.openpgp_check",),
+        lambda o: {"actor": o.sue, "backup_set": made_set(o), "sample": plain_sample()},
+        lambda o: {"actor": o.pia, "backup_set": made_set(o), "sample": plain_sample()}),
+    Row(backups.seal_envelope, ("backups.envelope.seal",),
+        lambda o: {"actor": o.sue, "label": "keys", "seal": "A6, tape",
+                   "secrets": [a_secret(o)], "custodian": o.bea, "location": "safe"},
+        lambda o: {"actor": o.sue, "label": "keys", "seal": "A6, tape",
+                   "secrets": [a_secret(o)], "custodian": o.sid, "location": "safe"}),
+    Row(backups.check_envelope, ("backups.envelope.check",),
+        lambda o: {"actor": o.bea, "envelope": an_envelope(o), "intact": True},
+        lambda o: {"actor": o.pia, "envelope": an_envelope(o), "intact": True}),
+    Row(backups.open_envelope, ("backups.envelope.open",),
+        lambda o: {"actor": o.bea, "envelope": an_envelope(o), "authority": o.decision},
+        lambda o: {"actor": o.bea, "envelope": an_envelope(o), "authority": "SM 4.3.7"}),
+    Row(backups.open_examination, ("backups.examination.open",),
+        lambda o: {"actor": o.sue, "backup_set": made_set(o), "case": running_case(o),
+                   "purpose": "p", "extracted": "/etc", "extracted_to": "/tmp/x"},
+        lambda o: {"actor": o.sue, "backup_set": made_set(o), "purpose": "p",
+                   "extracted": "/etc", "extracted_to": "/tmp/x"}),
+    Row(backups.open_examination, ("backups.examination.open", "authority.case.file"),
+        lambda o: {"actor": o.sue, "backup_set": made_set(o), "emergency": True,
+                   "purpose": "p", "extracted": "/etc", "extracted_to": "/tmp/x"},
+        None, case="emergency", because="the refusal is the row above"),
+    Row(backups.mark_cleaned, ("backups.examination.clean",),
+        lambda o: {"actor": o.sue, "examination": an_examination(o), "cleaning": "shredded"},
+        lambda o: {"actor": o.sue, "examination": an_examination(o), "cleaning": " "}),
+    Row(backups.run_check, ("backups.check.failed",),
+        lambda o: {"actor": o.sue, "job": backup_job(o, restic=True)},
+        lambda o: {"actor": o.sue, "job": backup_job(o)}, case="no repository there"),
 ]
+
+
+def backup_job(org: Org, restic: bool = False) -> Any:
+    return backups.add_job(
+        actor=org.sue, system=patched_system(), name=f"db{BackupJob.objects.count()}",
+        kind="operational" if restic else "disaster_recovery", frequency_days=7,
+        authority="SP 4.3.2",
+        **({"restic_repository": "/nonexistent/repo",
+            "restic_password_file": "/nonexistent/password"} if restic else {}))
+
+
+def made_set(org: Org, second: bool = True) -> Any:
+    from secman.authority.services import sign as sign_slot
+
+    made = backups.record_set(actor=org.sam, job=backup_job(org), label="DR-1",
+                              methods=["filesystem", "openpgp"])
+    if second:
+        sign_slot(actor=org.sid, request=made.made_signoff, slot="person 2")
+    made.refresh_from_db()
+    return made
+
+
+def verified_set(org: Org) -> Any:
+    from secman.authority.services import sign as sign_slot
+
+    made = made_set(org)
+    # A reference set: its storage needs no second encryption method.
+    BackupJob.objects.filter(pk=made.job_id).update(kind="reference")
+    started = backups.start_verification(actor=org.sam, backup_set=made)
+    sign_slot(actor=org.sid, request=started.verify_signoff, slot="person 2")
+    started.refresh_from_db()
+    return started
+
+
+def an_envelope(org: Org) -> Any:
+    return backups.seal_envelope(actor=org.sue, label=f"keys {BackupJob.objects.count()}",
+                                 seal="A6", secrets=[a_secret(org)], custodian=org.bea,
+                                 location="safe")
+
+
+def running_case(org: Org) -> Any:
+    return arbitration.file_dispute(actor=org.sue, title="Read a backup",
+                                    circumstances="An examination of a backup.")
+
+
+def an_examination(org: Org) -> Any:
+    return backups.open_examination(actor=org.sue, backup_set=made_set(org),
+                                    case=running_case(org), purpose="p", extracted="/etc",
+                                    extracted_to="/tmp/x")
+
+
+def plain_sample() -> Path:
+    from django.conf import settings
+
+    sample = Path(settings.DATA_DIR) / "sample.bin"
+    sample.write_bytes(b"not an OpenPGP message\n")
+    return sample
 
 NEW_SIGMA_RULE = """title: su to root failed
 name: su_failure
