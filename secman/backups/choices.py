@@ -20,7 +20,6 @@ class SetStatus(models.TextChoices):
     VERIFYING = "verifying", "Verification waiting for its second Systems Administrator"
     VERIFIED = "verified", "Verified by two Systems Administrators"
     STORED = "stored", "Stored"
-    RETIRED = "retired", "Retired"
 
 
 class Encryption(models.TextChoices):
@@ -43,3 +42,12 @@ class EnvelopeStatus(models.TextChoices):
 class ExaminationStatus(models.TextChoices):
     OPEN = "open", "Open: data extracted"
     CLEANED = "cleaned", "Cleaned"
+
+
+class RetentionDirection(models.TextChoices):
+    """SM 4.4.1: "On termination of an account, user data will be retained according to
+    the direction of the Arbitrator"."""
+
+    RETAIN_UNTIL = "retain_until", "Retain until a date, then delete"
+    DELETE = "delete", "Delete now"
+    RETAIN = "retain", "Retain until the Arbitrator directs otherwise"

@@ -7,14 +7,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secman.authority.choices import CaseStatus
-from secman.backups.choices import BackupKind, EnvelopeStatus, ExaminationStatus, SetStatus
+from secman.backups.choices import (
+    BackupKind,
+    EnvelopeStatus,
+    ExaminationStatus,
+    RetentionDirection,
+    SetStatus,
+)
 from secman.backups.models import (
     BackupCheck,
     BackupJob,
     BackupSet,
     Examination,
+    RetentionDecision,
     SealedEnvelope,
 )
+from secman.backups.services import CARRY_OUT_DAYS
 from secman.core.controls import Control, Finding, Status
 from secman.core.roles import TeamKind
 from secman.privileged.models import Secret
@@ -168,6 +176,26 @@ def examinations_cleaned() -> list[Finding]:
     return found
 
 
+def retention_carried_out() -> list[Finding]:
+    """SM 4.4.1: a direction to delete is carried out within a week of being recorded,
+    or of its 'retain until' date."""
+    today = timezone.localdate()
+    found = []
+    for decision in RetentionDecision.objects.filter(carried_out_at__isnull=True).exclude(
+            direction=RetentionDirection.RETAIN).select_related("case"):
+        due = decision.retain_until or decision.recorded_at.date()
+        if due > today:
+            continue
+        days = (today - due).days
+        found.append(Finding(
+            "SM 4.4.1", f"{decision}: the Arbitrator's direction to delete is not carried "
+            f"out ({'due today' if days == 0 else f'{days} days since it was due'})",
+            decision.get_absolute_url(),
+            Status.OVERDUE if days >= CARRY_OUT_DAYS else Status.DUE_SOON,
+            f"retention:{decision.pk}"))
+    return found
+
+
 CONTROLS = [
     Control("backups.jobs_on_schedule", ("SP 4.3.2",),
             "Every backup job has a set made by two people, or for an operational job a "
@@ -191,4 +219,8 @@ CONTROLS = [
     Control("backups.examinations_cleaned", ("SM 4.3.8",),
             "Data extracted from a backup under an Arbitration case is cleaned by the end "
             "of the exception.", _SA, check=examinations_cleaned),
+    Control("backups.retention_carried_out", ("SM 4.4.1",),
+            "A terminated account's user data is deleted as the Arbitrator directed, within "
+            "a week of the direction or of its date.", TeamKind.SUPPORT,
+            check=retention_carried_out),
 ]

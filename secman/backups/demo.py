@@ -109,6 +109,10 @@ def _envelopes_and_an_examination(people_by_login: dict[str, Any],
                                    note="quarterly change", authority="SM 4.1.1")
     case = (ArbitrationCase.objects.filter(status=CaseStatus.RUNNING).first()
             or ArbitrationCase.objects.filter(status=CaseStatus.FILED).first())
+    if case is not None and case.arbitrator is not None:
+        services.record_retention_decision(
+            actor=case.arbitrator, case=case, account="member 104233 (terminated)",
+            direction="delete")
     if case is not None:
         services.open_examination(
             actor=piet, backup_set=known_good, case=case,

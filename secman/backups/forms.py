@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from secman.authority.models import ArbitrationCase
-from secman.backups.choices import BackupKind, Encryption
+from secman.backups.choices import BackupKind, Encryption, RetentionDirection
 from secman.backups.models import SealedEnvelope
 from secman.people.models import Person
 from secman.physical.models import Media
@@ -87,3 +87,11 @@ class ExaminationForm(forms.Form):
 class CleanedForm(forms.Form):
     cleaning = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
                                help_text="How the extracted data was cleaned.")
+
+
+class RetentionForm(forms.Form):
+    case = forms.ModelChoiceField(queryset=ArbitrationCase.objects.all(),
+                                  to_field_name="number")
+    account = forms.CharField(max_length=120, help_text="As the support team refers to it.")
+    direction = forms.ChoiceField(choices=RetentionDirection.choices)
+    retain_until = forms.DateField(required=False, help_text="For 'retain until': YYYY-MM-DD.")

@@ -7,7 +7,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from secman.backups.choices import BackupKind, EnvelopeStatus, ExaminationStatus, SetStatus
+from secman.backups.choices import (
+    BackupKind,
+    EnvelopeStatus,
+    ExaminationStatus,
+    RetentionDirection,
+    SetStatus,
+)
 from secman.core.validation import TEXT_MAX
 
 
@@ -178,3 +184,31 @@ class Examination(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("backups:set", args=[self.backup_set_id]) + f"#examination-{self.pk}"
+
+
+class RetentionDecision(models.Model):
+    """SM 4.4.1: what happens to a terminated account's user data, as the Arbitrator of
+    its case directs; carried out (deleted) by the team that holds the data."""
+
+    case = models.ForeignKey("authority.ArbitrationCase", on_delete=models.PROTECT,
+                             related_name="+")
+    account = models.CharField(max_length=120, help_text="The Member's account as the "
+                               "support team refers to it (an account number).")
+    direction = models.CharField(max_length=16, choices=RetentionDirection.choices)
+    retain_until = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey("people.Person", on_delete=models.PROTECT,
+                                    related_name="+")
+    carried_out_at = models.DateTimeField(null=True, blank=True)
+    carried_out_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
+                                       blank=True, related_name="+")
+    carried_out_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"retention of {self.account} ({self.case.number})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("backups:retention") + f"#retention-{self.pk}"

@@ -28,6 +28,7 @@ from secman.backups.choices import (
     Encryption,
     EnvelopeStatus,
     ExaminationStatus,
+    RetentionDirection,
     SetStatus,
 )
 from secman.backups.lifecycles import SET
@@ -36,6 +37,7 @@ from secman.backups.models import (
     BackupJob,
     BackupSet,
     Examination,
+    RetentionDecision,
     SealedEnvelope,
 )
 from secman.core.authorities import AuthorityKind
@@ -513,3 +515,87 @@ def mark_cleaned(*, actor: Person, examination: Examination, cleaning: str) -> E
                retention_class=RetentionClass.INCIDENT,
                details={"set": str(examination.backup_set), "cleaning": cleaning})
     return examination
+
+
+# --- data retention (SM 4.4.1) -------------------------------------------------------------
+
+# A direction to delete is carried out within this many days (the manual gives none; a
+# week lets the support team find every copy, backups included).
+CARRY_OUT_DAYS = 7
+
+
+def may_record_retention(person: Person | None) -> bool:
+    return holds_any(person, Role.ARBITRATOR)
+
+
+def may_see_retention(person: Person | None) -> bool:
+    return holds_any(person, Role.ARBITRATOR, Role.CASE_MANAGER, Role.SYSTEMS_ADMINISTRATOR,
+                     Role.SUPPORT_ENGINEER, Role.BOARD_MEMBER, Role.AUDITOR)
+
+
+def may_carry_out_retention(person: Person | None) -> bool:
+    return holds_any(person, Role.SYSTEMS_ADMINISTRATOR, Role.SUPPORT_ENGINEER)
+
+
+def record_retention_decision(*, actor: Person, case: ArbitrationCase, account: str,
+                              direction: str, retain_until: dt.date | None = None
+                              ) -> RetentionDecision:
+    """SM 4.4.1: the Arbitrator of the case directs what happens to a terminated
+    account's data."""
+    if not may_record_retention(actor) or case.arbitrator_id != actor.pk:
+        raise NotAllowed(f"the direction is the Arbitrator's of case {case.number}",
+                         section="SM 4.4.1")
+    account = " ".join(account.split())
+    if not account:
+        raise RuleViolation("name the account (as the support team refers to it)",
+                            field="account")
+    if direction not in RetentionDirection.values:
+        raise RuleViolation(f"the direction is one of {', '.join(RetentionDirection.values)}",
+                            field="direction")
+    if (direction == RetentionDirection.RETAIN_UNTIL) != (retain_until is not None):
+        raise RuleViolation("a date is given exactly when the data is retained until it",
+                            field="retain_until")
+    if retain_until is not None and retain_until <= timezone.localdate():
+        raise RuleViolation("the date is in the future", field="retain_until")
+    check_text(RetentionDecision, {"account": account})
+    with transaction.atomic():
+        decision = RetentionDecision.objects.create(case=case, account=account,
+                                                    direction=direction,
+                                                    retain_until=retain_until,
+                                                    recorded_by=actor)
+        record("backups.retention.direct", actor=actor, authority=resolve_authority(case),
+               subject=decision, retention_class=RetentionClass.INCIDENT,
+               details={"account": account, "direction": direction,
+                        "retain_until": retain_until})
+    return decision
+
+
+def carry_out_retention(*, actor: Person, decision: RetentionDecision,
+                        note: str) -> RetentionDecision:
+    """The data deleted as directed (not before a 'retain until' date)."""
+    if not may_carry_out_retention(actor):
+        raise NotAllowed("user data is deleted by Systems Administrators or Support "
+                         "Engineers", section="SM 4.4.1")
+    note = " ".join(note.split())
+    if not note:
+        raise RuleViolation("say what was deleted, and where (backups included)",
+                            field="note")
+    check_text(RetentionDecision, {"carried_out_note": note})
+    with transaction.atomic():
+        decision = RetentionDecision.objects.select_for_update().get(pk=decision.pk)
+        if decision.carried_out_at is not None:
+            raise RuleViolation("this direction is carried out already", field="note")
+        if decision.direction == RetentionDirection.RETAIN:
+            raise RuleViolation("the data is retained until the Arbitrator directs "
+                                "otherwise", field="note", section="SM 4.4.1")
+        if decision.retain_until and decision.retain_until > timezone.localdate():
+            raise RuleViolation(f"the data is retained until {decision.retain_until}",
+                                field="note", section="SM 4.4.1")
+        decision.carried_out_at, decision.carried_out_by = timezone.now(), actor
+        decision.carried_out_note = note
+        decision.save(update_fields=["carried_out_at", "carried_out_by", "carried_out_note"])
+        record("backups.retention.carry_out", actor=actor,
+               authority=resolve_authority(decision.case), subject=decision,
+               retention_class=RetentionClass.INCIDENT,
+               details={"account": decision.account, "note": note})
+    return decision

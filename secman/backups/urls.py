@@ -15,6 +15,8 @@ urlpatterns: list[URLPattern] = [
     path("examinations/<int:pk>/cleaned/", views.examination_cleaned,
          name="examination_cleaned"),
     path("envelopes/", views.envelopes, name="envelopes"),
+    path("retention/", views.retention, name="retention"),
+    path("retention/<int:pk>/done/", views.retention_done, name="retention_done"),
     path("envelopes/<int:pk>/check/", views.envelope_check, name="envelope_check"),
     path("envelopes/<int:pk>/open/", views.envelope_open, name="envelope_open"),
 ]

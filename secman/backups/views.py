@@ -16,11 +16,18 @@ from secman.backups.forms import (
     EnvelopeForm,
     ExaminationForm,
     JobForm,
+    RetentionForm,
     ScheduleForm,
     SetForm,
     StoreForm,
 )
-from secman.backups.models import BackupJob, BackupSet, Examination, SealedEnvelope
+from secman.backups.models import (
+    BackupJob,
+    BackupSet,
+    Examination,
+    RetentionDecision,
+    SealedEnvelope,
+)
 from secman.core.errors import Refused
 from secman.core.views import perform, person_at_form, post_only
 from secman.eventlog.selectors import history_for
@@ -216,3 +223,43 @@ def envelope_open(request: HttpRequest, pk: int) -> HttpResponse:
     except Refused as exc:
         messages.error(request, str(exc))
     return redirect(reverse("backups:envelopes"))
+
+
+@login_required
+def retention(request: HttpRequest) -> HttpResponse:
+    me = person_at_form(request, services.may_see_retention,
+                        "data retention directions are for the Arbitrators and the teams "
+                        "that carry them out")
+    form = RetentionForm(request.POST or None)
+    if request.method == "POST":
+        person_at_form(request, services.may_record_retention,
+                       "directions are given by the Arbitrator (SM 4.4.1)")
+        if form.is_valid():
+            data = form.cleaned_data
+            if perform(request, form, lambda: services.record_retention_decision(
+                    actor=me, case=data["case"], account=data["account"],
+                    direction=data["direction"], retain_until=data["retain_until"]),
+                    "The direction is recorded.") is not None:
+                return redirect(reverse("backups:retention"))
+    return render(request, "backups/retention.html", {
+        "decisions": RetentionDecision.objects.select_related(
+            "case", "recorded_by", "carried_out_by")[:200],
+        "findings": controls.retention_carried_out(), "form": form,
+        "may_record": services.may_record_retention(me),
+        "may_carry_out": services.may_carry_out_retention(me),
+        "may_change": services.may_change_register(me)})
+
+
+@login_required
+@post_only(lambda pk: reverse("backups:retention"))
+def retention_done(request: HttpRequest, pk: int) -> HttpResponse:
+    me = person_at_form(request, services.may_carry_out_retention,
+                        "user data is deleted by Systems Administrators or Support Engineers")
+    row = get_object_or_404(RetentionDecision, pk=pk)
+    try:
+        services.carry_out_retention(actor=me, decision=row,
+                                     note=request.POST.get("note", ""))
+        messages.success(request, "Recorded as carried out.")
+    except Refused as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("backups:retention"))

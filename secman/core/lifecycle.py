@@ -133,11 +133,13 @@ def register(lifecycle: Lifecycle) -> Lifecycle:
 
 
 def registered() -> list[Lifecycle]:
-    """Every app's tables: imports each installed app's `lifecycles` module first."""
+    """Every app's tables, by name: imports each installed app's `lifecycles` module first.
+    (By name, not by registration: that follows whichever module imported a table first,
+    which an app's `ready` can change.)"""
     from django.utils.module_loading import autodiscover_modules
 
     autodiscover_modules("lifecycles")
-    return list(_REGISTRY.values())
+    return sorted(_REGISTRY.values(), key=lambda lifecycle: lifecycle.name)
 
 
 def _node(state: str) -> str:

@@ -46,7 +46,9 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
                       ("logs:anomalies", "Anomalies", None),
                       ("logs:rules", "Detection rules", None),
                       ("backups:overview", "Backups",
-                       "secman.backups.services.may_read_register")]),
+                       "secman.backups.services.may_read_register"),
+                      ("backups:retention", "Data retention",
+                       "secman.backups.services.may_see_retention")]),
     ("9", "Administrative", [("people:teams", "Teams", None),
                              ("people:people", "People", None)]),
 ]

@@ -311,3 +311,34 @@ def test_reading_a_backup_needs_a_case_or_files_a_dispute_and_must_be_cleaned(or
     services.mark_cleaned(actor=org.sam, examination=emergency,
                           cleaning="shredded the volume, deleted the key")
     assert not controls.examinations_cleaned()
+
+
+def test_user_data_is_kept_as_the_arbitrator_of_the_case_directs(org):
+    from secman.authority import arbitration
+
+    case = arbitration.file_dispute(actor=org.pia, title="Account closed",
+                                    circumstances="Member 4711 asked to close the account.")
+    arbitration.update_case(actor=org.cora, case=case, status="running",
+                            arbitrator=org.arne, case_manager=org.cora)
+    before = Event.objects.count()
+    with pytest.raises(NotAllowed):
+        services.record_retention_decision(actor=org.cora, case=case, account="4711",
+                                           direction="delete")
+    with pytest.raises(RuleViolation, match="a date is given"):
+        services.record_retention_decision(actor=org.arne, case=case, account="4711",
+                                           direction="retain_until")
+    assert Event.objects.count() == before
+    later = services.record_retention_decision(
+        actor=org.arne, case=case, account="4711", direction="retain_until",
+        retain_until=dt.date.today() + dt.timedelta(days=30))
+    with pytest.raises(RuleViolation, match="retained until"):
+        services.carry_out_retention(actor=org.pim, decision=later, note="deleted")
+    now = services.record_retention_decision(actor=org.arne, case=case, account="4712",
+                                             direction="delete")
+    [due] = controls.retention_carried_out()
+    assert due.status == Status.DUE_SOON and "4712" in due.message
+    with pytest.raises(NotAllowed):
+        services.carry_out_retention(actor=org.aud, decision=now, note="deleted")
+    services.carry_out_retention(actor=org.pim, decision=now,
+                                 note="account rows and the two backups holding them")
+    assert not controls.retention_carried_out()

@@ -89,6 +89,7 @@ ENDED = {
     "Duty occurrences": {"done", "skipped"},
     "Systems": {"retired"},
     "Flows": {"refused", "ended"},
+    "Backup sets": {"stored"},
 }
 
 

@@ -1053,6 +1053,14 @@ TABLE: list[Row] = [
     Row(backups.mark_cleaned, ("backups.examination.clean",),
         lambda o: {"actor": o.sue, "examination": an_examination(o), "cleaning": "shredded"},
         lambda o: {"actor": o.sue, "examination": an_examination(o), "cleaning": " "}),
+    Row(backups.record_retention_decision, ("backups.retention.direct",),
+        lambda o: {"actor": o.arne, "case": arbitrated_case(o), "account": "4711",
+                   "direction": "delete"},
+        lambda o: {"actor": o.cora, "case": arbitrated_case(o), "account": "4711",
+                   "direction": "delete"}),
+    Row(backups.carry_out_retention, ("backups.retention.carry_out",),
+        lambda o: {"actor": o.pim, "decision": a_direction(o), "note": "deleted"},
+        lambda o: {"actor": o.aud, "decision": a_direction(o), "note": "deleted"}),
     Row(backups.run_check, ("backups.check.failed",),
         lambda o: {"actor": o.sue, "job": backup_job(o, restic=True)},
         lambda o: {"actor": o.sue, "job": backup_job(o)}, case="no repository there"),
@@ -1100,6 +1108,17 @@ def an_envelope(org: Org) -> Any:
 def running_case(org: Org) -> Any:
     return arbitration.file_dispute(actor=org.sue, title="Read a backup",
                                     circumstances="An examination of a backup.")
+
+
+def arbitrated_case(org: Org) -> Any:
+    case = running_case(org)
+    return arbitration.update_case(actor=org.cora, case=case, status="running",
+                                   arbitrator=org.arne, case_manager=org.cora)
+
+
+def a_direction(org: Org) -> Any:
+    return backups.record_retention_decision(actor=org.arne, case=arbitrated_case(org),
+                                             account="4711", direction="delete")
 
 
 def an_examination(org: Org) -> Any:
