@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from secman.authority.models import ArbitrationCase
 from secman.backups import controls, selectors, services
 from secman.backups.forms import (
     CleanedForm,
@@ -231,6 +232,9 @@ def retention(request: HttpRequest) -> HttpResponse:
                         "data retention directions are for the Arbitrators and the teams "
                         "that carry them out")
     form = RetentionForm(request.POST or None)
+    # Only the cases this Arbitrator arbitrates: a direction on another's is refused.
+    form.fields["case"].queryset = ArbitrationCase.objects.filter(  # type: ignore[attr-defined]
+        arbitrator=me).order_by("-filed_on")
     if request.method == "POST":
         person_at_form(request, services.may_record_retention,
                        "directions are given by the Arbitrator (SM 4.4.1)")
@@ -247,7 +251,8 @@ def retention(request: HttpRequest) -> HttpResponse:
         "findings": controls.retention_carried_out(), "form": form,
         "may_record": services.may_record_retention(me),
         "may_carry_out": services.may_carry_out_retention(me),
-        "may_change": services.may_change_register(me)})
+        "may_change": services.may_change_register(me),
+        "hide_register": not services.may_read_register(me)})
 
 
 @login_required
