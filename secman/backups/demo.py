@@ -84,7 +84,8 @@ def load(people_by_login: dict[str, Any]) -> None:
     if started.verify_signoff is None:  # start_verification always opens one
         raise RuntimeError("the verification opened no sign-off")
     sign(actor=samir, request=started.verify_signoff, slot="person 2")
-    services.store_set(actor=piet, backup_set=known_good, location="Safe 1, shelf 1")
+    services.store_set(actor=piet, backup_set=known_good, location="Safe 1, shelf 1",
+                       paper_documentation="restore procedure v3, printed, in the sleeve")
     _envelopes_and_an_examination(people_by_login, known_good)
     services.add_job(actor=samir, system=signer, name="monthly off-site",
                      kind="disaster_recovery", frequency_days=30, authority="SP 4.3.2",

@@ -50,6 +50,9 @@ class SetForm(forms.Form):
 
 class StoreForm(forms.Form):
     location = forms.CharField(max_length=200, help_text="Where the set is kept (SM 4.3.3).")
+    paper_documentation = forms.CharField(
+        max_length=300, required=False, help_text="The paper stored with it (SM 4.3.7): how "
+        "to restore it, which keys open it (names only). Required for a DR set.")
 
 
 class EnvelopeForm(forms.Form):

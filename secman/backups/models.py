@@ -76,6 +76,9 @@ class BackupSet(models.Model):
                                        null=True, blank=True, related_name="+")
     verified_at = models.DateTimeField(null=True, blank=True)
     location = models.CharField(max_length=200, blank=True)
+    # SM 4.3.7 "Paper documentation must be stored with the backup": what paper goes with
+    # the set (how to restore it, which keys open it: names, never values).
+    paper_documentation = models.CharField(max_length=300, blank=True)
     stored_at = models.DateTimeField(null=True, blank=True)
     stored_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
                                   blank=True, related_name="+")

@@ -284,15 +284,17 @@ def _verified(request: SignOffRequest) -> None:
 register(VERIFY, "Backup set verified by two Systems Administrators (SP 4.3.6)", _verified)
 
 
-def store_set(*, actor: Person | None, backup_set: BackupSet, location: str) -> BackupSet:
+def store_set(*, actor: Person | None, backup_set: BackupSet, location: str,
+              paper_documentation: str = "") -> BackupSet:
     """The set goes to its storage: only once verified; a disaster-recovery set only
     with two distinct encryption methods, its OpenPGP layer checked against the DR keys,
     and a location (SM 4.3.3: the hosting organisation's secured area)."""
     _require_sysadmin(actor, "storing a backup set", "SM 4.3.3")
     location = " ".join(location.split())
+    paper = " ".join(paper_documentation.split())
     if not location:
         raise RuleViolation("say where the set is kept (SM 4.3.3)", field="location")
-    check_text(BackupSet, {"location": location})
+    check_text(BackupSet, {"location": location, "paper_documentation": paper})
     with transaction.atomic():
         backup_set = BackupSet.objects.select_for_update().select_related("job").get(
             pk=backup_set.pk)
@@ -308,12 +310,19 @@ def store_set(*, actor: Person | None, backup_set: BackupSet, location: str) -> 
                 raise RuleViolation("its OpenPGP layer is not shown to be encrypted to the "
                                     "DR keys: check a sample first (gpg --list-packets)",
                                     section="SP 4.3.5")
+            if not paper:
+                raise RuleViolation("say what paper documentation is stored with the set "
+                                    "(how to restore it, which keys open it: names only)",
+                                    field="paper_documentation", section="SM 4.3.7")
         SET.check(backup_set.status, SetStatus.STORED, step="store")
         backup_set.status, backup_set.location = SetStatus.STORED, location
+        backup_set.paper_documentation = paper
         backup_set.stored_at, backup_set.stored_by = timezone.now(), actor
-        backup_set.save(update_fields=["status", "location", "stored_at", "stored_by"])
+        backup_set.save(update_fields=["status", "location", "paper_documentation",
+                                       "stored_at", "stored_by"])
         record("backups.set.store", actor=actor, authority=resolve_authority("SM 4.3.3"),
-               subject=backup_set, details={"set": str(backup_set), "location": location})
+               subject=backup_set, details={"set": str(backup_set), "location": location,
+                                            "paper_documentation": paper})
     return backup_set
 
 

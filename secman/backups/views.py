@@ -107,7 +107,8 @@ def backup_set(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         person_at_form(request, services.may_change_register, CHANGERS)
         if store.is_valid() and perform(request, store, lambda: services.store_set(
-                actor=me, backup_set=row, location=store.cleaned_data["location"]),
+                actor=me, backup_set=row, location=store.cleaned_data["location"],
+                paper_documentation=store.cleaned_data["paper_documentation"]),
                 "The set is stored.") is not None:
             return redirect(row.get_absolute_url())
     return render(request, "backups/set.html", {

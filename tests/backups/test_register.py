@@ -89,7 +89,10 @@ def test_a_dr_set_is_made_by_two_verified_by_two_and_stored_only_with_two_method
                              "--pinentry-mode", "cancel", str(tmp_path / "right.gpg")],
                             capture_output=True, text=True).stdout
     assert right.openpgp_key_ids[0] in listed
-    stored = services.store_set(actor=org.sam, backup_set=two, location="Hosting safe")
+    with pytest.raises(RuleViolation, match="paper documentation"):
+        services.store_set(actor=org.sam, backup_set=two, location="Hosting safe")
+    stored = services.store_set(actor=org.sam, backup_set=two, location="Hosting safe",
+                                paper_documentation="restore steps; opened by the DR key")
     assert stored.status == SetStatus.STORED and stored.stored_by == org.sam
 
 
