@@ -43,6 +43,8 @@ import gnupg
 from django.conf import settings
 from django.db import connection
 
+from secman.eventlog import bundle, keys
+from secman.eventlog.proofs import tree_size
 from secman.files import sha256_of
 
 FORMAT = "secman-backup/1"
@@ -125,10 +127,9 @@ class Created:
 
 def create(output: Path, *, progress: Progress = lambda step: None) -> Created:
     """Write secman's backup to `output` (which must not exist), encrypted to the
-    configured recipients. The caller records it (services.record_own_backup)."""
-    from secman.eventlog import bundle, keys
-    from secman.eventlog.proofs import tree_size
-
+    configured recipients. The caller records it (services.create_own_backup). The
+    plain copy exists only during the run, in a temporary directory of mode 0700 beside
+    `output`."""
     output = output.resolve()
     if output.exists():
         raise BackupError(f"{output} exists: give a new file name")
@@ -337,8 +338,6 @@ def restore(archive: Path, *, passphrase: str | None = None,
 def check_restored_log(manifest: dict[str, Any]) -> list[str]:
     """After a restore: the restored Event Log holds at least the entries the backup
     counted. (`secman eventlog verify` then re-hashes it whole.)"""
-    from secman.eventlog.proofs import tree_size
-
     problems = []
     if tree_size() < manifest["eventlog"]["bundle_last"]:
         problems.append(f"the restored Event Log has {tree_size()} entries; the backup's "
