@@ -669,3 +669,38 @@ TABLE.update({
     "logs/rules/<slug:name>/enabled/": E("/logs/rules/ssh_root_login/enabled/", GET=BACK,
                                          POST=LOG_READERS),
 })
+
+# --- backups (SP/SM 4.3, 4.4.1): the register is read by the critical teams, the Board, the
+# Arbitrators and auditors, and changed by Systems Administrators; envelopes are checked by
+# sysadmins and Board members and opened by Board members; data-retention directions are
+# seen by those who give or carry them out (and the Board, auditors), given by Arbitrators
+# and carried out by sysadmins and support engineers (backups.services.may_*).
+REGISTER_READERS = only("systems_administrator", "team_leader", "access_engineer",
+                        "board_member", "auditor", "arbitrator")
+BACKUP_KEEPERS = only("systems_administrator", "team_leader")
+TABLE.update({
+    "backups/": E("/backups/", GET=REGISTER_READERS),
+    "backups/jobs/new/": E("/backups/jobs/new/", GET=BACKUP_KEEPERS, POST=BACKUP_KEEPERS),
+    "backups/jobs/<int:pk>/": E("/backups/jobs/{backup_job}/", GET=REGISTER_READERS,
+                                POST=BACKUP_KEEPERS),
+    "backups/sets/<int:pk>/": E("/backups/sets/{backup_set}/", GET=REGISTER_READERS,
+                                POST=BACKUP_KEEPERS),
+    "backups/sets/<int:pk>/verify/": E("/backups/sets/{backup_set}/verify/", GET=BACK,
+                                       POST=BACKUP_KEEPERS),
+    "backups/sets/<int:pk>/examine/": E("/backups/sets/{backup_set}/examine/", GET=BACK,
+                                        POST=BACKUP_KEEPERS),
+    "backups/examinations/<int:pk>/cleaned/": E("/backups/examinations/{examination}/cleaned/",
+                                                GET=BACK, POST=BACKUP_KEEPERS),
+    "backups/envelopes/": E("/backups/envelopes/", GET=REGISTER_READERS, POST=BACKUP_KEEPERS),
+    "backups/envelopes/<int:pk>/check/": E("/backups/envelopes/{envelope}/check/", GET=BACK,
+                                           POST=only("systems_administrator", "team_leader",
+                                                     "board_member")),
+    "backups/envelopes/<int:pk>/open/": E("/backups/envelopes/{envelope}/open/", GET=BACK,
+                                          POST=only("board_member")),
+    "backups/retention/": E("/backups/retention/", GET=only(
+        "arbitrator", "case_manager", "systems_administrator", "team_leader",
+        "support_engineer", "board_member", "auditor"), POST=only("arbitrator")),
+    "backups/retention/<int:pk>/done/": E("/backups/retention/{retention}/done/", GET=BACK,
+                                          POST=only("systems_administrator", "team_leader",
+                                                    "support_engineer")),
+})

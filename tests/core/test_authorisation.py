@@ -182,6 +182,7 @@ def _build_world() -> dict[str, Any]:
         "patch": Patch.objects.get(emergency=True).pk,
         "change": ConfigurationChange.objects.first().pk,
         **_privileged_world(),
+        **_backups_world(),
         "removal": AccessRemoval.objects.first().pk,
         "checklist": TerminationChecklist.objects.filter(status="open").first().pk,
     }
@@ -210,6 +211,25 @@ def _privileged_world() -> dict[str, Any]:
             "secret": secret.pk,
             "secret_holder": SecretHolder.objects.filter(secret=secret, until=None).first().pk,
             "anomaly": Anomaly.objects.order_by("pk").first().pk}
+
+
+def _backups_world() -> dict[str, Any]:
+    """The backups rows of the demo (secman.backups.demo)."""
+    from secman.backups.models import (
+        BackupJob,
+        BackupSet,
+        Examination,
+        RetentionDecision,
+        SealedEnvelope,
+    )
+
+    return {"backup_job": BackupJob.objects.order_by("pk").first().pk,
+            # DR-webdb-2026-49, waiting for its second verifier: a verification started
+            # again is refused by its lifecycle, whoever asks.
+            "backup_set": BackupSet.objects.get(status="verifying").pk,
+            "examination": Examination.objects.order_by("pk").first().pk,
+            "envelope": SealedEnvelope.objects.order_by("pk").first().pk,
+            "retention": RetentionDecision.objects.order_by("pk").first().pk}
 
 
 # --- asking -----------------------------------------------------------------------------------
