@@ -70,8 +70,10 @@ class EnvelopeForm(forms.Form):
 
 
 class EnvelopeCheckForm(forms.Form):
-    intact = forms.BooleanField(required=False, initial=True,
-                                label="Seen where recorded, seal intact")
+    # A choice, not a checkbox: a form sent without it (an unticked box looks the same)
+    # must not record a broken seal.
+    seal = forms.ChoiceField(choices=[("intact", "seen where recorded, seal intact"),
+                                      ("broken", "seal broken, or not where recorded")])
     note = forms.CharField(max_length=500, required=False)
 
 

@@ -201,10 +201,12 @@ def envelope_check(request: HttpRequest, pk: int) -> HttpResponse:
                         "envelopes are checked by Systems Administrators and Board members")
     row = get_object_or_404(SealedEnvelope, pk=pk)
     form = EnvelopeCheckForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        messages.error(request, "Say whether the seal was intact; nothing was recorded.")
+        return redirect(reverse("backups:envelopes"))
     try:
         services.check_envelope(actor=me, envelope=row,
-                                intact=bool(form.cleaned_data.get("intact")),
+                                intact=form.cleaned_data["seal"] == "intact",
                                 note=form.cleaned_data.get("note", ""))
         messages.success(request, f"Checked {row.label}.")
     except Refused as exc:

@@ -345,3 +345,18 @@ def test_user_data_is_kept_as_the_arbitrator_of_the_case_directs(org):
     services.carry_out_retention(actor=org.pim, decision=now,
                                  note="account rows and the two backups holding them")
     assert not controls.retention_carried_out()
+
+
+def test_a_check_sent_without_saying_how_the_seal_was_records_nothing(org, client):
+    root = _secret(org)
+    envelope = services.seal_envelope(actor=org.sue, label="keys", seal="A6, tape",
+                                      secrets=[root], custodian=org.bea, location="safe")
+    client.force_login(org.bea.user)
+    before = Event.objects.count()
+    client.post(f"/backups/envelopes/{envelope.pk}/check/", {"note": "looked"})
+    envelope.refresh_from_db()
+    assert envelope.status == "sealed" and envelope.last_checked_at is None
+    assert Event.objects.count() == before
+    client.post(f"/backups/envelopes/{envelope.pk}/check/", {"seal": "intact"})
+    envelope.refresh_from_db()
+    assert envelope.status == "sealed" and envelope.last_checked_by == org.bea
