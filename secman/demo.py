@@ -242,6 +242,9 @@ def _build() -> list[tuple[str, str, str]]:
     from secman.backups import demo as backups_demo
 
     backups_demo.load(people_by_login)
+    from secman.incidents import demo as incidents_demo
+
+    incidents_demo.load(people_by_login)
     # A signed checkpoint over every entry, so the demo's log is verifiable from the start
     # (appends sign one only every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or so often).
     from secman.eventlog.checkpoints import write_checkpoint

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "secman.privileged",
     "secman.logs",
     "secman.backups",
+    "secman.incidents",
     "secman.compliance",
     "secman.dashboard",
 ]
@@ -293,6 +294,18 @@ for _fingerprint in BACKUP_RECIPIENTS:
                                                  for c in _fingerprint):
         raise ImproperlyConfigured(f"SECMAN_BACKUP_RECIPIENTS: {_fingerprint!r} is not an "
                                    "OpenPGP fingerprint (40 hex digits, or 64 for v5 keys)")
+
+# --- incidents (SM 5.3.2) -----------------------------------------------------------------
+
+# SM 5.3.2: the initial report of an incident is mailed at once to these addresses
+# (comma-separated); empty: the Systems Administration team (SECMAN_SYSADMIN_LIST, else
+# its members). The person on the spot adds a CC per incident.
+SECMAN_INCIDENT_WARNING_LIST = [a.strip().lower()
+                                for a in envlist("SECMAN_INCIDENT_WARNING_LIST", [])]
+for _address in SECMAN_INCIDENT_WARNING_LIST:
+    if _address.count("@") != 1 or " " in _address:
+        raise ImproperlyConfigured(f"SECMAN_INCIDENT_WARNING_LIST: {_address!r} is not an "
+                                   "email address")
 
 # --- physical visits (SM 2.3.3, 2.3.4) ------------------------------------------------------
 

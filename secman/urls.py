@@ -26,6 +26,7 @@ urlpatterns = [
     path("privileged/", include("secman.privileged.urls")),
     path("logs/", include("secman.logs.urls")),
     path("backups/", include("secman.backups.urls")),
+    path("incidents/", include("secman.incidents.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

@@ -211,6 +211,8 @@ WRITTEN_BY_SECMAN = {
     "logs.TreeHead.frontier": "hashes of the systems' logs' tree",
     "logs.TreeCheckpoint.note": "a checkpoint secman signs",
     "logs.DetectionRule.yaml": "a Sigma rule, at most 20,000 characters (logs.rules)",
+    "incidents.Report.appendix_encrypted": "the OpenPGP message GnuPG made of an appendix "
+                                           "of at most 20,000 characters",
     "eventlog.Checkpoint.note": "a checkpoint secman signs",
     "eventlog.VerificationRun.problems": "what a verification found",
     "eventlog.WitnessCheckpoint.note": "a witness's signed checkpoint note, read by "

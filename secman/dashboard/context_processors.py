@@ -49,6 +49,8 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
                        "secman.backups.services.may_read_register"),
                       ("backups:retention", "Data retention",
                        "secman.backups.services.may_see_retention")]),
+    ("5", "Incidents", [("incidents:incidents", "Incidents",
+                         "secman.incidents.services.may_see_incidents")]),
     ("9", "Administrative", [("people:teams", "Teams", None),
                              ("people:people", "People", None)]),
 ]

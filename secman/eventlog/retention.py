@@ -68,10 +68,14 @@ def update_retention(*, actor: Any, retention_class: str, minimum_days: int | No
 
 def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefix: str = "",
                subject_type: str = "", subject_id: str = "", since: dt.date | None = None,
-               until: dt.date | None = None) -> LegalHold:
+               until: dt.date | None = None, preserving_evidence: bool = False) -> LegalHold:
     """SM 4.4.2: the Arbitrator (or Case Manager) keeps matching entries past their
-    maximum for the case."""
-    if not may_place_hold(actor):
+    maximum for the case. `preserving_evidence`: an incident's responder archives the
+    related logs under the incident's case (SM 5.4 "any related log data archived"), a
+    Systems Administrator's duty that cannot wait for the Arbitrator; releasing the hold
+    stays the Arbitrator's."""
+    if not may_place_hold(actor) and not (
+            preserving_evidence and holds_any(actor, Role.SYSTEMS_ADMINISTRATOR)):
         raise NotAllowed("legal holds are placed by the Arbitrator or Case Manager",
                          section="SM 4.4.2")
     if not any([retention_class, action_prefix, subject_type, since, until]):
@@ -95,6 +99,7 @@ def place_hold(*, actor: Any, case: Any, retention_class: str = "", action_prefi
         record("eventlog.hold.place", actor=actor, authority=authority_row, subject=hold,
                retention_class=RetentionClass.INCIDENT,  # kept as long as the case file
                details={"case": case.number, "class": retention_class,
+                        "preserving_evidence": preserving_evidence,
                         "action_prefix": action_prefix, "subject_type": subject_type,
                         "subject_id": subject_id, "since": since, "until": until})
     return hold

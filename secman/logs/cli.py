@@ -342,16 +342,6 @@ def anomalies_dismiss(anomaly_id: int, reason: str, login: str) -> None:
     _examine(anomaly_id, "dismissed", reason, login)
 
 
-@anomalies.command("promote")
-@click.argument("anomaly_id", type=int)
-@click.option("--reason", required=True, help="Why this is an incident.")
-@click.option("--as", "login", required=True, metavar="LOGIN",
-              help="The Systems Administrator examining it.")
-def anomalies_promote(anomaly_id: int, reason: str, login: str) -> None:
-    """Promote an anomaly to an incident (SM 5.2, 5.3)."""
-    _examine(anomaly_id, "promoted", reason, login)
-
-
 def _examine(anomaly_id: int, outcome: str, reason: str, login: str) -> None:
     setup_django()
     from secman.logs import services

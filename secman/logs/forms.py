@@ -19,9 +19,10 @@ class SearchForm(forms.Form):
 
 
 class ExamineForm(forms.Form):
-    outcome = forms.ChoiceField(choices=[("dismissed", "Dismiss: harmless, and why"),
-                                         ("promoted", "Promote to an incident")],
-                                widget=forms.RadioSelect)
+    # Promoting is opening its incident (the incidents' page does both at once), so the
+    # promotion and the incident cannot come apart.
+    outcome = forms.ChoiceField(choices=[("dismissed", "Dismiss: harmless, and why")],
+                                widget=forms.RadioSelect, initial="dismissed")
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -38,6 +38,10 @@ class Person(models.Model):
     phone = models.CharField(max_length=60, blank=True)
     chat_handle = models.CharField(max_length=120, blank=True)
     emergency_contact = models.TextField(blank=True, max_length=2_000)
+    # The person's OpenPGP public key (ASCII armour): the Key Persons List is encrypted to
+    # it (SM 6.4), and so is a sensitive incident report's appendix (SM 4.4.3).
+    openpgp_key = models.TextField(blank=True, max_length=100_000)
+    openpgp_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     CONTACT_FIELDS = ("phone", "chat_handle", "emergency_contact")

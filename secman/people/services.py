@@ -21,7 +21,7 @@ from secman.core.errors import NotAllowed, RuleViolation
 from secman.core.roles import CRITICAL_TEAMS, TEAM_ROLES, Role, TeamKind
 from secman.core.validation import Refusal, check_text, check_unique, with_changes
 from secman.eventlog.services import record
-from secman.people import signals
+from secman.people import openpgp, signals
 from secman.people.choices import ChangeKind, ListKind, ProposalStatus
 from secman.people.lifecycles import PROPOSAL
 from secman.people.models import (
@@ -253,6 +253,29 @@ def update_person(
                      "contact_details_changed": [k for k in changed
                                                  if k in Person.CONTACT_FIELDS]},
         )
+    return person
+
+
+def set_openpgp_key(*, actor: Person, person: Person, armoured: str,
+                    authority: AuthorityLike = "SM 6.4") -> Person:
+    """Record (or, with an empty key, remove) a person's OpenPGP public key: the Key
+    Persons List is encrypted to it (SM 6.4). The person, the Board or the administrator
+    may; the entry keeps the fingerprint, not the key."""
+    refusal = _why_not_edit_person(actor, person, {"phone"})
+    if refusal is not None:
+        raise refusal
+    armoured = (armoured or "").strip()
+    fingerprint = openpgp.fingerprint_of(armoured) if armoured else ""
+    if fingerprint == person.openpgp_fingerprint:
+        raise RuleViolation("nothing to change: this is the key already recorded",
+                            field="openpgp_key")
+    with transaction.atomic():
+        authority_row = resolve_authority(authority)
+        before = person.openpgp_fingerprint
+        person.openpgp_key, person.openpgp_fingerprint = armoured, fingerprint
+        person.save(update_fields=["openpgp_key", "openpgp_fingerprint"])
+        record("people.person.openpgp_key", actor=actor, authority=authority_row,
+               subject=person, details={"from": before, "to": fingerprint})
     return person
 
 

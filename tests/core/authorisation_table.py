@@ -704,3 +704,30 @@ TABLE.update({
                                           POST=only("systems_administrator", "team_leader",
                                                     "support_engineer")),
 })
+
+# --- incidents (SP/SM 5): listed for everyone who holds a role (SM 5.6: the event is not
+# secret); reported by the critical teams; responded to by Systems Administrators; the
+# investigation log written also by management and oversight; the sensitive appendix
+# downloaded by the restricted readers (incidents.services.may_*). The demo's open
+# incident has no sensitive report: its appendix is "not found" to those let through.
+ROLE_HOLDERS = rule(ALLOWED, no_role=REFUSED, administrator=REFUSED)
+INCIDENT_RESTRICTED = ("systems_administrator", "team_leader", "board_member", "arbitrator",
+                       "case_manager", "auditor")
+TABLE.update({
+    "incidents/": E("/incidents/", GET=ROLE_HOLDERS),
+    "incidents/new/": E("/incidents/new/", GET=only(
+        "systems_administrator", "team_leader", "access_engineer", "software_assessor",
+        "support_engineer"), POST=only("systems_administrator", "team_leader",
+                                       "access_engineer", "software_assessor",
+                                       "support_engineer")),
+    "incidents/<int:pk>/": E("/incidents/{incident}/", GET=ROLE_HOLDERS),
+    "incidents/<int:pk>/appendix.asc": E("/incidents/{incident}/appendix.asc", GET=rule(
+        REFUSED, **dict.fromkeys(INCIDENT_RESTRICTED, NOT_FOUND))),
+    "incidents/<int:pk>/evidence/<int:evidence>/hand-over/": E(
+        "/incidents/{incident}/evidence/{evidence}/hand-over/", GET=BACK,
+        POST=only(*INCIDENT_RESTRICTED)),
+    "incidents/<int:pk>/<slug:action>/": E("/incidents/{incident}/timeline/", GET=BACK,
+                                           POST=only("systems_administrator", "team_leader",
+                                                     "board_member", "arbitrator",
+                                                     "case_manager")),
+})

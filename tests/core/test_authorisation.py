@@ -183,6 +183,7 @@ def _build_world() -> dict[str, Any]:
         "change": ConfigurationChange.objects.first().pk,
         **_privileged_world(),
         **_backups_world(),
+        **_incidents_world(),
         "removal": AccessRemoval.objects.first().pk,
         "checklist": TerminationChecklist.objects.filter(status="open").first().pk,
     }
@@ -211,6 +212,15 @@ def _privileged_world() -> dict[str, Any]:
             "secret": secret.pk,
             "secret_holder": SecretHolder.objects.filter(secret=secret, until=None).first().pk,
             "anomaly": Anomaly.objects.order_by("pk").first().pk}
+
+
+def _incidents_world() -> dict[str, Any]:
+    """The open incident of the demo (secman.incidents.demo) and its evidence."""
+    from secman.incidents.models import Evidence, Incident
+
+    incident = Incident.objects.get(status="open")
+    return {"incident": incident.pk,
+            "evidence": Evidence.objects.filter(incident=incident).first().pk}
 
 
 def _backups_world() -> dict[str, Any]:

@@ -49,6 +49,7 @@ from secman.documents import services as documents
 from secman.documents.models import Document
 from secman.eventlog import checkpoints, retention
 from secman.eventlog.models import Event
+from secman.incidents import services as incidents
 from secman.logs import rules as log_rules
 from secman.logs import services as logs
 from secman.people import accounts
@@ -1225,6 +1226,124 @@ NOT_A_STATE_CHANGE: dict[str, str] = {
         "report_limit_bytes", "hash_token", "live_token", "authenticate", "check_size",
         "parse_report")},
 }
+
+# --- incidents (SP/SM 5) and people's OpenPGP keys ----------------------------------------
+
+
+def an_incident(org: Org, *, severity: str = "directed_probe", case: bool = False,
+                reported: bool = False) -> Any:
+    incident = incidents.open_incident(
+        actor=org.sam, title=f"incident {Event.objects.count()}", description="seen",
+        detection_level="application", severity=severity, systems=[patched_system()],
+        file_case=case)
+    if reported:
+        incidents.publish_report(actor=org.sam, incident=incident, summary="s",
+                                 audience=["sysadmins", "board"])
+    return incident
+
+
+def an_evidence_item(org: Org) -> Any:
+    return incidents.add_evidence(actor=org.sam, incident=an_incident(org), label="disk",
+                                  description="image", sha256="c" * 64, location="safe")
+
+
+def a_response_step(org: Org, key: str) -> Any:
+    incident = an_incident(org)
+    incidents.choose_checklist(actor=org.sam, incident=incident, name="os_compromise")
+    return incident.steps.get(key=key)
+
+
+@functools.cache
+def a_public_key() -> str:
+    import tempfile
+
+    import gnupg
+
+    home = tempfile.mkdtemp(prefix="sk", dir="/tmp")
+    keyring = gnupg.GPG(gnupghome=home)
+    key = keyring.gen_key(keyring.gen_key_input(
+        key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
+        name_real="Key person", name_email="key@example.org", no_protection=True,
+        expire_date=0))
+    return str(keyring.export_keys(key.fingerprint))
+
+
+TABLE += [
+    Row(people.set_openpgp_key, ("people.person.openpgp_key",),
+        lambda o: {"actor": o.sue, "person": o.sue, "armoured": a_public_key()},
+        lambda o: {"actor": o.sue, "person": o.sue, "armoured": "not a key"}),
+    Row(incidents.open_incident, ("incidents.incident.open",),
+        lambda o: {"actor": o.sam, "title": "probe", "description": "seen",
+                   "detection_level": "application", "severity": "directed_probe",
+                   "systems": [patched_system()]},
+        lambda o: {"actor": o.aud, "title": "probe", "description": "seen",
+                   "detection_level": "application", "severity": "directed_probe",
+                   "systems": [patched_system()]}),
+    Row(incidents.open_incident, ("incidents.incident.open", "authority.case.file",
+                                  "privileged.system.compromised"),
+        lambda o: {"actor": o.sam, "title": "root", "description": "seen",
+                   "detection_level": "application", "severity": "compromise",
+                   "systems": [patched_system()], "file_case": True},
+        lambda o: {"actor": o.sam, "title": "root", "description": "seen",
+                   "detection_level": "application", "severity": "compromise",
+                   "systems": [patched_system()]}, case="compromise"),
+    Row(incidents.change_severity, ("incidents.incident.severity",),
+        lambda o: {"actor": o.sam, "incident": an_incident(o), "severity": "automated_probe",
+                   "reason": "a scanner"},
+        lambda o: {"actor": o.sam, "incident": an_incident(o), "severity": "directed_probe",
+                   "reason": "the same"}),
+    Row(incidents.record_isolation, ("incidents.incident.isolate",),
+        lambda o: {"actor": o.sam, "incident": an_incident(o), "how": "port shut"},
+        lambda o: {"actor": o.sam, "incident": an_incident(o), "how": " "}),
+    Row(incidents.escalate, ("incidents.incident.escalate", "authority.case.file"),
+        lambda o: {"actor": o.sam, "incident": an_incident(o), "file_case": True},
+        lambda o: {"actor": o.sam, "incident": an_incident(o)}),
+    Row(incidents.bring_in_management, ("incidents.incident.management",),
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "person": o.sam},
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "person": o.sid}),
+    Row(incidents.set_war_room, ("incidents.incident.war_room",),
+        lambda o: {"actor": o.bea, "incident": an_incident(o), "war_room": "#room"},
+        lambda o: {"actor": o.pim, "incident": an_incident(o), "war_room": "#room"}),
+    Row(incidents.write_timeline, ("incidents.timeline.write",),
+        lambda o: {"actor": o.arne, "incident": an_incident(o), "kind": "decision",
+                   "text": "go"},
+        lambda o: {"actor": o.arne, "incident": an_incident(o), "kind": "decision",
+                   "text": " "}),
+    Row(incidents.add_evidence, ("incidents.evidence.collect",),
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "label": "log",
+                   "description": "auth.log", "sha256": "d" * 64, "location": "safe"},
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "label": "log",
+                   "description": "auth.log", "sha256": "xyz", "location": "safe"}),
+    Row(incidents.hand_over, ("incidents.evidence.hand_over",),
+        lambda o: {"actor": o.sam, "evidence": an_evidence_item(o), "to": o.arne,
+                   "location": "safe", "reason": "case", "sha256_checked": True},
+        lambda o: {"actor": o.sam, "evidence": an_evidence_item(o), "to": o.pim,
+                   "location": "safe", "reason": "case", "sha256_checked": True}),
+    Row(incidents.archive_logs, ("incidents.incident.archive_logs", "eventlog.hold.place"),
+        lambda o: {"actor": o.sue, "incident": an_incident(o, case=True),
+                   "since": timezone.localdate()},
+        lambda o: {"actor": o.sue, "incident": an_incident(o),
+                   "since": timezone.localdate()}),
+    Row(incidents.choose_checklist, ("incidents.checklist.add",),
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "name": "user_data"},
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "name": "recovery"}),
+    Row(incidents.complete_step, ("incidents.step.done",),
+        lambda o: {"actor": o.sue, "step": a_response_step(o, "vector"), "note": "ssh"},
+        lambda o: {"actor": o.sue, "step": a_response_step(o, "isolate")}),
+    Row(incidents.publish_report, ("incidents.report.publish",),
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "summary": "all well",
+                   "audience": ["sysadmins", "board"]},
+        lambda o: {"actor": o.sue, "incident": an_incident(o), "summary": "all well",
+                   "audience": ["sysadmins"]}),
+    Row(incidents.close, ("incidents.incident.close",),
+        lambda o: {"actor": o.sue, "incident": an_incident(o, reported=True)},
+        lambda o: {"actor": o.sue, "incident": an_incident(o)}),
+]
+NOT_A_STATE_CHANGE.update({
+    "secman.incidents.services.warning_list": "a read: the addresses of the warning",
+    "secman.incidents.services.appendix_readers": "a read: who a sensitive appendix is "
+                                                  "encrypted to"})
+
 
 def watched(model: Any) -> bool:
     """secman's own tables, and the logins and API tokens its services change."""

@@ -1,0 +1,13 @@
+"""The initial warning (SM 5.3.2): mailed at once to the warning list and the CC the
+person on the spot chose, when the incident is opened."""
+
+from __future__ import annotations
+
+from secman.eventlog.models import Event
+from secman.eventlog.notifications import notify_on
+
+
+@notify_on("incidents.incident.open")
+def _warning(event: Event) -> list[str]:
+    return list(dict.fromkeys([*event.details.get("warning_to", []),
+                               *event.details.get("cc", [])]))
