@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,14 @@ from secman.privileged import secrets_register
 from secman.privileged.models import Secret
 from secman.systems.models import System
 
+# One demo repository per process, copied into each demo's data directory: restic derives
+# its key with a deliberately slow KDF on every init and backup, and a process that loads
+# the demo many times (the test suite) would pay for it each time. Each copy is a whole,
+# real repository; the demo's check runs restic on it for real.
+_TEMPLATE: list[Path] = []
 
-def _restic_repository() -> tuple[str, str] | None:
-    """A small restic repository of webdb's demo dump, under the data directory; None
-    when restic is not installed (bin/debian-packages installs it)."""
-    if shutil.which("restic") is None:
-        print("demo: restic is not installed, webdb's backup is not checked "
-              "(bin/debian-packages installs it)")
-        return None
-    base = Path(settings.DATA_DIR) / "demo-backups"
+
+def _build_repository(base: Path) -> None:
     dump = base / "webdb-dump"
     dump.mkdir(parents=True, exist_ok=True)
     for number, table in enumerate(("accounts", "certificates", "requests", "audit")):
@@ -40,14 +40,28 @@ def _restic_repository() -> tuple[str, str] | None:
     password = base / "restic-webdb.password"
     password.write_text("demo repository password, kept outside secman\n", encoding="utf-8")
     password.chmod(0o600)
-    repository = base / "restic-webdb"
-    env = {"RESTIC_REPOSITORY": str(repository), "RESTIC_PASSWORD_FILE": str(password),
-           "PATH": "/usr/bin:/bin"}
+    env = {"RESTIC_REPOSITORY": str(base / "restic-webdb"),
+           "RESTIC_PASSWORD_FILE": str(password), "PATH": "/usr/bin:/bin"}
     for command in (["init"], ["backup", "--no-cache", "--quiet", str(dump)]):
-        # restic, for the demo's own repository under the data directory; no shell.
+        # restic, for the demo's own repository; no shell.
         subprocess.run(["restic", *command], env=env, check=True,  # noqa: S603, S607
                        capture_output=True)
-    return str(repository), str(password)
+
+
+def _restic_repository() -> tuple[str, str] | None:
+    """A small restic repository of webdb's demo dump, under the data directory; None
+    when restic is not installed (bin/debian-packages installs it)."""
+    if shutil.which("restic") is None:
+        print("demo: restic is not installed, webdb's backup is not checked "
+              "(bin/debian-packages installs it)")
+        return None
+    if not _TEMPLATE or not _TEMPLATE[0].is_dir():
+        template = Path(tempfile.mkdtemp(prefix="secman-demo-restic-"))
+        _build_repository(template)
+        _TEMPLATE[:] = [template]
+    base = Path(settings.DATA_DIR) / "demo-backups"
+    shutil.copytree(_TEMPLATE[0], base, dirs_exist_ok=True)
+    return str(base / "restic-webdb"), str(base / "restic-webdb.password")
 
 
 def load(people_by_login: dict[str, Any]) -> None:
