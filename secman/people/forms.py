@@ -42,6 +42,14 @@ class ContactDetailsForm(forms.Form):
     authority = AuthorityField(initial="SP 9.1.4.3")
 
 
+class OpenPGPKeyForm(forms.Form):
+    openpgp_key = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "class": "code"}), required=False,
+        max_length=max_length(Person, "openpgp_key"), label="OpenPGP public key",
+        help_text="gpg --armor --export FINGERPRINT. The Key Persons List (SM 6.4) and "
+        "sensitive incident reports (SM 4.4.3) are encrypted to it. Empty removes it.")
+
+
 def without_contact_details(form: forms.Form) -> forms.Form:
     """The form without the Key Persons List fields, for whoever may not read them
     (people.selectors.can_see_contact_details): not shown, not pre-filled, not posted."""

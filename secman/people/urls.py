@@ -11,6 +11,7 @@ urlpatterns = [
     path("key-persons/", views.key_persons, name="key_persons"),
     path("<int:pk>/", views.person, name="person"),
     path("<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("<int:pk>/openpgp-key/", views.person_openpgp_key, name="person_openpgp_key"),
     path("teams/", views.teams, name="teams"),
     path("teams/<slug:kind>/", views.team, name="team"),
     path("lists/", views.lists, name="lists"),

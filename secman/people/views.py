@@ -18,6 +18,7 @@ from secman.people.forms import (
     DecideProposalForm,
     EndMembershipForm,
     NewPersonForm,
+    OpenPGPKeyForm,
     PersonForm,
     ProposalForm,
     ReasonForm,
@@ -107,6 +108,22 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                  "shown here: the person or the Board changes them (SP 6.4)."
                  if hidden else ""),
     })
+
+
+def person_openpgp_key(request: HttpRequest, pk: int) -> HttpResponse:
+    subject = get_object_or_404(Person, pk=pk)
+    me = actor_of(request)
+    if not services.may_edit_person(me, subject):
+        raise PermissionDenied("Only the person, the Board or the administrator record a "
+                               "person's OpenPGP key.")
+    form = OpenPGPKeyForm(request.POST or None, initial={"openpgp_key": subject.openpgp_key})
+    if request.method == "POST" and form.is_valid() and perform(
+            request, form, lambda: services.set_openpgp_key(
+                actor=me, person=subject, armoured=form.cleaned_data["openpgp_key"]),
+            "OpenPGP key recorded.") is not None:
+        return redirect(subject)
+    return render(request, "people/form.html", {
+        "form": form, "title": f"OpenPGP key of {subject}", "back": subject.get_absolute_url()})
 
 
 # --- teams --------------------------------------------------------------------------------

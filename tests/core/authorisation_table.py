@@ -180,6 +180,9 @@ TABLE: dict[str, E] = {
     "people/<int:pk>/edit/": E("/people/{person}/edit/",
                                GET=only("administrator", "board_member"),
                                POST=only("administrator", "board_member")),
+    "people/<int:pk>/openpgp-key/": E("/people/{person}/openpgp-key/",
+                                      GET=only("administrator", "board_member"),
+                                      POST=only("administrator", "board_member")),
     "people/teams/": E("/people/teams/", GET=everyone()),
     "people/teams/<slug:kind>/": E("/people/teams/{team}/", GET=everyone(), POST=TO_THE_FORM),
     "people/lists/": E("/people/lists/", GET=everyone()),
@@ -730,4 +733,16 @@ TABLE.update({
                                            POST=only("systems_administrator", "team_leader",
                                                      "board_member", "arbitrator",
                                                      "case_manager")),
+})
+
+# --- disaster recovery (SP/SM 6): the processes, plan and exercises are shown to everyone
+# who holds a role (an empty POST shows the page again); the Key Persons List to the Board
+# and the Arbitrator, designations by the Board (recovery.services.may_*). The demo's
+# exercise is finished: a step posted to it is refused to everyone.
+TABLE.update({
+    "recovery/": E("/recovery/", GET=ROLE_HOLDERS, POST=ROLE_HOLDERS),
+    "recovery/exercises/<int:pk>/": E("/recovery/exercises/{exercise}/", GET=ROLE_HOLDERS,
+                                      POST=rule(REFUSED)),
+    "recovery/key-persons/": E("/recovery/key-persons/", GET=only("board_member", "arbitrator"),
+                               POST=only("board_member")),
 })
