@@ -397,6 +397,15 @@ def _add_backup_groups() -> None:
 _add_backup_groups()
 
 
+def _add_keypersons_group() -> None:
+    from secman.recovery.cli import keypersons
+
+    main.add_command(keypersons)
+
+
+_add_keypersons_group()
+
+
 def _add_docs_group() -> None:
     # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
     # without a database.

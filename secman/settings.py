@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "secman.logs",
     "secman.backups",
     "secman.incidents",
+    "secman.recovery",
     "secman.compliance",
     "secman.dashboard",
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("logs/", include("secman.logs.urls")),
     path("backups/", include("secman.backups.urls")),
     path("incidents/", include("secman.incidents.urls")),
+    path("recovery/", include("secman.recovery.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

@@ -51,6 +51,10 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
                        "secman.backups.services.may_see_retention")]),
     ("5", "Incidents", [("incidents:incidents", "Incidents",
                          "secman.incidents.services.may_see_incidents")]),
+    ("6", "Disaster recovery", [("recovery:overview", "Processes & exercises",
+                                 "secman.recovery.services.may_read"),
+                                ("recovery:key_persons", "Key Persons List",
+                                 "secman.people.selectors.may_see_key_persons")]),
     ("9", "Administrative", [("people:teams", "Teams", None),
                              ("people:people", "People", None)]),
 ]

@@ -215,12 +215,15 @@ def _privileged_world() -> dict[str, Any]:
 
 
 def _incidents_world() -> dict[str, Any]:
-    """The open incident of the demo (secman.incidents.demo) and its evidence."""
+    """The open incident of the demo (secman.incidents.demo) and its evidence; the
+    finished exercise of secman.recovery.demo."""
     from secman.incidents.models import Evidence, Incident
+    from secman.recovery.models import Exercise
 
     incident = Incident.objects.get(status="open")
     return {"incident": incident.pk,
-            "evidence": Evidence.objects.filter(incident=incident).first().pk}
+            "evidence": Evidence.objects.filter(incident=incident).first().pk,
+            "exercise": Exercise.objects.get().pk}
 
 
 def _backups_world() -> dict[str, Any]:

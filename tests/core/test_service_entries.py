@@ -63,6 +63,7 @@ from secman.privileged import grants as privileged_grants
 from secman.privileged import keys as privileged_keys
 from secman.privileged import schemes as privileged_schemes
 from secman.privileged import secrets_register as privileged_secrets
+from secman.recovery import services as recovery
 from secman.systems import agents, patches
 from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
@@ -1339,6 +1340,75 @@ TABLE += [
         lambda o: {"actor": o.sue, "incident": an_incident(o, reported=True)},
         lambda o: {"actor": o.sue, "incident": an_incident(o)}),
 ]
+def a_process(org: Org) -> Any:
+    return recovery.record_process(
+        actor=org.bea, name=f"process {Event.objects.count()}", description="d", core=True,
+        max_outage_hours=48, rto_hours=27, authority=org.decision)
+
+
+def an_exercise_step(org: Org) -> Any:
+    if recovery.current_plan() is None:
+        recovery.adopt_plan(actor=org.bea, steps=["notify", "recover"], authority=org.decision)
+    exercise = recovery.start_exercise(actor=org.sam, processes=[a_process(org)],
+                                       scenario="fire")
+    return exercise.steps.get(position=1)
+
+
+def a_key_person_designation(org: Org) -> Any:
+    return recovery.designate_key_person(actor=org.bea, person=org.sid, role="sysadmin",
+                                         authority=org.decision)
+
+
+def key_persons_directory(org: Org, with_keys: bool = True) -> Kwargs:
+    import tempfile
+
+    designation = a_key_person_designation(org)
+    if with_keys:
+        people.set_openpgp_key(actor=org.sid, person=designation.person,
+                               armoured=a_public_key())
+    return {"actor": org.bea, "directory": Path(tempfile.mkdtemp(prefix="kp"))}
+
+
+TABLE += [
+    Row(recovery.record_process, ("recovery.process.record",),
+        lambda o: {"actor": o.bea, "name": "Revocation", "description": "OCSP", "core": True,
+                   "max_outage_hours": 48, "rto_hours": 27, "authority": o.decision},
+        lambda o: {"actor": o.bea, "name": "Revocation", "description": "OCSP", "core": True,
+                   "max_outage_hours": 48, "rto_hours": 27, "authority": "SM 6.2"}),
+    Row(recovery.change_objectives, ("recovery.process.objectives",),
+        lambda o: {"actor": o.bea, "process": a_process(o), "max_outage_hours": 30,
+                   "rto_hours": 24, "authority": o.decision},
+        lambda o: {"actor": o.bea, "process": a_process(o), "max_outage_hours": 20,
+                   "rto_hours": 24, "authority": o.decision}),
+    Row(recovery.adopt_plan, ("recovery.plan.adopt",),
+        lambda o: {"actor": o.bea, "steps": ["notify", "converge"], "authority": o.decision},
+        lambda o: {"actor": o.sam, "steps": ["notify", "converge"], "authority": o.decision}),
+    Row(recovery.start_exercise, ("recovery.exercise.start",),
+        lambda o: {"actor": o.sam, "processes": [an_exercise_step(o).exercise.processes
+                                                 .get()], "scenario": "flood"},
+        lambda o: {"actor": o.pim, "processes": [a_process(o)], "scenario": "fire"}),
+    Row(recovery.complete_exercise_step, ("recovery.exercise.step",),
+        lambda o: {"actor": o.sam, "step": an_exercise_step(o), "note": "all called"},
+        lambda o: {"actor": o.pim, "step": an_exercise_step(o)}),
+    Row(recovery.designate_key_person, ("recovery.key_person.designate",),
+        lambda o: {"actor": o.bea, "person": o.sam, "role": "SA leader",
+                   "authority": o.decision},
+        lambda o: {"actor": o.sam, "person": o.sam, "role": "SA leader",
+                   "authority": o.decision}),
+    Row(recovery.end_designation, ("recovery.key_person.end",),
+        lambda o: {"actor": o.bea, "designation": a_key_person_designation(o),
+                   "authority": o.decision},
+        lambda o: {"actor": o.bea, "designation": a_key_person_designation(o),
+                   "authority": "SM 6.4"}),
+    Row(recovery.export_key_persons, ("recovery.key_persons.export",),
+        key_persons_directory,
+        lambda o: key_persons_directory(o, with_keys=False)),
+]
+NOT_A_STATE_CHANGE.update({
+    f"secman.recovery.services.{name}": "a read" for name in (
+        "current_plan", "outcomes", "key_persons", "latest_contact_change", "list_context")})
+
+
 NOT_A_STATE_CHANGE.update({
     "secman.incidents.services.warning_list": "a read: the addresses of the warning",
     "secman.incidents.services.appendix_readers": "a read: who a sensitive appendix is "

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class RecoveryConfig(AppConfig):
+    name = "secman.recovery"
+    label = "recovery"
+    verbose_name = "Disaster recovery"
+    default_auto_field = "django.db.models.BigAutoField"
