@@ -49,7 +49,7 @@ from secman.logs.models import Anomaly, AnomalyStatus
 from secman.logs.services import examine
 from secman.people import openpgp
 from secman.people.models import Person
-from secman.people.selectors import holds_any, leads, roles_of
+from secman.people.selectors import holds_any, leads, roles_of, team_leader
 from secman.privileged.secrets_register import mark_compromised
 from secman.systems.models import System
 from secman.systems.notifications import systems_administration_team
@@ -209,6 +209,12 @@ def open_incident(*, actor: Person, title: str, description: str, detection_leve
         incident.systems.set(systems)
         if severity in NEEDS_CASE:
             _compromised(actor, incident, case)
+        # SM 9.1.6: a security bug is "reported to team leader": the leaders of the teams
+        # that fix it (systems, software) get the warning too.
+        leaders = sorted({leader.email for leader in (
+            team_leader(TeamKind.SYSTEMS_ADMINISTRATION),
+            team_leader(TeamKind.SOFTWARE_ASSESSMENT)) if leader is not None and leader.email}
+        ) if source == Source.SECURITY_BUG else []
         record("incidents.incident.open", actor=actor, authority=authority, subject=incident,
                retention_class=_INCIDENT,
                details={"title": title, "severity": severity, "source": source,
@@ -216,7 +222,8 @@ def open_incident(*, actor: Person, title: str, description: str, detection_leve
                         "systems": [s.name for s in systems],
                         "anomaly": anomaly.pk if anomaly else None,
                         "bug": bug_reference, "case": case.number if case else "",
-                        "warning_to": warning_list(), "cc": cc, "war_room": war_room})
+                        "warning_to": warning_list(), "team_leaders": leaders, "cc": cc,
+                        "war_room": war_room})
     return incident
 
 

@@ -74,6 +74,15 @@ def test_an_anomaly_is_promoted_by_opening_its_incident_and_the_warning_is_maile
     assert (Incident.objects.count(), Event.objects.count()) == before
 
 
+def test_a_security_bug_is_reported_to_the_team_leaders(org, smtp, settings,
+                                                       django_capture_on_commit_callbacks):
+    settings.SECMAN_INCIDENT_WARNING_LIST = ["security@ca.example.org"]
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(org, source=Source.SECURITY_BUG, bug_reference="bugs #1312")
+    recipients, _mail = smtp.messages[-1]
+    assert recipients == ["security@ca.example.org", "ola@example.org", "sam@example.org"]
+
+
 def test_a_promoted_anomaly_without_incident_or_report_is_a_finding(org):
     anomaly = _anomaly()
     logs.examine(actor=org.sam, anomaly=anomaly, outcome=AnomalyStatus.PROMOTED,
