@@ -219,6 +219,9 @@ def open_incident(*, actor: Person, title: str, description: str, detection_leve
                retention_class=_INCIDENT,
                details={"title": title, "severity": severity, "source": source,
                         "detection_level": detection_level,
+                        # The labels too: the warning mail and the log's readers read them.
+                        "severity_label": Severity(severity).label,
+                        "detection_label": DetectionLevel(detection_level).label,
                         "systems": [s.name for s in systems],
                         "anomaly": anomaly.pk if anomaly else None,
                         "bug": bug_reference, "case": case.number if case else "",

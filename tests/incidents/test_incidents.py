@@ -66,6 +66,7 @@ def test_an_anomaly_is_promoted_by_opening_its_incident_and_the_warning_is_maile
     recipients, mail = smtp.messages[-1]
     assert recipients == ["security@ca.example.org", "hosting@secure-u.example.org"]
     assert f"/incidents/{incident.pk}/" in mail.get_payload()
+    assert "Severity:   2.2 Probe: directed" in mail.get_payload()
     assert "sshd accepted root" not in mail.get_payload()  # details stay in secman
     # The same anomaly cannot open a second incident, and the refusal writes nothing.
     before = (Incident.objects.count(), Event.objects.count())
