@@ -24,6 +24,9 @@ from secman.core.accounts import person_for_user
 from secman.core.controls import Status
 from secman.eventlog.models import Event
 from secman.eventlog.selectors import PayloadAccess
+from secman.incidents.choices import INTRUSION_OR_WORSE, IncidentStatus
+from secman.incidents.models import Incident
+from secman.incidents.services import may_see_incidents
 from secman.people.choices import ProposalStatus
 from secman.people.controls import STAFFING_CONTROLS, staffing_findings
 from secman.people.models import ListChangeProposal
@@ -91,6 +94,8 @@ def today(request: HttpRequest) -> HttpResponse:
     findings = per_evaluation(results, "dashboard.today.staffing", lambda _: staffing_findings())
     today_date = timezone.localdate()
     my_duties = compliance.my_occurrences(me)
+    open_incidents = list(Incident.objects.filter(status=IncidentStatus.OPEN)
+                          .only("severity")) if may_see_incidents(me) else []
     my_teams = teams_of(me)
     team_results = [r for r in results if r.control.owner in my_teams
                     and r.control.id not in STAFFING_CONTROLS
@@ -118,6 +123,10 @@ def today(request: HttpRequest) -> HttpResponse:
             ("My teams' controls failing", len(team_results), "bad" if team_results else "ok"),
             ("Proposals for the Board", len(proposals), "warn" if proposals else "ok"),
             ("Staffing and list findings", len(findings), "bad" if findings else "ok"),
+            # SM 5.6: the incidents are not secret; an open intrusion is everyone's alarm.
+            ("Open incidents", len(open_incidents),
+             "bad" if any(i.severity in INTRUSION_OR_WORSE for i in open_incidents)
+             else "warn" if open_incidents else "ok"),
             ("Events today", Event.objects.filter(
                 recorded_at__gte=start_of(today_date),
                 recorded_at__lt=start_of(today_date + dt.timedelta(days=1))).count(), "info"),
