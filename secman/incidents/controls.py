@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from secman.core.controls import Control, Finding, Status
 from secman.core.roles import TeamKind
-from secman.incidents.choices import INTRUSION_OR_WORSE, ISOLATE_FIRST, IncidentStatus
+from secman.eventlog.models import LegalHold
+from secman.incidents.choices import (
+    INTRUSION_OR_WORSE,
+    ISOLATE_FIRST,
+    NEEDS_CASE,
+    IncidentStatus,
+)
 from secman.incidents.models import Incident
 from secman.logs.models import Anomaly, AnomalyStatus
 
@@ -46,6 +52,32 @@ def escalated() -> list[Finding]:
     return found
 
 
+def logs_archived() -> list[Finding]:
+    """SM 5.4: where a breach may have occurred (a compromise or a breach), "any related
+    log data archived": a legal hold under the case keeps each system's logs."""
+    found = []
+    for incident in Incident.objects.filter(status=IncidentStatus.OPEN,
+                                            severity__in=NEEDS_CASE).prefetch_related("systems"):
+        held = set(LegalHold.objects.filter(
+            case=incident.case_id, released_at__isnull=True, subject_type="systems.system")
+            .values_list("subject_id", flat=True)) if incident.case_id else set()
+        missing = [s.name for s in incident.systems.all() if str(s.pk) not in held]
+        if missing:
+            found.append(Finding("SM 5.4", f"{incident}: the logs of {', '.join(missing)} are "
+                                 "not archived under a legal hold", incident.get_absolute_url(),
+                                 Status.VIOLATED, f"incident:{incident.pk}:logs"))
+    return found
+
+
+def response_chosen() -> list[Finding]:
+    """SM 5.5: an intrusion or worse is mitigated by a response checklist."""
+    return [Finding("SM 5.5", f"{incident}: no response checklist chosen",
+                    incident.get_absolute_url(), Status.WARNING,
+                    f"incident:{incident.pk}:response")
+            for incident in _open_intrusions()
+            if not incident.steps.exclude(checklist="recovery").exists()]
+
+
 def reported() -> list[Finding]:
     """SM 5.6, 4.4.3: every incident gets its final report; an anomaly promoted to an
     incident that was never opened, or never reported, is a finding."""
@@ -74,6 +106,13 @@ CONTROLS = [
             "An incident of intrusion or worse is overseen by an Arbitration case, and the "
             "team leader (or the Board's designated member) is in the loop.", _SA,
             check=escalated),
+    Control("incidents.logs_archived", ("SM 5.4", "SM 4.4.2"),
+            "Where a breach may have occurred (a compromise or a breach), the related logs of "
+            "every system concerned are kept by a legal hold under the incident's case.", _SA,
+            check=logs_archived),
+    Control("incidents.response_chosen", ("SM 5.5",),
+            "An intrusion or worse is mitigated by the response checklist of its class "
+            "(SM 5.5.1-5.5.5).", _SA, check=response_chosen),
     Control("incidents.reported", ("SM 5.6", "SM 4.4.3"),
             f"Every anomaly promoted to an incident has its incident, and every incident "
             f"its final report within {REPORT_DAYS} days; reports are kept indefinitely.",

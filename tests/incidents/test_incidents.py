@@ -121,6 +121,9 @@ def test_a_compromise_needs_a_case_and_refusals_change_nothing(org):
     assert incident.case is not None and incident.case.title.startswith("Incident: ")
     entry = Event.objects.filter(action="incidents.incident.severity").get()
     assert entry.details["from"] == "directed_probe" and entry.details["to"] == "compromise"
+    assert [f.subject for f in controls.logs_archived()] == [f"incident:{incident.pk}:logs"]
+    assert [f.subject for f in controls.response_chosen()] == [
+        f"incident:{incident.pk}:response"]
     # The compromise puts the recovery checklist in and marks the secrets due.
     assert incident.steps.filter(checklist="recovery").count() == 2
     assert Event.objects.filter(action="privileged.system.compromised").exists()
