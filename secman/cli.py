@@ -406,6 +406,15 @@ def _add_keypersons_group() -> None:
 _add_keypersons_group()
 
 
+def _add_software_group() -> None:
+    from secman.software.cli import software
+
+    main.add_command(software)
+
+
+_add_software_group()
+
+
 def _add_docs_group() -> None:
     # secman.documents.cli imports no Django: `secman docs compare A.html B.txt` runs
     # without a database.

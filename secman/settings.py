@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "secman.backups",
     "secman.incidents",
     "secman.recovery",
+    "secman.software",
     "secman.compliance",
     "secman.dashboard",
 ]

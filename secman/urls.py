@@ -28,6 +28,7 @@ urlpatterns = [
     path("backups/", include("secman.backups.urls")),
     path("incidents/", include("secman.incidents.urls")),
     path("recovery/", include("secman.recovery.urls")),
+    path("software/", include("secman.software.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

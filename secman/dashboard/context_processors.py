@@ -55,6 +55,8 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
                                  "secman.recovery.services.may_read"),
                                 ("recovery:key_persons", "Key Persons List",
                                  "secman.people.selectors.may_see_key_persons")]),
+    ("7", "Software", [("software:overview", "Changes & releases",
+                        "secman.software.services.may_read")]),
     ("9", "Administrative", [("people:teams", "Teams", None),
                              ("people:people", "People", None)]),
 ]

@@ -746,3 +746,16 @@ TABLE.update({
     "recovery/key-persons/": E("/recovery/key-persons/", GET=only("board_member", "arbitrator"),
                                POST=only("board_member")),
 })
+
+# --- software assessment (SP/SM 7): shown to everyone who holds a role; changes and
+# releases made by Software Assessors (an empty POST names no form: the page again). The
+# demo has no change or release yet: their pages are "not found" to those let in.
+TABLE.update({
+    "software/": E("/software/", GET=ROLE_HOLDERS, POST=ROLE_HOLDERS),
+    "software/changes/<int:pk>/": E("/software/changes/0/", GET=rule(
+        NOT_FOUND, no_role=REFUSED, administrator=REFUSED), POST=rule(
+        NOT_FOUND, no_role=REFUSED, administrator=REFUSED)),
+    "software/releases/<int:pk>/": E("/software/releases/0/", GET=rule(
+        NOT_FOUND, no_role=REFUSED, administrator=REFUSED), POST=rule(
+        NOT_FOUND, no_role=REFUSED, administrator=REFUSED)),
+})

@@ -64,6 +64,7 @@ from secman.privileged import keys as privileged_keys
 from secman.privileged import schemes as privileged_schemes
 from secman.privileged import secrets_register as privileged_secrets
 from secman.recovery import services as recovery
+from secman.software import services as software
 from secman.systems import agents, patches
 from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
@@ -1407,6 +1408,110 @@ TABLE += [
 NOT_A_STATE_CHANGE.update({
     f"secman.recovery.services.{name}": "a read" for name in (
         "current_plan", "outcomes", "key_persons", "latest_contact_change", "list_context")})
+
+
+def _git(path: Path, *args: str) -> None:
+    import subprocess
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(path), "GIT_AUTHOR_NAME": "Dev",
+           "GIT_AUTHOR_EMAIL": "dev@example.org", "GIT_COMMITTER_NAME": "Dev",
+           "GIT_COMMITTER_EMAIL": "dev@example.org"}
+    subprocess.run(["git", "-C", str(path), *args], env=env, check=True)
+
+
+def a_git_repository() -> Path:
+    """A real git repository: a baseline commit and a developer's commit after it."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="repo"))
+    _git(path, "init", "-q", "-b", "main")
+    for name in ("README", "fix.php"):
+        (path / name).write_text(name, encoding="utf-8")
+        _git(path, "add", name)
+        _git(path, "commit", "-qm", name)
+    return path
+
+
+def code_host() -> Any:
+    from secman.systems.models import System as _System
+
+    return _System.objects.get_or_create(name="code", defaults={"kind": "vm"})[0]
+
+
+def a_repository(org: Org) -> Any:
+    return software.add_repository(actor=org.ola, name=f"repo{Event.objects.count()}",
+                                   location=str(a_git_repository()), system=code_host(),
+                                   baseline="HEAD~1")
+
+
+def a_change(org: Org, *, stage: str = "submitted") -> Any:
+    change = software.submit_change(actor=org.otto, repository=a_repository(org),
+                                    title="fix", description="d", risk="low",
+                                    base="HEAD~1", head="HEAD")
+    if stage in ("assessed", "tested"):
+        software.assess(actor=org.otto, change=change, guidelines_followed=True,
+                        test_instructions="apply")
+    if stage == "tested":
+        software.review(actor=org.ola, change=change, commit=change.head)
+        software.record_test(actor=org.otto, change=change, result="passed")
+    return change
+
+
+def a_release(org: Org) -> Any:
+    change = a_change(org, stage="tested")
+    return software.create_release(actor=org.otto, repository=change.repository, name="v1",
+                                   commit=change.head)
+
+
+TABLE += [
+    Row(software.add_repository, ("software.repository.add",),
+        lambda o: {"actor": o.ola, "name": "cacert", "location": str(a_git_repository()),
+                   "system": code_host()},
+        lambda o: {"actor": o.otto, "name": "cacert", "location": "/nonexistent",
+                   "system": patched_system()}),
+    Row(software.set_review_rule, ("software.review_rule.set",),
+        lambda o: {"actor": o.ola, "risk": "high", "reviews": 3, "authority": "SP 7"},
+        lambda o: {"actor": o.ola, "risk": "high", "reviews": 9, "authority": "SP 7"}),
+    Row(software.submit_change, ("software.change.submit",),
+        lambda o: {"actor": o.otto, "repository": a_repository(o), "title": "t",
+                   "description": "d", "risk": "low", "base": "HEAD~1", "head": "HEAD"},
+        lambda o: {"actor": o.otto, "repository": a_repository(o), "title": "t",
+                   "description": "d", "risk": "low", "base": "HEAD", "head": "HEAD"}),
+    Row(software.update_head, ("software.change.head",),
+        lambda o: {"actor": o.otto, "change": _moved_change(o), "head": "HEAD"},
+        lambda o: {"actor": o.otto, "change": a_change(o), "head": "HEAD"}),
+    Row(software.review, ("software.change.review",),
+        lambda o: {"actor": o.ola, "change": (c := a_change(o)), "commit": c.head},
+        lambda o: {"actor": o.ola, "change": a_change(o), "commit": "0" * 40}),
+    Row(software.assess, ("software.change.assess",),
+        lambda o: {"actor": o.otto, "change": a_change(o), "guidelines_followed": True,
+                   "test_instructions": "apply"},
+        lambda o: {"actor": o.otto, "change": a_change(o), "guidelines_followed": True,
+                   "test_instructions": ""}),
+    Row(software.record_test, ("software.change.test",),
+        lambda o: {"actor": o.otto, "change": a_change(o, stage="assessed"),
+                   "result": "passed"},
+        lambda o: {"actor": o.otto, "change": a_change(o), "result": "passed"}),
+    Row(software.create_release, ("software.release.create",),
+        lambda o: {"actor": o.otto, "repository": (c := a_change(o, stage="tested"))
+                   .repository, "name": "v1", "commit": c.head},
+        lambda o: {"actor": o.otto, "repository": (c := a_change(o, stage="assessed"))
+                   .repository, "name": "v1", "commit": c.head}),
+    Row(software.hand_over, ("software.release.hand_over", "signoff.request",
+                             "signoff.sign"),
+        lambda o: {"actor": o.otto, "release": a_release(o), "target": patched_system()},
+        lambda o: {"actor": o.sam, "release": a_release(o), "target": patched_system()}),
+]
+NOT_A_STATE_CHANGE.update({
+    f"secman.software.services.{name}": "a read" for name in (
+        "reviews_needed", "reviews_of_head", "ready", "unreviewed_commits")})
+
+
+def _moved_change(org: Org) -> Any:
+    """A change whose head is one commit behind the repository's."""
+    change = a_change(org)
+    _git(Path(change.repository.location), "commit", "-q", "--allow-empty", "-m", "more")
+    return change
 
 
 NOT_A_STATE_CHANGE.update({
