@@ -49,3 +49,14 @@ class HeadForm(forms.Form):
 class HandOverForm(forms.Form):
     target = forms.ModelChoiceField(queryset=System.objects.filter(retired_at__isnull=True),
                                     label="Deploy on")
+
+
+class TestAccountForm(forms.Form):
+    system = forms.ModelChoiceField(queryset=System.objects.filter(retired_at__isnull=True),
+                                    help_text="The test system or the bug tracker.")
+    member_name = forms.CharField(max_length=200, label="Member")
+    member_email = forms.EmailField(label="Member's email")
+    assurer = forms.BooleanField(required=False, label="An Assurer (checked)")
+    checked = forms.CharField(max_length=500, help_text="What you checked, and how.")
+    grant = forms.BooleanField(required=False, label="Grant the account",
+                               help_text="Unticked: the request is refused, and recorded.")

@@ -1,6 +1,7 @@
 """git, driven as a program: secman reads a repository (a local path, or a URL it keeps a
 mirror of under the data directory) and never writes to it. Commit signatures are
-verified by git with GnuPG (`%G?`, as `git verify-commit` does)."""
+verified by git with GnuPG (`%G?`, as `git verify-commit` does), against the public keys
+in SECMAN_BACKUP_GNUPGHOME (GnuPG's default home when empty)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ def _run(path: Path, *args: str) -> str:
     command = ["git", "-C", str(path), "-c", "core.pager=cat", *args]
     env = {"PATH": "/usr/bin:/bin", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C.UTF-8",
            "HOME": str(settings.DATA_DIR)}
+    if settings.BACKUP_GNUPGHOME:  # the keyring with the developers' public keys
+        env["GNUPGHOME"] = settings.BACKUP_GNUPGHOME
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env,  # noqa: S603
                               timeout=120, check=False)

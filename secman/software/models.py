@@ -146,3 +146,26 @@ class Release(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("software:release", args=[self.pk])
+
+
+class TestAccount(models.Model):
+    """SM 7.5: an account on the test system or the bug tracker, given on request to a
+    Member at Assurer level "after a small degree of checking": what was checked and by
+    whom."""
+
+    system = models.ForeignKey("systems.System", on_delete=models.PROTECT, related_name="+")
+    member_name = models.CharField(max_length=200)
+    member_email = models.EmailField()
+    requested_at = models.DateTimeField(default=timezone.now)
+    assurer = models.BooleanField(help_text="The Member is an Assurer (checked).")
+    checked = models.CharField(max_length=500, help_text="What was checked, and how.")
+    decided_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    granted = models.BooleanField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.member_name} on {self.system}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +35,14 @@ from secman.software.choices import (
     Risk,
     TestResult,
 )
-from secman.software.models import Change, Release, Repository, Review, ReviewRule
+from secman.software.models import (
+    Change,
+    Release,
+    Repository,
+    Review,
+    ReviewRule,
+    TestAccount,
+)
 from secman.systems import patches
 from secman.systems.models import System
 
@@ -291,6 +300,43 @@ def ready(change: Change) -> list[str]:
     if change.status not in (ChangeStatus.TESTED, ChangeStatus.RELEASED):
         missing.append(f"it is {change.get_status_display().lower()}")
     return missing
+
+
+# --- test and bug system accounts (SM 7.5) --------------------------------------------------
+
+
+def decide_test_account(*, actor: Person, system: System, member_name: str,
+                        member_email: str, assurer: bool, checked: str,
+                        grant: bool) -> TestAccount:
+    """SM 7.5: accounts "on request to Members (Assurer level) after a small degree of
+    checking". Granting one to a Member who is not an Assurer is refused; a refusal is
+    recorded like a grant, with what was checked."""
+    _require(may_assess, actor, "test and bug system accounts are given by the Software "
+             "Assessors", "SM 7.5")
+    member_name, member_email = " ".join(member_name.split()), member_email.strip().lower()
+    checked = " ".join(checked.split())
+    if not member_name or not member_email:
+        raise RuleViolation("name the Member and their email", field="member_name")
+    if not checked:
+        raise RuleViolation("say what you checked, and how (SM 7.5)", field="checked")
+    try:
+        validate_email(member_email)
+    except ValidationError:
+        raise RuleViolation(f"{member_email[:80]!r} is not an email address",
+                            field="member_email") from None
+    check_text(TestAccount, {"member_name": member_name, "checked": checked})
+    if grant and not assurer:
+        raise RuleViolation("accounts are for Members at Assurer level (SM 7.5)",
+                            field="assurer")
+    with transaction.atomic():
+        account = TestAccount.objects.create(
+            system=system, member_name=member_name, member_email=member_email,
+            assurer=assurer, checked=checked, decided_by=actor, granted=grant)
+        record("software.test_account.grant" if grant else "software.test_account.refuse",
+               actor=actor, authority=resolve_authority("SM 7.5"), subject=account,
+               details={"system": system.name, "member": member_name,
+                        "email": member_email, "assurer": assurer, "checked": checked})
+    return account
 
 
 # --- releases -----------------------------------------------------------------------------

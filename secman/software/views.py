@@ -22,10 +22,11 @@ from secman.software.forms import (
     HeadForm,
     ReleaseForm,
     ReviewForm,
+    TestAccountForm,
     TestForm,
 )
 from secman.software.git import SIGNATURE
-from secman.software.models import Change, Release, Repository, ReviewRule
+from secman.software.models import Change, Release, Repository, ReviewRule, TestAccount
 
 READERS = "software assessment is shown to everyone who holds a role"
 ASSESSORS = "this is done by the Software Assessors"
@@ -41,8 +42,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     me = person_at_form(request, services.may_read, READERS)
     change_form = _bound(request, ChangeForm, "change")
     release_form = _bound(request, ReleaseForm, "release")
+    account_form = _bound(request, TestAccountForm, "account")
     made: Change | Release | None = None
-    if change_form.is_bound or release_form.is_bound:
+    if change_form.is_bound or release_form.is_bound or account_form.is_bound:
         person_at_form(request, services.may_assess, ASSESSORS)
     if change_form.is_valid():
         d = change_form.cleaned_data
@@ -55,6 +57,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         made = perform(request, release_form, lambda: services.create_release(
             actor=me, repository=d["repository"], name=d["name"], commit=d["commit"]),
             "Release made.")
+    elif account_form.is_valid():
+        d = account_form.cleaned_data
+        if perform(request, account_form, lambda: services.decide_test_account(
+                actor=me, system=d["system"], member_name=d["member_name"],
+                member_email=d["member_email"], assurer=d["assurer"], checked=d["checked"],
+                grant=d["grant"]), "Recorded.") is not None:
+            return redirect("software:overview")
     if made is not None:
         return redirect(made)
     changes = list(Change.objects.select_related("repository", "submitted_by"))
@@ -66,7 +75,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "rows": rows, "releases": Release.objects.select_related("repository", "target")[:30],
         "findings": controls.releases_reviewed() + controls.repositories_registered(),
         "may_assess": services.may_assess(me), "change_form": change_form,
-        "release_form": release_form})
+        "release_form": release_form, "account_form": account_form,
+        "accounts": TestAccount.objects.select_related("system", "decided_by")[:30]})
 
 
 @login_required

@@ -1502,6 +1502,20 @@ TABLE += [
         lambda o: {"actor": o.otto, "release": a_release(o), "target": patched_system()},
         lambda o: {"actor": o.sam, "release": a_release(o), "target": patched_system()}),
 ]
+TABLE += [
+    Row(software.decide_test_account, ("software.test_account.grant",),
+        lambda o: {"actor": o.otto, "system": code_host(), "member_name": "Mia",
+                   "member_email": "mia@example.org", "assurer": True,
+                   "checked": "100 points", "grant": True},
+        lambda o: {"actor": o.otto, "system": code_host(), "member_name": "Mia",
+                   "member_email": "mia@example.org", "assurer": False,
+                   "checked": "asked", "grant": True}),
+    Row(software.decide_test_account, ("software.test_account.refuse",),
+        lambda o: {"actor": o.otto, "system": code_host(), "member_name": "Mia",
+                   "member_email": "mia@example.org", "assurer": False,
+                   "checked": "no points", "grant": False},
+        None, case="refused", because="the refusal is the row above"),
+]
 NOT_A_STATE_CHANGE.update({
     f"secman.software.services.{name}": "a read" for name in (
         "reviews_needed", "reviews_of_head", "ready", "unreviewed_commits")})

@@ -185,3 +185,67 @@ def test_the_commands_register_a_repository_and_set_a_review_rule(org, repo):
     result = runner.invoke(main, ["software", "review-rule", "medium", "2",
                                   "--authority", "SP 7", "--as", "ola"])
     assert result.exit_code == 0 and services.reviews_needed("medium") == 2
+
+
+def test_a_signed_commit_is_verified_with_gnupg(org, repo, settings):
+    import tempfile
+
+    import gnupg
+
+    home = tempfile.mkdtemp(prefix="sg", dir="/tmp")  # gpg-agent's socket: a short path
+    try:
+        keyring = gnupg.GPG(gnupghome=home)
+        key = keyring.gen_key(keyring.gen_key_input(
+            key_type="EDDSA", key_curve="ed25519", name_real="Dee Veloper",
+            name_email="dev@example.org", no_protection=True, expire_date=0))
+        baseline = _commit(repo, "README", "x\n")
+        (repo / "signed.php").write_text("signed\n", encoding="utf-8")
+        _git(repo, "add", "signed.php")
+        subprocess.run(["git", "-C", str(repo), "-c", f"user.signingkey={key.fingerprint}",
+                        "commit", "-q", "-S", "-m", "signed"], check=True,
+                       env={"PATH": "/usr/bin:/bin", "GNUPGHOME": home, "HOME": home,
+                            "GIT_AUTHOR_NAME": "Dee", "GIT_AUTHOR_EMAIL": "dev@example.org",
+                            "GIT_COMMITTER_NAME": "Dee",
+                            "GIT_COMMITTER_EMAIL": "dev@example.org"})
+        unsigned = _commit(repo, "plain.php", "plain\n")
+        code, _ = _systems()
+        repository = services.add_repository(actor=org.ola, name="cacert",
+                                             location=str(repo), system=code,
+                                             baseline=baseline)
+        settings.BACKUP_GNUPGHOME = home
+        change = services.submit_change(actor=org.otto, repository=repository, title="s",
+                                        description="d", risk="low", base=baseline,
+                                        head=unsigned)
+        assert [c["signature"] for c in change.commits] == ["G", "N"]
+        assert change.commits[0]["signer"] == key.fingerprint[-16:]
+        settings.BACKUP_GNUPGHOME = tempfile.mkdtemp(prefix="se", dir="/tmp")  # no key
+        other = services.submit_change(actor=org.otto, repository=repository, title="s",
+                                       description="d", risk="low", base=baseline,
+                                       head=unsigned)
+        assert other.commits[0]["signature"] == "E"  # cannot be checked without the key
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_test_accounts_are_for_assurers_after_a_check(org):
+    code, _ = _systems()
+    before = Event.objects.count()
+    with pytest.raises(RuleViolation, match="Assurer level"):
+        services.decide_test_account(actor=org.otto, system=code, member_name="Mia",
+                                     member_email="mia@example.org", assurer=False,
+                                     checked="asked on the list", grant=True)
+    with pytest.raises(RuleViolation, match="what you checked"):
+        services.decide_test_account(actor=org.otto, system=code, member_name="Mia",
+                                     member_email="mia@example.org", assurer=True,
+                                     checked=" ", grant=True)
+    with pytest.raises(NotAllowed):
+        services.decide_test_account(actor=org.sam, system=code, member_name="Mia",
+                                     member_email="mia@example.org", assurer=True,
+                                     checked="points", grant=True)
+    assert Event.objects.count() == before
+    account = services.decide_test_account(
+        actor=org.otto, system=code, member_name="Mia", member_email="Mia@Example.org",
+        assurer=True, checked="assurance points 100 seen on her account", grant=True)
+    assert account.member_email == "mia@example.org" and account.granted
+    assert Event.objects.get(action="software.test_account.grant").details["checked"] == (
+        "assurance points 100 seen on her account")
