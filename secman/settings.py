@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "secman.incidents",
     "secman.recovery",
     "secman.software",
+    "secman.support",
     "secman.compliance",
     "secman.dashboard",
 ]

@@ -29,6 +29,7 @@ urlpatterns = [
     path("incidents/", include("secman.incidents.urls")),
     path("recovery/", include("secman.recovery.urls")),
     path("software/", include("secman.software.urls")),
+    path("support/", include("secman.support.urls")),
     path("compliance/", include("secman.compliance.urls")),
     path("api/", include("secman.api_urls")),
 ]

@@ -57,6 +57,7 @@ CHAPTERS: list[tuple[str, str, list[tuple[str, str, str | None]]]] = [
                                  "secman.people.selectors.may_see_key_persons")]),
     ("7", "Software", [("software:overview", "Changes & releases",
                         "secman.software.services.may_read")]),
+    ("8", "Support", [("support:overview", "Support", "secman.support.services.may_read")]),
     ("9", "Administrative", [("people:teams", "Teams", None),
                              ("people:people", "People", None)]),
 ]

@@ -759,3 +759,9 @@ TABLE.update({
         NOT_FOUND, no_role=REFUSED, administrator=REFUSED), POST=rule(
         NOT_FOUND, no_role=REFUSED, administrator=REFUSED)),
 })
+
+# --- support (SP/SM 8): its records name Members' accounts: the Support Engineers, the
+# Arbitrators and Case Managers, the Board and auditors; an empty POST names no form.
+SUPPORT_READERS = only("support_engineer", "arbitrator", "case_manager", "board_member",
+                       "auditor")
+TABLE.update({"support/": E("/support/", GET=SUPPORT_READERS, POST=SUPPORT_READERS)})

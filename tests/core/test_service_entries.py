@@ -65,6 +65,7 @@ from secman.privileged import schemes as privileged_schemes
 from secman.privileged import secrets_register as privileged_secrets
 from secman.recovery import services as recovery
 from secman.software import services as software
+from secman.support import services as support
 from secman.systems import agents, patches
 from secman.systems import diagram as systems_diagram
 from secman.systems import imports as systems_imports
@@ -1528,6 +1529,64 @@ def _moved_change(org: Org) -> Any:
     return change
 
 
+def a_support_case(org: Org) -> Any:
+    return arbitration.file_case(actor=org.cora, number=f"a20261201.{Event.objects.count()}",
+                                 title="support", filed_on=dt.date(2026, 12, 1),
+                                 arbitrator=org.arne, case_manager=org.cora)
+
+
+def a_support_channel(org: Org) -> Any:
+    return support.record_channel(actor=org.pia, name=f"support {Event.objects.count()}",
+                                  kind="mail", address="support@example.org", logged=True,
+                                  logging="archive")
+
+
+def a_triage_member(org: Org) -> Any:
+    return support.appoint_triage(actor=org.pia, name="Tia", email="tia@example.org",
+                                  assurer=True, agreed_at=dt.date(2026, 11, 1))
+
+
+TABLE += [
+    Row(support.record_channel, ("support.channel.record",),
+        lambda o: {"actor": o.pia, "name": "support@", "kind": "mail",
+                   "address": "support@example.org", "logged": True, "logging": "archive"},
+        lambda o: {"actor": o.pim, "name": "support@", "kind": "mail",
+                   "address": "support@example.org", "logged": True, "logging": "archive"}),
+    Row(support.issue_instruction, ("support.instruction.issue",),
+        lambda o: {"actor": o.arne, "case": a_support_case(o), "member": "m@example.org",
+                   "instruction": "lock the account"},
+        lambda o: {"actor": o.arne, "case": a_support_case(o), "member": " ",
+                   "instruction": "lock the account"}),
+    Row(support.perform_action, ("support.action",),
+        lambda o: {"actor": o.pim, "member": "m@example.org", "kind": "lookup",
+                   "authority_kind": "member_request", "channel": a_support_channel(o),
+                   "message_reference": "ticket 1", "interface": "admin console"},
+        lambda o: {"actor": o.pim, "member": "m@example.org", "kind": "lookup",
+                   "authority_kind": "", "interface": "admin console"}),
+    Row(support.perform_action, ("support.action",),
+        lambda o: {"actor": o.pim, "member": "m@example.org", "kind": "role_grant",
+                   "role": "lock_login", "authority_kind": "arbitrator",
+                   "token": support.issue_instruction(
+                       actor=o.arne, case=a_support_case(o), member="m@example.org",
+                       instruction="lock").token, "interface": "admin console"},
+        lambda o: {"actor": o.pim, "member": "m@example.org", "kind": "role_grant",
+                   "role": "code_signing", "authority_kind": "member_request",
+                   "channel": a_support_channel(o), "message_reference": "ticket 1",
+                   "interface": "admin console"}, case="arbitrator"),
+    Row(support.appoint_triage, ("support.triage.appoint",),
+        lambda o: {"actor": o.pia, "name": "Tia", "email": "tia@example.org",
+                   "assurer": True, "agreed_at": dt.date(2026, 11, 1)},
+        lambda o: {"actor": o.pia, "name": "Tia", "email": "tia@example.org",
+                   "assurer": False, "agreed_at": dt.date(2026, 11, 1)}),
+    Row(support.end_triage, ("support.triage.end",),
+        lambda o: {"actor": o.pia, "member": a_triage_member(o)},
+        lambda o: {"actor": o.pim, "member": a_triage_member(o)}),
+    Row(support.record_filing, ("support.filing",),
+        lambda o: {"actor": o.pim, "request_reference": "ticket 1", "decision": "not_file",
+                   "reason": "withdrawn"},
+        lambda o: {"actor": o.pim, "request_reference": "ticket 1", "decision": "maybe",
+                   "reason": "withdrawn"}),
+]
 NOT_A_STATE_CHANGE.update({
     "secman.incidents.services.warning_list": "a read: the addresses of the warning",
     "secman.incidents.services.appendix_readers": "a read: who a sensitive appendix is "
