@@ -6,7 +6,7 @@ from secman.authority.choices import CaseStatus
 from secman.authority.models import ArbitrationCase
 from secman.core.forms import DateInput
 from secman.support.choices import ActionKind, AuthorityKind, ChannelKind, FilingDecision
-from secman.support.models import Channel
+from secman.support.models import AdHocQuery, Channel
 
 
 def _roles() -> list[tuple[str, str]]:
@@ -65,3 +65,27 @@ class FilingForm(forms.Form):
     case = forms.ModelChoiceField(queryset=ArbitrationCase.objects.all(),
                                   to_field_name="number", required=False,
                                   help_text="The dispute filed, when filed.")
+
+
+class QueryForm(forms.Form):
+    purpose = forms.CharField(max_length=500)
+    query = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "class": "code"}),
+                            max_length=20_000, help_text="The exact query to run.")
+    case = forms.ModelChoiceField(queryset=ArbitrationCase.objects.filter(
+        status__in=[CaseStatus.RUNNING, CaseStatus.RULED]), to_field_name="number",
+        help_text="The case whose Arbitrator approves it (SP 3.3).")
+
+
+class QueryDecisionForm(forms.Form):
+    query = forms.ModelChoiceField(queryset=AdHocQuery.objects.all(),
+                                   widget=forms.HiddenInput)
+    approve = forms.TypedChoiceField(choices=[("yes", "Approve"), ("no", "Refuse")],
+                                     coerce=lambda v: v == "yes")
+
+
+class QueryRunForm(forms.Form):
+    query = forms.ModelChoiceField(queryset=AdHocQuery.objects.all(),
+                                   widget=forms.HiddenInput)
+    rows = forms.IntegerField(min_value=0, help_text="Rows it returned.")
+    result_handling = forms.CharField(max_length=500, label="What was done with the result",
+                                      help_text="To whom it went; when it is deleted.")

@@ -114,3 +114,33 @@ class Filing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()}: {self.request_reference}"
+
+
+class AdHocQuery(models.Model):
+    """SP 3.3: "Requests for ad hoc queries over the application database for business or
+    similar purposes must be approved by the Arbitrator": the exact query, approved under
+    a case before it runs, and what was done with its result."""
+
+    purpose = models.CharField(max_length=500)
+    query = models.TextField(max_length=20_000, help_text="The exact query to run.")
+    requested_by = models.ForeignKey("people.Person", on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    case = models.ForeignKey("authority.ArbitrationCase", on_delete=models.PROTECT,
+                             related_name="+")
+    approved_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    refused = models.BooleanField(default=False)
+    run_by = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+")
+    run_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    result_handling = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name_plural = "ad hoc queries"
+
+    def __str__(self) -> str:
+        return f"Query {self.pk}: {self.purpose[:60]}"

@@ -26,7 +26,14 @@ from secman.eventlog.services import record
 from secman.people.models import Person
 from secman.people.selectors import holds_any, leads
 from secman.support.choices import ActionKind, AuthorityKind, ChannelKind, FilingDecision
-from secman.support.models import Channel, Filing, Instruction, SupportAction, TriageMember
+from secman.support.models import (
+    AdHocQuery,
+    Channel,
+    Filing,
+    Instruction,
+    SupportAction,
+    TriageMember,
+)
 
 ROLES_FILE = Path(__file__).with_name("roles.toml")
 ROLE_ACTIONS = (ActionKind.ROLE_GRANT, ActionKind.ROLE_REMOVAL)
@@ -53,10 +60,11 @@ def member_roles() -> dict[str, MemberRole]:
 
 
 def may_read(person: Person | None) -> bool:
-    """Support's records name Members' accounts: the Support Engineers, the Arbitrators and
-    Case Managers who instruct them, the Board and auditors."""
-    return holds_any(person, Role.SUPPORT_ENGINEER, Role.ARBITRATOR, Role.CASE_MANAGER,
-                     Role.BOARD_MEMBER, Role.AUDITOR)
+    """Support's records name Members' accounts: the Support Engineers, the Systems
+    Administrators who run the approved queries, the Arbitrators and Case Managers who
+    instruct them, the Board and auditors."""
+    return holds_any(person, Role.SUPPORT_ENGINEER, Role.SYSTEMS_ADMINISTRATOR,
+                     Role.ARBITRATOR, Role.CASE_MANAGER, Role.BOARD_MEMBER, Role.AUDITOR)
 
 
 def may_act(person: Person | None) -> bool:
@@ -286,3 +294,86 @@ def record_filing(*, actor: Person, request_reference: str, decision: str, reaso
                                         "reason": reason,
                                         "case": case.number if case else ""})
     return filing
+
+
+# --- ad hoc queries (SP 3.3) --------------------------------------------------------------
+
+
+def may_request_query(person: Person | None) -> bool:
+    return holds_any(person, Role.SUPPORT_ENGINEER, Role.SYSTEMS_ADMINISTRATOR)
+
+
+def request_query(*, actor: Person, purpose: str, query: str,
+                  case: ArbitrationCase) -> AdHocQuery:
+    """An ad hoc query over the application database, for the case's Arbitrator to
+    approve before it runs (SP 3.3)."""
+    _require(may_request_query, actor, "ad hoc queries are requested by Support Engineers "
+             "and Systems Administrators", "SP 3.3")
+    purpose, query = _line(purpose, "purpose", "what the query is for"), query.strip()
+    if not query:
+        raise RuleViolation("write the exact query", field="query")
+    if len(query) > 20_000:
+        raise RuleViolation("a query takes at most 20,000 characters", field="query")
+    if case.status not in ACTIVE_CASES:
+        raise RuleViolation(f"case {case.number} is {case.get_status_display().lower()}: "
+                            "the Arbitrator approves under a case assigned and not closed",
+                            field="case")
+    check_text(AdHocQuery, {"purpose": purpose})
+    with transaction.atomic():
+        asked = AdHocQuery.objects.create(purpose=purpose, query=query, case=case,
+                                          requested_by=actor)
+        record("support.query.request", actor=actor, authority=resolve_authority(case),
+               subject=asked, details={"case": case.number, "purpose": purpose,
+                                       "query": query})
+    return asked
+
+
+def decide_query(*, actor: Person, query: AdHocQuery, approve: bool) -> AdHocQuery:
+    """SP 3.3: the case's Arbitrator approves (or refuses) the exact query."""
+    with transaction.atomic():
+        query = AdHocQuery.objects.select_for_update().select_related("case").get(pk=query.pk)
+        if query.case.arbitrator_id != actor.pk:
+            raise NotAllowed(f"the query is approved by case {query.case.number}'s "
+                             "Arbitrator", section="SP 3.3")
+        if query.approved_at or query.refused:
+            raise RuleViolation("this query is decided already")
+        if approve:
+            query.approved_by, query.approved_at = actor, timezone.now()
+        else:
+            query.refused = True
+        query.save(update_fields=["approved_by", "approved_at", "refused"])
+        record("support.query.approve" if approve else "support.query.refuse", actor=actor,
+               authority=resolve_authority(query.case), subject=query,
+               details={"case": query.case.number})
+    return query
+
+
+def may_run_query(person: Person | None) -> bool:
+    return holds_any(person, Role.SYSTEMS_ADMINISTRATOR)
+
+
+def record_query_run(*, actor: Person, query: AdHocQuery, rows: int,
+                     result_handling: str) -> AdHocQuery:
+    """The approved query was run, how many rows it returned, and what was done with the
+    result (to whom it went, when it is deleted)."""
+    _require(may_run_query, actor, "the application database is queried by Systems "
+             "Administrators", "SP 3.3")
+    result_handling = _line(result_handling, "result_handling",
+                            "what was done with the result")
+    if rows < 0:
+        raise RuleViolation("rows are counted from 0", field="rows")
+    check_text(AdHocQuery, {"result_handling": result_handling})
+    with transaction.atomic():
+        query = AdHocQuery.objects.select_for_update().select_related("case").get(pk=query.pk)
+        if query.approved_at is None:
+            raise RuleViolation("the Arbitrator has not approved this query (SP 3.3)",
+                                field="rows")
+        if query.run_at is not None:
+            raise RuleViolation("its run is recorded already", field="rows")
+        query.run_by, query.run_at, query.rows = actor, timezone.now(), rows
+        query.result_handling = result_handling
+        query.save(update_fields=["run_by", "run_at", "rows", "result_handling"])
+        record("support.query.run", actor=actor, authority=resolve_authority(query.case),
+               subject=query, details={"case": query.case.number, "rows": rows,
+                                       "result_handling": result_handling})
+    return query

@@ -18,12 +18,22 @@ from secman.support.forms import (
     ChannelForm,
     FilingForm,
     InstructionForm,
+    QueryDecisionForm,
+    QueryForm,
+    QueryRunForm,
     TriageForm,
 )
-from secman.support.models import Channel, Filing, Instruction, SupportAction, TriageMember
+from secman.support.models import (
+    AdHocQuery,
+    Channel,
+    Filing,
+    Instruction,
+    SupportAction,
+    TriageMember,
+)
 
-READERS = ("support's records are for the Support Engineers, the Arbitrators and Case "
-           "Managers, the Board and auditors")
+READERS = ("support's records are for the Support Engineers, the Systems Administrators, "
+           "the Arbitrators and Case Managers, the Board and auditors")
 
 
 def _opt(value: Any) -> Any:
@@ -53,6 +63,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         "filing": (FilingForm, services.may_act, lambda d: services.record_filing(
             actor=me, request_reference=d["request_reference"], decision=d["decision"],
             reason=d["reason"], case=_opt(d["case"]))),
+        "query": (QueryForm, services.may_request_query, lambda d: services.request_query(
+            actor=me, purpose=d["purpose"], query=d["query"], case=d["case"])),
+        "decide": (QueryDecisionForm, services.may_instruct, lambda d: services.decide_query(
+            actor=me, query=d["query"], approve=d["approve"])),
+        "run": (QueryRunForm, services.may_run_query, lambda d: services.record_query_run(
+            actor=me, query=d["query"], rows=d["rows"],
+            result_handling=d["result_handling"])),
     }
     bound = {name: form_class(request.POST if posted == name else None, prefix=name)
              for name, (form_class, _may, _call) in specs.items()}
@@ -74,4 +91,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         "channels": Channel.objects.all(),
         "triage": TriageMember.objects.filter(ended_at__isnull=True),
         "filings": Filing.objects.select_related("decided_by", "case")[:30],
-        "roles": services.member_roles().values()})
+        "roles": services.member_roles().values(),
+        "queries": AdHocQuery.objects.select_related("case", "requested_by", "approved_by",
+                                                     "run_by")[:30]})

@@ -761,7 +761,8 @@ TABLE.update({
 })
 
 # --- support (SP/SM 8): its records name Members' accounts: the Support Engineers, the
-# Arbitrators and Case Managers, the Board and auditors; an empty POST names no form.
-SUPPORT_READERS = only("support_engineer", "arbitrator", "case_manager", "board_member",
-                       "auditor")
+# Systems Administrators (who run approved queries), the Arbitrators and Case Managers,
+# the Board and auditors; an empty POST names no form.
+SUPPORT_READERS = only("support_engineer", "systems_administrator", "team_leader",
+                       "arbitrator", "case_manager", "board_member", "auditor")
 TABLE.update({"support/": E("/support/", GET=SUPPORT_READERS, POST=SUPPORT_READERS)})

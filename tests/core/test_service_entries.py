@@ -1541,6 +1541,14 @@ def a_support_channel(org: Org) -> Any:
                                   logging="archive")
 
 
+def a_query(org: Org, approved: bool = False) -> Any:
+    query = support.request_query(actor=org.pim, purpose="count", query="SELECT 1",
+                                  case=a_support_case(org))
+    if approved:
+        support.decide_query(actor=org.arne, query=query, approve=True)
+    return query
+
+
 def a_triage_member(org: Org) -> Any:
     return support.appoint_triage(actor=org.pia, name="Tia", email="tia@example.org",
                                   assurer=True, agreed_at=dt.date(2026, 11, 1))
@@ -1581,6 +1589,22 @@ TABLE += [
     Row(support.end_triage, ("support.triage.end",),
         lambda o: {"actor": o.pia, "member": a_triage_member(o)},
         lambda o: {"actor": o.pim, "member": a_triage_member(o)}),
+    Row(support.request_query, ("support.query.request",),
+        lambda o: {"actor": o.pim, "purpose": "count", "query": "SELECT 1",
+                   "case": a_support_case(o)},
+        lambda o: {"actor": o.aud, "purpose": "count", "query": "SELECT 1",
+                   "case": a_support_case(o)}),
+    Row(support.decide_query, ("support.query.approve",),
+        lambda o: {"actor": o.arne, "query": a_query(o), "approve": True},
+        lambda o: {"actor": o.cora, "query": a_query(o), "approve": True}),
+    Row(support.decide_query, ("support.query.refuse",),
+        lambda o: {"actor": o.arne, "query": a_query(o), "approve": False},
+        None, case="refused", because="the refusal is the row above"),
+    Row(support.record_query_run, ("support.query.run",),
+        lambda o: {"actor": o.sam, "query": a_query(o, approved=True), "rows": 3,
+                   "result_handling": "mailed, deleted"},
+        lambda o: {"actor": o.sam, "query": a_query(o), "rows": 3,
+                   "result_handling": "mailed, deleted"}),
     Row(support.record_filing, ("support.filing",),
         lambda o: {"actor": o.pim, "request_reference": "ticket 1", "decision": "not_file",
                    "reason": "withdrawn"},

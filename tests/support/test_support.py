@@ -121,3 +121,25 @@ def test_filing_decisions_show_on_the_weekly_review(org):
     with pytest.raises(RuleViolation, match="only when a dispute is filed"):
         services.record_filing(actor=org.pim, request_reference="t", decision="not_file",
                                reason="r", case=_case(org))
+
+
+def test_an_ad_hoc_query_runs_only_once_its_cases_arbitrator_approved_it(org):
+    case = _case(org)
+    asked = services.request_query(actor=org.pim, purpose="members in Brazil for the event",
+                                   query="SELECT count(*) FROM users WHERE country='BR'",
+                                   case=case)
+    before = Event.objects.count()
+    with pytest.raises(RuleViolation, match="not approved"):
+        services.record_query_run(actor=org.sam, query=asked, rows=1,
+                                  result_handling="count mailed to the events team")
+    with pytest.raises(NotAllowed, match="Arbitrator"):
+        services.decide_query(actor=org.cora, query=asked, approve=True)
+    assert Event.objects.count() == before
+    services.decide_query(actor=org.arne, query=asked, approve=True)
+    with pytest.raises(NotAllowed):
+        services.record_query_run(actor=org.pim, query=asked, rows=1, result_handling="x")
+    ran = services.record_query_run(actor=org.sam, query=asked, rows=1,
+                                    result_handling="the count mailed to the events team")
+    assert ran.rows == 1
+    assert [e.action for e in Event.objects.filter(seq__gt=before).order_by("seq")] == [
+        "support.query.approve", "support.query.run"]
