@@ -251,6 +251,9 @@ def _build() -> list[tuple[str, str, str]]:
     from secman.support import demo as support_demo
 
     support_demo.load(people_by_login)
+    from secman.software import demo as software_demo
+
+    software_demo.load(people_by_login)
     # A signed checkpoint over every entry, so the demo's log is verifiable from the start
     # (appends sign one only every SECMAN_EVENTLOG_CHECKPOINT_EVERY entries or so often).
     from secman.eventlog.checkpoints import write_checkpoint

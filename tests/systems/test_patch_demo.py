@@ -39,7 +39,10 @@ def test_the_demo_shows_oldstable_exception_emergency_and_changes(
     normal = Patch.objects.get(emergency=False)
     assert normal.status == PatchStatus.REPORTED and normal.backup_recorded_at
     assert any("DSA-5912-1" in m["Subject"] for _, m in smtp.messages)
-    assert ConfigurationChange.objects.count() == 2
+    # The systems demo's two changes, and the software demo's deployment on webdb.
+    assert ConfigurationChange.objects.count() == 3
+    assert ConfigurationChange.objects.filter(rcs_reference__startswith="cacert-web@",
+                                              system__name="webdb").count() == 1
     # The emergency patch's backup is the one thing left to do.
     assert [f.subject for f in controls.backups_after_patches()] == [f"patch:{emergency.pk}"]
     assert controls.emergency_patches_decided() == [] and controls.patches_reported() == []
