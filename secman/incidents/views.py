@@ -11,8 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -183,7 +182,7 @@ DONE = {"severity": "Severity changed.", "isolate": "Isolation recorded.",
 @post_only(lambda pk, action: reverse("incidents:incident", args=[pk]))
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
-        raise PermissionDenied("no such action")
+        raise Http404("no such action")
     form_class, call = ACTIONS[action]
     me = person_at_form(request, services.may_write_timeline if action in (
         "timeline", "war_room") else services.may_respond,
