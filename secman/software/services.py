@@ -430,8 +430,10 @@ def hand_over(*, actor: Person, release: Release, target: System) -> Release:
 
 
 def _deployed(request: SignOffRequest) -> None:
-    release = Release.objects.select_for_update().select_related("repository", "target").get(
-        deploy_signoff=request)
+    # Only the release's row is locked: PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to its target.
+    release = Release.objects.select_for_update(of=("self",)).select_related(
+        "repository", "target").get(deploy_signoff=request)
     sysadmin = request.signoffs.get(slot="systems administration").person
     target = release.target
     if target is None:  # hand_over always names one
