@@ -1,4 +1,4 @@
-"""The demo's incidents: last month's automated probe, reported and closed; and an open
+"""The demo's incidents: an automated probe, reported and closed; and an open
 exploit of the web application found through a security bug report: isolated, under a
 case, the application-compromise checklist half done, evidence handed to the Arbitrator,
 its report still to write. The SSH brute force on hop stays an open anomaly, for the log
@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from secman.incidents import services
 from secman.incidents.choices import Severity, Source
-from secman.incidents.models import Incident
 from secman.systems.models import System
 
 
@@ -35,9 +34,6 @@ def load(people_by_login: dict[str, Any]) -> None:
         summary="An automated probe of the web server's admin paths was dropped by the "
                 "firewall. No service answered; no action beyond this report.")
     services.close(actor=lena, incident=probe)
-    Incident.objects.filter(pk=probe.pk).update(
-        opened_at=timezone.now() - dt.timedelta(days=33),
-        closed_at=timezone.now() - dt.timedelta(days=32))
 
     exploit = services.open_incident(
         actor=samir, title="SQL injection in the account search",

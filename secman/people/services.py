@@ -261,6 +261,8 @@ def set_openpgp_key(*, actor: Person, person: Person, armoured: str,
     """Record (or, with an empty key, remove) a person's OpenPGP public key: the Key
     Persons List is encrypted to it (SM 6.4). The person, the Board or the administrator
     may; the entry keeps the fingerprint, not the key."""
+    # The key is a contact detail of the Key Persons List: asked as one (phone) so the
+    # person themself may change it, as they may their phone.
     refusal = _why_not_edit_person(actor, person, {"phone"})
     if refusal is not None:
         raise refusal
